@@ -1,0 +1,299 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from crm.querysets import CustomerQuerySet, InteractionQuerySet, OrderQuerySet
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    class Gender(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+
+    class LifecycleStage(models.TextChoices):
+        PROSPECT = "prospect", _("Prospect")
+        NEW = "new", _("New")
+        REPEAT = "repeat", _("Repeat")
+        LOYAL = "loyal", _("Loyal")
+        AT_RISK = "at_risk", _("At risk")
+        CHURNED = "churned", _("Churned")
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    # Stored lower-cased (see services.normalize_email); uniqueness is case-insensitive.
+    email = models.EmailField(_("email"), max_length=254, null=True, blank=True)
+    phone = PhoneNumberField(_("phone"), null=True, blank=True, db_index=True)
+    external_ref = models.CharField(_("external reference"), max_length=100, null=True, blank=True, unique=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
+    language = models.CharField(_("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    city = models.CharField(_("city"), max_length=100, blank=True, db_index=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 code, e.g. IR, AE, GB."))
+    source = models.CharField(_("acquisition source"), max_length=50, blank=True)
+    acquired_at = models.DateTimeField(_("acquired at"), null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
+    notes = models.TextField(_("notes"), blank=True)
+
+    # Current consent; every change is also a ConsentChange row (who, when, source).
+    email_opt_in = models.BooleanField(_("email opt-in"), default=False)
+    sms_opt_in = models.BooleanField(_("SMS opt-in"), default=False)
+
+    # Derived from counted orders (DESIGN.md), kept by crm.services in the same
+    # transaction as every order write; `rebuild_customer_stats` repairs them.
+    first_order_at = models.DateTimeField(_("first order"), null=True, blank=True, editable=False)
+    last_order_at = models.DateTimeField(_("last order"), null=True, blank=True, editable=False)
+    orders_count = models.PositiveIntegerField(_("orders"), default=0, editable=False)
+    total_spent = models.DecimalField(_("total spent"), default=Decimal("0"), editable=False, **MONEY)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        permissions = [("import_customers", _("Can import customers from a CSV file"))]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="crm_customer_email_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(email__isnull=False) | Q(phone__isnull=False) | Q(external_ref__isnull=False),
+                name="crm_customer_has_contact_or_ref",
+                violation_error_message=_("Give at least an email, a phone number or an external reference."),
+            ),
+            models.CheckConstraint(condition=Q(total_spent__gte=0), name="crm_customer_total_spent_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["last_order_at"], name="crm_customer_last_order"),
+            models.Index(fields=["first_order_at"], name="crm_customer_first_order"),
+        ]
+
+    def __str__(self):
+        name = self.full_name
+        return name or self.email or (str(self.phone) if self.phone else "") or self.external_ref or str(self.public_id)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ConsentChange(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_changes")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    granted = models.BooleanField(_("granted"))
+    source = models.CharField(_("source"), max_length=50, help_text=_("Where the change came from: import, admin, api, unsubscribe link..."))
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent changes")
+        indexes = [models.Index(fields=["customer", "channel", "-changed_at"], name="crm_consent_customer_idx")]
+
+    def __str__(self):
+        state = _("granted") if self.granted else _("withdrawn")
+        return f"{self.get_channel_display()} {state} ({self.source})"
+
+
+class Product(models.Model):
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
+    replenishment_days = models.PositiveIntegerField(
+        _("replenishment interval (days)"), null=True, blank=True,
+        help_text=_("How long the product usually lasts; reminders are sent when it is due."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self):
+        return f"{self.sku} {self.name}"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PLACED = "placed", _("Placed")
+        PAID = "paid", _("Paid")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+
+    class Channel(models.TextChoices):
+        STORE = "store", _("Store")
+        ONLINE = "online", _("Online")
+        APP = "app", _("App")
+        PHONE = "phone", _("Phone")
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
+    # Order numbers are unique per source (a shop, a till system, a partner).
+    source = models.CharField(_("source"), max_length=50, blank=True, default="")
+    order_number = models.CharField(_("order number"), max_length=64)
+    placed_at = models.DateTimeField(_("placed at"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.FULFILLED)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.STORE)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    total = models.DecimalField(_("total"), validators=[MinValueValidator(0)], **MONEY)
+    discount = models.DecimalField(_("discount"), default=Decimal("0"), validators=[MinValueValidator(0)], **MONEY)
+    refunded_amount = models.DecimalField(_("refunded"), default=Decimal("0"), editable=False, **MONEY)
+    fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # DESIGN.md: a counted order is not cancelled and not fully refunded; its value is
+    # its total minus refunds. Stored generated columns so every report and index
+    # uses the very same definition.
+    is_counted = models.GeneratedField(
+        expression=Case(
+            When(Q(status__in=["cancelled", "refunded"]) | Q(total__gt=0, refunded_amount__gte=F("total")), then=Value(False)),
+            default=Value(True),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        verbose_name=_("counted"),
+    )
+    net_total = models.GeneratedField(
+        expression=F("total") - F("refunded_amount"),
+        output_field=models.DecimalField(**MONEY),
+        db_persist=True,
+        verbose_name=_("net total"),
+    )
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        permissions = [("import_orders", _("Can import orders from a CSV file"))]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "order_number"], name="crm_order_number_unique_per_source"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="crm_order_total_gte_0"),
+            models.CheckConstraint(condition=Q(discount__gte=0), name="crm_order_discount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("total")),
+                name="crm_order_refund_within_total",
+            ),
+        ]
+        indexes = [
+            # Covering index for period metrics: scans by date and reads the rest from the index.
+            models.Index(fields=["placed_at", "customer"], include=["is_counted", "net_total"], name="crm_order_placed_cover"),
+            models.Index(fields=["customer", "placed_at"], name="crm_order_customer_placed"),
+            models.Index(fields=["order_number"], name="crm_order_number_idx"),
+        ]
+
+    def __str__(self):
+        return self.order_number
+
+
+class OrderLine(models.Model):
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines")
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    product_name = models.CharField(_("product name"), max_length=200, blank=True)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1, validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(_("unit price"), validators=[MinValueValidator(0)], **MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="crm_orderline_quantity_gte_1"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="crm_orderline_unit_price_gte_0"),
+        ]
+        indexes = [models.Index(fields=["category", "order"], name="crm_orderline_category")]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.product_name or self.sku}"
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class Interaction(models.Model):
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        CHAT = "chat", _("Chat")
+        SMS = "sms", _("SMS")
+        VISIT = "visit", _("Visit")
+        SOCIAL = "social", _("Social")
+        OTHER = "other", _("Other")
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        WAITING = "waiting", _("Waiting")
+        RESOLVED = "resolved", _("Resolved")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("customer"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("notes"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RESOLVED)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="interactions", verbose_name=_("staff member"),
+    )
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    follow_up_on = models.DateField(_("follow up on"), null=True, blank=True)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions", verbose_name=_("order"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = InteractionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="crm_interaction_timeline"),
+            models.Index(
+                fields=["staff", "follow_up_on"], condition=~Q(status="resolved"), name="crm_interaction_open_followups"
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject

@@ -1,0 +1,134 @@
+"""QuerySet methods for the crm models (attached with `as_manager`).
+
+Lifecycle stages and search are SQL expressions, so they work as annotations,
+filters and admin columns without touching customers one by one in Python.
+"""
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+# Apps above crm (the club's top tiers, the analytics' top RFM segments) say what makes
+# an active repeat customer "loyal" by registering a function returning a Q over
+# Customer; crm itself never imports them.
+_loyalty_conditions: list[Callable[[], Q]] = []
+
+
+def register_loyalty_condition(condition: Callable[[], Q]) -> None:
+    if condition not in _loyalty_conditions:
+        _loyalty_conditions.append(condition)
+
+
+def _loyalty_q() -> Q | None:
+    if not _loyalty_conditions:
+        return None
+    combined = Q()
+    for condition in _loyalty_conditions:
+        combined |= condition()
+    return combined
+
+
+def lifecycle_stage_expression(at: datetime | None = None, window_days: int | None = None) -> Case:
+    """The lifecycle stage of DESIGN.md as one CASE expression over the derived columns."""
+    at = at or timezone.now()
+    window = timedelta(days=window_days or settings.CRM_ACTIVITY_WINDOW_DAYS)
+    active_since = at - window
+    whens = [
+        When(Q(orders_count=0) | Q(last_order_at__isnull=True), then=Value("prospect")),
+        When(last_order_at__lt=at - 2 * window, then=Value("churned")),
+        When(last_order_at__lt=active_since, then=Value("at_risk")),
+    ]
+    loyalty = _loyalty_q()
+    if loyalty is not None:
+        whens.append(When(loyalty, then=Value("loyal")))
+    whens.append(When(orders_count__gte=2, then=Value("repeat")))
+    return Case(*whens, default=Value("new"), output_field=models.CharField())
+
+
+class CustomerQuerySet(models.QuerySet):
+    def with_lifecycle_stage(self, at: datetime | None = None, window_days: int | None = None):
+        return self.annotate(lifecycle_stage=lifecycle_stage_expression(at, window_days))
+
+    def in_lifecycle_stage(self, stage: str, at: datetime | None = None, window_days: int | None = None):
+        return self.alias(_stage=lifecycle_stage_expression(at, window_days)).filter(_stage=stage)
+
+    def by_email(self, email: str):
+        # LOWER(email) = ... uses the case-insensitive unique index.
+        return self.alias(_email_lower=Lower("email")).filter(_email_lower=email.strip().lower())
+
+    def search(self, term: str):
+        """What support types into the search box: an email, a phone number, a reference,
+        an order number or a name. Each branch is an indexed lookup."""
+        term = " ".join(term.split())
+        if not term:
+            return self
+        if "@" in term:
+            return self.by_email(term)
+        condition = Q(external_ref=term)
+        order_model = self.model._meta.get_field("orders").related_model
+        condition |= Exists(order_model.objects.filter(customer=OuterRef("pk"), order_number=term))
+        phone = _as_e164(term)
+        if phone:
+            condition |= Q(phone=phone)
+        for lookup in _search_extensions:
+            extra = lookup(term)
+            if extra is not None:
+                condition |= extra
+        words = term.split(" ")
+        if len(words) == 1:
+            condition |= _name_prefix(Q(), "first_name", term) | _name_prefix(Q(), "last_name", term)
+        else:
+            first, last = words[0], " ".join(words[1:])
+            condition |= _name_prefix(_name_prefix(Q(), "first_name", first), "last_name", last)
+            condition |= _name_prefix(Q(), "last_name", term)
+        return self.filter(condition)
+
+
+# Apps above crm add their own identifiers (the club's member numbers) to the search.
+_search_extensions: list[Callable[[str], Q | None]] = []
+
+
+def register_search_extension(lookup: Callable[[str], Q | None]) -> None:
+    if lookup not in _search_extensions:
+        _search_extensions.append(lookup)
+
+
+def _name_prefix(q: Q, field: str, value: str) -> Q:
+    # UPPER(col) LIKE 'X%' is served by the PostgreSQL expression index of migration 0002.
+    return q & Q(**{f"{field}__istartswith": value})
+
+
+def _as_e164(term: str) -> str | None:
+    digits = term.replace(" ", "").replace("-", "").replace("(", "").replace(")", "")
+    if not digits.lstrip("+").isdigit() or len(digits.lstrip("+")) < 6:
+        return None
+    try:
+        number = phonenumbers.parse(digits, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class OrderQuerySet(models.QuerySet):
+    def counted(self):
+        return self.filter(is_counted=True)
+
+
+class InteractionQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status="resolved")
+
+    def follow_ups_due(self, *, staff, on: date | None = None):
+        on = on or timezone.localdate()
+        return self.open().filter(staff=staff, follow_up_on__lte=on)
+
+
+

@@ -1,0 +1,17 @@
+"""Events crm sends so that the apps above it can react without crm importing them.
+
+They are sent *inside* the transaction of the write that caused them: a receiver that
+writes (the club awarding or reversing points) commits or rolls back together with
+the order. Receivers that talk to the outside world must use transaction.on_commit.
+"""
+
+from django.dispatch import Signal
+
+# sender=Order, order=<Order>
+order_created = Signal()
+# sender=Order, order=<Order>, previous_status=str, previous_refunded=Decimal, by=<User|None>
+order_changed = Signal()
+# sender=Interaction, interaction=<Interaction>, by=<User|None>
+interaction_resolved = Signal()
+# sender=Customer, customer=<Customer>
+customer_created = Signal()
