@@ -12,12 +12,11 @@ from typing import Any, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, DecimalField, Max, Min, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import signals
+from crm.selectors import counted_order_stats_expressions
 from crm.models import MONEY, ConsentChange, Customer, Interaction, Order, OrderLine, Product, Tag
 
 CUSTOMER_FIELDS = (
@@ -121,20 +120,13 @@ def customers_refresh_order_stats(*, customer_ids: Iterable[int] | None = None) 
     """Recompute the derived order figures from counted orders, as one UPDATE.
 
     With no ids, every customer is recomputed (the repair command)."""
-    counted = Order.objects.filter(customer=OuterRef("pk"), is_counted=True).order_by().values("customer")
-    money = DecimalField(**MONEY)
     queryset = Customer.objects.all()
     if customer_ids is not None:
         ids = list(customer_ids)
         if not ids:
             return 0
         queryset = queryset.filter(pk__in=ids)
-    return queryset.update(
-        orders_count=Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")), Value(0)),
-        total_spent=Coalesce(Subquery(counted.annotate(v=Sum("net_total")).values("v")), Value(Decimal("0")), output_field=money),
-        first_order_at=Subquery(counted.annotate(t=Min("placed_at")).values("t")),
-        last_order_at=Subquery(counted.annotate(t=Max("placed_at")).values("t")),
-    )
+    return queryset.update(**counted_order_stats_expressions())
 
 
 @dataclass(frozen=True)
