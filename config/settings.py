@@ -39,6 +39,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    "modeltranslation",  # before the admin, so translated fields get language tabs
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -124,6 +126,9 @@ LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("ar", _("Arabic"))]
 if LANGUAGE_CODE not in dict(LANGUAGES):
     raise ImproperlyConfigured(f"LANGUAGE_CODE={LANGUAGE_CODE!r} is not one of {', '.join(dict(LANGUAGES))}.")
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Translated content (survey texts, message templates): one column per language, English as fallback.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 try:
     import zoneinfo
@@ -136,6 +141,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
@@ -185,6 +191,17 @@ if env_bool("BEHIND_PROXY", False):
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# Cache: per-process memory by default; production shares Redis between web processes
+# (rate limits must be counted across all of them).
+CACHE_URL = env_str("CACHE_URL", "locmem://")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r} must be locmem:// or redis://host:port/db.")
+RATELIMIT_VIEW = "feedback.views.rate_limited"
+
 # Celery. The default broker is kombu's filesystem transport under var/, which needs
 # no server; production sets CELERY_BROKER_URL to redis:// or amqp://.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -197,6 +214,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 elif not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://", "amqps://", "memory://")):
@@ -230,6 +248,20 @@ PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "") or None
 # A customer is *active* at time t when they have a counted order in [t - W, t).
 CRM_ACTIVITY_WINDOW_DAYS = env_int("CRM_ACTIVITY_WINDOW_DAYS", 90, minimum=1)
 CRM_IMPORT_BATCH_SIZE = env_int("CRM_IMPORT_BATCH_SIZE", 5000, minimum=1)
+_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_working_days = env_list("CRM_WORKING_DAYS", ["mon", "tue", "wed", "thu", "fri"])
+if not _working_days or any(day.lower() not in _WEEKDAYS for day in _working_days):
+    raise ImproperlyConfigured(f"CRM_WORKING_DAYS must be a comma-separated list of {', '.join(_WEEKDAYS)}.")
+# Weekday numbers as datetime.weekday() gives them (Monday = 0); Iran, for example, uses sat,sun,mon,tue,wed.
+CRM_WORKING_DAYS = frozenset(_WEEKDAYS.index(day.lower()) for day in _working_days)
+
+# Feedback
+FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "20/m")  # public survey and return pages, per IP address and per token
+FEEDBACK_RETURN_WINDOW_DAYS = env_int("FEEDBACK_RETURN_WINDOW_DAYS", 30, minimum=0)
+FEEDBACK_STORE_CREDIT_AS = env_str("FEEDBACK_STORE_CREDIT_AS", "coupon")  # coupon or points
+if FEEDBACK_STORE_CREDIT_AS not in ("coupon", "points"):
+    raise ImproperlyConfigured("FEEDBACK_STORE_CREDIT_AS must be coupon or points.")
+FEEDBACK_STORE_CREDIT_POINTS_PER_UNIT = env_int("FEEDBACK_STORE_CREDIT_POINTS_PER_UNIT", 10, minimum=1)
 
 LOGGING = {
     "version": 1,
@@ -242,3 +274,76 @@ LOGGING = {
 
 # Index(include=...) is a PostgreSQL feature; SQLite simply builds the key-only index.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# The club (issue 3). Every value can be set in the environment.
+# Earned points expire this many days after they are earned.
+CLUB_POINTS_EXPIRY_DAYS = env_int("CLUB_POINTS_EXPIRY_DAYS", 365, minimum=1)
+# Purchase points are held this many days before they can be spent (0: at once).
+CLUB_PENDING_DAYS = env_int("CLUB_PENDING_DAYS", 0, minimum=0)
+# Tier qualification: points earned ("points") or counted spend ("spend") in a rolling window.
+CLUB_TIER_WINDOW_DAYS = env_int("CLUB_TIER_WINDOW_DAYS", 365, minimum=1)
+CLUB_TIER_BASIS = env_str("CLUB_TIER_BASIS", "points")
+if CLUB_TIER_BASIS not in ("points", "spend"):
+    raise ImproperlyConfigured(f"CLUB_TIER_BASIS={CLUB_TIER_BASIS!r} must be 'points' or 'spend'.")
+# A member below their tier keeps it this many days before the periodic review downgrades them.
+CLUB_TIER_GRACE_DAYS = env_int("CLUB_TIER_GRACE_DAYS", 30, minimum=0)
+CLUB_BIRTHDAY_DAYS_BEFORE = env_int("CLUB_BIRTHDAY_DAYS_BEFORE", 0, minimum=0)
+CLUB_BIRTHDAY_COUPON_VALID_DAYS = env_int("CLUB_BIRTHDAY_COUPON_VALID_DAYS", 30, minimum=1)
+CLUB_EXPIRY_WARNING_DAYS = env_int("CLUB_EXPIRY_WARNING_DAYS", 14, minimum=0)
+CLUB_COUPON_VALID_DAYS = env_int("CLUB_COUPON_VALID_DAYS", 30, minimum=1)
+# Orders placed up to this many days before a customer joined still earn points.
+CLUB_RETROACTIVE_DAYS = env_int("CLUB_RETROACTIVE_DAYS", 30, minimum=0)
+
+# Campaigns (issue 5): campaigns, messages, channels, automations. -----------------------------
+# Absolute links in messages (unsubscribe, tracking, survey links) start with this; https in production.
+# `check --deploy` warns when it is not https (campaigns.W001).
+CAMPAIGNS_PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# At most this many marketing messages per customer in CAMPAIGNS_FREQUENCY_CAP_DAYS days.
+CAMPAIGNS_FREQUENCY_CAP = env_int("CAMPAIGNS_FREQUENCY_CAP", 3, minimum=1)
+CAMPAIGNS_FREQUENCY_CAP_DAYS = env_int("CAMPAIGNS_FREQUENCY_CAP_DAYS", 7, minimum=1)
+# A counted order within this many days of a message converts it.
+CAMPAIGNS_CONVERSION_DAYS = env_int("CAMPAIGNS_CONVERSION_DAYS", 7, minimum=1)
+CAMPAIGNS_CHUNK_SIZE = env_int("CAMPAIGNS_CHUNK_SIZE", 200, minimum=1)  # messages per sending task
+CAMPAIGNS_SEND_RETRIES = env_int("CAMPAIGNS_SEND_RETRIES", 5, minimum=0)  # task retries on provider errors
+# A message still "sending" this long after it was claimed belongs to a worker that died.
+CAMPAIGNS_STALE_SENDING_MINUTES = env_int("CAMPAIGNS_STALE_SENDING_MINUTES", 35, minimum=1)
+CAMPAIGNS_UNSUBSCRIBE_LINK_DAYS = env_int("CAMPAIGNS_UNSUBSCRIBE_LINK_DAYS", 365, minimum=1)
+CAMPAIGNS_PUBLIC_RATE_LIMIT = env_str("CAMPAIGNS_PUBLIC_RATE_LIMIT", "60/m")
+# Automations pick up occasions missed by up to this many days (a day the job did not run).
+CAMPAIGNS_AUTOMATION_CATCH_UP_DAYS = env_int("CAMPAIGNS_AUTOMATION_CATCH_UP_DAYS", 2, minimum=0)
+# SMS: a dotted path to a backend class in campaigns.sms (file by default, Twilio in production).
+SMS_BACKEND = env_str("SMS_BACKEND", "campaigns.sms.FileBackend")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+SMS_SENDER = env_str("SMS_SENDER", "")  # a number in E.164 or an alphanumeric sender id
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 15, minimum=1)
+
+# Analytics (issue 6): retention snapshots, RFM, predicted churn and CLV. See docs/metrics.md.
+
+
+def _env_fraction(name: str, default: float, *, low: float = 0.0, high: float = 1.0) -> float:
+    raw = env_str(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if not low <= value <= high:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be between {low} and {high}.")
+    return value
+
+
+# Customers whose P(alive) is below this are "likely churning" (dashboard, segment rule p_alive lt X).
+ANALYTICS_LIKELY_CHURN_P_ALIVE = _env_fraction("ANALYTICS_LIKELY_CHURN_P_ALIVE", 0.5)
+# Predictive CLV: horizon in months and monthly discount rate (0.01 = 1% a month).
+ANALYTICS_CLV_MONTHS = env_int("ANALYTICS_CLV_MONTHS", 12, minimum=1)
+ANALYTICS_CLV_MONTHLY_DISCOUNT = _env_fraction("ANALYTICS_CLV_MONTHLY_DISCOUNT", 0.01)
+# BG/NBD time unit ("days" or "weeks") for the weekly refit.
+ANALYTICS_PREDICTION_UNIT = env_str("ANALYTICS_PREDICTION_UNIT", "days")
+if ANALYTICS_PREDICTION_UNIT not in ("days", "weeks"):
+    raise ImproperlyConfigured("ANALYTICS_PREDICTION_UNIT must be days or weeks.")
+# How many past periods (months, quarters, years) the snapshot job keeps computed.
+ANALYTICS_SNAPSHOT_PERIODS = env_int("ANALYTICS_SNAPSHOT_PERIODS", 12, minimum=1)
+# Rows per statement when predictions are written back.
+ANALYTICS_UPSERT_BATCH_SIZE = env_int("ANALYTICS_UPSERT_BATCH_SIZE", 20000, minimum=1)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 
@@ -12,4 +12,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    path("f/", include("feedback.urls")),
+    path("r/", include("feedback.urls_returns")),
+    path("c/", include("campaigns.urls")),  # unsubscribe, open pixel, click redirects of messages
 ]

@@ -9,7 +9,13 @@ class CrmConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from crm import roles, timeline
+        from crm import jobs, roles, timeline
 
         timeline.register_crm_entries()
         post_migrate.connect(roles.sync_role_groups, dispatch_uid="crm.sync_role_groups")
+        # Beat's PeriodicTask rows follow the job registry (crm.jobs) after every migrate.
+        post_migrate.connect(jobs.sync_periodic_tasks, sender=self, dispatch_uid="crm.sync_periodic_tasks")
+        # Analytics (issue 6): RFM and prediction jobs, and top RFM segments count as "loyal".
+        from crm import scores
+
+        scores.register()

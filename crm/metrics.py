@@ -257,3 +257,58 @@ def _as_date(value: date | datetime) -> date:
 def _add_months(day: date, count: int) -> date:
     year, month = divmod(day.year * 12 + day.month - 1 + count, 12)
     return date(year, month + 1, 1)
+
+
+@dataclass(frozen=True)
+class NewVsReturning:
+    """Orders of the period [start, end) split between new customers (first counted order in the
+    period, N) and returning ones (first counted order before the start)."""
+
+    new_customers: int
+    new_repeat_probability: float | None  # share of N with 2+ counted orders in the period
+    new_average_order_value: Decimal | None
+    returning_base: int  # customers whose first counted order is before the start
+    returning_buyers: int  # ... who placed a counted order in the period
+    returning_order_probability: float | None  # returning_buyers / returning_base
+    returning_average_order_value: Decimal | None
+
+    def as_dict(self) -> dict:
+        return {key: (str(value) if isinstance(value, Decimal) else value) for key, value in asdict(self).items()}
+
+
+def new_vs_returning(customers: QuerySet[Customer], *, start: date | datetime, end: date | datetime) -> NewVsReturning:
+    start, end = _aware(start), _aware(end)
+    if end <= start:
+        raise ValueError("The period must end after it starts.")
+    per_customer = (
+        counted_orders(customers).filter(placed_at__gte=start, placed_at__lt=end)
+        .values("customer")
+        .annotate(
+            n=Count("pk"), value=Sum("net_total"),
+            is_new=Max(Case(When(customer__first_order_at__gte=start, then=1), default=0)),
+        )
+        .order_by()
+    )
+    zero = Value(Decimal("0"))
+    totals = per_customer.aggregate(
+        new=Coalesce(Sum("is_new"), 0),
+        new_repeat=Coalesce(Sum(Case(When(is_new=1, n__gte=2, then=1), default=0)), 0),
+        new_orders=Coalesce(Sum(Case(When(is_new=1, then=F("n")), default=0)), 0),
+        new_value=Coalesce(Sum(Case(When(is_new=1, then=F("value")), default=zero)), zero, output_field=MONEY_FIELD),
+        returning=Coalesce(Sum(Case(When(is_new=0, then=1), default=0)), 0),
+        returning_orders=Coalesce(Sum(Case(When(is_new=0, then=F("n")), default=0)), 0),
+        returning_value=Coalesce(Sum(Case(When(is_new=0, then=F("value")), default=zero)), zero,
+                                 output_field=MONEY_FIELD),
+    )
+    base = customers.filter(first_order_at__lt=start).count()
+    return NewVsReturning(
+        new_customers=totals["new"],
+        new_repeat_probability=_ratio(totals["new_repeat"], totals["new"]),
+        new_average_order_value=_money(Decimal(totals["new_value"]) / totals["new_orders"]) if totals["new_orders"] else None,
+        returning_base=base,
+        returning_buyers=totals["returning"],
+        returning_order_probability=_ratio(totals["returning"], base),
+        returning_average_order_value=_money(Decimal(totals["returning_value"]) / totals["returning_orders"])
+        if totals["returning_orders"] else None,
+    )
+

@@ -297,3 +297,77 @@ class Interaction(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class CustomerScore(models.Model):
+    """Scores computed for each customer by the periodic analytics jobs (crm.scores):
+    RFM quintiles and segment (daily), BG/NBD and Gamma-Gamma predictions (weekly).
+
+    One row per customer, written by set-based upserts only; a customer without a row
+    simply has not been scored yet."""
+
+    class RfmSegment(models.TextChoices):
+        CHAMPIONS = "champions", _("Champions")
+        LOYAL = "loyal", _("Loyal")
+        POTENTIAL_LOYALIST = "potential_loyalist", _("Potential loyalist")
+        NEW = "new", _("New")
+        PROMISING = "promising", _("Promising")
+        NEED_ATTENTION = "need_attention", _("Need attention")
+        ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
+        AT_RISK = "at_risk", _("At risk")
+        CANNOT_LOSE_THEM = "cannot_lose_them", _("Cannot lose them")
+        HIBERNATING = "hibernating", _("Hibernating")
+        LOST = "lost", _("Lost")
+
+    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.CASCADE, related_name="score",
+                                    verbose_name=_("customer"))
+    rfm_r = models.PositiveSmallIntegerField(_("recency score"), null=True, blank=True)
+    rfm_f = models.PositiveSmallIntegerField(_("frequency score"), null=True, blank=True)
+    rfm_m = models.PositiveSmallIntegerField(_("monetary score"), null=True, blank=True)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=20, choices=RfmSegment.choices, null=True, blank=True)
+    rfm_computed_at = models.DateTimeField(_("RFM computed at"), null=True, blank=True)
+    p_alive = models.FloatField(_("P(alive)"), null=True, blank=True)
+    expected_purchases_90d = models.FloatField(_("expected purchases in 90 days"), null=True, blank=True)
+    expected_average_value = models.DecimalField(_("expected order value"), null=True, blank=True, **MONEY)
+    predicted_clv = models.DecimalField(_("predicted CLV"), null=True, blank=True, **MONEY)
+    predicted_at = models.DateTimeField(_("predicted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer score")
+        verbose_name_plural = _("customer scores")
+        constraints = [
+            models.CheckConstraint(condition=Q(p_alive__gte=0, p_alive__lte=1) | Q(p_alive__isnull=True),
+                                   name="crm_customerscore_p_alive_0_1"),
+        ]
+        indexes = [
+            models.Index(fields=["rfm_segment"], name="crm_score_rfm_segment"),
+            models.Index(fields=["p_alive"], name="crm_score_p_alive"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.rfm_segment or '-'}"
+
+
+class PredictionFit(models.Model):
+    """One fit of the BG/NBD and Gamma-Gamma models: its parameters and what it was fitted on."""
+
+    class Unit(models.TextChoices):
+        DAYS = "days", _("Days")
+        WEEKS = "weeks", _("Weeks")
+
+    calibration_end = models.DateTimeField(_("calibration end"))
+    unit = models.CharField(_("time unit"), max_length=5, choices=Unit.choices, default=Unit.DAYS)
+    customers = models.PositiveIntegerField(_("customers"))
+    bgnbd = models.JSONField(_("BG/NBD parameters"), default=dict)
+    gamma_gamma = models.JSONField(_("Gamma-Gamma parameters"), default=dict, blank=True)
+    seconds = models.FloatField(_("seconds"), default=0)
+    fitted_at = models.DateTimeField(_("fitted at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-fitted_at", "-id"]
+        get_latest_by = "fitted_at"
+        verbose_name = _("prediction fit")
+        verbose_name_plural = _("prediction fits")
+
+    def __str__(self):
+        return f"{self.fitted_at:%Y-%m-%d %H:%M} ({self.customers} customers)"

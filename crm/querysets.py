@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import phonenumbers
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -56,7 +56,35 @@ class CustomerQuerySet(models.QuerySet):
         return self.annotate(lifecycle_stage=lifecycle_stage_expression(at, window_days))
 
     def in_lifecycle_stage(self, stage: str, at: datetime | None = None, window_days: int | None = None):
-        return self.alias(_stage=lifecycle_stage_expression(at, window_days)).filter(_stage=stage)
+        """Customers in `stage`: the same stages as `with_lifecycle_stage`, written as
+        conditions the database can estimate and index.
+
+        `CASE ... END = 'x'` is opaque to PostgreSQL's planner: it guesses that almost no
+        row matches, joins the loyalty tables for every customer and reads the whole
+        table. Here each stage is ranges on the indexed derived columns, and the loyalty
+        conditions (or their negation) for the active stages."""
+        at = at or timezone.now()
+        window = timedelta(days=window_days or settings.CRM_ACTIVITY_WINDOW_DAYS)
+        ordered = Q(orders_count__gt=0, last_order_at__isnull=False)
+        if stage == "prospect":
+            return self.filter(~ordered)
+        if stage == "churned":
+            return self.filter(ordered, last_order_at__lt=at - 2 * window)
+        if stage == "at_risk":
+            return self.filter(ordered, last_order_at__gte=at - 2 * window, last_order_at__lt=at - window)
+        active = self.filter(ordered, last_order_at__gte=at - window)
+        loyalty = _loyalty_q()
+        if stage == "loyal":
+            return active.filter(loyalty) if loyalty is not None else self.none()
+        if stage == "repeat":
+            active = active.filter(orders_count__gte=2)
+        elif stage == "new":
+            active = active.filter(orders_count__lt=2)
+        else:
+            return self.none()
+        # Not loyal: the CASE's loyalty test is not true (false, or NULL for a customer
+        # without the related row); exclude() reads a missing row the same way.
+        return active.exclude(loyalty) if loyalty is not None else active
 
     def by_email(self, email: str):
         # LOWER(email) = ... uses the case-insensitive unique index.
@@ -64,30 +92,41 @@ class CustomerQuerySet(models.QuerySet):
 
     def search(self, term: str):
         """What support types into the search box: an email, a phone number, a reference,
-        an order number or a name. Each branch is an indexed lookup."""
+        an order number or a name. Each branch is an indexed lookup.
+
+        The branches are combined as `id IN (branch UNION ALL branch ...)`, not with OR:
+        PostgreSQL cannot use an index for an OR that mixes the customer's columns with an
+        EXISTS over orders, and would read every customer (seconds at a million rows);
+        each branch of the UNION uses its own index."""
         term = " ".join(term.split())
         if not term:
             return self
         if "@" in term:
             return self.by_email(term)
-        condition = Q(external_ref=term)
+        customers = self.model._default_manager
         order_model = self.model._meta.get_field("orders").related_model
-        condition |= Exists(order_model.objects.filter(customer=OuterRef("pk"), order_number=term))
+        branches = [
+            customers.filter(external_ref=term).values("pk"),
+            order_model._default_manager.filter(order_number=term).values("customer_id"),
+        ]
         phone = _as_e164(term)
         if phone:
-            condition |= Q(phone=phone)
+            branches.append(customers.filter(phone=phone).values("pk"))
         for lookup in _search_extensions:
             extra = lookup(term)
             if extra is not None:
-                condition |= extra
+                branches.append(customers.filter(extra).values("pk"))
+        # One branch per name index, so that each is an index-only scan (migration 0004).
         words = term.split(" ")
         if len(words) == 1:
-            condition |= _name_prefix(Q(), "first_name", term) | _name_prefix(Q(), "last_name", term)
+            names = [_name_prefix(Q(), "first_name", term), _name_prefix(Q(), "last_name", term)]
         else:
             first, last = words[0], " ".join(words[1:])
-            condition |= _name_prefix(_name_prefix(Q(), "first_name", first), "last_name", last)
-            condition |= _name_prefix(Q(), "last_name", term)
-        return self.filter(condition)
+            names = [_name_prefix(_name_prefix(Q(), "first_name", first), "last_name", last),
+                     _name_prefix(Q(), "last_name", term)]
+        branches += [customers.filter(condition).values("pk") for condition in names]
+        first_branch, *others = [branch.order_by() for branch in branches]
+        return self.filter(pk__in=first_branch.union(*others, all=True))
 
 
 # Apps above crm add their own identifiers (the club's member numbers) to the search.
@@ -100,7 +139,7 @@ def register_search_extension(lookup: Callable[[str], Q | None]) -> None:
 
 
 def _name_prefix(q: Q, field: str, value: str) -> Q:
-    # UPPER(col) LIKE 'X%' is served by the PostgreSQL expression index of migration 0002.
+    # UPPER(col) LIKE 'X%' is served by the PostgreSQL expression indexes of migration 0004.
     return q & Q(**{f"{field}__istartswith": value})
 
 

@@ -47,14 +47,16 @@ def sync_role_groups(sender=None, using="default", **kwargs) -> None:
         group.permissions.set(permissions)
 
 
-# crm's own models.
+# crm's own models. In the admin, "change" on an order means cancelling or refunding it
+# (the order form itself is read-only: orders come from imports and the API), and the
+# consent history is read-only: consent changes when a customer's form is saved.
 register_role_permissions(SUPPORT, "crm", {
     "customer": ("view", "add", "change"),
     "interaction": ("view", "add", "change"),
-    "order": ("view",),
+    "order": ("view", "change"),
     "orderline": ("view",),
     "product": ("view",),
-    "consentchange": ("view", "add"),
+    "consentchange": ("view",),
     "tag": ("view",),
 })
 register_role_permissions(MARKETING, "crm", {

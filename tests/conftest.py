@@ -13,6 +13,12 @@ from tests.factories import CustomerFactory, UserFactory
 _order_numbers = count(1)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # Real hashers are slow on purpose; tests only need a password that checks.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="owner", is_superuser=True)

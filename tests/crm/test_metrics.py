@@ -127,3 +127,23 @@ def test_cohort_matrix(shop):
     assert april.retention[:4] == [1.0, 0.0, 0.5, 0.0]  # C came back in June (k = 2)
     assert april.retention[4:] == [None] * 4  # months that have not happened yet
     assert rows[date(2026, 5, 1)].size == 0  # F's only order was refunded
+
+
+def test_new_and_returning_customers_of_a_period(shop):
+    result = metrics.new_vs_returning(Customer.objects.all(), start=START, end=END)
+    assert result.as_dict() == {
+        "new_customers": 2,  # C (20 + 80) and I (60): their first counted orders are in the period
+        "new_repeat_probability": 0.5,  # C ordered twice in the period
+        "new_average_order_value": "53.33",  # (20 + 80 + 60) / 3
+        "returning_base": 4,  # A, B, G, H bought before 2026-04-01
+        "returning_buyers": 1,  # A; G's order on 2026-07-01 is outside the period
+        "returning_order_probability": 0.25,
+        "returning_average_order_value": "50.00",
+    }
+
+
+def test_new_and_returning_of_nobody_are_null():
+    result = metrics.new_vs_returning(Customer.objects.none(), start=START, end=END)
+    assert result.new_customers == 0 and result.returning_order_probability is None
+    assert result.new_average_order_value is None
+

@@ -1,0 +1,178 @@
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from campaigns import rules as segment_rules
+from campaigns.models import Segment, SegmentMember
+from campaigns.segments import segment_customers, segment_import_csv, segment_refresh_size, segment_save
+from campaigns import admin_analytics, analytics  # noqa: I001 (admin_analytics registers the retention dashboard)
+
+SAMPLE_SIZE = 20
+
+
+class RuleBuilderWidget(forms.Textarea):
+    """The JSON stays in a textarea (readable, and usable without JavaScript); the
+    builder script draws the ALL/ANY form over it and keeps the two in step."""
+
+    template_name = "campaigns/rule_builder_widget.html"
+
+    class Media:
+        js = ("campaigns/rule-builder.js",)
+        css = {"all": ("campaigns/rule-builder.css",)}
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["catalogue"] = segment_rules.field_catalogue()
+        context["preview_url"] = reverse("admin:campaigns_segment_preview")
+        return context
+
+
+class SegmentForm(forms.ModelForm):
+    rules = forms.JSONField(required=False, widget=RuleBuilderWidget(attrs={"rows": 8, "cols": 80}),
+                            help_text=_("Build the conditions above; the count and a sample update as you edit."))
+
+    class Meta:
+        model = Segment
+        fields = ("name", "slug", "description", "kind", "rules")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Segment.Kind.DYNAMIC:
+            rules = cleaned.get("rules") or {"all": []}
+            try:
+                segment_rules.validate(rules)
+            except ValidationError as error:
+                self.add_error("rules", error)
+            cleaned["rules"] = rules
+        return cleaned
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV file of emails or external references"))
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    form = SegmentForm
+    list_display = ("name", "slug", "kind", "size", "size_counted_at", "retention_column", "churn_column", "analytics_link")
+    list_filter = ("kind",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("size", "size_counted_at")
+    change_form_template = "admin/campaigns/segment/change_form.html"
+    actions = ["recount"]
+
+    # Retention and churn of the latest closed quarter's snapshot, annotated as subqueries:
+    # the list stays one query whatever the number of segments.
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(**analytics.latest_snapshot_subqueries())
+
+    @admin.display(description=_("retention (last quarter)"), ordering="latest_retention")
+    def retention_column(self, obj):
+        return _rate(getattr(obj, "latest_retention", None))
+
+    @admin.display(description=_("churn (last quarter)"), ordering="latest_churn")
+    def churn_column(self, obj):
+        return _rate(getattr(obj, "latest_churn", None))
+
+    @admin.display(description=_("analytics"))
+    def analytics_link(self, obj):
+        url = reverse("admin:campaigns_dashboard_segment", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("retention dashboard"))
+
+    def save_model(self, request, obj, form, change):
+        # The service owns the write (validation, size); the admin only collects the form.
+        segment, _created = segment_save(
+            slug=form.cleaned_data["slug"], name=form.cleaned_data["name"], kind=form.cleaned_data["kind"],
+            rules=form.cleaned_data.get("rules") or {}, description=form.cleaned_data.get("description", ""), by=request.user,
+        )
+        obj.pk, obj.size = segment.pk, segment.size
+
+    @admin.action(description=_("Count again"), permissions=["view"])
+    def recount(self, request, queryset):
+        for segment in queryset:
+            segment_refresh_size(segment=segment)
+        self.message_user(request, _("Counted %(n)s segments.") % {"n": queryset.count()}, messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path("preview/", self.admin_site.admin_view(self.preview_view), name="campaigns_segment_preview"),
+            path("<int:pk>/upload/", self.admin_site.admin_view(self.upload_view), name="campaigns_segment_upload"),
+        ] + super().get_urls()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if object_id:
+            segment = Segment.objects.filter(pk=object_id).first()
+            if segment is not None:
+                extra_context["sample"] = _sample(segment_customers(segment))
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def preview_view(self, request):
+        """POST {"rules": {...}} -> {"count": n, "sample": [...]} or {"error": "..."} (400)."""
+        if request.method != "POST":
+            return JsonResponse({"error": "POST the rules as JSON."}, status=405)
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            rules = json.loads(request.body or b"{}").get("rules")
+            customers = segment_rules.customers_matching(rules)
+            count = customers.count()
+        except (ValueError, AttributeError):
+            return JsonResponse({"error": str(_("The rules are not valid JSON."))}, status=400)
+        except ValidationError as error:
+            return JsonResponse({"error": " ".join(error.messages)}, status=400)
+        return JsonResponse({"count": count, "sample": _sample(customers)})
+
+    def upload_view(self, request, pk: int):
+        segment = get_object_or_404(Segment, pk=pk)
+        if not self.has_change_permission(request, segment):
+            raise PermissionDenied
+        form = CsvUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = segment_import_csv(segment=segment, file=form.cleaned_data["file"], by=request.user)
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error("file", message)
+            else:
+                self.message_user(request, _("%(matched)s customers matched, %(added)s added.") % result, messages.SUCCESS)
+                return redirect("admin:campaigns_segment_change", segment.pk)
+        context = {**self.admin_site.each_context(request), "title": _("Upload customers to %(name)s") % {"name": segment.name},
+                   "form": form, "segment": segment, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/campaigns/segment/upload.html", context)
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _sample(customers) -> list[dict]:
+    rows = customers.order_by("-last_order_at", "pk").values("pk", "first_name", "last_name", "email", "city")[:SAMPLE_SIZE]
+    return [
+        {"name": f"{row['first_name']} {row['last_name']}".strip() or row["email"] or str(row["pk"]), "email": row["email"] or "",
+         "city": row["city"], "url": reverse("admin:crm_customer_change", args=[row["pk"]])}
+        for row in rows
+    ]
+
+
+@admin.register(SegmentMember)
+class SegmentMemberAdmin(admin.ModelAdmin):
+    list_display = ("segment", "customer", "added_at", "added_by")
+    list_select_related = ("segment", "customer", "added_by")
+    list_filter = ("segment",)
+    raw_id_fields = ("customer",)
+    show_full_result_count = False
+
+
+# Campaigns, messages, automations and the suppression list live in their own module.
+from campaigns import admin_campaigns  # noqa: E402,F401

@@ -1,0 +1,306 @@
+"""The retention dashboard in the admin (marketing staff), and each segment's analytics page.
+
+Registered on the `RetentionDashboard` proxy model, so the admin index lists it and its own
+view permission decides who sees it. The dashboard only reads `SegmentMetricSnapshot`
+rows (campaigns.analytics); "Recompute now" queues a Celery task and the page polls its
+progress.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from campaigns import analytics
+from campaigns.models import AnalyticsRun, RetentionDashboard, Segment
+from campaigns.segments import segment_add_customers, segment_customers, segment_save
+from crm import charts, metrics, rfm
+from crm.models import Customer, CustomerScore, PredictionFit
+
+Period = analytics.Period
+PERIOD_CHOICES = [(Period.MONTH, _("Month")), (Period.QUARTER, _("Quarter")), (Period.YEAR, _("Year")),
+                  (Period.CUSTOM, _("Custom dates"))]
+
+
+class SelectionError(ValueError):
+    pass
+
+
+def parse_selection(params) -> analytics.Selection:
+    """period=month|quarter|year|custom, start=YYYY-MM-DD (any day of the period), end (custom), window=days."""
+    period = params.get("period") or Period.QUARTER
+    if period not in dict(PERIOD_CHOICES):
+        raise SelectionError(_("Unknown period %(period)r.") % {"period": period})
+    try:
+        window = int(params.get("window") or settings.CRM_ACTIVITY_WINDOW_DAYS)
+    except ValueError:
+        raise SelectionError(_("The activity window must be a whole number of days.")) from None
+    if not 1 <= window <= 3650:
+        raise SelectionError(_("The activity window must be between 1 and 3650 days."))
+    try:
+        start = date.fromisoformat(params["start"]) if params.get("start") else None
+        end = date.fromisoformat(params["end"]) if params.get("end") else None
+    except ValueError:
+        raise SelectionError(_("Dates are written YYYY-MM-DD.")) from None
+    if period == Period.CUSTOM:
+        if not start or not end:
+            raise SelectionError(_("Custom dates need a start and an end."))
+        if end <= start:
+            raise SelectionError(_("The end must be after the start."))
+        return analytics.Selection(period, start, end, window)
+    if start is None:
+        return analytics.default_selection(period, window_days=window)
+    first = analytics.period_start(period, start)
+    return analytics.Selection(period, first, analytics.shift(period, first, 1), window)
+
+
+def selection_query(selection: analytics.Selection, **extra) -> str:
+    params = {"period": selection.period, "start": selection.start.isoformat(), "window": selection.window_days}
+    if selection.period == Period.CUSTOM:
+        params["end"] = selection.end.isoformat()
+    return urlencode({**params, **extra})
+
+
+@admin.register(RetentionDashboard)
+class RetentionDashboardAdmin(admin.ModelAdmin):
+    """No list, no forms: the changelist is the dashboard."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("segment/<str:key>/", view(self.segment_view), name="campaigns_dashboard_segment"),
+            path("segment/<str:key>/win-back/", view(self.winback_view), name="campaigns_dashboard_winback"),
+            path("recompute/", view(self.recompute_view), name="campaigns_dashboard_recompute"),
+            path("runs/<int:pk>/", view(self.run_status_view), name="campaigns_dashboard_run"),
+        ] + super().get_urls()
+
+    def _require_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+
+    def _selection(self, request) -> analytics.Selection:
+        try:
+            return parse_selection(request.GET)
+        except SelectionError as error:
+            messages.error(request, str(error))
+            return analytics.default_selection()
+
+    # --- the dashboard ---------------------------------------------------------------------------
+
+    def changelist_view(self, request, extra_context=None):
+        self._require_view(request)
+        selection = self._selection(request)
+        rows = analytics.dashboard_rows(selection)
+        run = AnalyticsRun.objects.order_by("-created_at", "-id").first()
+        table = [_row_context(row, selection) for row in rows]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Retention dashboard"),
+            "opts": self.model._meta,
+            "selection": selection,
+            "period_choices": PERIOD_CHOICES,
+            "rows": table,
+            "missing": not any(row["current"] for row in table),
+            "run": run,
+            "run_active": run is not None and run.status in (AnalyticsRun.Status.QUEUED, AnalyticsRun.Status.RUNNING),
+            "can_recompute": request.user.has_perm("campaigns.add_analyticsrun"),
+            "previous_query": selection_query(selection.previous()),
+            "next_query": selection_query(analytics.Selection(
+                selection.period, selection.end, selection.end + (selection.end - selection.start), selection.window_days,
+            ) if selection.period == Period.CUSTOM else analytics.Selection(
+                selection.period, selection.end, analytics.shift(selection.period, selection.end, 1), selection.window_days,
+            )),
+            "query": selection_query(selection),
+        }
+        return TemplateResponse(request, "admin/campaigns/dashboard.html", context)
+
+    # --- one segment ------------------------------------------------------------------------------
+
+    def _segment(self, key: str) -> Segment | None:
+        if key == analytics.ALL:
+            return None
+        if not key.isdigit():
+            raise Http404
+        return get_object_or_404(Segment, pk=int(key))
+
+    def segment_view(self, request, key: str):
+        self._require_view(request)
+        segment = self._segment(key)
+        selection = self._selection(request)
+        customers = segment_customers(segment) if segment else Customer.objects.all()
+        name = segment.name if segment else _("All customers")
+        kind = selection.period if selection.period != Period.CUSTOM else Period.MONTH
+        history = analytics.segment_history(segment, period=kind, window_days=selection.window_days,
+                                            before=selection.start if selection.period != Period.CUSTOM else None)
+        labels = [analytics.period_label(kind, row.start) for row in history]
+        current = next((row for row in history if row.start == selection.start), history[-1] if history else None)
+        extra = current.extra if current else analytics.period_extras(customers, selection.start, selection.end)
+        lifecycle = analytics.lifecycle_funnel(customers)
+        grid = rfm.rfm_grid(customers)
+        cohorts = metrics.cohort_matrix(customers, months=12)
+        threshold = settings.ANALYTICS_LIKELY_CHURN_P_ALIVE
+        churners = list(analytics.likely_churners(customers, threshold=threshold))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Analytics: %(name)s") % {"name": name},
+            "opts": self.model._meta,
+            "segment": segment,
+            "key": key,
+            "name": name,
+            "selection": selection,
+            "query": selection_query(selection),
+            "current": current,
+            "extra": extra,
+            "retention_chart": charts.line_chart(
+                [(label, _percent(row.retention_rate)) for label, row in zip(labels, history)],
+                title=_("Retention rate by %(period)s (%%)") % {"period": kind}, minimum=0, maximum=100, value_suffix="%"),
+            "churn_chart": charts.line_chart(
+                [(label, _percent(row.churn_rate)) for label, row in zip(labels, history)],
+                title=_("Churn rate by %(period)s (%%)") % {"period": kind}, minimum=0, maximum=100, value_suffix="%",
+                color="#ba2121"),
+            "active_chart": charts.bar_chart(
+                [(label, row.customers_at_end) for label, row in zip(labels, history)],
+                title=_("Active customers at the end of each %(period)s") % {"period": kind}),
+            "history": [{"label": label, "row": row, "retention": _percent(row.retention_rate),
+                         "churn": _percent(row.churn_rate), "crr": _percent(row.crr_classic)}
+                        for label, row in zip(labels, history)],
+            "current_retention": _percent(current.retention_rate) if current else None,
+            "current_churn": _percent(current.churn_rate) if current else None,
+            "return_rate_percent": _percent(extra.get("return_rate")),
+            "lifecycle_chart": charts.bar_chart([(str(label), count) for label, count in lifecycle],
+                                                title=_("Lifecycle stages today")),
+            "lifecycle": lifecycle,
+            "rfm_rows": _rfm_rows(grid),
+            "rfm_total": sum(grid.values()),
+            "cohorts": [_cohort_row(row) for row in cohorts],
+            "cohort_months": range(12),
+            "churners": churners,
+            "churn_threshold": threshold,
+            "likely_churning_count": customers.filter(score__p_alive__lt=threshold).count() if churners else 0,
+            "fit": PredictionFit.objects.first(),
+            "can_start_winback": request.user.has_perm("campaigns.add_segment"),
+        }
+        return TemplateResponse(request, "admin/campaigns/dashboard_segment.html", context)
+
+    def winback_view(self, request, key: str):
+        """POST: a static segment of the segment's likely churners, then the campaign form with it preselected."""
+        if request.method != "POST":
+            return redirect("admin:campaigns_dashboard_segment", key)
+        self._require_view(request)
+        if not request.user.has_perm("campaigns.add_segment"):
+            raise PermissionDenied
+        segment = self._segment(key)
+        customers = segment_customers(segment) if segment else Customer.objects.all()
+        churners = customers.filter(score__p_alive__lt=settings.ANALYTICS_LIKELY_CHURN_P_ALIVE)
+        today = timezone.localdate()
+        name = _("Win-back: %(name)s (%(day)s)") % {"name": segment.name if segment else _("All customers"), "day": today}
+        with transaction.atomic():
+            target, _created = segment_save(
+                slug=f"win-back-{key}-{today:%Y%m%d}", name=name, kind=Segment.Kind.STATIC, by=request.user,
+                description=_("Customers whose P(alive) was below %(p)s on %(day)s.")
+                % {"p": settings.ANALYTICS_LIKELY_CHURN_P_ALIVE, "day": today},
+            )
+            added = segment_add_customers(segment=target, customers=churners, by=request.user)
+        messages.success(request, _("%(n)s customers likely to churn are in the segment %(name)s.") % {"n": added, "name": name})
+        try:
+            url = reverse("admin:campaigns_campaign_add")
+        except NoReverseMatch:
+            return redirect("admin:campaigns_segment_change", target.pk)
+        return redirect(f"{url}?{urlencode({'segments': target.pk, 'name': name})}")
+
+    # --- recompute ---------------------------------------------------------------------------------
+
+    def recompute_view(self, request):
+        if request.method != "POST":
+            return redirect("admin:campaigns_retentiondashboard_changelist")
+        if not request.user.has_perm("campaigns.add_analyticsrun"):
+            raise PermissionDenied
+        selection = self._selection(request)
+        custom = (selection.start, selection.end) if selection.period == Period.CUSTOM else None
+        analytics.analytics_run_request(by=request.user, force=bool(request.POST.get("force")),
+                                              window_days=selection.window_days, custom=custom)
+        messages.info(request, _("Recomputing the snapshots in the background."))
+        return redirect(reverse("admin:campaigns_retentiondashboard_changelist") + "?" + selection_query(selection))
+
+    def run_status_view(self, request, pk: int):
+        self._require_view(request)
+        run = get_object_or_404(AnalyticsRun, pk=pk)
+        return JsonResponse({"status": run.status, "done": run.done, "total": run.total, "percent": run.percent,
+                             "error": run.error})
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def _row_context(row: analytics.DashboardRow, selection: analytics.Selection) -> dict:
+    change = row.change
+    if change is None:
+        direction, text = "none", _("no comparison")
+    elif change > 0:
+        direction, text = "up", _("up %(n)s points on the previous period") % {"n": change}
+    elif change < 0:
+        direction, text = "down", _("down %(n)s points on the previous period") % {"n": -change}
+    else:
+        direction, text = "flat", _("unchanged on the previous period")
+    key = str(row.segment.pk) if row.segment else analytics.ALL
+    return {
+        "name": row.name,
+        "key": key,
+        "url": reverse("admin:campaigns_dashboard_segment", args=[key]) + "?" + selection_query(selection),
+        "current": row.current,
+        "retention": _percent(row.current.retention_rate) if row.current else None,
+        "churn": _percent(row.current.churn_rate) if row.current else None,
+        "change": change,
+        "direction": direction,
+        "change_text": text,
+        "sparkline": charts.sparkline([_percent(value) for value in row.trend],
+                                      title=_("Retention rate, last %(n)s periods") % {"n": len(row.trend)}),
+    }
+
+
+def _rfm_rows(grid: dict[tuple[int, int], int]) -> list[dict]:
+    total = sum(grid.values()) or 1
+    labels = dict(CustomerScore.RfmSegment.choices)
+    rows = []
+    for r in range(5, 0, -1):
+        cells = []
+        for f in range(1, 6):
+            count = grid.get((r, f), 0)
+            segment = rfm.segment_for(r, f)
+            cells.append({"count": count, "segment": labels[segment], "key": segment,
+                          "alpha": round(0.1 + 0.9 * count / total, 2) if count else 0})
+        rows.append({"r": r, "cells": cells})
+    return rows
+
+
+def _cohort_row(row: metrics.CohortRow) -> dict:
+    cells = []
+    for value in row.retention[:12]:
+        if value is None:
+            cells.append({"text": "", "style": ""})
+        else:
+            # Darker blue for a higher share; text turns white on the dark cells.
+            lightness = 95 - int(55 * value)
+            colour = "#fff" if lightness < 60 else "#000"
+            cells.append({"text": f"{100 * value:.0f}%", "style": f"background:hsl(205,60%,{lightness}%);color:{colour}"})
+    return {"cohort": row.cohort, "size": row.size, "cells": cells}
+

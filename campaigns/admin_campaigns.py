@@ -1,0 +1,478 @@
+"""Campaigns, messages, automations and the suppression list in the Django admin.
+
+Marketers edit a campaign while it is a draft; every state change (schedule, send now,
+cancel, resend the failed ones, resume) is a POST to a small view that calls one service.
+Once a campaign is scheduled its content is read-only: what was sent is what the page shows.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
+
+from campaigns import rendering, selectors, services
+from campaigns.models import Automation, Campaign, CampaignVariant, Channel, InboundSms, Message, Suppression
+from campaigns.services.audience import campaign_audience
+from crm.admin_utils import FastChangeListMixin
+from crm.charts import bar_chart
+from crm.models import Customer
+
+CONTENT_PREFIXES = ("subject", "body", "sms_text")
+
+
+def _template_errors(form) -> None:
+    for name, value in list(form.cleaned_data.items()):
+        if name.startswith(CONTENT_PREFIXES) and isinstance(value, str) and value:
+            try:
+                rendering.validate_template(value)
+            except ValidationError as error:
+                form.add_error(name, error)
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = "__all__"  # the admin's fieldsets choose; modeltranslation adds the language columns
+
+    def clean(self):
+        cleaned = super().clean()
+        _template_errors(self)
+        return cleaned
+
+
+class VariantForm(forms.ModelForm):
+    class Meta:
+        model = CampaignVariant
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        _template_errors(self)
+        return cleaned
+
+
+class VariantFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        splits = [
+            (form.cleaned_data.get("label"), form.cleaned_data.get("split_percent") or 0)
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        services.variants_validate(splits)
+
+
+class CampaignVariantInline(TranslationStackedInline):
+    model = CampaignVariant
+    form = VariantForm
+    formset = VariantFormSet
+    extra = 0
+    max_num = 4
+    fields = ("label", "split_percent", "subject", "body", "sms_text")
+
+    def _editable(self, obj):
+        return obj is None or obj.status == Campaign.Status.DRAFT
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class TestSendForm(forms.Form):
+    to = forms.CharField(label=_("Send to"), max_length=254,
+                         help_text=_("A staff email address, or a phone number in international form for an SMS test."))
+    customer = forms.CharField(label=_("Personalise as customer"), required=False,
+                               help_text=_("Optional: a customer's email or public id; empty uses a sample."))
+    variant = forms.ChoiceField(label=_("Variant"), choices=CampaignVariant.Label.choices, initial="A")
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+def _find_customer(reference: str) -> Customer | None:
+    reference = (reference or "").strip()
+    if not reference:
+        return None
+    query = Customer.objects.select_related("membership__tier")
+    if "@" in reference:
+        return query.filter(email=reference.lower()).first()
+    if reference.isdigit():
+        return query.filter(pk=int(reference)).first()
+    try:
+        return query.filter(public_id=reference).first()
+    except ValidationError:
+        return None
+
+
+@admin.register(Campaign)
+class CampaignAdmin(TranslationAdmin):
+    form = CampaignForm
+    list_display = ("name", "channel", "status", "scheduled_at", "audience_display", "progress_display", "skipped_display",
+                    "created_at")
+    list_filter = ("status", "channel")
+    search_fields = ("name",)
+    date_hierarchy = "created_at"
+    filter_horizontal = ("segments", "excluded_segments")
+    inlines = [CampaignVariantInline]
+    change_form_template = "admin/campaigns/campaign/change_form.html"
+    status_fields = ("status", "started_at", "finished_at", "cancelled_at", "winner_variant", "winner_decided_at",
+                     "audience_size", "recipients", "skipped_no_consent", "skipped_suppressed", "skipped_frequency_cap",
+                     "sent_count", "failed_count")
+    fieldsets = (
+        (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
+        (_("Content"), {"fields": ("subject", "body", "sms_text"),
+                        "description": _("Personalise with {{ first_name }}, {{ tier }}, {{ points_balance }}, "
+                                         "{{ points_expiring }}, {{ coupon_code }}, {{ offer }}. Each customer gets their "
+                                         "language; empty languages fall back to English.")}),
+        (_("Offer"), {"fields": ("offer",)}),
+        (_("A/B test"), {"fields": ("test_percent", "winner_after_hours", "winner_metric"),
+                         "description": _("Add up to four variants below; their shares must add up to 100%.")}),
+        (_("Schedule"), {"fields": ("scheduled_at",)}),
+        (_("Status"), {"fields": status_fields}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("segments", "excluded_segments")
+
+    @admin.display(description=_("audience"))
+    def audience_display(self, campaign):
+        """Before sending, an estimate from the segments' last counted sizes (target sizes minus
+        exclusions; overlaps make it an upper bound); after, the recipients frozen at the start."""
+        if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+            return campaign.recipients
+        targets = sum(segment.size or 0 for segment in campaign.segments.all())
+        excluded = sum(segment.size or 0 for segment in campaign.excluded_segments.all())
+        return f"≈ {max(0, targets - excluded)}"
+
+    @admin.display(description=_("progress"))
+    def progress_display(self, campaign):
+        if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+            return "–"
+        return f"{campaign.sent_count} / {campaign.recipients} ({campaign.progress_percent}%)"
+
+    @admin.display(description=_("skipped"))
+    def skipped_display(self, campaign):
+        return campaign.skipped
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != Campaign.Status.DRAFT:
+            editable = [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
+            return tuple(dict.fromkeys(editable + [f.name for f in Campaign._meta.fields if f.name.startswith(CONTENT_PREFIXES)]))
+        return self.status_fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and (obj.status not in (Campaign.Status.DRAFT, Campaign.Status.CANCELLED) or obj.messages.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    # --- pages and actions ------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/do/<str:action>/", view(self.action_view), name="campaigns_campaign_action"),
+            path("<int:pk>/test-send/", view(self.test_send_view), name="campaigns_campaign_test_send"),
+            path("<int:pk>/preview/", view(self.preview_view), name="campaigns_campaign_preview"),
+            path("<int:pk>/progress/", view(self.progress_view), name="campaigns_campaign_progress"),
+            path("<int:pk>/report/", view(self.report_view), name="campaigns_campaign_report"),
+        ] + super().get_urls()
+
+    ACTIONS = {
+        "schedule": (lambda campaign, user: services.campaign_schedule(campaign=campaign, at=campaign.scheduled_at, by=user),
+                     _("The campaign is scheduled.")),
+        "send_now": (lambda campaign, user: services.campaign_send_now(campaign=campaign, by=user),
+                     _("The campaign is starting; the progress shows below.")),
+        "unschedule": (lambda campaign, user: services.campaign_unschedule(campaign=campaign, by=user),
+                       _("The campaign is a draft again.")),
+        "cancel": (lambda campaign, user: services.campaign_cancel(campaign=campaign, by=user), _("The campaign is cancelled.")),
+        "resend_failed": (lambda campaign, user: services.campaign_resend_failed(campaign=campaign, by=user),
+                          _("The failed messages are queued again.")),
+        "resume": (lambda campaign, user: services.campaign_resume(campaign=campaign), _("Sending resumes.")),
+        "pick_winner": (lambda campaign, user: services.campaign_pick_winner(campaign=campaign, force=True),
+                        _("The winner goes to the rest of the audience.")),
+    }
+
+    def action_view(self, request, pk: int, action: str):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if action not in self.ACTIONS:
+            raise PermissionDenied
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        call, success = self.ACTIONS[action]
+        try:
+            call(campaign, request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+        else:
+            self.message_user(request, success, messages.SUCCESS)
+        return redirect("admin:campaigns_campaign_change", campaign.pk)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if object_id:
+            campaign = Campaign.objects.filter(pk=object_id).first()
+            if campaign is not None:
+                extra_context.update(self._status_context(request, campaign))
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _status_context(self, request, campaign: Campaign) -> dict:
+        context = {"campaign": campaign, "can_act": self.has_change_permission(request, campaign),
+                   "progress_url": reverse("admin:campaigns_campaign_progress", args=[campaign.pk])}
+        if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+            context["estimate"] = services.campaign_audience_estimate(campaign)
+            context["segment_sizes"] = [(segment, segment.size) for segment in campaign.segments.all()]
+            context["excluded_sizes"] = [(segment, segment.size) for segment in campaign.excluded_segments.all()]
+            try:
+                services.campaign_check_ready(campaign)
+            except ValidationError as error:
+                context["not_ready"] = error.messages
+        else:
+            context["progress"] = selectors.campaign_progress(campaign)
+        return context
+
+    def progress_view(self, request, pk: int):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        return JsonResponse(selectors.campaign_progress(campaign))
+
+    def report_view(self, request, pk: int):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        report = selectors.campaign_report(campaign)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": campaign,
+            "title": _("Report: %(name)s") % {"name": campaign.name}, "report": report,
+            **report_charts(report),
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)
+
+    def test_send_view(self, request, pk: int):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        form = TestSendForm(request.POST or None, initial={"to": request.user.email})
+        if request.method == "POST" and form.is_valid():
+            customer = _find_customer(form.cleaned_data["customer"])
+            if form.cleaned_data["customer"] and customer is None:
+                form.add_error("customer", _("No customer with this email or id."))
+            else:
+                try:
+                    services.campaign_test_send(campaign=campaign, to=form.cleaned_data["to"], customer=customer,
+                                                variant=form.cleaned_data["variant"], language=form.cleaned_data["language"],
+                                                by=request.user)
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    self.message_user(request, _("A test was sent to %(to)s.") % {"to": form.cleaned_data["to"]},
+                                      messages.SUCCESS)
+                    return redirect("admin:campaigns_campaign_change", campaign.pk)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": campaign,
+                   "title": _("Test send: %(name)s") % {"name": campaign.name}, "form": form}
+        return TemplateResponse(request, "admin/campaigns/campaign/test_send.html", context)
+
+    def preview_view(self, request, pk: int):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        customer = _find_customer(request.GET.get("customer", ""))
+        if customer is None:
+            customer = campaign_audience(campaign).select_related("membership__tier").order_by("pk").first() \
+                or Customer(first_name=str(_("Sample")), language="en")
+        variant = request.GET.get("variant", "A")
+        language = request.GET.get("language") or customer.language or "en"
+        previews, error = [], None
+        channels = {"email": [Channel.EMAIL], "sms": [Channel.SMS], "preferred": [Channel.EMAIL, Channel.SMS]}[campaign.channel]
+        try:
+            for channel in channels:
+                previews.append(services.campaign_preview(campaign=campaign, customer=customer, variant=variant,
+                                                          channel=channel, language=language))
+        except ValidationError as problem:
+            error = " ".join(problem.messages)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": campaign,
+            "title": _("Preview: %(name)s") % {"name": campaign.name}, "previews": previews, "error": error,
+            "sample": customer, "variant": variant, "language": language,
+            "variants": list(campaign.variants.values_list("label", flat=True)) or ["A"],
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/preview.html", context)
+
+
+def report_charts(report) -> dict:
+    total = report.total
+    funnel = bar_chart(
+        [(str(_("Sent")), total.sent), (str(_("Delivered")), total.delivered), (str(_("Opened")), total.opened),
+         (str(_("Clicked")), total.clicked), (str(_("Converted")), total.converted),
+         (str(_("Unsubscribed")), total.unsubscribed)],
+        title=str(_("Messages")),
+    )
+    by_variant = None
+    if len(report.variants) > 1:
+        by_variant = bar_chart(
+            [(f"{row.variant}: {_('clicks')}", row.click_rate) for row in report.variants]
+            + [(f"{row.variant}: {_('conversions')}", row.conversion_rate) for row in report.variants],
+            title=str(_("Click and conversion rate by variant")), value_suffix="%",
+        )
+    return {"funnel_chart": funnel, "variant_chart": by_variant}
+
+
+@admin.register(Message)
+class MessageAdmin(FastChangeListMixin, admin.ModelAdmin):
+    list_display = ("customer", "channel", "source_display", "variant", "status", "created_at", "sent_at", "opened_at",
+                     "clicked_at", "converted_at")
+    list_select_related = ("customer", "campaign", "automation")
+    list_filter = ("status", "channel", "is_marketing")
+    search_fields = ("to_address", "customer__email", "=provider_id")
+    raw_id_fields = ("customer", "campaign", "automation", "coupon", "conversion_order")
+    readonly_fields = [field.name for field in Message._meta.fields if field.name != "context"] + ["context_display"]
+    exclude = ("context",)
+
+    @admin.display(description=_("campaign or automation"))
+    def source_display(self, message):
+        return message.campaign or message.automation or "-"
+
+    @admin.display(description=_("context"))
+    def context_display(self, message):
+        return {key: value for key, value in (message.context or {}).items() if key != "survey_url"}
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AutomationForm(forms.ModelForm):
+    class Meta:
+        model = Automation
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        _template_errors(self)
+        return cleaned
+
+
+@admin.register(Automation)
+class AutomationAdmin(TranslationAdmin):
+    form = AutomationForm
+    list_display = ("name", "kind", "enabled", "channel", "days", "cooldown_days", "offer", "report_link")
+    list_filter = ("kind", "enabled", "channel")
+    list_editable = ("enabled",)
+    list_select_related = ("offer",)
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "enabled", "channel", "days", "cooldown_days", "offer")}),
+        (_("Content"), {"fields": ("subject", "subject_b", "body", "sms_text"),
+                        "description": _("Placeholders as in campaigns, plus {{ survey_url }}, {{ order_number }} "
+                                         "(post-purchase), {{ products }} (replenishment), {{ points }} and "
+                                         "{{ expires_on }} (club notices).")}),
+    )
+
+    @admin.display(description=_("report"))
+    def report_link(self, automation):
+        return format_html('<a href="{}">{}</a>', reverse("admin:campaigns_automation_report", args=[automation.pk]), _("Report"))
+
+    def get_urls(self):
+        return [path("<int:pk>/report/", self.admin_site.admin_view(self.report_view), name="campaigns_automation_report")] \
+            + super().get_urls()
+
+    def report_view(self, request, pk: int):
+        automation = get_object_or_404(Automation, pk=pk)
+        if not self.has_view_permission(request, automation):
+            raise PermissionDenied
+        report = selectors.automation_report(automation)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": automation,
+                   "title": _("Report: %(name)s") % {"name": automation.name}, "report": report, **report_charts(report)}
+        return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)
+
+
+class SuppressionAddForm(forms.ModelForm):
+    address = forms.CharField(label=_("Email or phone number"), max_length=254,
+                              help_text=_("Only a hash of it is stored."))
+
+    class Meta:
+        model = Suppression
+        fields = ("reason", "note")
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = ("kind", "short_hash", "reason", "note", "created_at", "created_by")
+    list_filter = ("kind", "reason")
+    list_select_related = ("created_by",)
+    search_fields = ("=value_hash",)
+    readonly_fields = ("kind", "value_hash", "reason", "note", "created_at", "created_by")
+
+    @admin.display(description=_("hash"))
+    def short_hash(self, suppression):
+        return f"{suppression.value_hash[:16]}…"
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = SuppressionAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        return ("address", "reason", "note") if obj is None else self.readonly_fields
+
+    def get_search_results(self, request, queryset, search_term):
+        # Search by the address itself: hash what was typed.
+        if search_term and ("@" in search_term or search_term.strip().lstrip("+").isdigit()):
+            kind = Suppression.Kind.EMAIL if "@" in search_term else Suppression.Kind.PHONE
+            return queryset.filter(value_hash=services.suppression_hash(kind, search_term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def save_model(self, request, obj, form, change):
+        address = form.cleaned_data["address"]
+        services.suppression_add(
+            email=address if "@" in address else None, phone=None if "@" in address else address,
+            reason=form.cleaned_data["reason"], note=form.cleaned_data.get("note", ""), by=request.user,
+        )
+        kind = Suppression.Kind.EMAIL if "@" in address else Suppression.Kind.PHONE
+        saved = Suppression.objects.get(value_hash=services.suppression_hash(kind, address))
+        obj.pk = saved.pk
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboundSms)
+class InboundSmsAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "from_number", "text", "is_stop", "customers_unsubscribed")
+    list_filter = ("is_stop",)
+    search_fields = ("=from_number",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,31 @@
+import json
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management import BaseCommand, CommandError
+
+from campaigns.segments import segment_save
+
+
+class Command(BaseCommand):
+    help = "Create or update a dynamic segment from a JSON rules file (segments can live in version control)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug")
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--rules", required=True, type=Path, help='A JSON file: {"all": [{"field": ..., "op": ..., "value": ...}]}')
+        parser.add_argument("--description", default="")
+
+    def handle(self, *args, slug, name, rules, description, **options):
+        try:
+            data = json.loads(rules.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CommandError(f"{rules}: no such file.") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise CommandError(f"{rules}: not valid JSON ({error}).") from None
+        try:
+            segment, created = segment_save(slug=slug, name=name, rules=data, description=description)
+        except ValidationError as error:
+            raise CommandError("; ".join(error.messages)) from None
+        verb = "Created" if created else "Updated"
+        self.stdout.write(f"{verb} segment {segment.slug}: {segment.size} customers.")

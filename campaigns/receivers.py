@@ -1,0 +1,12 @@
+"""How campaigns reacts to the events of the apps below it (connected in CampaignsConfig.ready)."""
+
+from campaigns.services import automations, tracking
+from club import signals as club_signals
+from crm import signals as crm_signals
+from feedback import signals as feedback_signals
+
+
+def connect() -> None:
+    crm_signals.order_created.connect(tracking.on_order_created, dispatch_uid="campaigns.conversions")
+    club_signals.member_notification.connect(automations.on_member_notification, dispatch_uid="campaigns.member_notification")
+    feedback_signals.invitation_created.connect(automations.on_invitation_created, dispatch_uid="campaigns.invitations")

@@ -1,0 +1,174 @@
+"""Message templates: Django's template language, sandboxed.
+
+Marketers write `Hello {{ first_name }}, your code is {{ coupon_code }}` in the admin.
+A template may use only the placeholders below (plain strings and numbers, never model
+objects, so nothing can reach an attribute or a method), `{% if %}` and comments, and a
+short list of harmless filters. Anything else (`{% load %}`, `{% include %}`, `{% url %}`,
+`{{ customer.delete }}`...) is refused with a message when the template is saved. The HTML
+email body is rendered with autoescape on; subjects and SMS texts are plain text.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.core.exceptions import ValidationError
+from django.template import Context, Engine, TemplateSyntaxError
+from django.template.base import FilterExpression, TextNode, Variable, VariableNode
+from django.template.defaulttags import CommentNode, IfNode, TemplateLiteral
+from django.template.smartif import TokenBase
+from django.utils.translation import gettext_lazy as _
+
+PLACEHOLDERS = {
+    "first_name": _("The customer's first name"),
+    "last_name": _("The customer's last name"),
+    "tier": _("Club tier (empty for non-members)"),
+    "member_number": _("Club member number"),
+    "points_balance": _("Points balance"),
+    "points_expiring": _("Points expiring soon (CLUB_EXPIRY_WARNING_DAYS)"),
+    "points_expiring_on": _("The first date some of them expire"),
+    "coupon_code": _("The recipient's own coupon (when the message has an offer)"),
+    "coupon_expires_on": _("When that coupon expires"),
+    "offer": _("The offer's title"),
+    "offer_description": _("The offer's description"),
+    "unsubscribe_url": _("The one-click unsubscribe link (email)"),
+    "survey_url": _("The feedback survey link (post-purchase and survey invitations)"),
+    "survey": _("The survey's title"),
+    "order_number": _("The order's number (post-purchase)"),
+    "products": _("Products due again (replenishment)"),
+    "points": _("Points in a club notice (birthday bonus, points expiring)"),
+    "expires_on": _("When the points of a warning expire"),
+}
+ALLOWED_FILTERS = frozenset({
+    "default", "default_if_none", "upper", "lower", "title", "capfirst", "date", "floatformat", "truncatechars",
+    "truncatewords", "yesno", "linebreaksbr", "add", "length",
+})
+
+# No loaders: {% include %} and {% extends %} have nothing to read; the node check refuses them anyway.
+_engine = Engine(loaders=[], libraries={}, builtins=[], string_if_invalid="", debug=False)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str = ""
+    html: str = ""
+    text: str = ""
+    sms: str = ""
+
+
+def validate_template(source: str) -> None:
+    """Raise ValidationError (with the reason) when `source` is not an allowed template."""
+    _compile(source or "")
+
+
+def render(source: str, context: dict, *, autoescape: bool) -> str:
+    if not source:
+        return ""
+    template = _compile(source)
+    return template.render(Context({key: context.get(key, "") for key in PLACEHOLDERS}, autoescape=autoescape))
+
+
+@lru_cache(maxsize=512)
+def _compile(source: str):
+    try:
+        template = _engine.from_string(source)
+    except TemplateSyntaxError as error:
+        raise ValidationError(_("Template error: %(error)s") % {"error": error}) from None
+    _check_nodes(template.nodelist)
+    return template
+
+
+def _refuse(what: str):
+    known = ", ".join(PLACEHOLDERS)
+    return ValidationError(_("%(what)s is not allowed in a message. Placeholders: %(known)s.") % {"what": what, "known": known})
+
+
+def _check_nodes(nodelist) -> None:
+    for node in nodelist:
+        if isinstance(node, (TextNode, CommentNode)):
+            continue
+        if isinstance(node, VariableNode):
+            _check_expression(node.filter_expression)
+        elif isinstance(node, IfNode):
+            for condition, nodes in node.conditions_nodelists:
+                if condition is not None:
+                    _check_condition(condition)
+                _check_nodes(nodes)
+        else:
+            token = getattr(node, "token", None)
+            name = token.contents.split()[0] if token is not None and token.contents else type(node).__name__
+            raise _refuse("{%% %s %%}" % name)
+
+
+def _check_condition(condition) -> None:
+    if isinstance(condition, TemplateLiteral):
+        _check_expression(condition.value)
+        return
+    if isinstance(condition, TokenBase):
+        for part in (getattr(condition, "first", None), getattr(condition, "second", None)):
+            if part is not None:
+                _check_condition(part)
+        return
+    raise _refuse(str(condition))
+
+
+def _check_variable(variable) -> None:
+    if not isinstance(variable, Variable) or variable.literal is not None:
+        return  # a literal string or number
+    lookups = variable.lookups or ()
+    if len(lookups) != 1 or lookups[0] not in PLACEHOLDERS:
+        raise _refuse("{{ %s }}" % variable.var)
+
+
+def _check_expression(expression: FilterExpression) -> None:
+    _check_variable(expression.var)
+    for func, args in expression.filters:
+        name = getattr(func, "_filter_name", None) or func.__name__
+        if name not in ALLOWED_FILTERS:
+            raise _refuse("The filter |%s" % name)
+        for is_variable, value in args:
+            if is_variable:
+                _check_variable(value)
+
+
+# --- links and the plain-text part ------------------------------------------------------------
+
+_HREF = re.compile(r"""href\s*=\s*(["'])(https?://[^"'\s<>]+)\1""", re.IGNORECASE)
+
+
+def links_in(source: str) -> list[str]:
+    """The absolute http(s) links of an HTML template (those written out, not built from placeholders)."""
+    urls = []
+    for _quote, url in _HREF.findall(source or ""):
+        if "{{" in url or "{%" in url:
+            continue
+        url = html.unescape(url)
+        if url not in urls:
+            urls.append(url)
+    return urls
+
+
+def rewrite_links(body: str, tracked: dict[str, str]) -> str:
+    """Replace each link of `tracked` (url -> tracking url) in rendered HTML; others stay as they are."""
+
+    def replace(match):
+        quote, url = match.group(1), match.group(2)
+        target = tracked.get(html.unescape(url))
+        return f"href={quote}{html.escape(target)}{quote}" if target else match.group(0)
+
+    return _HREF.sub(replace, body)
+
+
+_BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|tr|table)>|<br\s*/?>", re.IGNORECASE)
+_ANCHOR = re.compile(r"""<a\s[^>]*href\s*=\s*(["'])(.*?)\1[^>]*>(.*?)</a>""", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_to_text(body: str) -> str:
+    """A readable text/plain alternative: links as 'text (url)', paragraphs as blank lines."""
+    text = _ANCHOR.sub(lambda m: f"{_TAG.sub('', m.group(3)).strip()} ({html.unescape(m.group(2))})", body)
+    text = _BLOCK_END.sub("\n", text)
+    text = html.unescape(_TAG.sub("", text))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

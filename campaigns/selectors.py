@@ -1,0 +1,124 @@
+"""Read side of campaigns: reports, progress, the customer's messages on their timeline."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from campaigns.models import Automation, Campaign, Message
+from crm.timeline import TimelineEntry
+
+_FIGURES = {
+    "recipients": Count("pk", filter=~Q(status__in=[Message.Status.SKIPPED, Message.Status.CANCELLED])),
+    "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+    "delivered": Count("pk", filter=Q(sent_at__isnull=False, bounced_at__isnull=True)),
+    "failed": Count("pk", filter=Q(status=Message.Status.FAILED)),
+    "bounced": Count("pk", filter=Q(bounced_at__isnull=False)),
+    "opened": Count("pk", filter=Q(opened_at__isnull=False)),
+    "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
+    "converted": Count("pk", filter=Q(converted_at__isnull=False)),
+    "unsubscribed": Count("pk", filter=Q(unsubscribed_at__isnull=False)),
+    "revenue": Sum("revenue"),
+}
+
+
+@dataclass
+class ReportRow:
+    variant: str
+    recipients: int = 0
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    bounced: int = 0
+    opened: int = 0
+    clicked: int = 0
+    converted: int = 0
+    unsubscribed: int = 0
+    revenue: Decimal = Decimal("0")
+
+    def rate(self, figure: str) -> float | None:
+        """A figure as a share of the messages delivered (None before anything was delivered)."""
+        return round(100 * getattr(self, figure) / self.delivered, 1) if self.delivered else None
+
+    @property
+    def open_rate(self):
+        return self.rate("opened")
+
+    @property
+    def click_rate(self):
+        return self.rate("clicked")
+
+    @property
+    def conversion_rate(self):
+        return self.rate("converted")
+
+
+@dataclass
+class Report:
+    total: ReportRow
+    variants: list[ReportRow] = field(default_factory=list)
+
+
+def messages_report(messages: QuerySet[Message]) -> Report:
+    """Sent, delivered, opened, clicked, converted, revenue, unsubscribes: in total and per variant (one query)."""
+    rows = []
+    for values in messages.order_by().values("variant").annotate(**_FIGURES).order_by("variant"):
+        values["revenue"] = values["revenue"] or Decimal("0")
+        rows.append(ReportRow(**values))
+    total = ReportRow(variant="")
+    for row in rows:
+        for name in _FIGURES:
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+    return Report(total=total, variants=[row for row in rows if row.variant])
+
+
+def campaign_report(campaign: Campaign) -> Report:
+    return messages_report(Message.objects.filter(campaign=campaign))
+
+
+def automation_report(automation: Automation) -> Report:
+    return messages_report(Message.objects.filter(automation=automation))
+
+
+def campaign_progress(campaign: Campaign) -> dict:
+    """For the progress bar: counted from the messages (one GROUP BY), not from cached figures."""
+    counts = dict(Message.objects.filter(campaign=campaign).order_by().values("status").annotate(n=Count("pk"))
+                  .values_list("status", "n"))
+    total = sum(count for status, count in counts.items() if status not in (Message.Status.CANCELLED,))
+    sent = sum(counts.get(status, 0) for status in (*Message.DELIVERED_STATUSES, Message.Status.BOUNCED))
+    failed = counts.get(Message.Status.FAILED, 0)
+    skipped = counts.get(Message.Status.SKIPPED, 0)
+    done = sent + failed + skipped
+    return {
+        "status": campaign.status, "status_label": str(campaign.get_status_display()), "total": total, "sent": sent,
+        "failed": failed, "skipped": skipped, "queued": counts.get(Message.Status.QUEUED, 0),
+        "sending": counts.get(Message.Status.SENDING, 0), "held": counts.get(Message.Status.HELD, 0),
+        "percent": round(100 * done / total) if total else (100 if campaign.status == Campaign.Status.SENT else 0),
+    }
+
+
+def timeline_messages(customer, *, limit: int) -> list[TimelineEntry]:
+    """Each message a customer was sent (or skipped for), newest first: one query."""
+    messages = (Message.objects.filter(customer=customer).select_related("campaign", "automation")
+                .order_by("-created_at", "-id")[:limit])
+    entries = []
+    for message in messages:
+        source = message.campaign or message.automation
+        detail = ""
+        if message.sent_at:
+            detail = _("Sent %(when)s to %(to)s") % {"when": message.sent_at.strftime("%Y-%m-%d %H:%M"), "to": message.to_address}
+        elif message.skip_reason:
+            detail = message.get_skip_reason_display()
+        elif message.error:
+            detail = message.error[:200]
+        entries.append(TimelineEntry(
+            when=message.created_at, kind="message",
+            title=_("%(channel)s: %(source)s") % {"channel": message.get_channel_display(), "source": source or "-"},
+            detail=str(detail), url=reverse("admin:campaigns_message_change", args=[message.pk]),
+            badge=message.get_status_display(),
+            extra={"channel": message.channel, "campaign": message.campaign.name if message.campaign else "",
+                   "automation": message.automation.name if message.automation else "", "status": message.status},
+        ))
+    return entries

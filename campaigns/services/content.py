@@ -1,0 +1,234 @@
+"""What a message says: the content for the customer's language and variant, personalised.
+
+Content is translated per language (en, fa, ar); each field falls back to English when the
+customer's language has no text. A variant's empty field falls back to the campaign's.
+The personalisation context is built per chunk of messages in a fixed number of queries
+(customers, memberships, expiring points), never one query per customer.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from campaigns import rendering, sms as sms_module, tokens
+from campaigns.models import Automation, Campaign, CampaignVariant, Channel, Message, TrackedLink
+from club.models import Coupon, Membership, Offer
+
+FALLBACK_LANGUAGE = "en"
+DATE_KEYS = ("expires_on", "coupon_expires_on", "points_expiring_on")
+CONTENT_FIELDS = ("subject", "body", "sms_text")
+
+# Appended to every SMS: how to opt out, in the customer's language. A dict rather than
+# gettext so that the right words ("لغو", "إلغاء") reach customers even before the
+# translation catalogues are compiled; inbound_sms_record understands each of them.
+SMS_OPT_OUT = {
+    "en": "Reply STOP to opt out",
+    "fa": "لغو: ارسال «لغو»",
+    "ar": "لإلغاء الاشتراك أرسل «إلغاء»",
+}
+
+
+def _languages(language: str) -> list[str]:
+    return [language, FALLBACK_LANGUAGE] if language != FALLBACK_LANGUAGE else [FALLBACK_LANGUAGE]
+
+
+def _translated(obj, field: str, language: str) -> str:
+    return getattr(obj, f"{field}_{language}", None) or ""
+
+
+def campaign_templates(campaign: Campaign, variant: CampaignVariant | None, language: str) -> dict[str, str]:
+    """The template of each content field: variant then campaign, in the language then in English."""
+    chosen = {}
+    for field in CONTENT_FIELDS:
+        value = ""
+        for code in _languages(language):
+            for source in (variant, campaign):
+                if source is not None:
+                    value = _translated(source, field, code)
+                    if value:
+                        break
+            if value:
+                break
+        chosen[field] = value
+    return chosen
+
+
+def automation_templates(automation: Automation, variant: str, language: str) -> dict[str, str]:
+    chosen = {}
+    for field in CONTENT_FIELDS:
+        names = ["subject_b", "subject"] if field == "subject" and variant == "B" else [field]
+        value = ""
+        for code in _languages(language):
+            for name in names:
+                value = _translated(automation, name, code)
+                if value:
+                    break
+            if value:
+                break
+        chosen[field] = value
+    return chosen
+
+
+def all_templates(source: Campaign | Automation) -> list[str]:
+    """Every content template of a campaign (with its variants) or an automation, all languages."""
+    languages = [code for code, _name in settings.LANGUAGES]
+    objects = [source, *(source.variants.all() if isinstance(source, Campaign) else [])]
+    names = ("subject", "subject_b", "body", "sms_text") if isinstance(source, Automation) else CONTENT_FIELDS
+    return [value for obj in objects for name in names for code in languages if (value := _translated(obj, name, code))]
+
+
+def record_links(source: Campaign | Automation) -> dict[str, int]:
+    """Record the links of the content (url -> TrackedLink id); only these are ever redirected to."""
+    urls = []
+    for template in all_templates(source):
+        for url in rendering.links_in(template):
+            if url not in urls and len(url) <= 2000:
+                urls.append(url)
+    owner = {"campaign": source} if isinstance(source, Campaign) else {"automation": source}
+    TrackedLink.objects.bulk_create([TrackedLink(url=url, **owner) for url in urls], ignore_conflicts=True)
+    return dict(TrackedLink.objects.filter(**owner, url__in=urls).values_list("url", "pk"))
+
+
+# --- personalisation ---------------------------------------------------------------------------
+
+
+@dataclass
+class Personal:
+    """What the templates may say about one customer (plain values only)."""
+
+    values: dict
+
+
+def _format_date(value, language: str) -> str:
+    if not value:
+        return ""
+    with translation.override(language):
+        return date_format(value, "DATE_FORMAT")
+
+
+def expiring_points_by_member(member_ids: list[int]) -> dict[int, tuple[int, object]]:
+    """{member_id: (points expiring within CLUB_EXPIRY_WARNING_DAYS, first date)} in one query."""
+    from club.services import credits_with_remaining
+    from club.services.points import _remaining  # the club's FIFO remainder of a credit row
+
+    if not member_ids:
+        return {}
+    end = timezone.now() + timedelta(days=settings.CLUB_EXPIRY_WARNING_DAYS + 1)
+    totals: dict[int, list] = defaultdict(lambda: [0, None])
+    for credit in credits_with_remaining(member_ids).order_by():
+        if credit.expires_at is None or credit.expires_at >= end:
+            continue
+        left = _remaining(credit)
+        if left > 0:
+            entry = totals[credit.member_id]
+            entry[0] += left
+            entry[1] = min(entry[1], credit.expires_at) if entry[1] else credit.expires_at
+    return {member_id: (points, timezone.localdate(first)) for member_id, (points, first) in totals.items()}
+
+
+def personal_values(messages: list[Message]) -> dict[int, dict]:
+    """{message id: placeholders} for messages whose customers are already loaded (select_related)."""
+    members = {}
+    for message in messages:
+        member = getattr(message.customer, "membership", None) if _has_membership(message.customer) else None
+        if member is not None:
+            members[message.pk] = member
+    expiring = expiring_points_by_member(sorted({member.pk for member in members.values()}))
+    values = {}
+    for message in messages:
+        customer, member = message.customer, members.get(message.pk)
+        points, first = expiring.get(member.pk, (0, None)) if member else (0, None)
+        values[message.pk] = {
+            "first_name": customer.first_name, "last_name": customer.last_name,
+            "tier": member.tier.name if member and member.tier_id else "",
+            "member_number": member.member_number if member else "",
+            "points_balance": member.points_balance if member else 0,
+            "points_expiring": points, "points_expiring_on": _format_date(first, message.language),
+        }
+    return values
+
+
+def _has_membership(customer) -> bool:
+    try:
+        customer.membership
+    except Membership.DoesNotExist:
+        return False
+    return True
+
+
+def coupon_for(message: Message, offer: Offer | None) -> Coupon | None:
+    """The recipient's own coupon for the message's offer (members only), issued once.
+
+    The idempotency key makes a retried or redelivered task get the very same coupon."""
+    from club.services import coupon_issue
+
+    if offer is None or not _has_membership(message.customer):
+        return None
+    if message.campaign_id:
+        key = f"campaign:{message.campaign_id}:{message.customer_id}"
+    else:
+        key = f"automation:{message.automation_id}:{message.customer_id}:{message.occasion}"[:200]
+    valid_days = offer.coupon_valid_days or settings.CLUB_COUPON_VALID_DAYS
+    with transaction.atomic():
+        return coupon_issue(
+            member=message.customer.membership, kind=Coupon.Kind.CAMPAIGN, discount_kind=offer.kind, value=offer.value,
+            offer=offer, min_order_value=offer.min_order_value, expires_at=timezone.now() + timedelta(days=valid_days),
+            idempotency_key=key,
+        )
+
+
+def context_for(message: Message, personal: dict, *, offer: Offer | None, coupon: Coupon | None) -> dict:
+    from club.services import coupon_code_format
+
+    context = dict(personal)
+    context.update({key: value for key, value in (message.context or {}).items() if key in rendering.PLACEHOLDERS})
+    for key in DATE_KEYS:  # club notices carry ISO dates: show them as the customer's language writes dates
+        if isinstance(context.get(key), str):
+            try:
+                context[key] = _format_date(date.fromisoformat(context[key][:10]), message.language)
+            except ValueError:
+                pass
+    if "coupon" in (message.context or {}) and not coupon:  # a club notice carries its coupon (birthday)
+        context["coupon_code"] = coupon_code_format(message.context["coupon"])
+    if offer is not None:
+        context.update(offer=offer.title, offer_description=offer.description)
+    if coupon is not None:
+        context.update(coupon_code=coupon_code_format(coupon.code),
+                       coupon_expires_on=_format_date(timezone.localdate(coupon.expires_at), message.language))
+    if message.channel == Channel.EMAIL and message.public_id:
+        context["unsubscribe_url"] = tokens.unsubscribe_url(message)
+    return context
+
+
+def render_for(message: Message, templates: dict[str, str], context: dict, *, links: dict[str, int] | None = None,
+               track: bool = True) -> rendering.Rendered:
+    """Render one message: HTML with tracked links, an open pixel and an unsubscribe footer; or an SMS
+    with the opt-out instruction."""
+    language = message.language if message.language in SMS_OPT_OUT else FALLBACK_LANGUAGE
+    with translation.override(language):
+        if message.channel == Channel.SMS:
+            text = rendering.render(templates["sms_text"], context, autoescape=False).strip()
+            return rendering.Rendered(sms=f"{text}\n{SMS_OPT_OUT[language]}" if text else "")
+        subject = " ".join(rendering.render(templates["subject"], context, autoescape=False).split())
+        body = rendering.render(templates["body"], context, autoescape=True)
+        if "unsubscribe_url" in context and context["unsubscribe_url"] not in body:
+            body += '\n<p style="font-size:12px;color:#666">{}</p>'.format(
+                '<a href="{}">{}</a>'.format(context["unsubscribe_url"], _("Unsubscribe from these messages")))
+        if track and links:
+            body = rendering.rewrite_links(body, {url: tokens.click_url(message, link_id) for url, link_id in links.items()})
+        text = rendering.html_to_text(body)
+        if track and message.pk:
+            body += f'\n<img src="{tokens.open_url(message)}" width="1" height="1" alt="" style="display:block;border:0">'
+        direction = "rtl" if translation.get_language_bidi() else "ltr"
+        html = f'<div dir="{direction}" lang="{language}">{body}</div>'
+        return rendering.Rendered(subject=subject, html=html, text=text)
+
+
+def sms_length_of(text: str) -> sms_module.SmsLength:
+    return sms_module.sms_length(text)

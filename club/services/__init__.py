@@ -1,0 +1,65 @@
+"""The club's write side: every change to memberships, points, tiers, offers and coupons.
+
+Admin actions, API views, Celery tasks, commands and the apps above (feedback,
+campaigns) call these functions; none re-implements them. They are keyword-only,
+atomic, and raise django's ValidationError or a `club.exceptions` domain exception.
+"""
+
+from club.services.birthdays import birthday_reward_give, birthday_rewards_run, members_due_birthday
+from club.services.earning import (
+    points_award_birthday,
+    points_award_for_event,
+    points_award_for_feedback,
+    points_award_for_order,
+    points_award_for_profile,
+    points_award_signup,
+    points_for_order,
+    referral_check,
+    referral_create,
+    referral_reward_for_order,
+    rules_active,
+)
+from club.services.membership import member_enroll, member_number_format, member_number_normalize, member_set_status
+from club.services.notifications import notice_send_once
+from club.services.offers import (
+    CouponCheck,
+    coupon_code_format,
+    coupon_code_normalize,
+    coupon_issue,
+    coupon_redeem,
+    coupon_validate,
+    offer_redeem,
+    offer_refusal,
+)
+from club.services.points import (
+    credits_with_remaining,
+    points_adjust,
+    points_award,
+    points_expire_due,
+    points_rebuild_balances,
+    points_release_pending,
+    points_reverse_for_order,
+    points_spend,
+    points_verify_balances,
+    points_warn_expiring,
+)
+from club.services.tiers import (
+    tier_for_value,
+    tier_next,
+    tier_qualifying_value,
+    tier_set,
+    tier_upgrade_if_qualified,
+    tiers_review,
+)
+
+__all__ = [
+    "CouponCheck", "birthday_reward_give", "birthday_rewards_run", "coupon_code_format", "coupon_code_normalize",
+    "coupon_issue", "coupon_redeem", "coupon_validate", "credits_with_remaining", "member_enroll", "member_number_format",
+    "member_number_normalize", "member_set_status", "members_due_birthday", "notice_send_once", "offer_redeem",
+    "offer_refusal", "points_adjust", "points_award", "points_award_birthday", "points_award_for_event",
+    "points_award_for_feedback", "points_award_for_order", "points_award_for_profile", "points_award_signup",
+    "points_expire_due", "points_for_order", "points_rebuild_balances", "points_release_pending",
+    "points_reverse_for_order", "points_spend", "points_verify_balances", "points_warn_expiring", "referral_check", "referral_create",
+    "referral_reward_for_order", "rules_active", "tier_for_value", "tier_next", "tier_qualifying_value", "tier_set",
+    "tier_upgrade_if_qualified", "tiers_review",
+]

@@ -1,0 +1,231 @@
+"""Offers, coupons and their use at checkout.
+
+Redeeming an offer spends the points and issues a coupon in one transaction under the
+membership lock; the offer's total limit is claimed with a conditional UPDATE; a coupon
+is used with a conditional UPDATE plus a one-to-one `CouponRedemption` row. So two tills
+racing for the same coupon or the same points: one wins, the other gets a `Conflict`.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from club import signals
+from club.exceptions import Conflict, CouponAlreadyRedeemed, LimitReached
+from club.models import Coupon, CouponRedemption, Membership, Offer, PointsTransaction
+from club.services.common import after_commit, lock_member
+from club.services.points import _append
+
+# No 0/O, 1/I/L: codes are read aloud at tills. 32 symbols, 12 of them: 60 random bits.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 12
+
+
+def coupon_code_generate() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def coupon_code_normalize(code: str) -> str:
+    return "".join(char for char in (code or "").upper() if char not in " -")
+
+
+def coupon_code_format(code: str) -> str:
+    return "-".join(code[index:index + 4] for index in range(0, len(code), 4))
+
+
+def offer_is_open(offer: Offer, at: datetime) -> bool:
+    return offer.is_active and (offer.starts_at is None or offer.starts_at <= at) and (offer.ends_at is None or offer.ends_at > at)
+
+
+def offer_refusal(*, member: Membership, offer: Offer, at: datetime | None = None) -> str | None:
+    """Why this member cannot have this offer now (None when they can), not counting limits or points."""
+    at = at or timezone.now()
+    if not member.is_active:
+        return _("Only active members can redeem offers.")
+    if not offer_is_open(offer, at):
+        return _("This offer is not available now.")
+    rank = member.tier.rank if member.tier_id else -1
+    if offer.min_tier_id and rank < offer.min_tier.rank:
+        return _("This offer is for %(tier)s members and above.") % {"tier": offer.min_tier.name}
+    if offer.exclusive and not (member.tier_id and member.tier.exclusive_offers):
+        return _("This offer is exclusive to tiers with access to exclusive offers.")
+    return None
+
+
+@transaction.atomic
+def offer_redeem(*, member: Membership, offer: Offer, idempotency_key: str | None = None, by=None) -> Coupon:
+    """Spend the offer's points cost and issue its coupon.
+
+    Raises ValidationError when the member may not have the offer, InsufficientPoints or
+    LimitReached (both Conflict, 409) when the points or the limits run out. With an
+    idempotency key, a retry returns the coupon the first call issued."""
+    if idempotency_key:
+        existing = Coupon.objects.filter(idempotency_key=f"offer:{idempotency_key}").first()
+        if existing is not None:
+            if existing.member_id != member.pk or existing.offer_id != offer.pk:
+                raise Conflict(_("This idempotency key was already used for another redemption."), code="idempotency_key_reused")
+            return existing
+    locked = lock_member(member)
+    offer = Offer.objects.select_related("min_tier").get(pk=offer.pk)
+    refusal = offer_refusal(member=locked, offer=offer)
+    if refusal:
+        raise ValidationError({"offer": refusal})
+    if offer.per_member_limit is not None and Coupon.objects.filter(offer=offer, member=locked).count() >= offer.per_member_limit:
+        raise LimitReached(_("You have already redeemed this offer the most times allowed."))
+    payment = None
+    if offer.points_cost:
+        payment, _created = _append(
+            member=locked, points=-offer.points_cost, kind=PointsTransaction.Kind.REDEEM, source=PointsTransaction.Source.OFFER,
+            reason=_("Offer: %(title)s") % {"title": offer.title}, source_ref=str(offer.pk),
+            idempotency_key=f"offer:{idempotency_key}" if idempotency_key else f"offer:{offer.pk}:{secrets.token_hex(12)}",
+        )
+    # The conditional UPDATE is the total limit: the database counts, not the Python code.
+    claimed = Offer.objects.filter(pk=offer.pk).filter(Q(total_limit__isnull=True) | Q(redeemed_count__lt=F("total_limit"))) \
+        .update(redeemed_count=F("redeemed_count") + 1)
+    if not claimed:
+        raise LimitReached(_("This offer has run out."))
+    expires_at = timezone.now() + timedelta(days=offer.coupon_valid_days or settings.CLUB_COUPON_VALID_DAYS)
+    coupon = coupon_issue(
+        member=locked, kind=Coupon.Kind.OFFER, discount_kind=offer.kind, value=offer.value, offer=offer,
+        min_order_value=offer.min_order_value, expires_at=expires_at, points_transaction=payment, by=by,
+        idempotency_key=f"offer:{idempotency_key}" if idempotency_key else None,
+    )
+    member.points_balance = locked.points_balance
+    return coupon
+
+
+@transaction.atomic
+def coupon_issue(
+    *,
+    member: Membership,
+    kind: str,
+    discount_kind: str,
+    value: Decimal,
+    expires_at: datetime | None = None,
+    valid_from: datetime | None = None,
+    min_order_value: Decimal = Decimal("0"),
+    offer: Offer | None = None,
+    points_transaction: PointsTransaction | None = None,
+    idempotency_key: str | None = None,
+    by=None,
+) -> Coupon:
+    """Issue a coupon with a unique, unguessable code (campaigns, store credit, birthdays, offers).
+
+    With an idempotency key, a second call returns the first coupon."""
+    if idempotency_key:
+        existing = Coupon.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    if discount_kind not in Offer.Kind.values:
+        raise ValidationError({"discount_kind": _("Unknown discount kind %(kind)s.") % {"kind": discount_kind}})
+    value = Decimal(value)
+    if value < 0 or (discount_kind == Offer.Kind.PERCENT and value > 100):
+        raise ValidationError({"value": _("A discount is between 0 and 100 percent, or a positive amount.")})
+    valid_from = valid_from or timezone.now()
+    expires_at = expires_at or valid_from + timedelta(days=settings.CLUB_COUPON_VALID_DAYS)
+    if expires_at <= valid_from:
+        raise ValidationError({"expires_at": _("A coupon must expire after it becomes valid.")})
+    for _attempt in range(5):
+        code = coupon_code_generate()
+        try:
+            with transaction.atomic():
+                coupon = Coupon.objects.create(
+                    code=code, member=member, kind=kind, discount_kind=discount_kind, value=value,
+                    min_order_value=min_order_value, valid_from=valid_from, expires_at=expires_at, offer=offer,
+                    points_transaction=points_transaction, idempotency_key=idempotency_key, issued_by=by,
+                )
+            break
+        except IntegrityError:
+            if idempotency_key and Coupon.objects.filter(idempotency_key=idempotency_key).exists():
+                return Coupon.objects.get(idempotency_key=idempotency_key)
+            if not Coupon.objects.filter(code=code).exists():
+                raise
+    else:
+        raise RuntimeError("Could not find a free coupon code.")
+    after_commit(signals.coupon_issued.send, sender=Coupon, coupon=coupon)
+    return coupon
+
+
+@dataclass(frozen=True)
+class CouponCheck:
+    valid: bool
+    discount: Decimal = Decimal("0")
+    reason: str = ""  # a machine code: unknown, not_yours, not_yet_valid, expired, redeemed, below_minimum, member_inactive
+    message: str = ""
+    coupon: Coupon | None = None
+    free_shipping: bool = False
+    gift_product_id: int | None = None
+
+
+def coupon_discount(coupon: Coupon, order_value: Decimal) -> Decimal:
+    if coupon.discount_kind == Offer.Kind.PERCENT:
+        return (order_value * coupon.value / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if coupon.discount_kind == Offer.Kind.FIXED:
+        return min(coupon.value, order_value)
+    return Decimal("0")
+
+
+def coupon_validate(*, code: str, order_value: Decimal | str, customer=None, at: datetime | None = None) -> CouponCheck:
+    """Can this coupon be used now, by this customer, on an order of this value? With the discount."""
+    at = at or timezone.now()
+    try:
+        order_value = Decimal(str(order_value))
+    except ArithmeticError:
+        raise ValidationError({"order_value": _("Enter the order value as a number.")}) from None
+    if not order_value.is_finite() or order_value < 0:
+        raise ValidationError({"order_value": _("Enter the order value as a number.")})
+    coupon = Coupon.objects.select_related("member").filter(code=coupon_code_normalize(code)).first()
+    if coupon is None:
+        return CouponCheck(False, reason="unknown", message=_("There is no coupon with this code."))
+    if customer is not None and coupon.member.customer_id != customer.pk:
+        # Said the same way as an unknown code, so a till cannot probe other people's codes.
+        return CouponCheck(False, reason="not_yours", message=_("There is no coupon with this code for this customer."))
+    refusals = (
+        (coupon.redeemed_at is not None, "redeemed", _("This coupon has already been used.")),
+        (coupon.member.status != Membership.Status.ACTIVE, "member_inactive", _("The membership is not active.")),
+        (at < coupon.valid_from, "not_yet_valid", _("This coupon is not valid yet.")),
+        (at >= coupon.expires_at, "expired", _("This coupon has expired.")),
+        (order_value < coupon.min_order_value, "below_minimum",
+         _("This coupon needs an order of at least %(minimum)s.") % {"minimum": coupon.min_order_value}),
+    )
+    for refused, reason, message in refusals:
+        if refused:
+            return CouponCheck(False, reason=reason, message=message, coupon=coupon)
+    gift = coupon.offer.gift_product_id if coupon.offer_id and coupon.discount_kind == Offer.Kind.GIFT else None
+    return CouponCheck(
+        True, discount=coupon_discount(coupon, order_value), coupon=coupon,
+        free_shipping=coupon.discount_kind == Offer.Kind.FREE_SHIPPING, gift_product_id=gift,
+    )
+
+
+@transaction.atomic
+def coupon_redeem(
+    *, code: str, order_value: Decimal | str, customer=None, order=None, reference: str = "", by=None
+) -> CouponRedemption:
+    """Use a coupon at checkout, once. A second use (or a till that lost the race) gets CouponAlreadyRedeemed (409)."""
+    if order is not None and customer is not None and order.customer_id != customer.pk:
+        raise ValidationError({"order": _("That order belongs to another customer.")})
+    check = coupon_validate(code=code, order_value=order_value, customer=customer)
+    if check.reason == "redeemed":
+        raise CouponAlreadyRedeemed(check.message)
+    if not check.valid:
+        raise ValidationError({"code": check.message}, code=check.reason)
+    now = timezone.now()
+    # Two tills at once: the second UPDATE waits for the first to commit, then matches no row.
+    if not Coupon.objects.filter(pk=check.coupon.pk, redeemed_at__isnull=True).update(redeemed_at=now):
+        raise CouponAlreadyRedeemed(_("This coupon has already been used."))
+    redemption = CouponRedemption.objects.create(
+        coupon=check.coupon, order=order, order_value=Decimal(str(order_value)), discount=check.discount,
+        reference=reference[:100], redeemed_at=now, redeemed_by=by,
+    )
+    check.coupon.redeemed_at = now
+    after_commit(signals.coupon_redeemed.send, sender=Coupon, coupon=check.coupon, redemption=redemption)
+    return redemption

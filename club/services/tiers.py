@@ -1,0 +1,228 @@
+"""Tiers: qualification on points earned (or counted spend) in a rolling window.
+
+Upgrades happen at once (`tier_upgrade_if_qualified`, called when points are earned or
+an order counts); downgrades only in the periodic review (`tiers_review`), after a grace
+period, as a few set-based statements over all members. A manual override (`tier_set`)
+freezes the tier until a date; every change is a `TierChange` row.
+"""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from club import signals
+from club.models import Membership, PointsTransaction, Tier, TierChange
+from club.services.common import after_commit, day_end, lock_member
+from crm.models import Order
+
+Kind = PointsTransaction.Kind
+
+
+def tier_window(at: datetime | None = None) -> tuple[datetime, datetime]:
+    end = at or timezone.now()
+    return end - timedelta(days=settings.CLUB_TIER_WINDOW_DAYS), end
+
+
+def tier_qualifying_value(*, member: Membership, at: datetime | None = None) -> Decimal:
+    """Points earned (earnings less their reversals, shortfalls included) or counted spend in the window.
+
+    Never the spendable balance: spending points does not cost a member their tier."""
+    start, end = tier_window(at)
+    if settings.CLUB_TIER_BASIS == "spend":
+        total = Order.objects.filter(customer_id=member.customer_id, is_counted=True, placed_at__gte=start, placed_at__lte=end) \
+            .aggregate(total=Sum("net_total"))["total"]
+        return total or Decimal("0")
+    figures = PointsTransaction.objects.filter(
+        member=member, kind__in=[Kind.EARN, Kind.REVERSE], created_at__gte=start, created_at__lte=end
+    ).aggregate(points=Sum("points"), shortfall=Sum("shortfall"))
+    return Decimal((figures["points"] or 0) - (figures["shortfall"] or 0))
+
+
+def tier_for_value(value: Decimal) -> Tier | None:
+    return Tier.objects.filter(threshold__lte=value).order_by("-rank").first()
+
+
+def tier_next(tier: Tier | None) -> Tier | None:
+    tiers = Tier.objects.order_by("rank")
+    if tier is not None:
+        tiers = tiers.filter(rank__gt=tier.rank)
+    return tiers.first()
+
+
+def tier_upgrade_if_qualified(*, member: Membership, at: datetime | None = None) -> TierChange | None:
+    """Move a member up at once when they qualify for a higher tier (never down)."""
+    with transaction.atomic():
+        locked = lock_member(member)  # already ours in the points flows: re-locking is free
+        today = timezone.localdate(at) if at else timezone.localdate()
+        if not locked.is_active or locked.tier_is_frozen(today):
+            return None
+        target = tier_for_value(tier_qualifying_value(member=locked, at=at))
+        current_rank = locked.tier.rank if locked.tier_id else -1
+        if target is None or target.rank <= current_rank:
+            return None
+        change = _change(locked, target, TierChange.Reason.QUALIFIED)
+        member.tier, member.below_tier_since = locked.tier, None
+        return change
+
+
+def tiers_upgrade_qualified(*, member_ids) -> int:
+    """Upgrade each of these members who qualifies (after a bulk release of pending points)."""
+    members = Membership.objects.filter(pk__in=list(member_ids), status=Membership.Status.ACTIVE).order_by("pk")
+    return sum(tier_upgrade_if_qualified(member=member) is not None for member in members)
+
+
+@transaction.atomic
+def tier_set(*, member: Membership, tier: Tier | None, by, note: str, frozen_until: date | None = None) -> TierChange:
+    """Staff set a member's tier; with `frozen_until`, neither upgrades nor the review touch it until then."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Say why the tier is set by hand.")})
+    if frozen_until is not None and frozen_until < timezone.localdate():
+        raise ValidationError({"frozen_until": _("The freeze must end today or later.")})
+    locked = lock_member(member)
+    locked.tier_frozen_until = frozen_until
+    locked.below_tier_since = None
+    locked.save(update_fields=["tier_frozen_until", "below_tier_since"])
+    member.tier_frozen_until = frozen_until
+    change = _change(locked, tier, TierChange.Reason.MANUAL, by=by, note=note)
+    member.tier_id, member.tier = locked.tier_id, locked.tier
+    return change
+
+
+def _change(member: Membership, tier: Tier | None, reason: str, *, by=None, note: str = "") -> TierChange:
+    previous = member.tier
+    Membership.objects.filter(pk=member.pk).update(tier=tier, below_tier_since=None)
+    member.tier, member.below_tier_since = tier, None
+    change = TierChange.objects.create(member=member, from_tier=previous, to_tier=tier, reason=reason, changed_by=by, note=note)
+    after_commit(signals.tier_changed.send, sender=Membership, member=member, from_tier=previous, to_tier=tier, reason=reason)
+    return change
+
+
+# --- The periodic review ---------------------------------------------------------------------
+
+_RANK = "COALESCE((SELECT t.rank FROM club_tier t WHERE t.id = {column}), -1)"
+_CHANGE_CONDITION = f"""
+    club_membership.status = 'active'
+    AND {{distinct_tiers}}
+    AND (club_membership.tier_frozen_until IS NULL OR club_membership.tier_frozen_until < %(run_date)s)
+    AND ({_RANK.format(column="club_membership.qualified_tier_id")} > {_RANK.format(column="club_membership.tier_id")}
+         OR ({_RANK.format(column="club_membership.qualified_tier_id")} < {_RANK.format(column="club_membership.tier_id")}
+             AND club_membership.below_tier_since <= %(grace_cutoff)s))
+"""
+_REASON = f"""CASE WHEN {_RANK.format(column="to_tier_id")} > {_RANK.format(column="from_tier_id")}
+    THEN 'review_upgrade' ELSE 'review_downgrade' END"""
+
+
+def _qualifying_sql() -> str:
+    """member id -> qualifying value in the window, for every active member (0 when none)."""
+    if settings.CLUB_TIER_BASIS == "spend":
+        aggregate = """
+            SELECT o.customer_id AS key_id, SUM(o.net_total) AS value FROM crm_order o
+            WHERE o.is_counted AND o.placed_at >= %(start)s AND o.placed_at < %(end)s GROUP BY o.customer_id"""
+        key = "mm.customer_id"
+    else:
+        aggregate = """
+            SELECT p.member_id AS key_id, SUM(p.points) - SUM(p.shortfall) AS value FROM club_pointstransaction p
+            WHERE p.kind IN ('earn', 'reverse') AND p.created_at >= %(start)s AND p.created_at < %(end)s GROUP BY p.member_id"""
+        key = "mm.id"
+    return f"""
+        SELECT mm.id AS member_id, COALESCE(s.value, 0) AS value, COALESCE(current.rank, -1) AS current_rank
+        FROM club_membership mm
+        LEFT JOIN ({aggregate}) s ON s.key_id = {key}
+        LEFT JOIN club_tier current ON current.id = mm.tier_id
+        WHERE mm.status = 'active'"""
+
+
+def _distinct(left: str, right: str) -> str:
+    # NULL-safe "differs": SQLite spells it IS NOT.
+    operator = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    return f"({left}) {operator} ({right})"
+
+
+def tiers_review(*, run_date: date) -> dict:
+    """Periodic review over all members: set-based statements in one transaction.
+
+    1. One UPDATE records each active member's qualifying value (points earned or counted
+       spend in the window ending with `run_date`) and qualified tier, and starts (or clears)
+       the grace period of members below their tier. It writes only the rows whose figures
+       change, so a quiet night touches few rows.
+    2. The upgrades, and the downgrades whose grace period is over, are applied and each
+       recorded as a TierChange: on PostgreSQL in one statement (an UPDATE ... RETURNING
+       feeding the INSERT, so exactly the rows changed are recorded); on SQLite, which has
+       one writer at a time, as an INSERT ... SELECT and an UPDATE with the same condition.
+    Members with a frozen tier are left alone. Rerunning for the same date changes nothing."""
+    start, end = tier_window(day_end(run_date))
+    params = {
+        "run_date": _param(run_date, "date"),
+        "grace_cutoff": _param(run_date - timedelta(days=settings.CLUB_TIER_GRACE_DAYS), "date"),
+        "start": _param(start, "datetime"),
+        "end": _param(end, "datetime"),
+        "now": _param(timezone.now(), "datetime"),
+    }
+    below_since = f"""CASE
+        WHEN club_membership.tier_frozen_until IS NOT NULL AND club_membership.tier_frozen_until >= %(run_date)s THEN NULL
+        WHEN COALESCE(q.tier_rank, -1) < q.current_rank
+            THEN COALESCE(club_membership.below_tier_since, %(run_date)s)
+        ELSE NULL END"""
+    qualify = f"""
+        UPDATE club_membership SET qualifying_value = q.value, qualified_tier_id = q.tier_id, below_tier_since = {below_since}
+        FROM (
+            SELECT w.member_id, w.value, w.current_rank, w.tier_id, tier.rank AS tier_rank
+            FROM (
+                SELECT v.*, (SELECT t.id FROM club_tier t WHERE t.threshold <= v.value ORDER BY t.rank DESC LIMIT 1) AS tier_id
+                FROM ({_qualifying_sql()}) v
+            ) w
+            LEFT JOIN club_tier tier ON tier.id = w.tier_id
+        ) q
+        WHERE club_membership.id = q.member_id
+          AND ({_distinct("club_membership.qualifying_value", "q.value")}
+               OR {_distinct("club_membership.qualified_tier_id", "q.tier_id")}
+               OR {_distinct("club_membership.below_tier_since", below_since)})
+    """
+    # Cheap test first: most members' qualified tier is their tier, and the rank lookups are skipped.
+    change_condition = _CHANGE_CONDITION.format(
+        distinct_tiers=_distinct("club_membership.qualified_tier_id", "club_membership.tier_id"))
+    if connection.vendor == "postgresql":
+        statements = [f"""
+            WITH changed AS (
+                UPDATE club_membership SET tier_id = club_membership.qualified_tier_id, below_tier_since = NULL
+                FROM club_membership previous
+                WHERE previous.id = club_membership.id AND {change_condition}
+                RETURNING club_membership.id AS member_id, previous.tier_id AS from_tier_id, club_membership.tier_id AS to_tier_id
+            )
+            INSERT INTO club_tierchange (member_id, from_tier_id, to_tier_id, reason, note, changed_at, changed_by_id)
+            SELECT member_id, from_tier_id, to_tier_id, {_REASON}, '', %(now)s, NULL FROM changed
+        """]
+    else:
+        statements = [
+            f"""
+            INSERT INTO club_tierchange (member_id, from_tier_id, to_tier_id, reason, note, changed_at, changed_by_id)
+            SELECT member_id, from_tier_id, to_tier_id, {_REASON}, '', %(now)s, NULL FROM (
+                SELECT club_membership.id AS member_id, club_membership.tier_id AS from_tier_id,
+                    club_membership.qualified_tier_id AS to_tier_id
+                FROM club_membership WHERE {change_condition}
+            ) changes
+            """,
+            f"UPDATE club_membership SET tier_id = qualified_tier_id, below_tier_since = NULL WHERE {change_condition}",
+        ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(qualify, params)
+        updated = cursor.rowcount
+        cursor.execute(statements[0], params)
+        changed = cursor.rowcount
+        for statement in statements[1:]:
+            cursor.execute(statement, params)
+    return {"requalified": updated, "changed": changed}
+
+
+def _param(value, kind: str):
+    ops = connection.ops
+    if kind == "date":
+        return ops.adapt_datefield_value(value)
+    return ops.adapt_datetimefield_value(value)

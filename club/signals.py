@@ -1,0 +1,20 @@
+"""Events the club sends for the apps above it (campaigns, the API's webhooks).
+
+All are sent after the transaction that caused them commits (`transaction.on_commit`),
+so a receiver that sends an email or SMS never announces something that rolled back.
+"""
+
+from django.dispatch import Signal
+
+# sender=Membership, member=<Membership>, kind="welcome"|"birthday"|"points_expiring", context=dict
+# The club records a MemberNotice row per (member, kind, key) first, so each is sent once;
+# receivers check the customer's consent for the channel they use.
+member_notification = Signal()
+# sender=PointsTransaction, transaction=<PointsTransaction>
+points_changed = Signal()
+# sender=Membership, member=<Membership>, from_tier=<Tier|None>, to_tier=<Tier|None>, reason=str
+tier_changed = Signal()
+# sender=Coupon, coupon=<Coupon>
+coupon_issued = Signal()
+# sender=Coupon, coupon=<Coupon>, redemption=<CouponRedemption>
+coupon_redeemed = Signal()

@@ -1,0 +1,231 @@
+"""Demo data for `seed_demo`: customers, orders, interactions, and what later apps add.
+
+The data is reproducible: the same seed and the same anchor date give the same rows
+(names, emails, phones, dates, amounts, public ids). Dates run over the two years
+before the anchor, which defaults to today at midnight UTC, so lifecycle stages,
+follow-ups and birthdays look current; pass `now` for byte-for-byte repeatable data.
+
+It is built for size: Faker is called once per seed to fill small name pools, and
+customers are generated in chunks (each in its own transaction) that are written with
+`bulk_create`, so a million customers take minutes and memory stays flat. The derived
+customer figures are computed once at the end with one set-based UPDATE.
+
+Apps above crm add their own demo data (club members, surveys, segments) with
+`register_step(name, fn)`; crm never imports them. Each step gets its own random
+generator, so adding a step does not change the data of the others.
+
+E-mail addresses use the reserved example.com/.net/.org domains, so a demo campaign
+can never reach a real inbox.
+"""
+
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection, reset_queries, transaction
+from django.db.models import F, QuerySet
+from django.db.models.functions import Length
+
+from crm.demo.generator import Generator
+from crm.demo.names import NamePools, romanize
+from crm.demo.reference import (
+    CATALOGUE,
+    CUSTOMER_PREFIX,
+    DEMO_STAFF,
+    HISTORY_DAYS,
+    MARKETS,
+    ORDER_PREFIX,
+    TAGS,
+)
+from crm.models import Customer, Order, Product
+from crm.services import customers_refresh_order_stats, tags_ensure
+
+__all__ = [
+    "CATALOGUE", "HISTORY_DAYS", "MARKETS", "DemoDataExists", "ProgressBar", "ProgressFactory", "default_anchor",
+    "products_ensure_catalogue", "register_step", "registered_steps", "romanize", "seed_demo", "staff_users_ensure",
+]
+
+MAX_CHUNK_SIZE = 5000
+
+
+class DemoDataExists(Exception):
+    """The database already has customers and appending was not asked for."""
+
+
+class ProgressBar(Protocol):
+    def update(self, n: int = 1) -> Any: ...
+
+    def close(self) -> Any: ...
+
+
+# Called as progress(desc=..., total=..., unit=...); tqdm's constructor fits.
+ProgressFactory = Callable[..., ProgressBar]
+
+
+class _NoProgress:
+    def __init__(self, **kwargs):
+        pass
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+# --- Extension point for the apps above crm ---------------------------------------
+
+# fn(*, rng, customers, now, progress) -> {"name": count, ...} or None
+SeedStep = Callable[..., Mapping[str, int] | None]
+_steps: dict[str, SeedStep] = {}
+
+
+def register_step(name: str, fn: SeedStep) -> None:
+    """Add a seeding step that runs after the crm data, in registration order.
+
+    `fn` is called with keyword arguments: `rng` (a random.Random of its own, derived from
+    the seed and the step name), `customers` (a QuerySet of the customers this run created),
+    `now` (the anchor datetime) and `progress` (a ProgressFactory). It returns counts to add
+    to the summary, or None. Registering a name again replaces the step."""
+    _steps[name] = fn
+
+
+def registered_steps() -> list[str]:
+    return list(_steps)
+
+
+# --- The run ------------------------------------------------------------------------
+
+
+def seed_demo(
+    *,
+    customers: int,
+    seed: int = 1,
+    progress: ProgressFactory | None = None,
+    now: datetime | None = None,
+    append: bool = False,
+    chunk_size: int | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Create `customers` demo customers with their history; return the counts created.
+
+    Raises DemoDataExists when customers exist and `append` is false. With `append`, the
+    new customers, emails and order numbers continue after the existing ones."""
+    if customers < 0:
+        raise ValueError("customers must be zero or more")
+    progress = progress or _NoProgress
+    log = log or (lambda message: None)
+    now = now or default_anchor()
+    if Customer.objects.exists() and not append:
+        raise DemoDataExists("The database already has customers.")
+    customer_offset, order_offset = _numbering_offsets()
+    # A fresh database gets exactly Random(seed); appending mixes in the offsets so a
+    # second run with the same seed does not repeat the first (public ids are unique).
+    fresh = customer_offset == 0 and order_offset == 0
+    rng_seed: int | str = seed if fresh else f"{seed}:{customer_offset}:{order_offset}"
+
+    products = products_ensure_catalogue()
+    tags = {tag.name: tag.pk for tag in tags_ensure(TAGS)}
+    staff = staff_users_ensure()
+    generator = Generator(
+        rng=random.Random(rng_seed), names=NamePools.build(seed), now=now, products=products,
+        tag_ids=tags, staff_ids=[user.pk for user in staff], first_customer=customer_offset + 1,
+        first_order=order_offset + 1,
+    )
+
+    counts: Counter[str] = Counter()
+    chunk_size = chunk_size or min(MAX_CHUNK_SIZE, max(250, customers // 20))
+    first_pk = last_pk = None
+    bar = progress(desc="Customers", total=customers, unit="customer")
+    try:
+        for start in range(0, customers, chunk_size):
+            size = min(chunk_size, customers - start)
+            with transaction.atomic():
+                chunk = generator.write_chunk(size)
+            counts.update(chunk.counts)
+            _forget_queries()
+            first_pk = chunk.first_pk if first_pk is None else first_pk
+            last_pk = chunk.last_pk
+            bar.update(size)
+    finally:
+        bar.close()
+
+    log("Computing the customers' order figures...")
+    customers_refresh_order_stats()
+
+    created = Customer.objects.none()
+    if first_pk is not None:
+        created = Customer.objects.filter(pk__gte=first_pk, pk__lte=last_pk)
+    for name, step in _steps.items():
+        log(f"Seeding {name}...")
+        step_counts = step(rng=random.Random(f"{rng_seed}:{name}"), customers=created, now=now, progress=progress)
+        counts.update(step_counts or {})
+
+    counts["products"] = len(products)
+    counts["staff_users"] = len(staff)
+    return dict(counts)
+
+
+def _forget_queries() -> None:
+    # Under DEBUG, Django keeps the text of the last 9,000 queries, and a 5,000-row
+    # insert is megabytes of SQL: memory would grow with every chunk. Keep the log
+    # when someone is reading it (assertNumQueries and friends force the debug cursor).
+    if not connection.force_debug_cursor:
+        reset_queries()
+
+
+def default_anchor() -> datetime:
+    """Today at midnight UTC: data is reproducible on the same day and always ends now."""
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _numbering_offsets() -> tuple[int, int]:
+    def highest(queryset: QuerySet, field_name: str, pattern: str, prefix: str) -> int:
+        value = (
+            queryset.filter(**{f"{field_name}__regex": pattern})
+            .order_by(Length(field_name).desc(), F(field_name).desc())
+            .values_list(field_name, flat=True)
+            .first()
+        )
+        return int(value[len(prefix):]) if value else 0
+
+    return (
+        highest(Customer.objects.all(), "external_ref", rf"^{CUSTOMER_PREFIX}[0-9]+$", CUSTOMER_PREFIX),
+        highest(Order.objects.filter(source=""), "order_number", rf"^{ORDER_PREFIX}[0-9]+$", ORDER_PREFIX),
+    )
+
+
+
+def products_ensure_catalogue() -> list[Product]:
+    skus = [sku for sku, *_ in CATALOGUE]
+    Product.objects.bulk_create(
+        [
+            Product(sku=sku, name=name, category=category, replenishment_days=days)
+            for sku, name, category, _, days in CATALOGUE
+        ],
+        ignore_conflicts=True,
+    )
+    by_sku = Product.objects.in_bulk(skus, field_name="sku")
+    return [by_sku[sku] for sku in skus]
+
+
+
+def staff_users_ensure() -> list:
+    """The demo staff the interactions are assigned to; existing users are left as they are."""
+    User = get_user_model()
+    users = []
+    for username, first_name, last_name, role in DEMO_STAFF:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(
+                username, f"{username}@example.com", password=None,
+                first_name=first_name, last_name=last_name, is_staff=True,
+            )
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        users.append(user)
+    return users
+

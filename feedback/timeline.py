@@ -1,0 +1,58 @@
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from crm import timeline
+from feedback.models import Invitation, Response, ReturnRequest
+
+
+def _response_entries(customer, *, limit: int):
+    responses = Response.objects.filter(customer=customer).select_related("survey").prefetch_related(
+        "answers__question", "answers__choices"
+    ).order_by("-submitted_at")[:limit]
+    entries = []
+    for response in responses:
+        scores = [f"{a.question.get_scores_display()}: {a.number}" for a in response.answers.all() if a.question.scores]
+        texts = [a.text for a in response.answers.all() if a.text]
+        entries.append(timeline.TimelineEntry(
+            when=response.submitted_at, kind="feedback",
+            title=_("Answered the survey %(survey)s") % {"survey": response.survey.title},
+            detail="; ".join(scores + texts),
+            url=reverse("admin:feedback_response_change", args=[response.pk]),
+            badge=_("Feedback"),
+        ))
+    return entries
+
+
+def _invitation_entries(customer, *, limit: int):
+    invitations = Invitation.objects.filter(customer=customer).select_related("survey").order_by("-created_at")[:limit]
+    return [
+        timeline.TimelineEntry(
+            when=invitation.created_at, kind="feedback",
+            title=_("Invited to the survey %(survey)s") % {"survey": invitation.survey.title},
+            badge=_("Answered") if invitation.answered_at else (_("Opened") if invitation.opened_at else _("Invited")),
+        )
+        for invitation in invitations
+    ]
+
+
+def _return_entries(customer, *, limit: int):
+    requests = ReturnRequest.objects.filter(customer=customer).select_related("order").prefetch_related(
+        "lines__order_line").order_by("-created_at")[:limit]
+    return [
+        timeline.TimelineEntry(
+            when=request.created_at, kind="return",
+            title=_("Return of order %(number)s (%(resolution)s)") % {
+                "number": request.order.order_number, "resolution": request.get_resolution_display()},
+            detail="; ".join(f"{line.quantity} x {line.order_line.product_name or line.order_line.sku} "
+                             f"({line.get_reason_display()})" for line in request.lines.all()),
+            url=reverse("admin:feedback_returnrequest_change", args=[request.pk]),
+            badge=request.get_state_display(),
+        )
+        for request in requests
+    ]
+
+
+def register_entries() -> None:
+    timeline.register("return", _return_entries)
+    timeline.register("feedback_response", _response_entries)
+    timeline.register("feedback_invitation", _invitation_entries)

@@ -1,0 +1,104 @@
+"""Public survey pages. No login: an invitation's token, or a survey's public link."""
+
+from django.conf import settings
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from feedback import services
+from feedback.forms import SurveyForm
+from feedback.models import Invitation, Survey
+
+
+def _token_key(group, request):
+    return request.resolver_match.kwargs.get("token", "")
+
+
+def _rate(group, request):
+    return settings.FEEDBACK_RATE_LIMIT
+
+
+def choose_language(request, survey: Survey, preferred: str = "") -> str:
+    """An explicit ?lang= choice, else the customer's preferred language, else the browser's."""
+    offered = survey.language_codes
+    for candidate in (request.GET.get("lang", ""), preferred, translation.get_language_from_request(request)):
+        code = (candidate or "").split("-")[0]
+        if code in offered:
+            return code
+    return offered[0]
+
+
+def _render(request, template, context, language, status=200):
+    with translation.override(language):
+        response = render(request, template, context, status=status)
+    response.headers["Content-Language"] = language
+    return response
+
+
+@ratelimit(key="ip", rate=_rate, block=True)
+@ratelimit(key=_token_key, rate=_rate, block=True)
+@require_http_methods(["GET", "POST"])
+def invitation(request, token: str):
+    try:
+        invite = services.invitation_for_token(token)
+    except Invitation.DoesNotExist:
+        raise Http404 from None
+    survey = invite.survey
+    language = choose_language(request, survey, invite.customer.language)
+    try:
+        services.invitation_check_open(invite)
+    except services.InvitationUnavailable as unavailable:
+        return _unavailable(request, survey, unavailable.reason, language)
+    services.invitation_mark_opened(invite)
+    with translation.override(language):
+        form = SurveyForm(request.POST or None, survey=survey)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.response_submit(survey=survey, answers=form.answers(), invitation=invite, language=language)
+            except services.InvitationUnavailable as unavailable:
+                return _unavailable(request, survey, unavailable.reason, language)
+            return HttpResponseRedirect(reverse("feedback:thanks", args=[survey.pk]) + f"?lang={language}")
+    return _render(request, "feedback/survey.html", {"survey": survey, "form": form, "languages": _languages(survey)},
+                   language, status=400 if request.method == "POST" else 200)
+
+
+@ratelimit(key="ip", rate=_rate, block=True)
+@require_http_methods(["GET", "POST"])
+def public_survey(request, slug: str):
+    survey = get_object_or_404(Survey, public_slug=slug)
+    language = choose_language(request, survey)
+    if not survey.is_open():
+        return _unavailable(request, survey, "closed", language)
+    with translation.override(language):
+        form = SurveyForm(request.POST or None, survey=survey, honeypot=True)
+        if request.method == "POST" and form.is_valid():
+            if not form.is_bot():
+                services.response_submit(survey=survey, answers=form.answers(), language=language)
+            return HttpResponseRedirect(reverse("feedback:thanks", args=[survey.pk]) + f"?lang={language}")
+    return _render(request, "feedback/survey.html", {"survey": survey, "form": form, "languages": _languages(survey)},
+                   language, status=400 if request.method == "POST" else 200)
+
+
+def thanks(request, survey_id: int):
+    survey = get_object_or_404(Survey, pk=survey_id)
+    return _render(request, "feedback/thanks.html", {"survey": survey}, choose_language(request, survey))
+
+
+def _unavailable(request, survey, reason, language):
+    template = "feedback/answered.html" if reason == "answered" else "feedback/closed.html"
+    return _render(request, template, {"survey": survey}, language, status=200 if reason == "answered" else 410)
+
+
+def _languages(survey: Survey) -> list[tuple[str, str]]:
+    return [(code, translation.get_language_info(code)["name_local"]) for code in survey.language_codes]
+
+
+def rate_limited(request, exception):
+    language = translation.get_language_from_request(request)
+    with translation.override(language):
+        response = render(request, "feedback/rate_limited.html", {}, status=429)
+    response.headers["Retry-After"] = "60"
+    return response

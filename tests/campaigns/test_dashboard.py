@@ -1,0 +1,197 @@
+"""The retention dashboard and each segment's analytics page in the admin."""
+
+from datetime import date, datetime, timezone as dt_timezone
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from campaigns import analytics
+from campaigns.models import AnalyticsRun, Segment, SegmentMetricSnapshot
+from campaigns.segments import segment_save
+from crm import rfm
+from crm.models import Customer, CustomerScore
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = "admin:campaigns_retentiondashboard_changelist"
+QUARTER = {"period": "quarter", "start": "2026-04-01"}
+
+
+def at(*args) -> datetime:
+    return datetime(*args, tzinfo=dt_timezone.utc)
+
+
+@pytest.fixture
+def shop(place_order, settings):
+    settings.CRM_ACTIVITY_WINDOW_DAYS = 90
+    people = {name: CustomerFactory(first_name=name, city="Tehran" if name in "AB" else "Shiraz") for name in "ABC"}
+    place_order(people["A"], at=at(2026, 2, 15), total="100")
+    place_order(people["A"], at=at(2026, 5, 10), total="50")
+    place_order(people["B"], at=at(2026, 3, 20), total="30")
+    place_order(people["C"], at=at(2026, 4, 1), total="20")
+    segment_save(slug="tehran", name="Tehran", rules={"all": [{"field": "city", "op": "eq", "value": "Tehran"}]})
+    return people
+
+
+def add_segments(count: int) -> None:
+    for n in range(count):
+        segment_save(slug=f"city-{n}", name=f"City {n}", rules={"all": [{"field": "city", "op": "eq", "value": f"C{n}"}]})
+
+
+def test_a_marketer_reads_retention_and_churn_of_every_segment(client, marketing_user, shop):
+    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=2, kinds=["quarter"])
+    client.force_login(marketing_user)
+    page = client.get(reverse(DASHBOARD), QUARTER)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "All customers" in html and "Tehran" in html
+    # All customers in Q2 2026: S = A, B; R = A -> 50% retention, 50% churn; Q1: nobody active at its start.
+    row = html.split('id="retention-table"')[1]
+    assert "50.0%" in row and "<svg" in row
+    assert reverse("admin:campaigns_dashboard_segment", args=["all"]) in html
+
+
+def test_the_change_against_the_previous_period_has_an_arrow_a_colour_and_words(client, marketing_user, shop):
+    SegmentMetricSnapshot.objects.create(period="quarter", start=date(2026, 1, 1), end=date(2026, 4, 1), window_days=90,
+                                         size=3, customers_at_start=4, retained=3, retention_rate=0.75, churn_rate=0.25)
+    SegmentMetricSnapshot.objects.create(period="quarter", start=date(2026, 4, 1), end=date(2026, 7, 1), window_days=90,
+                                         size=3, customers_at_start=2, retained=1, retention_rate=0.5, churn_rate=0.5)
+    client.force_login(marketing_user)
+    html = client.get(reverse(DASHBOARD), QUARTER).content.decode()
+    assert "change-down" in html and "▼" in html and "down 25.0 points on the previous period" in html
+
+
+def test_the_dashboard_query_count_does_not_grow_with_the_segments(client, marketing_user, shop, django_assert_num_queries):
+    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=12, kinds=["quarter"])
+    client.force_login(marketing_user)
+    client.get(reverse(DASHBOARD), QUARTER)  # warm the session and permission caches
+    # session, user, permissions (user's and groups'), the snapshots (one query), the segments, the last run
+    with django_assert_num_queries(7):
+        assert client.get(reverse(DASHBOARD), QUARTER).status_code == 200
+    add_segments(6)
+    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=12, kinds=["quarter"])
+    assert SegmentMetricSnapshot.objects.filter(period="quarter").count() == 12 * 8
+    with django_assert_num_queries(7):
+        page = client.get(reverse(DASHBOARD), QUARTER)
+    assert page.content.decode().count('<th scope="row">') == 8
+
+
+@pytest.mark.parametrize("who", ["support_user", "outsider"])
+def test_support_and_outsiders_cannot_open_the_dashboard(client, request, who, shop):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse(DASHBOARD)).status_code == 403
+    assert client.get(reverse("admin:campaigns_dashboard_segment", args=["all"])).status_code == 403
+    assert client.post(reverse("admin:campaigns_dashboard_recompute")).status_code == 403
+
+
+def test_the_dashboard_is_linked_from_the_admin_index_and_the_segment_list(client, marketing_user, shop):
+    analytics.snapshots_refresh(today=timezone_today(), periods=1, kinds=["quarter"])
+    client.force_login(marketing_user)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert reverse(DASHBOARD) in index and "Retention dashboard" in index
+    segments = client.get(reverse("admin:campaigns_segment_changelist")).content.decode()
+    tehran = Segment.objects.get(slug="tehran")
+    assert reverse("admin:campaigns_dashboard_segment", args=[tehran.pk]) in segments
+    assert "retention (last quarter)" in segments.lower()
+
+
+def test_the_segment_list_reads_the_latest_snapshot_in_one_query(client, marketing_user, shop, django_assert_max_num_queries):
+    SegmentMetricSnapshot.objects.create(segment=Segment.objects.get(slug="tehran"), period="quarter", start=date(2026, 4, 1),
+                                         end=date(2026, 7, 1), window_days=90, retention_rate=0.4, churn_rate=0.6)
+    SegmentMetricSnapshot.objects.create(segment=Segment.objects.get(slug="tehran"), period="quarter", start=date(2026, 1, 1),
+                                         end=date(2026, 4, 1), window_days=90, retention_rate=0.9, churn_rate=0.1)
+    client.force_login(marketing_user)
+    html = client.get(reverse("admin:campaigns_segment_changelist")).content.decode()
+    assert "40.0%" in html and "60.0%" in html and "90.0%" not in html
+    add_segments(5)
+    client.get(reverse("admin:campaigns_segment_changelist"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("admin:campaigns_segment_changelist"))
+    add_segments(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("admin:campaigns_segment_changelist"))
+
+
+def test_a_segment_page_shows_its_charts_cohorts_rfm_grid_and_likely_churners(client, marketing_user, shop, settings):
+    settings.ANALYTICS_LIKELY_CHURN_P_ALIVE = 0.5
+    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=3, kinds=["quarter"])
+    rfm.rfm_refresh()
+    CustomerScore.objects.filter(customer=shop["B"]).update(p_alive=0.1)
+    tehran = Segment.objects.get(slug="tehran")
+    client.force_login(marketing_user)
+    page = client.get(reverse("admin:campaigns_dashboard_segment", args=[tehran.pk]), QUARTER)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="cohort-heatmap"' in html and "background:hsl(" in html
+    assert 'id="rfm-grid"' in html and "Champions" in html
+    churners = html.split('id="churners"')[1]
+    assert reverse("admin:crm_customer_change", args=[shop["B"].pk]) in churners
+    assert reverse("admin:crm_customer_change", args=[shop["A"].pk]) not in churners
+    assert html.count("<svg") >= 4  # retention, churn, active customers, lifecycle
+    assert reverse("admin:campaigns_dashboard_winback", args=[tehran.pk]) in html
+    assert client.get(reverse("admin:campaigns_dashboard_segment", args=["999999"])).status_code == 404
+    assert client.get(reverse("admin:campaigns_dashboard_segment", args=["all"]), QUARTER).status_code == 200
+
+
+def test_win_back_makes_a_static_segment_of_the_likely_churners(client, marketing_user, shop, settings):
+    settings.ANALYTICS_LIKELY_CHURN_P_ALIVE = 0.5
+    CustomerScore.objects.create(customer=shop["A"], p_alive=0.9)
+    CustomerScore.objects.create(customer=shop["B"], p_alive=0.2)
+    CustomerScore.objects.create(customer=shop["C"], p_alive=0.1)  # not in Tehran
+    tehran = Segment.objects.get(slug="tehran")
+    client.force_login(marketing_user)
+    reply = client.post(reverse("admin:campaigns_dashboard_winback", args=[tehran.pk]))
+    assert reply.status_code == 302
+    created = Segment.objects.get(kind=Segment.Kind.STATIC, slug__startswith=f"win-back-{tehran.pk}-")
+    assert list(Customer.objects.filter(segment_memberships__segment=created)) == [shop["B"]]
+    assert f"segments={created.pk}" in reply["Location"] or reply["Location"].endswith(f"/{created.pk}/change/")
+
+
+def test_recompute_now_runs_in_the_background_and_reports_progress(client, marketing_user, shop, settings,
+                                                                     django_capture_on_commit_callbacks):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    client.force_login(marketing_user)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        reply = client.post(reverse("admin:campaigns_dashboard_recompute") + "?period=quarter")
+    assert reply.status_code == 302 and len(callbacks) == 1
+    run = AnalyticsRun.objects.get()
+    assert run.status == AnalyticsRun.Status.DONE and run.requested_by == marketing_user
+    assert run.total == run.done == SegmentMetricSnapshot.objects.count() > 0
+    status = client.get(reverse("admin:campaigns_dashboard_run", args=[run.pk])).json()
+    assert status == {"status": "done", "done": run.done, "total": run.total, "percent": 100, "error": ""}
+    page = client.get(reverse(DASHBOARD)).content.decode()
+    assert "Recompute now" in page and "Done" in page
+
+
+def test_a_run_is_claimed_once(shop):
+    run = AnalyticsRun.objects.create()
+    first = analytics.recompute_snapshots(run.pk)
+    assert "computed" in first
+    assert analytics.recompute_snapshots(run.pk) == {"skipped": run.pk}
+
+
+def test_a_custom_period_without_snapshots_says_so(client, marketing_user, shop):
+    client.force_login(marketing_user)
+    html = client.get(reverse(DASHBOARD), {"period": "custom", "start": "2026-04-01", "end": "2026-05-15"}).content.decode()
+    assert "No figures have been computed for this period yet." in html
+    bad = client.get(reverse(DASHBOARD), {"period": "custom", "start": "2026-04-01", "end": "2026-03-01"}, follow=True)
+    assert "The end must be after the start." in bad.content.decode()
+
+
+def timezone_today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def test_a_second_click_while_a_run_is_pending_queues_nothing(shop, marketing_user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = analytics.analytics_run_request(by=marketing_user)
+        second = analytics.analytics_run_request(by=marketing_user)
+    assert first.pk == second.pk and AnalyticsRun.objects.count() == 1 and len(callbacks) == 1
