@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 
 from campaigns import rules as segment_rules
 from campaigns.models import Segment, SegmentMember
-from campaigns.segments import segment_customers, segment_import_csv, segment_refresh_size, segment_save
+from campaigns.segments import (
+    segment_add_customers, segment_customers, segment_import_csv, segment_refresh_size, segment_save,
+)
 from campaigns import admin_analytics, analytics  # noqa: I001 (admin_analytics registers the retention dashboard)
 
 SAMPLE_SIZE = 20
@@ -173,6 +175,37 @@ class SegmentMemberAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer",)
     show_full_result_count = False
 
+
+class AddToSegmentForm(forms.Form):
+    segment = forms.ModelChoiceField(queryset=Segment.objects.filter(kind=Segment.Kind.STATIC), label=_("Static segment"))
+
+
+@admin.action(description=_("Add the selected customers to a static segment"), permissions=["view"])
+def add_to_static_segment(modeladmin, request, queryset):
+    """An action of the customer list (crm's admin), added from here so crm never imports campaigns."""
+    if not request.user.has_perm("campaigns.add_segmentmember"):
+        raise PermissionDenied
+    form = AddToSegmentForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        added = segment_add_customers(segment=form.cleaned_data["segment"], customers=queryset, by=request.user)
+        modeladmin.message_user(request, _("%(n)s customers added to %(segment)s.") % {
+            "n": added, "segment": form.cleaned_data["segment"]}, messages.SUCCESS)
+        return None
+    context = {**modeladmin.admin_site.each_context(request), "title": _("Add customers to a static segment"),
+               "form": form, "queryset": queryset, "opts": modeladmin.model._meta,
+               "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "count": queryset.count()}
+    return TemplateResponse(request, "admin/campaigns/segment/add_customers.html", context)
+
+
+def _register_customer_action() -> None:
+    from crm.models import Customer
+
+    customer_admin = admin.site.get_model_admin(Customer)
+    if add_to_static_segment not in customer_admin.actions:
+        customer_admin.actions = [*customer_admin.actions, add_to_static_segment]
+
+
+_register_customer_action()
 
 # Campaigns, messages, automations and the suppression list live in their own module.
 from campaigns import admin_campaigns  # noqa: E402,F401

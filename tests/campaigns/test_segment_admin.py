@@ -68,3 +68,30 @@ def test_the_segment_list_shows_sizes(admin_client):
     segment_save(slug="t", name="Tehran people", rules={"all": [{"field": "city", "op": "eq", "value": "Tehran"}]})
     page = admin_client.get(reverse("admin:campaigns_segment_changelist"))
     assert page.status_code == 200 and "Tehran people" in page.content.decode()
+
+
+def test_a_marketer_adds_selected_customers_to_a_static_segment(client, marketing_user):
+    from campaigns.segments import segment_save
+
+    segment, _ = segment_save(slug="vip", name="VIP", kind=Segment.Kind.STATIC)
+    chosen = [CustomerFactory(), CustomerFactory()]
+    CustomerFactory()
+    client.force_login(marketing_user)
+    url = reverse("admin:crm_customer_changelist")
+    ids = [str(customer.pk) for customer in chosen]
+    page = client.post(url, {"action": "add_to_static_segment", "_selected_action": ids})
+    assert page.status_code == 200 and "VIP" in page.content.decode()
+    reply = client.post(url, {"action": "add_to_static_segment", "_selected_action": ids, "apply": "1", "segment": segment.pk})
+    assert reply.status_code == 302
+    assert set(segment.members.all()) == set(chosen)
+
+
+def test_support_cannot_add_customers_to_segments(client, support_user):
+    from campaigns.segments import segment_save
+
+    segment, _ = segment_save(slug="vip", name="VIP", kind=Segment.Kind.STATIC)
+    customer = CustomerFactory()
+    client.force_login(support_user)
+    client.post(reverse("admin:crm_customer_changelist"), {
+        "action": "add_to_static_segment", "_selected_action": [customer.pk], "apply": "1", "segment": segment.pk})
+    assert not segment.members.exists()
