@@ -21,3 +21,9 @@ class ClubConfig(AppConfig):
         querysets.register_loyalty_condition(selectors.loyal_members_condition)
         crm_demo.register_step("club", demo.seed)
         panels.register_customer_panel("club_member_card", render_member_card_panel)
+        # Privacy (issue 8): membership, ledger and coupons in the export; erasure of free text.
+        from club import privacy as club_privacy
+        from crm import privacy
+
+        privacy.register_exporter("club", club_privacy.export_club)
+        privacy.register_eraser("club", club_privacy.erase_club)

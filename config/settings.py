@@ -5,6 +5,7 @@ embedded Celery broker, e-mail written to files). `.env.example` lists them all.
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,10 +53,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "phonenumber_field",
+    "axes",
     "crm",
     "club",
     "feedback",
     "campaigns",
+    "api",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc files served from our static files, no CDN
 ]
 
 MIDDLEWARE = [
@@ -67,7 +71,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.security.PublicContentSecurityPolicyMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -120,6 +127,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Admin login throttling (django-axes): 5 wrong passwords for a username from one IP address
+# lock that pair out for 15 minutes, even with the right password. The standalone backend
+# comes first so every authenticate() call is checked; it needs the request to do so.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("ar", _("Arabic"))]
@@ -185,11 +205,23 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The preload directive only makes the domain eligible for the browsers' list; submitting is a
+# separate, manual step. Set SECURE_HSTS_PRELOAD=off for a domain with subdomains that cannot do HTTPS.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Public links carry tokens in their path (/f/<token>/, /r/<token>/): never send them to another site.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Customer-facing pages (config.security): no inline code, nothing from other origins, no framing.
+PUBLIC_CSP_PATH_PREFIXES = ("/f/", "/r/", "/c/")
+PUBLIC_CONTENT_SECURITY_POLICY = env_str("PUBLIC_CONTENT_SECURITY_POLICY", "") or (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 
 # Cache: per-process memory by default; production shares Redis between web processes
 # (rate limits must be counted across all of them).
@@ -234,12 +266,26 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Club CRM partner API",
     "VERSION": "1.0.0",
+    "DESCRIPTION": "Customers, orders, the club and coupons for partners. Authenticate with `Authorization: Api-Key <key>`.",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "") or None
@@ -297,7 +343,11 @@ CLUB_RETROACTIVE_DAYS = env_int("CLUB_RETROACTIVE_DAYS", 30, minimum=0)
 # Campaigns (issue 5): campaigns, messages, channels, automations. -----------------------------
 # Absolute links in messages (unsubscribe, tracking, survey links) start with this; https in production.
 # `check --deploy` warns when it is not https (campaigns.W001).
-CAMPAIGNS_PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Without PUBLIC_BASE_URL, production uses https:// and the first ALLOWED_HOSTS name (when it is a plain host name).
+_public_host = ALLOWED_HOSTS[0] if ALLOWED_HOSTS and not ALLOWED_HOSTS[0].startswith((".", "*")) else ""
+CAMPAIGNS_PUBLIC_BASE_URL = env_str(
+    "PUBLIC_BASE_URL", f"https://{_public_host}" if not DEBUG and _public_host else "http://127.0.0.1:8000"
+).rstrip("/")
 # At most this many marketing messages per customer in CAMPAIGNS_FREQUENCY_CAP_DAYS days.
 CAMPAIGNS_FREQUENCY_CAP = env_int("CAMPAIGNS_FREQUENCY_CAP", 3, minimum=1)
 CAMPAIGNS_FREQUENCY_CAP_DAYS = env_int("CAMPAIGNS_FREQUENCY_CAP_DAYS", 7, minimum=1)
@@ -347,3 +397,17 @@ if ANALYTICS_PREDICTION_UNIT not in ("days", "weeks"):
 ANALYTICS_SNAPSHOT_PERIODS = env_int("ANALYTICS_SNAPSHOT_PERIODS", 12, minimum=1)
 # Rows per statement when predictions are written back.
 ANALYTICS_UPSERT_BATCH_SIZE = env_int("ANALYTICS_UPSERT_BATCH_SIZE", 20000, minimum=1)
+
+# API (issue 7): the partner REST API under /api/v1/.
+# Requests per API key, counted in the cache (CACHE_URL: share Redis between web processes).
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
+# A stored Idempotency-Key response is replayed for at least this long.
+API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
+# A claim older than this with no response belongs to a request that died; a retry takes it over.
+API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 300, minimum=30)
+API_KEY_LAST_USED_RESOLUTION_SECONDS = env_int("API_KEY_LAST_USED_RESOLUTION_SECONDS", 60, minimum=1)
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
+# Every call to /api/v1/ is logged (api.ApiCall, shown per partner in the admin).
+MIDDLEWARE += ["api.middleware.ApiCallLogMiddleware"]
+API_CALL_LOG_DAYS = env_int("API_CALL_LOG_DAYS", 30, minimum=1)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("f/", include("feedback.urls")),
     path("r/", include("feedback.urls_returns")),
-    path("c/", include("campaigns.urls")),  # unsubscribe, open pixel, click redirects of messages
+    path("c/", include("campaigns.urls")),
+    path("api/", include("api.urls")),  # partner REST API (v1), its OpenAPI schema and docs  # unsubscribe, open pixel, click redirects of messages
 ]

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from crm import panels, services, timeline
 from crm.admin_import import CsvImportAdminMixin
+from crm.admin_privacy import CustomerPrivacyAdminMixin
 from crm.admin_filters import CountryFilter, FollowUpFilter, LifecycleStageFilter, TagFilter
 from crm.admin_forms import InteractionLogForm, OrderRefundForm
 from crm.admin_utils import FastChangeListMixin
@@ -67,7 +68,7 @@ class CustomerSearchMixin:
 
 
 @admin.register(Customer)
-class CustomerAdmin(CsvImportAdminMixin, FastChangeListMixin, admin.ModelAdmin):
+class CustomerAdmin(CustomerPrivacyAdminMixin, CsvImportAdminMixin, FastChangeListMixin, admin.ModelAdmin):
     import_kind = "customers"
     change_form_template = "admin/crm/customer/change_form.html"
 

@@ -77,7 +77,10 @@ class Customer(models.Model):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        permissions = [("import_customers", _("Can import customers from a CSV file"))]
+        permissions = [
+            ("import_customers", _("Can import customers from a CSV file")),
+            ("erase_customer", _("Can erase (anonymise) a customer")),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="crm_customer_email_ci_unique"),
             models.CheckConstraint(
@@ -371,3 +374,21 @@ class PredictionFit(models.Model):
 
     def __str__(self):
         return f"{self.fitted_at:%Y-%m-%d %H:%M} ({self.customers} customers)"
+
+
+class ErasureEvent(models.Model):
+    """A customer was erased (crm.privacy.customer_erase): who did it and when, nothing about the person."""
+
+    customer = models.OneToOneField(Customer, null=True, on_delete=models.SET_NULL, related_name="erasure",
+                                    verbose_name=_("customer"))
+    erased_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("erased by"))
+    erased_at = models.DateTimeField(_("erased at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+
+    def __str__(self):
+        return f"{self.erased_at:%Y-%m-%d %H:%M}"

@@ -170,7 +170,7 @@ def post_purchase_run(*, run_date: date, now: datetime | None = None) -> dict:
 def _occasion(prefix: str, keys: list[str]) -> str:
     joined = ",".join(sorted(str(key) for key in keys))
     occasion = f"{prefix}:{joined}"
-    return occasion if len(occasion) <= 200 else f"{prefix}:sha1:{hashlib.sha1(joined.encode()).hexdigest()}"
+    return occasion if len(occasion) <= 200 else f"{prefix}:sha1:{hashlib.sha1(joined.encode(), usedforsecurity=False).hexdigest()}"
 
 
 def on_member_notification(sender, member, kind: str, context: dict, **kwargs) -> None:

@@ -1,0 +1,136 @@
+"""Partners and their keys; superusers only (no staff role is granted these models).
+
+A key's secret is shown once, in the message after it is created; only its hash is kept."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _, ngettext
+
+from api import services
+from api.models import ApiCall, ApiKey, Partner, PartnerCustomer
+from api.scopes import SCOPES
+
+RECENT_CALLS = 20
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("prefix", "name", "scopes", "own_data_only", "expires_at", "revoked_at", "last_used_at", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False  # keys are made on the API key page, which shows the secret once
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ("name", "contact", "active", "calls_24h", "error_rate_24h", "created_at")
+    list_filter = ("active",)
+    search_fields = ("name", "contact")
+    readonly_fields = ("recent_calls",)
+    inlines = [ApiKeyInline]
+
+    def get_queryset(self, request):
+        since = timezone.now() - timedelta(hours=24)
+        recent = Q(calls__at__gte=since)
+        return super().get_queryset(request).annotate(
+            calls_count=Count("calls", filter=recent), errors_count=Count("calls", filter=recent & Q(calls__status__gte=400)),
+        )
+
+    @admin.display(description=_("calls (24 h)"), ordering="calls_count")
+    def calls_24h(self, obj):
+        return obj.calls_count
+
+    @admin.display(description=_("error rate (24 h)"), ordering="errors_count")
+    def error_rate_24h(self, obj):
+        return f"{100 * obj.errors_count / obj.calls_count:.1f}%" if obj.calls_count else "-"
+
+    @admin.display(description=_("recent calls"))
+    def recent_calls(self, obj):
+        calls = ApiCall.objects.filter(partner=obj)[:RECENT_CALLS] if obj.pk else []
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("at"), _("key"), _("method"), _("path"), _("status"), _("ms"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+                (timezone.localtime(call.at).strftime("%Y-%m-%d %H:%M:%S"), call.key_prefix, call.method, call.path,
+                 call.status, call.duration_ms) for call in calls
+            )),
+        )
+
+
+@admin.register(ApiCall)
+class ApiCallAdmin(admin.ModelAdmin):
+    list_display = ("at", "partner", "key_prefix", "method", "path", "status", "duration_ms")
+    list_filter = ("partner", "method", "status")
+    search_fields = ("path", "key_prefix")
+    list_select_related = ("partner",)
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ApiKeyCreateForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=[(scope, scope) for scope in SCOPES], widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ApiKey
+        fields = ("partner", "name", "scopes", "own_data_only", "expires_at")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "partner", "name", "own_data_only", "expires_at", "revoked_at", "last_used_at")
+    list_filter = ("own_data_only", "partner")
+    search_fields = ("prefix", "name", "partner__name")
+    list_select_related = ("partner",)
+    readonly_fields = ("partner", "prefix", "scopes", "own_data_only", "created_at", "last_used_at", "revoked_at")
+    fields = ("partner", "name", "prefix", "scopes", "own_data_only", "expires_at", "revoked_at", "last_used_at", "created_at")
+    actions = ["revoke_keys"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyCreateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ApiKeyCreateForm.Meta.fields if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        key, secret = services.api_key_create(
+            partner=form.cleaned_data["partner"], scopes=form.cleaned_data["scopes"],
+            own_data_only=form.cleaned_data["own_data_only"], expires_at=form.cleaned_data["expires_at"],
+            name=form.cleaned_data["name"],
+        )
+        obj.pk = key.pk
+        obj.refresh_from_db()
+        messages.warning(request, _("The new API key is %(key)s - copy it now, it will not be shown again.") % {"key": secret})
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke_keys(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, ngettext("%d key revoked.", "%d keys revoked.", count) % count)
+
+
+@admin.register(PartnerCustomer)
+class PartnerCustomerAdmin(admin.ModelAdmin):
+    list_display = ("partner", "customer", "created", "linked_at")
+    list_filter = ("partner", "created")
+    raw_id_fields = ("customer",)
+    list_select_related = ("partner", "customer")

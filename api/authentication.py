@@ -1,0 +1,60 @@
+"""`Authorization: Api-Key <prefix>.<secret>`, and nothing else.
+
+Keys in URLs end up in access logs, proxies and browser histories, so a request that
+carries one in its query string is refused outright, even with a valid header."""
+
+import hmac
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from rest_framework import authentication, exceptions
+
+from api.models import ApiKey, Partner
+from api.services import api_key_hash, api_key_touch
+
+KEYWORD = "Api-Key"
+QUERY_PARAMS_REFUSED = ("api_key", "apikey", "api-key", "key", "token", "access_token", "authorization")
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """request.user for API calls: the partner behind the key."""
+
+    partner: Partner
+    key: ApiKey
+    is_authenticated: bool = True
+    is_anonymous: bool = False
+    is_staff: bool = False
+    is_superuser: bool = False
+
+    def __str__(self):
+        return f"{self.partner} ({self.key.prefix})"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        if any(name in request.query_params for name in QUERY_PARAMS_REFUSED):
+            raise exceptions.AuthenticationFailed(_("API keys in the URL are refused; send the Authorization: Api-Key header."))
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return None
+        keyword, _sep, token = header.strip().partition(" ")
+        if keyword.lower() != KEYWORD.lower():
+            return None
+        prefix, dot, secret = token.strip().partition(".")
+        if not dot or len(prefix) != ApiKey.PREFIX_LENGTH or not secret:
+            raise exceptions.AuthenticationFailed(_("Malformed API key."))
+        key = ApiKey.objects.select_related("partner").filter(prefix=prefix).first()
+        if key is None or not hmac.compare_digest(key.hashed_key, api_key_hash(secret)):
+            raise exceptions.AuthenticationFailed(_("Invalid API key."))
+        if key.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(_("This API key has been revoked."))
+        if not key.is_usable():
+            raise exceptions.AuthenticationFailed(_("This API key has expired."))
+        if not key.partner.active:
+            raise exceptions.AuthenticationFailed(_("This partner is not active."))
+        api_key_touch(key=key)
+        return ApiClient(partner=key.partner, key=key), key
+
+    def authenticate_header(self, request):
+        return KEYWORD

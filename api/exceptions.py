@@ -1,0 +1,129 @@
+"""One error format for the whole API: RFC 9457 problem details.
+
+    {"type": ".../problems/validation", "title": "Invalid input", "status": 400,
+     "detail": "...", "errors": {"field": ["message", ...]}}
+
+Services raise django's ValidationError (400) or a club domain exception (Conflict: 409);
+DRF raises its own exceptions (parse errors, authentication, throttling). Anything else
+is a bug: it is logged with its traceback and answered as a 500 problem, never as HTML.
+"""
+
+import logging
+import math
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from club.exceptions import ClubError, Conflict, NotAMember
+
+logger = logging.getLogger("api")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_BASE = "https://clubcrm.invalid/problems/"  # a stable identifier, not a page to fetch
+
+
+class IdempotencyMismatch(exceptions.APIException):
+    status_code = 422
+    default_detail = "This Idempotency-Key was already used with a different request body."
+    default_code = "idempotency_key_reused"
+
+
+class IdempotencyInProgress(exceptions.APIException):
+    status_code = 409
+    default_detail = "A request with this Idempotency-Key is still being processed; retry later."
+    default_code = "idempotency_in_progress"
+
+
+def problem(status_code: int, *, kind: str, title: str, detail: str = "", errors=None, headers=None, **extra) -> Response:
+    body = {"type": TYPE_BASE + kind, "title": title, "status": status_code, "detail": detail or title}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    return response
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    """DRF's nested error details as {"field.sub[0].name": ["message"]}."""
+    errors: dict[str, list[str]] = {}
+
+    def walk(value, path: str):
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                if isinstance(name, int):  # a ListSerializer's errors, by item index
+                    walk(inner, f"{path}[{name}]")
+                elif name == "non_field_errors" and path:
+                    walk(inner, path)
+                else:
+                    walk(inner, f"{path}.{name}" if path else str(name))
+        elif isinstance(value, list):
+            if all(not isinstance(item, (dict, list)) for item in value):
+                errors.setdefault(path or "non_field_errors", []).extend(str(item) for item in value)
+            else:
+                for index, inner in enumerate(value):
+                    if inner:
+                        walk(inner, f"{path}[{index}]")
+        else:
+            errors.setdefault(path or "non_field_errors", []).append(str(value))
+
+    walk(detail, "")
+    return errors
+
+
+def _django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {("non_field_errors" if name == "__all__" else name): list(messages) for name, messages in exc.message_dict.items()}
+    return {"non_field_errors": list(exc.messages)}
+
+
+def problem_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        errors = _django_errors(exc)
+        return problem(400, kind="validation", title=_("Invalid input."), detail=_first_message(errors), errors=errors)
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        return problem(400, kind="validation", title=_("Invalid input."), detail=_first_message(errors), errors=errors)
+    if isinstance(exc, Conflict):
+        return problem(409, kind=exc.code, title=_("Conflict."), detail=exc.message)
+    if isinstance(exc, NotAMember):
+        return problem(404, kind=exc.code, title=_("Not a club member."), detail=_("This customer is not a club member."))
+    if isinstance(exc, ClubError):
+        return problem(400, kind=exc.code, title=_("Invalid request."), detail=exc.message)
+    if isinstance(exc, (Http404, ObjectDoesNotExist, exceptions.NotFound)):
+        return problem(404, kind="not_found", title=_("Not found."), detail=_("No such object."))
+    if isinstance(exc, IntegrityError):
+        logger.warning("API integrity error: %s", exc)
+        return problem(409, kind="conflict", title=_("Conflict."), detail=_("The request conflicts with the current state; retry."))
+    if isinstance(exc, DjangoPermissionDenied):
+        return problem(403, kind="permission_denied", title=_("Forbidden."), detail=str(exc) or _("Forbidden."))
+    if isinstance(exc, exceptions.Throttled):
+        wait = math.ceil(exc.wait) if exc.wait is not None else 60
+        return problem(429, kind="throttled", title=_("Too many requests."), detail=str(exc.detail),
+                       headers={"Retry-After": str(max(wait, 1))})
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            headers["Allow"] = ", ".join(context["view"].allowed_methods) if context.get("view") else ""
+        extra = {"scope": exc.scope} if getattr(exc, "scope", None) else {}
+        codes = exc.get_codes()
+        kind = codes if isinstance(codes, str) else exc.default_code
+        detail = exc.detail if isinstance(exc.detail, str) else _first_message(_flatten(exc.detail))
+        return problem(exc.status_code, kind=kind, title=str(exc.default_detail), detail=str(detail), headers=headers, **extra)
+    logger.exception("Unhandled API error", exc_info=exc)
+    return problem(status.HTTP_500_INTERNAL_SERVER_ERROR, kind="server_error", title=_("Server error."),
+                   detail=_("Something went wrong on our side; it has been logged."))
+
+
+def _first_message(errors: dict[str, list[str]]) -> str:
+    for name, messages in errors.items():
+        if messages:
+            return messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}"
+    return _("Invalid input.")

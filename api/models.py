@@ -1,0 +1,125 @@
+"""Partners of the API, their keys, the customers they may see, and stored idempotent responses.
+
+A key is shown once when it is created; only its SHA-256 hash is stored, next to a short
+visible prefix that finds the row (the secret itself has 256 bits of entropy, so a fast
+hash is enough: there is nothing to brute-force).
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Partner(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    contact = models.CharField(_("contact"), max_length=200, blank=True, help_text=_("Who to call about this integration."))
+    active = models.BooleanField(_("active"), default=True, help_text=_("An inactive partner's keys are all refused."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+
+    def __str__(self):
+        return self.name
+
+
+class ApiKey(models.Model):
+    PREFIX_LENGTH = 8
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("partner"))
+    name = models.CharField(_("label"), max_length=100, blank=True, help_text=_("Where the key is used, e.g. 'till 3'."))
+    prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, unique=True, editable=False)
+    hashed_key = models.CharField(_("hashed key"), max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    own_data_only = models.BooleanField(
+        _("own data only"), default=False,
+        help_text=_("The key sees only the customers its partner created or that were shared with it."),
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self):
+        return f"{self.partner} {self.prefix}..."
+
+    def is_usable(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
+
+
+class PartnerCustomer(models.Model):
+    """A customer a partner created through the API or that was shared with it."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customer_links")
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="partner_links")
+    created = models.BooleanField(_("created by the partner"), default=False)
+    linked_at = models.DateTimeField(_("linked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("partner customer")
+        verbose_name_plural = _("partner customers")
+        constraints = [models.UniqueConstraint(fields=["partner", "customer"], name="api_partnercustomer_unique")]
+        indexes = [models.Index(fields=["customer", "partner"], name="api_partnercustomer_customer")]
+
+    def __str__(self):
+        return f"{self.partner}: {self.customer}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an Idempotency-Key, replayed on a retry.
+
+    The row is claimed (inserted, committed) before the work starts: `status_code` is null
+    while the first request runs, so a concurrent retry gets 409 instead of doing the work twice."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="idempotency_records")
+    key = models.CharField(_("idempotency key"), max_length=255)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="api_idempotency_key_unique")]
+
+    def __str__(self):
+        return f"{self.api_key.prefix} {self.key}"
+
+
+class ApiCall(models.Model):
+    """One request to /api/v1/: who, what, the answer and how long it took (the admin's call log)."""
+
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="calls")
+    key_prefix = models.CharField(_("key prefix"), max_length=ApiKey.PREFIX_LENGTH, blank=True)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    status = models.PositiveSmallIntegerField(_("status"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("API call")
+        verbose_name_plural = _("API calls")
+        indexes = [
+            models.Index(fields=["partner", "-at"], name="api_call_partner_at"),
+            models.Index(fields=["at"], name="api_call_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.method} {self.path} {self.status}"

@@ -1,0 +1,124 @@
+"""The club at the till: a member's card, enrolment, redeeming offers, validating and using coupons."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.idempotency import HEADER, idempotent
+from api.scoping import visible_orders
+from api.serializers import (
+    CouponCheckInputSerializer,
+    CouponCheckSerializer,
+    CouponRedeemInputSerializer,
+    CouponRedemptionSerializer,
+    CouponSerializer,
+    EnrollSerializer,
+    MemberSerializer,
+    RedeemOfferSerializer,
+)
+from api.views.common import customer_for_body, customer_for_path
+from club import selectors as club_selectors
+from club import services as club_services
+from club.exceptions import NotAMember
+from club.models import Offer
+from club.services.common import membership_of
+
+
+def _member_response(customer, *, status_code=status.HTTP_200_OK) -> Response:
+    card = club_selectors.member_card(customer, rows=0)
+    if card is None:
+        raise NotAMember(_("This customer is not a club member."))
+    return Response(MemberSerializer(MemberSerializer.from_card(card)).data, status=status_code)
+
+
+class MemberView(APIView):
+    required_scopes = {"GET": "club:read"}
+
+    @extend_schema(responses=MemberSerializer)
+    def get(self, request, customer_id):
+        return _member_response(customer_for_path(request, customer_id))
+
+
+class EnrollView(APIView):
+    required_scopes = {"POST": "club:write"}
+
+    @extend_schema(request=EnrollSerializer, responses={200: MemberSerializer, 201: MemberSerializer})
+    @idempotent
+    def post(self, request):
+        serializer = EnrollSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = customer_for_body(request, serializer.validated_data["customer"])
+        already = club_selectors.membership_for(customer)
+        club_services.member_enroll(customer=customer, source="api")
+        return _member_response(customer, status_code=status.HTTP_200_OK if already and already.is_active else status.HTTP_201_CREATED)
+
+
+class RedeemOfferView(APIView):
+    required_scopes = {"POST": "club:write"}
+
+    @extend_schema(request=RedeemOfferSerializer, responses={201: CouponSerializer})
+    @idempotent
+    def post(self, request, customer_id):
+        customer = customer_for_path(request, customer_id)
+        serializer = RedeemOfferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = membership_of(customer)
+        offer = Offer.objects.filter(pk=serializer.validated_data["offer"]).first()
+        if offer is None:
+            raise exceptions.ValidationError({"offer": [_("No such offer.")]})
+        key = request.headers.get(HEADER, "").strip()
+        coupon = club_services.offer_redeem(
+            member=member, offer=offer, idempotency_key=f"api:{request.auth.prefix}:{key}" if key else None,
+        )
+        return Response(CouponSerializer(coupon).data, status=status.HTTP_201_CREATED)
+
+
+def _till_customer(request, data):
+    """Own-data-only keys must say whose coupon it is, so they cannot probe other customers' codes."""
+    if data.get("customer"):
+        return customer_for_body(request, data["customer"])
+    if request.auth.own_data_only:
+        raise exceptions.ValidationError({"customer": [_("This key must name the customer.")]})
+    return None
+
+
+class CouponValidateView(APIView):
+    required_scopes = {"POST": "coupons:redeem"}
+
+    @extend_schema(request=CouponCheckInputSerializer, responses=CouponCheckSerializer)
+    @idempotent
+    def post(self, request):
+        serializer = CouponCheckInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        check = club_services.coupon_validate(
+            code=data["code"], order_value=data["order_value"], customer=_till_customer(request, data)
+        )
+        return Response(CouponCheckSerializer({
+            "valid": check.valid, "discount": check.discount, "reason": check.reason, "message": check.message,
+            "free_shipping": check.free_shipping, "gift_product": check.gift_product_id,
+        }).data)
+
+
+class CouponRedeemView(APIView):
+    required_scopes = {"POST": "coupons:redeem"}
+
+    @extend_schema(request=CouponRedeemInputSerializer, responses={201: CouponRedemptionSerializer})
+    @idempotent
+    def post(self, request):
+        serializer = CouponRedeemInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        customer = _till_customer(request, data)
+        order = None
+        if data.get("order"):
+            order = visible_orders(request.auth).filter(public_id=data["order"]).first()
+            if order is None:
+                raise exceptions.ValidationError({"order": [_("No such order.")]})
+        redemption = club_services.coupon_redeem(
+            code=data["code"], order_value=data["order_value"], customer=customer, order=order,
+            reference=data.get("reference", "") or f"partner:{request.auth.partner_id}",
+        )
+        return Response(CouponRedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)

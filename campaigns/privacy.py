@@ -1,0 +1,36 @@
+"""Campaigns' part of a customer's data export and erasure (registered with crm.privacy)."""
+
+from campaigns.models import InboundSms, Message, SegmentMember, Suppression
+from campaigns.services.suppression import is_suppressed, suppression_add
+from crm.privacy import ERASED_TEXT
+
+
+def export_campaigns(customer) -> dict:
+    messages = Message.objects.filter(customer=customer).select_related("campaign", "automation").order_by("created_at", "id")
+    return {
+        # Message bodies are not stored: they are rendered from the campaign or automation when sent.
+        "messages": [
+            {"public_id": message.public_id, "campaign": message.campaign.name if message.campaign else None,
+             "automation": message.automation.name if message.automation else None, "channel": message.channel,
+             "language": message.language, "status": message.status, "skip_reason": message.skip_reason,
+             "to_address": message.to_address, "created_at": message.created_at, "sent_at": message.sent_at,
+             "opened_at": message.opened_at, "clicked_at": message.clicked_at, "unsubscribed_at": message.unsubscribed_at}
+            for message in messages
+        ],
+        "static_segments": sorted(
+            SegmentMember.objects.filter(customer=customer).values_list("segment__name", flat=True)
+        ),
+        "suppressed": is_suppressed(email=customer.email, phone=str(customer.phone) if customer.phone else None),
+    }
+
+
+def erase_campaigns(customer) -> None:
+    """Hash the email and phone into the suppression list, so nothing is ever sent to them again,
+    then drop the addresses and personalised context kept on messages and inbound SMS."""
+    phone = str(customer.phone) if customer.phone else None
+    suppression_add(email=customer.email, phone=phone, reason=Suppression.Reason.ERASED)
+    Message.objects.filter(customer=customer, status__in=[Message.Status.HELD, Message.Status.QUEUED]).update(
+        status=Message.Status.CANCELLED)
+    Message.objects.filter(customer=customer).update(to_address="", context={}, error="")
+    if phone:
+        InboundSms.objects.filter(from_number=phone).update(from_number=ERASED_TEXT, text=ERASED_TEXT)

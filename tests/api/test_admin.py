@@ -1,0 +1,61 @@
+from django.contrib.messages import get_messages
+
+from api.models import ApiKey, Partner
+from api.services import api_key_hash
+
+
+def test_a_superuser_creates_a_key_in_the_admin_and_sees_it_once(client, admin_user, partner):
+    client.force_login(admin_user)
+    response = client.post("/admin/api/apikey/add/", {
+        "partner": partner.pk, "name": "till 1", "scopes": ["customers:read", "club:read"], "expires_at_0": "", "expires_at_1": "",
+    })
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    key = ApiKey.objects.get(partner=partner)
+    messages = [str(message) for message in get_messages(response.wsgi_request)]
+    secret = next(word for message in messages for word in message.split() if word.startswith(f"{key.prefix}."))
+    assert key.hashed_key == api_key_hash(secret.split(".", 1)[1]) and key.scopes == ["club:read", "customers:read"]
+    assert secret in client.get(f"/admin/api/apikey/{key.pk}/change/").content.decode()  # the message, once
+    page = client.get(f"/admin/api/apikey/{key.pk}/change/").content.decode()
+    assert secret not in page and key.prefix in page
+
+
+def test_the_admin_refuses_a_key_without_scopes(client, admin_user, partner):
+    client.force_login(admin_user)
+    response = client.post("/admin/api/apikey/add/", {"partner": partner.pk, "scopes": []})
+    assert response.status_code == 200
+    assert not ApiKey.objects.exists()
+
+
+def test_staff_roles_cannot_open_partners_or_keys(client, support_user, marketing_user, club_manager):
+    for user in (support_user, marketing_user, club_manager):
+        client.force_login(user)
+        assert client.get("/admin/api/partner/").status_code == 403
+        assert client.get("/admin/api/apikey/").status_code == 403
+
+
+def test_the_admin_revokes_keys(client, admin_user, make_client):
+    api = make_client("customers:read")
+    client.force_login(admin_user)
+    client.post("/admin/api/apikey/", {"action": "revoke_keys", "_selected_action": [api.key.pk]})
+    assert ApiKey.objects.get(pk=api.key.pk).revoked_at is not None
+    assert api.get("/api/v1/customers/").status_code == 401
+    assert Partner.objects.count() == 1
+
+
+def test_every_call_is_logged_and_the_partner_page_shows_recent_calls_and_error_rate(client, admin_user, make_client, partner):
+    from api.models import ApiCall
+    from rest_framework.test import APIClient
+
+    api = make_client("customers:read")
+    api.get("/api/v1/customers/")
+    api.post("/api/v1/customers/", {"email": "x@example.com"}, format="json")  # 403: no customers:write
+    APIClient().get("/api/v1/customers/")  # 401: no key
+    calls = list(ApiCall.objects.order_by("id").values_list("key_prefix", "method", "status"))
+    assert calls == [(api.key.prefix, "GET", 200), (api.key.prefix, "POST", 403), ("", "GET", 401)]
+    assert ApiCall.objects.filter(partner=partner).count() == 2
+
+    client.force_login(admin_user)
+    listing = client.get("/admin/api/partner/").content.decode()
+    assert "50.0%" in listing
+    page = client.get(f"/admin/api/partner/{partner.pk}/change/").content.decode()
+    assert "/api/v1/customers/" in page and api.key.prefix in page

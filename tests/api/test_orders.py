@@ -1,0 +1,166 @@
+import pytest
+
+from api.models import IdempotencyRecord
+from crm.models import Order
+from tests.api.conftest import assert_problem
+from tests.factories import CustomerFactory
+
+URL = "/api/v1/orders/"
+
+
+def order_body(for_customer, **overrides):
+    body = {
+        "customer": str(for_customer.public_id), "order_number": "W-1001", "placed_at": "2026-01-05T10:00:00Z",
+        "status": "fulfilled", "channel": "online", "currency": "usd", "total": "250.00",
+        "lines": [
+            {"sku": "BEANS", "product_name": "Beans", "category": "coffee", "quantity": 2, "unit_price": "100.00"},
+            {"product_name": "Mug", "quantity": 1, "unit_price": "50.00"},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def test_it_creates_an_order_with_lines_and_updates_the_customer(api, customer, partner):
+    response = api.post(URL, order_body(customer), format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["customer"] == str(customer.public_id) and body["currency"] == "USD"
+    assert [line["sku"] for line in body["lines"]] == ["BEANS", ""] and all(line["id"] for line in body["lines"])
+    assert body["source"] == f"partner:{partner.pk}"
+    customer.refresh_from_db()
+    assert customer.orders_count == 1 and str(customer.total_spent) == "250.00"
+    assert api.get(f"{URL}{body['id']}/").json() == body
+
+
+def test_the_same_idempotency_key_and_body_store_the_order_once(api, customer):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "order-W-1001"}
+    first = api.post(URL, order_body(customer), format="json", **headers)
+    second = api.post(URL, order_body(customer), format="json", **headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json() and second["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+
+
+def test_the_same_key_with_another_body_is_422(api, customer):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "k-1"}
+    assert api.post(URL, order_body(customer), format="json", **headers).status_code == 201
+    assert_problem(api.post(URL, order_body(customer, total="251.00"), format="json", **headers), 422)
+    assert Order.objects.count() == 1
+
+
+def test_the_same_key_while_the_first_request_runs_is_409(api, customer):
+    IdempotencyRecord.objects.create(api_key=api.key, key="k-2", method="POST", path=URL,
+                                     request_hash=_fingerprint(api, customer))
+    assert_problem(api.post(URL, order_body(customer), format="json", HTTP_IDEMPOTENCY_KEY="k-2"), 409)
+    assert not Order.objects.exists()
+
+
+def _fingerprint(api, customer):
+    from rest_framework.test import APIRequestFactory
+    from rest_framework.parsers import JSONParser
+    from rest_framework.request import Request
+
+    from api.idempotency import request_fingerprint
+
+    raw = APIRequestFactory().post(URL, order_body(customer), format="json")
+    return request_fingerprint(Request(raw, parsers=[JSONParser()]))
+
+
+def test_keys_are_per_api_key(make_client, customer):
+    one, two = make_client("orders:write"), make_client("orders:write")
+    assert one.post(URL, order_body(customer), format="json", HTTP_IDEMPOTENCY_KEY="same").status_code == 201
+    response = two.post(URL, order_body(customer, order_number="W-2"), format="json", HTTP_IDEMPOTENCY_KEY="same")
+    assert response.status_code == 201
+    assert Order.objects.count() == 2
+
+
+def test_a_failed_request_does_not_use_up_its_key(api, customer):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "k-3"}
+    assert_problem(api.post(URL, order_body(customer, total="-1"), format="json", **headers), 400)
+    assert api.post(URL, order_body(customer, total="-1"), format="json", **headers).status_code == 400
+    assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"total": "1e400"}, "total"),
+    ({"total": 10 ** 20}, "total"),
+    ({"total": "abc"}, "total"),
+    ({"placed_at": "never"}, "placed_at"),
+    ({"status": "lost"}, "status"),
+    ({"customer": "not-a-uuid"}, "customer"),
+    ({"customer": "00000000-0000-0000-0000-000000000000"}, "customer"),
+    ({"lines": [{"quantity": 0, "unit_price": "1"}]}, "lines[0].quantity"),
+    ({"lines": [{"quantity": 2 ** 70, "unit_price": "1"}]}, "lines[0].quantity"),
+    ({"lines": [{"unit_price": "1", "colour": "red"}]}, "lines[0].colour"),
+    ({"lines": [{"unit_price": "1"}]}, "lines[0]"),
+    ({"currency": "dollars"}, "currency"),
+])
+def test_bad_orders_are_400_problems(api, customer, overrides, field):
+    body = assert_problem(api.post(URL, order_body(customer, **overrides), format="json"), 400)
+    assert field in body["errors"], body
+    assert not Order.objects.exists()
+
+
+def test_a_duplicate_order_number_is_400(api, customer):
+    assert api.post(URL, order_body(customer), format="json").status_code == 201
+    assert_problem(api.post(URL, order_body(customer), format="json"), 400)
+
+
+def test_orders_list_by_customer_with_constant_queries(api, customer, django_assert_num_queries):
+    other = CustomerFactory()
+    for n in range(3):
+        api.post(URL, order_body(customer, order_number=f"A-{n}"), format="json")
+    api.post(URL, order_body(other, order_number="B-1"), format="json")
+    api.get(URL)
+    # key, page, lines, call log
+    with django_assert_num_queries(4):
+        rows = api.get(f"{URL}?customer={customer.public_id}").json()["results"]
+    assert len(rows) == 3 and {row["customer"] for row in rows} == {str(customer.public_id)}
+    with django_assert_num_queries(4):
+        assert len(api.get(f"{URL}?page_size=1").json()["results"]) == 1
+    assert_problem(api.get(f"{URL}?customer=nope"), 400)
+
+
+def test_an_own_data_only_key_cannot_see_or_order_for_other_customers(make_client, customer):
+    client = make_client("customers:read", "customers:write", "orders:write", own_data_only=True)
+    order = make_client("orders:write").post(URL, order_body(customer), format="json").json()
+    assert client.get(URL).json()["results"] == []
+    assert_problem(client.get(f"{URL}{order['id']}/"), 404)
+    body = assert_problem(client.post(URL, order_body(customer, order_number="X-9"), format="json"), 400)
+    assert body["errors"]["customer"] == ["No such customer."]
+
+
+def test_stored_responses_are_kept_a_day_then_purged(api, customer, time_machine):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.now(), tick=False)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "day"}
+    first = api.post(URL, order_body(customer), format="json", **headers).json()
+    time_machine.shift(timedelta(hours=23))
+    assert api.post(URL, order_body(customer), format="json", **headers).json() == first
+    time_machine.shift(timedelta(hours=2))
+    call_command("run_job", "api.purge")
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_an_order_is_cancelled_or_refunded_through_the_services(api, customer):
+    first = api.post(URL, order_body(customer), format="json").json()
+    refunded = api.post(f"{URL}{first['id']}/refund/", {"amount": "50.00"}, format="json")
+    assert refunded.status_code == 200, refunded.content
+    assert refunded.json()["refunded_amount"] == "50.00"
+    assert "amount" in assert_problem(api.post(f"{URL}{first['id']}/refund/", {"amount": "999"}, format="json"), 400)["errors"]
+    assert "status" in assert_problem(api.post(f"{URL}{first['id']}/cancel/"), 400)["errors"]  # fulfilled: refund instead
+    placed = api.post(URL, order_body(customer, order_number="W-2", status="placed"), format="json").json()
+    assert api.post(f"{URL}{placed['id']}/cancel/").json()["status"] == "cancelled"
+    customer.refresh_from_db()
+    assert customer.orders_count == 1 and str(customer.total_spent) == "200.00"
+
+
+def test_unknown_endpoints_and_methods_answer_problem_details(api, customer):
+    assert_problem(api.get("/api/v1/nothing-here/"), 404)
+    assert_problem(api.put(f"/api/v1/customers/{customer.public_id}/", {}, format="json"), 405)
+    assert_problem(api.delete(f"/api/v1/customers/{customer.public_id}/"), 405)
