@@ -9,6 +9,7 @@ from api.exceptions import PROBLEM_CONTENT_TYPE, problem
 from api.views.club import CouponRedeemView, CouponValidateView, EnrollView, MemberView, RedeemOfferView
 from api.views.customers import CustomerViewSet
 from api.views.orders import OrderViewSet
+from api.views.sms import InboundSmsView
 
 
 
@@ -28,6 +29,7 @@ v1 = [
     path("club/enroll/", EnrollView.as_view(), name="api-club-enroll"),
     path("coupons/validate/", CouponValidateView.as_view(), name="api-coupon-validate"),
     path("coupons/redeem/", CouponRedeemView.as_view(), name="api-coupon-redeem"),
+    path("sms/inbound/", InboundSmsView.as_view(), name="api-sms-inbound"),
     re_path(r"^.*$", not_found, name="api-not-found"),  # unknown paths answer problem details too
 ]
 
