@@ -1,8 +1,9 @@
 """A Content-Security-Policy for the customer-facing pages.
 
 Django 5.2 has no CSP support of its own. The public pages (surveys, returns, unsubscribe,
-message links) use no inline script or style, so a strict policy costs nothing there; the
-admin is left alone (its widgets use inline scripts and styles).
+message links, the club card) use no inline script or style, so a strict policy costs nothing
+there (the card's QR code is inline SVG markup, not an image or a script); the admin is left
+alone (its widgets use inline scripts and styles).
 """
 
 from django.conf import settings

@@ -217,7 +217,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Customer-facing pages (config.security): no inline code, nothing from other origins, no framing.
-PUBLIC_CSP_PATH_PREFIXES = ("/f/", "/r/", "/c/")
+PUBLIC_CSP_PATH_PREFIXES = ("/f/", "/r/", "/c/", "/m/")
 PUBLIC_CONTENT_SECURITY_POLICY = env_str("PUBLIC_CONTENT_SECURITY_POLICY", "") or (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
@@ -339,6 +339,9 @@ CLUB_EXPIRY_WARNING_DAYS = env_int("CLUB_EXPIRY_WARNING_DAYS", 14, minimum=0)
 CLUB_COUPON_VALID_DAYS = env_int("CLUB_COUPON_VALID_DAYS", 30, minimum=1)
 # Orders placed up to this many days before a customer joined still earn points.
 CLUB_RETROACTIVE_DAYS = env_int("CLUB_RETROACTIVE_DAYS", 30, minimum=0)
+# The member's club card page (/m/<token>/): its signed link is valid this long; requests per address and per link.
+CLUB_CARD_LINK_DAYS = env_int("CLUB_CARD_LINK_DAYS", 90, minimum=1)
+CLUB_CARD_RATE_LIMIT = env_str("CLUB_CARD_RATE_LIMIT", FEEDBACK_RATE_LIMIT)
 
 # Campaigns (issue 5): campaigns, messages, channels, automations. -----------------------------
 # Absolute links in messages (unsubscribe, tracking, survey links) start with this; https in production.

@@ -15,5 +15,6 @@ urlpatterns = [
     path("f/", include("feedback.urls")),
     path("r/", include("feedback.urls_returns")),
     path("c/", include("campaigns.urls")),
+    path("m/", include("club.urls_card")),  # the member's club card page
     path("api/", include("api.urls")),  # partner REST API (v1), its OpenAPI schema and docs  # unsubscribe, open pixel, click redirects of messages
 ]

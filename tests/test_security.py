@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_check_deploy_reports_nothing_with_production_settings(tmp_path):
     key = "".join(secrets.choice(string.ascii_letters + string.digits + "!@#%^&*(-_=+)") for _ in range(50))
-    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PUBLIC_BASE_URL")}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: the browser tests' live server sets it in this process; production never does.
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PUBLIC_BASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     environment.update({"DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(tmp_path), "DEBUG": "off",
                         "SECRET_KEY": key, "ALLOWED_HOSTS": "crm.example.com"})
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -6,6 +6,7 @@ atomic, and raise django's ValidationError or a `club.exceptions` domain excepti
 """
 
 from club.services.birthdays import birthday_reward_give, birthday_rewards_run, members_due_birthday
+from club.services.card import card_link, member_for_card_link, member_number_qr_svg
 from club.services.earning import (
     points_award_birthday,
     points_award_for_event,
@@ -53,10 +54,10 @@ from club.services.tiers import (
 )
 
 __all__ = [
-    "CouponCheck", "birthday_reward_give", "birthday_rewards_run", "coupon_code_format", "coupon_code_normalize",
+    "CouponCheck", "birthday_reward_give", "birthday_rewards_run", "card_link", "coupon_code_format", "coupon_code_normalize",
     "coupon_issue", "coupon_redeem", "coupon_validate", "credits_with_remaining", "member_enroll", "member_number_format",
-    "member_number_normalize", "member_set_status", "members_due_birthday", "notice_send_once", "offer_redeem",
-    "offer_refusal", "points_adjust", "points_award", "points_award_birthday", "points_award_for_event",
+    "member_for_card_link", "member_number_normalize", "member_number_qr_svg", "member_set_status", "members_due_birthday",
+    "notice_send_once", "offer_redeem", "offer_refusal", "points_adjust", "points_award", "points_award_birthday", "points_award_for_event",
     "points_award_for_feedback", "points_award_for_order", "points_award_for_profile", "points_award_signup",
     "points_expire_due", "points_for_order", "points_rebuild_balances", "points_release_pending",
     "points_reverse_for_order", "points_spend", "points_verify_balances", "points_warn_expiring", "referral_check", "referral_create",

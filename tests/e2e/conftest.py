@@ -15,7 +15,9 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are safe.
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are
+# safe. Set for the whole process (pytest-django's session fixtures touch the database while the
+# browser is open); tests that start `manage.py` subprocesses strip it (see tests/test_security.py).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
