@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from campaigns import analytics
 from campaigns.models import AnalyticsRun, RetentionDashboard, Segment
 from campaigns.segments import segment_add_customers, segment_customers, segment_save
+from crm.admin_utils import ReadOnlyAdminMixin
 from crm import charts, metrics, rfm
 from crm.models import Customer, CustomerScore, PredictionFit
 
@@ -71,17 +72,9 @@ def selection_query(selection: analytics.Selection, **extra) -> str:
 
 
 @admin.register(RetentionDashboard)
-class RetentionDashboardAdmin(admin.ModelAdmin):
+class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """No list, no forms: the changelist is the dashboard."""
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -21,7 +21,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from campaigns import rendering, selectors, services
 from campaigns.models import Automation, Campaign, CampaignVariant, Channel, InboundSms, Message, Suppression
 from campaigns.services.audience import campaign_audience
-from crm.admin_utils import FastChangeListMixin
+from crm.admin_utils import FastChangeListMixin, ReadOnlyAdminMixin
 from crm.charts import bar_chart
 from crm.models import Customer
 
@@ -337,7 +337,7 @@ def report_charts(report) -> dict:
 
 
 @admin.register(Message)
-class MessageAdmin(FastChangeListMixin, admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, FastChangeListMixin, admin.ModelAdmin):
     list_display = ("customer", "channel", "source_display", "variant", "status", "created_at", "sent_at", "opened_at",
                      "clicked_at", "converted_at")
     list_select_related = ("customer", "campaign", "automation")
@@ -355,14 +355,6 @@ class MessageAdmin(FastChangeListMixin, admin.ModelAdmin):
     def context_display(self, message):
         return {key: value for key, value in (message.context or {}).items() if key != "survey_url"}
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AutomationForm(forms.ModelForm):
@@ -463,16 +455,8 @@ class SuppressionAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundSms)
-class InboundSmsAdmin(admin.ModelAdmin):
+class InboundSmsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("received_at", "from_number", "text", "is_stop", "customers_unsubscribed")
     list_filter = ("is_stop",)
     search_fields = ("=from_number",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -18,6 +18,7 @@ from django_ratelimit.decorators import ratelimit
 from campaigns import tokens
 from campaigns.models import Message, TrackedLink
 from campaigns.services import tracking
+from crm.public import language_choices, page_language
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -31,13 +32,7 @@ def _token_key(group, request):
 
 
 def _language(request, message: Message | None) -> str:
-    offered = {code for code, _name in settings.LANGUAGES}
-    for candidate in (request.GET.get("lang", ""), message.language if message else "",
-                      translation.get_language_from_request(request)):
-        code = (candidate or "").split("-")[0]
-        if code in offered:
-            return code
-    return settings.LANGUAGE_CODE
+    return page_language(request, message.language if message else "")
 
 
 def _render(request, template: str, context: dict, language: str, status: int = 200):
@@ -63,7 +58,7 @@ def unsubscribe(request, token: str):
         return _render(request, "campaigns/unsubscribe_invalid.html", {}, _language(request, None), status=404)
     language = _language(request, message)
     context = {"channel": message.get_channel_display(), "channel_code": message.channel,
-               "languages": [(code, translation.get_language_info(code)["name_local"]) for code, _n in settings.LANGUAGES]}
+               "languages": language_choices()}
     if request.method == "POST":
         tracking.message_unsubscribe(message)
         return _render(request, "campaigns/unsubscribe_done.html", context, language)

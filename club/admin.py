@@ -31,19 +31,12 @@ from club.models import (
     TierChange,
 )
 from club.selectors import member_card
+from crm.admin_utils import ReadOnlyAdminMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Rows written by the services only: visible, never added, changed or deleted by hand."""
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MemberNumberSearchMixin:

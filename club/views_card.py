@@ -16,8 +16,8 @@ from club import services
 from club.exceptions import ClubError
 from club.models import Membership, Offer
 from club.selectors import member_card, member_coupons, offers_for_member
+from crm.public import language_choices, page_language
 
-LANGUAGES = ("en", "fa", "ar")
 ACTIVITY_ROWS = 10
 # The confirmation form carries a random nonce: a double tap or a reload of the POST returns the first coupon.
 NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -95,19 +95,14 @@ def _member_or_404(token: str) -> Membership:
 
 
 def _language(request, member: Membership) -> str:
-    """An explicit ?lang= choice, else the member's preferred language, else the browser's."""
-    for candidate in (request.GET.get("lang", ""), member.customer.language, translation.get_language_from_request(request)):
-        code = (candidate or "").split("-")[0]
-        if code in LANGUAGES:
-            return code
-    return "en"
+    return page_language(request, member.customer.language)
 
 
 def _context(member: Membership) -> dict:
     return {
         "member": member,
         "member_number": services.member_number_format(member.member_number),
-        "languages": [(code, translation.get_language_info(code)["name_local"]) for code in LANGUAGES],
+        "languages": language_choices(),
     }
 
 

@@ -26,7 +26,7 @@ from crm.admin_import import CsvImportAdminMixin
 from crm.admin_privacy import CustomerPrivacyAdminMixin
 from crm.admin_filters import CountryFilter, FollowUpFilter, LifecycleStageFilter, TagFilter
 from crm.admin_forms import InteractionLogForm, OrderRefundForm
-from crm.admin_utils import FastChangeListMixin
+from crm.admin_utils import FastChangeListMixin, ReadOnlyAdminMixin
 from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product, Tag
 
 TIMELINE_LIMIT = 50
@@ -351,21 +351,13 @@ class InteractionAdmin(CustomerSearchMixin, FastChangeListMixin, admin.ModelAdmi
 # Orders --------------------------------------------------------------------------------
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderLine
     fields = ("sku", "product_name", "category", "quantity", "unit_price", "line_total")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("line total"))
     def line_total(self, line):
@@ -373,7 +365,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(CsvImportAdminMixin, FastChangeListMixin, admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, CsvImportAdminMixin, FastChangeListMixin, admin.ModelAdmin):
     import_kind = "orders"
     """Orders arrive through imports and the API (crm.services.order_create), so the
     admin neither adds, edits nor deletes them; it cancels and refunds them through the
@@ -405,14 +397,6 @@ class OrderAdmin(CsvImportAdminMixin, FastChangeListMixin, admin.ModelAdmin):
         # Exact, so it uses the order_number index (iexact would not).
         return queryset.filter(order_number=term), False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("crm.change_order")
@@ -518,7 +502,7 @@ class OrderAdmin(CsvImportAdminMixin, FastChangeListMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(FastChangeListMixin, admin.ModelAdmin):
+class OrderLineAdmin(ReadOnlyAdminMixin, FastChangeListMixin, admin.ModelAdmin):
     list_display = ("order", "sku", "product_name", "category", "quantity", "unit_price")
     list_select_related = ("order",)
     sortable_by = ()
@@ -534,14 +518,6 @@ class OrderLineAdmin(FastChangeListMixin, admin.ModelAdmin):
             return queryset, False
         return queryset.filter(order__order_number=term), False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # Small tables --------------------------------------------------------------------------
@@ -561,7 +537,7 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentChange)
-class ConsentChangeAdmin(CustomerSearchMixin, FastChangeListMixin, admin.ModelAdmin):
+class ConsentChangeAdmin(ReadOnlyAdminMixin, CustomerSearchMixin, FastChangeListMixin, admin.ModelAdmin):
     """The consent history is written by crm.services.consent_set only; here it is read."""
 
     list_display = ("customer", "channel", "granted", "source", "changed_at", "changed_by")
@@ -572,11 +548,3 @@ class ConsentChangeAdmin(CustomerSearchMixin, FastChangeListMixin, admin.ModelAd
     search_help_text = _("Find a customer's consent history by the customer's email, phone, reference, order number or name.")
     raw_id_fields = ("customer",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

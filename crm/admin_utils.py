@@ -100,3 +100,16 @@ class InputFilter(admin.SimpleListFilter):
             "placeholder": getattr(self, "placeholder", ""),
             "label": _("Filter"),
         }
+
+
+class ReadOnlyAdminMixin:
+    """A history or log in the admin: viewable by those allowed, never added, changed or deleted there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

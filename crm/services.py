@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from crm import signals
 from crm.selectors import counted_order_stats_expressions
-from crm.models import MONEY, ConsentChange, Customer, Interaction, Order, OrderLine, Product, Tag
+from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product, Tag
 
 CUSTOMER_FIELDS = (
     "first_name", "last_name", "email", "phone", "external_ref", "birth_date", "gender", "language",

@@ -8,6 +8,7 @@ from django.utils import translation
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from crm.public import language_choices, page_language
 from feedback import services
 from feedback.forms import SurveyForm
 from feedback.models import Invitation, Survey
@@ -22,13 +23,7 @@ def _rate(group, request):
 
 
 def choose_language(request, survey: Survey, preferred: str = "") -> str:
-    """An explicit ?lang= choice, else the customer's preferred language, else the browser's."""
-    offered = survey.language_codes
-    for candidate in (request.GET.get("lang", ""), preferred, translation.get_language_from_request(request)):
-        code = (candidate or "").split("-")[0]
-        if code in offered:
-            return code
-    return offered[0]
+    return page_language(request, preferred, offered=survey.language_codes)
 
 
 def _render(request, template, context, language, status=200):
@@ -93,7 +88,7 @@ def _unavailable(request, survey, reason, language):
 
 
 def _languages(survey: Survey) -> list[tuple[str, str]]:
-    return [(code, translation.get_language_info(code)["name_local"]) for code in survey.language_codes]
+    return language_choices(survey.language_codes)
 
 
 def rate_limited(request, exception):

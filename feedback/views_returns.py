@@ -9,19 +9,15 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from crm.models import Order
+from crm.public import language_choices, page_language
 from feedback.forms import ReturnForm
 from feedback.services import returns as service
 from feedback.views import _rate, _token_key
 
-LANGUAGES = ("en", "fa", "ar")
 
 
 def _language(request, order: Order) -> str:
-    for candidate in (request.GET.get("lang", ""), order.customer.language, translation.get_language_from_request(request)):
-        code = (candidate or "").split("-")[0]
-        if code in LANGUAGES:
-            return code
-    return "en"
+    return page_language(request, order.customer.language)
 
 
 @ratelimit(key="ip", rate=_rate, block=True)
@@ -34,7 +30,7 @@ def request_return(request, token: str):
         raise Http404 from None
     language = _language(request, order)
     with translation.override(language):
-        context = {"order": order, "languages": [(c, translation.get_language_info(c)["name_local"]) for c in LANGUAGES],
+        context = {"order": order, "languages": language_choices(),
                    "closes": service.return_window_closes(order)}
         if order.status == Order.Status.CANCELLED or timezone.now() > context["closes"]:
             return render(request, "feedback/return_closed.html", context, status=410)

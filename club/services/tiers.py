@@ -165,7 +165,7 @@ def tiers_review(*, run_date: date) -> dict:
         "end": _param(end, "datetime"),
         "now": _param(timezone.now(), "datetime"),
     }
-    below_since = f"""CASE
+    below_since = """CASE
         WHEN club_membership.tier_frozen_until IS NOT NULL AND club_membership.tier_frozen_until >= %(run_date)s THEN NULL
         WHEN COALESCE(q.tier_rank, -1) < q.current_rank
             THEN COALESCE(club_membership.below_tier_since, %(run_date)s)
