@@ -3,14 +3,9 @@ from django.utils.translation import gettext as _
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
-from rest_framework.routers import SimpleRouter
 
 from api.exceptions import PROBLEM_CONTENT_TYPE, problem
-from api.views.club import CouponRedeemView, CouponValidateView, EnrollView, MemberView, RedeemOfferView
-from api.views.customers import CustomerViewSet
-from api.views.orders import OrderViewSet
-from api.views.sms import InboundSmsView
-
+from api.views import club, customers, feedback, orders, segments, sms, webhooks
 
 
 def not_found(request, *args, **kwargs):
@@ -18,18 +13,15 @@ def not_found(request, *args, **kwargs):
     return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
 
 
-router = SimpleRouter()
-router.register("customers", CustomerViewSet, basename="api-customer")
-router.register("orders", OrderViewSet, basename="api-order")
-
+# Each view module owns its routes (`urlpatterns`); this file only puts them together.
 v1 = [
-    *router.urls,
-    path("club/members/<str:customer_id>/", MemberView.as_view(), name="api-club-member"),
-    path("club/members/<str:customer_id>/redeem/", RedeemOfferView.as_view(), name="api-club-redeem"),
-    path("club/enroll/", EnrollView.as_view(), name="api-club-enroll"),
-    path("coupons/validate/", CouponValidateView.as_view(), name="api-coupon-validate"),
-    path("coupons/redeem/", CouponRedeemView.as_view(), name="api-coupon-redeem"),
-    path("sms/inbound/", InboundSmsView.as_view(), name="api-sms-inbound"),
+    *customers.urlpatterns,
+    *orders.urlpatterns,
+    *club.urlpatterns,
+    *feedback.urlpatterns,
+    *segments.urlpatterns,
+    *webhooks.urlpatterns,
+    *sms.urlpatterns,
     re_path(r"^.*$", not_found, name="api-not-found"),  # unknown paths answer problem details too
 ]
 

@@ -1,5 +1,6 @@
 """The club at the till: a member's card, enrolment, redeeming offers, validating and using coupons."""
 
+from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
@@ -122,3 +123,12 @@ class CouponRedeemView(APIView):
             reference=data.get("reference", "") or f"partner:{request.auth.partner_id}",
         )
         return Response(CouponRedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+
+
+urlpatterns = [
+    path("club/members/<str:customer_id>/", MemberView.as_view(), name="api-club-member"),
+    path("club/members/<str:customer_id>/redeem/", RedeemOfferView.as_view(), name="api-club-redeem"),
+    path("club/enroll/", EnrollView.as_view(), name="api-club-enroll"),
+    path("coupons/validate/", CouponValidateView.as_view(), name="api-coupon-validate"),
+    path("coupons/redeem/", CouponRedeemView.as_view(), name="api-coupon-redeem"),
+]

@@ -1,6 +1,7 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.routers import SimpleRouter
 from rest_framework.response import Response
 
 from api import services
@@ -54,3 +55,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         tags = values.pop("tags", None)
         crm_services.customer_update(customer=customer, values=values, tags=tags, consent_source=CONSENT_SOURCE)
         return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data)
+
+
+router = SimpleRouter()
+router.register("customers", CustomerViewSet, basename="api-customer")
+urlpatterns = router.urls

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 
 from api.filters import OrderFilter
 from api.idempotency import idempotent
@@ -65,3 +66,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer.is_valid(raise_exception=True)
         order = crm_services.order_refund(order=order, amount=serializer.validated_data["amount"])
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
+
+
+router = SimpleRouter()
+router.register("orders", OrderViewSet, basename="api-order")
+urlpatterns = router.urls

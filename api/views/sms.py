@@ -1,5 +1,6 @@
 """Inbound SMS from the partner's SMS gateway: "STOP" / "لغو" / "إلغاء" withdraws SMS consent."""
 
+from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
@@ -36,3 +37,8 @@ class InboundSmsView(APIView):
         record = inbound_sms_record(**serializer.validated_data)
         return Response({"stop": record.is_stop, "customers_unsubscribed": record.customers_unsubscribed},
                         status=status.HTTP_201_CREATED)
+
+
+urlpatterns = [
+    path("sms/inbound/", InboundSmsView.as_view(), name="api-sms-inbound"),
+]

@@ -1,0 +1,3 @@
+"""Surveys, their results and invitations; return requests."""
+
+urlpatterns = []

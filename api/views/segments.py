@@ -1,0 +1,3 @@
+"""Segments, their customers and their retention metrics."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Webhook subscriptions of the partner."""
+
+urlpatterns = []
