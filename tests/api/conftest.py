@@ -3,11 +3,10 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from api import services
+from api.scopes import SCOPES
 from tests.club.conftest import member, offer, purchase_rule, tiers  # noqa: F401  (shared club fixtures)
 
-ALL_SCOPES = (
-    "customers:read", "customers:write", "orders:write", "club:read", "club:write", "coupons:redeem",
-)
+ALL_SCOPES = SCOPES
 
 
 @pytest.fixture(autouse=True)
