@@ -7,7 +7,8 @@ class ApiConfig(AppConfig):
     verbose_name = _("Partner API")
 
     def ready(self):
-        from api import jobs, roles, schema  # noqa: F401  (schema registers the OpenAPI security scheme)
+        from api import jobs, roles, schema, webhooks  # noqa: F401  (schema registers the OpenAPI security scheme)
 
         jobs.register()
         roles.register()
+        webhooks.connect()

@@ -13,7 +13,7 @@ import math
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -99,6 +99,11 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, IntegrityError):
         logger.warning("API integrity error: %s", exc)
         return problem(409, kind="conflict", title=_("Conflict."), detail=_("The request conflicts with the current state; retry."))
+    if isinstance(exc, DatabaseError):  # after IntegrityError, which is one; the transaction rolled back
+        logger.warning("API database error: %s", exc)
+        return problem(503, kind="database_unavailable", title=_("Service unavailable."),
+                       detail=_("The database could not complete the request; nothing was saved. Retry later."),
+                       headers={"Retry-After": "5"})
     if isinstance(exc, DjangoPermissionDenied):
         return problem(403, kind="permission_denied", title=_("Forbidden."), detail=str(exc) or _("Forbidden."))
     if isinstance(exc, exceptions.Throttled):

@@ -4,6 +4,17 @@ from crm.models import Customer, Order
 from crm.services import normalize_email
 
 
+def phone_number(value: str):
+    """The number as customers' phones are stored (local numbers read in PHONENUMBER_DEFAULT_REGION),
+    or None when it is not a valid phone number."""
+    from phonenumber_field.phonenumber import to_python
+
+    number = to_python(value)
+    if number is None or not number.is_valid():
+        return None
+    return number
+
+
 class CustomerFilter(django_filters.FilterSet):
     email = django_filters.CharFilter(method="filter_email")
     phone = django_filters.CharFilter(field_name="phone", method="filter_phone")
@@ -22,10 +33,8 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(email=normalize_email(value))
 
     def filter_phone(self, queryset, name, value):
-        from phonenumber_field.phonenumber import to_python
-
-        number = to_python(value)
-        if number is None or not number.is_valid():
+        number = phone_number(value)
+        if number is None:
             return queryset.none()
         return queryset.filter(phone=number)
 

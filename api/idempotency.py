@@ -2,13 +2,19 @@
 
 Same key, same body: the stored response is replayed (with `Idempotent-Replayed: true`).
 Same key, another body: 422. Same key while the first request still runs: 409.
-A request that fails with an exception releases its claim, so it can be retried.
+A request that fails (an exception or an error response) releases its claim, so it can be retried.
+
+The claim is committed before the work starts, so a parallel retry sees it and gets 409.
+The work and the stored response then commit in one transaction: a crash between the two
+cannot leave work done without its response (a retry would do it again) nor a response
+stored for work that was rolled back.
 """
 
 import functools
 import hashlib
 import json
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -46,14 +52,21 @@ def idempotent(handler):
                 raise IdempotencyInProgress()
             return Response(record.response_body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
         try:
-            response = handler(view, request, *args, **kwargs)
+            with transaction.atomic():
+                response = handler(view, request, *args, **kwargs)
+                if response.status_code >= 400:
+                    # An error is not stored: undo whatever the handler wrote, so a retry runs afresh.
+                    transaction.set_rollback(True)
+                elif not services.idempotency_complete(
+                    record=record, status_code=response.status_code, body=_jsonable(response.data)
+                ):
+                    # The claim went stale and a retry took it over: that retry does the work, not us.
+                    raise IdempotencyInProgress()
         except BaseException:
             services.idempotency_release(record=record)
             raise
-        if response.status_code >= 500:
+        if response.status_code >= 400:
             services.idempotency_release(record=record)
-        else:
-            services.idempotency_complete(record=record, status_code=response.status_code, body=_jsonable(response.data))
         return response
 
     return wrapper

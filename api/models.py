@@ -1,9 +1,11 @@
-"""Partners of the API, their keys, the customers they may see, and stored idempotent responses.
+"""Partners of the API, their keys, the customers they may see, stored idempotent responses and webhooks.
 
 A key is shown once when it is created; only its SHA-256 hash is stored, next to a short
 visible prefix that finds the row (the secret itself has 256 bits of entropy, so a fast
 hash is enough: there is nothing to brute-force).
 """
+
+import uuid
 
 from django.db import models
 from django.utils import timezone
@@ -123,3 +125,88 @@ class ApiCall(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} {self.status}"
+
+
+class WebhookEvent(models.TextChoices):
+    """What a partner may subscribe to (the `X-Webhook-Event` header and the body's `event`)."""
+
+    CUSTOMER_CREATED = "customer.created", _("Customer created")
+    ORDER_CREATED = "order.created", _("Order created")
+    POINTS_EARNED = "points.earned", _("Points earned")
+    TIER_CHANGED = "tier.changed", _("Tier changed")
+    COUPON_ISSUED = "coupon.issued", _("Coupon issued")
+    COUPON_REDEEMED = "coupon.redeemed", _("Coupon redeemed")
+    RETURN_UPDATED = "return.updated", _("Return updated")
+    SURVEY_ANSWERED = "survey.answered", _("Survey answered")
+
+
+class WebhookSubscription(models.Model):
+    """A partner's endpoint and the events it receives, signed with the subscription's secret.
+
+    The secret must be kept in clear (it signs every delivery), so it is shown to the partner
+    once, when the subscription is created, and afterwards only to superusers in the admin."""
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhook_subscriptions", verbose_name=_("partner"))
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list)
+    secret = models.CharField(_("signing secret"), max_length=100, editable=False)
+    own_data_only = models.BooleanField(
+        _("own data only"), default=False,
+        help_text=_("Only events about customers the partner created or that were shared with it "
+                    "(set from the API key that created the subscription)."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        indexes = [models.Index(fields=["partner", "-created_at"], name="api_webhooksub_partner")]
+
+    def __str__(self):
+        return f"{self.partner}: {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: the outbox row, written in the event's transaction
+    (or right after its commit), then sent by a Celery task and retried with backoff."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("subscription")
+    )
+    event = models.CharField(_("event"), max_length=40, choices=WebhookEvent.choices)
+    event_id = models.UUIDField(_("event id"), editable=False)
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last status code"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            # One row per event and subscription: a fan-out run twice writes nothing new.
+            models.UniqueConstraint(fields=["subscription", "event_id"], name="api_webhookdelivery_once"),
+        ]
+        indexes = [
+            # The sweeper's query: due pending rows, oldest first.
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="api_webhookdelivery_due"),
+            models.Index(fields=["subscription", "-created_at"], name="api_webhookdelivery_sub"),
+            models.Index(fields=["status", "created_at"], name="api_webhookdelivery_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.event_id} -> {self.subscription_id}"

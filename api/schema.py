@@ -1,9 +1,38 @@
-"""The OpenAPI schema: how API keys are sent, the Idempotency-Key header and the error format."""
+"""The OpenAPI schema: how API keys are sent, the Idempotency-Key header and the error format.
+
+The schema must match what the API really answers (a schemathesis run in the suite checks it),
+so the shared parts are added here for every operation rather than view by view:
+- every operation documents the problem-details errors it can answer (400, 401, 403, 404, 429;
+  writes also 409, 415 and, with an Idempotency-Key, 422);
+- strict request bodies (`StrictSerializer`, which refuse unknown fields) say
+  `additionalProperties: false`;
+- decimal strings get a pattern the server really accepts (at least one digit, no sign when
+  the field has a minimum of 0).
+"""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+
+from api.exceptions import PROBLEM_CONTENT_TYPE
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+IDEMPOTENT_METHODS = ("POST", "PATCH")
+
+ERRORS = {
+    "400": "Invalid input: `errors` gives each field's messages",
+    "401": "Missing, invalid, revoked or expired key",
+    "403": "The key lacks the scope this operation needs (named in `scope`)",
+    "404": "Not found (or not visible to this key)",
+    "429": "Rate limit of the key reached; see Retry-After",
+}
+WRITE_ERRORS = {
+    "409": "Conflict with the current state (or the same Idempotency-Key still running)",
+    "415": "The body is not JSON (send `Content-Type: application/json`)",
+}
+IDEMPOTENCY_ERRORS = {"422": "Idempotency-Key reused with another body"}
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -23,28 +52,52 @@ class ApiAutoSchema(AutoSchema):
     """Adds what every operation shares: the Idempotency-Key header on writes and the
     problem-details error responses, so the schema matches what the API really answers."""
 
+    def _is_api(self) -> bool:
+        return self.path.startswith("/api/v1/")
+
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
-        if self.method in ("POST", "PATCH") and self.path.startswith("/api/v1/"):
+        if self.method in IDEMPOTENT_METHODS and self._is_api():
             parameters.append(OpenApiParameter(
                 "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
                 description="Retry-safe writes: the same key and body replay the first response (kept 24 h); "
-                            "another body gets 422; a retry while the first runs gets 409.",
+                            "another body gets 422; a retry while the first runs gets 409. At most 255 characters.",
             ))
         return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        if not self.path.startswith("/api/v1/"):
+        if not self._is_api():
             return responses
         from api.serializers import ProblemSerializer
 
-        problem = {"content": {"application/problem+json": {"schema": self.resolve_serializer(ProblemSerializer, direction).ref}}}
-        codes = {"400": "Invalid input", "401": "Missing, invalid, revoked or expired key", "403": "Missing scope",
-                 "404": "Not found (or not visible to this key)", "429": "Rate limit; see Retry-After"}
-        if self.method in ("POST", "PATCH"):
-            codes.update({"409": "Conflict (or the same Idempotency-Key still running)",
-                          "422": "Idempotency-Key reused with another body"})
+        problem = {"content": {PROBLEM_CONTENT_TYPE: {"schema": self.resolve_serializer(ProblemSerializer, direction).ref}}}
+        codes = dict(ERRORS)
+        if self.method in WRITE_METHODS:
+            codes.update(WRITE_ERRORS)
+        if self.method in IDEMPOTENT_METHODS:
+            codes.update(IDEMPOTENCY_ERRORS)
         for code, description in codes.items():
             responses.setdefault(code, {"description": description, **problem})
+        for code, response in responses.items():
+            # Every error is answered as problem details, even where a view documents its own error body.
+            content = response.get("content") if str(code).isdigit() and int(code) >= 400 else None
+            if content and "application/json" in content and PROBLEM_CONTENT_TYPE not in content:
+                content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
         return responses
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        from api.serializers import StrictSerializer
+
+        if direction == "request" and isinstance(serializer, StrictSerializer):
+            schema["additionalProperties"] = False  # unknown fields are refused with a 400
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and schema.get("type") == "string" and field.max_whole_digits:
+            # drf-spectacular's pattern accepts "", "-" and ".", which the field refuses.
+            sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+            schema["pattern"] = rf"^{sign}\d{{1,{field.max_whole_digits}}}(?:\.\d{{1,{field.decimal_places}}})?$"
+        return schema

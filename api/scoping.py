@@ -1,23 +1,52 @@
 """What a key may see. Own-data-only keys see only their partner's customers (and what
 hangs off them); everything else is 404, so nothing about other customers leaks."""
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from api.models import ApiKey, PartnerCustomer
+from campaigns.models import Segment
+from campaigns.segments import segment_customers
 from crm.models import Customer, Order
+from feedback.models import ReturnRequest
+
+
+def _shared_with(key: ApiKey, customer_ref: str) -> Exists:
+    return Exists(PartnerCustomer.objects.filter(partner_id=key.partner_id, customer=OuterRef(customer_ref)))
 
 
 def visible_customers(key: ApiKey, queryset: QuerySet | None = None) -> QuerySet:
     queryset = Customer.objects.all() if queryset is None else queryset
     if key.own_data_only:
-        queryset = queryset.filter(Exists(PartnerCustomer.objects.filter(partner_id=key.partner_id, customer=OuterRef("pk"))))
+        queryset = queryset.filter(_shared_with(key, "pk"))
     return queryset
 
 
 def visible_orders(key: ApiKey, queryset: QuerySet | None = None) -> QuerySet:
     queryset = Order.objects.all() if queryset is None else queryset
     if key.own_data_only:
-        queryset = queryset.filter(
-            Exists(PartnerCustomer.objects.filter(partner_id=key.partner_id, customer=OuterRef("customer_id")))
-        )
+        queryset = queryset.filter(_shared_with(key, "customer_id"))
     return queryset
+
+
+def visible_returns(key: ApiKey, queryset: QuerySet | None = None) -> QuerySet:
+    queryset = ReturnRequest.objects.all() if queryset is None else queryset
+    if key.own_data_only:
+        queryset = queryset.filter(_shared_with(key, "customer_id"))
+    return queryset
+
+
+def visible_segment_sizes(key: ApiKey, segments: list[Segment]) -> dict[int, int | None]:
+    """{segment id: size} as this key may know it.
+
+    A key that sees every customer gets the size counted by the segment jobs (no count of a
+    large table while a partner waits). An own-data-only key must not learn how many of the
+    other customers a segment holds: it gets the number of its own customers in each segment,
+    all the segments of a page counted in one statement."""
+    if not key.own_data_only:
+        return {segment.pk: segment.size for segment in segments}
+    if not segments:
+        return {}
+    counts = visible_customers(key).aggregate(**{
+        f"s{segment.pk}": Count("pk", filter=Q(pk__in=segment_customers(segment).values("pk"))) for segment in segments
+    })
+    return {segment.pk: counts[f"s{segment.pk}"] for segment in segments}

@@ -1,18 +1,27 @@
-"""Writes of the partner API: partners, keys, the customers a partner may see, idempotency records."""
+"""Writes of the partner API: partners, keys, the customers a partner may see, idempotency records,
+batches of orders and custom club events."""
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from api.exceptions import _django_errors
 from api.models import ApiCall, ApiKey, IdempotencyRecord, Partner, PartnerCustomer
 from api.scopes import scopes_clean
+from api.scoping import visible_customers
+from club import services as club_services
+from club.exceptions import LimitReached
+from club.models import Membership, PointsTransaction
 from crm import services as crm_services
-from crm.models import Customer
+from crm.models import Customer, Order
 
 
 def api_key_hash(secret: str) -> str:
@@ -102,8 +111,10 @@ def idempotency_claim(*, key: ApiKey, idempotency_key: str, method: str, path: s
         expired = record.created_at < now - ttl or (record.status_code is None and record.created_at < now - stale)
         if not expired:
             return record, False
-        # Take the old row over with a conditional UPDATE: of two retries, one wins.
-        if IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).update(
+        # Take the old row over with a conditional UPDATE: of two retries, one wins. The status is
+        # part of the condition: a stale claim that its request completes meanwhile (the UPDATE
+        # waits for that transaction, then re-reads the row) is replayed, not run a second time.
+        if IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at, status_code=record.status_code).update(
             created_at=now, status_code=None, response_body=None, completed_at=None, **values
         ):
             record.refresh_from_db()
@@ -111,15 +122,22 @@ def idempotency_claim(*, key: ApiKey, idempotency_key: str, method: str, path: s
     raise RuntimeError("Could not claim the idempotency key.")
 
 
-def idempotency_complete(*, record: IdempotencyRecord, status_code: int, body) -> None:
-    IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).update(
+def idempotency_complete(*, record: IdempotencyRecord, status_code: int, body) -> bool:
+    """Store the response on the claim this request holds. Called inside the transaction of the
+    request's work, so the work and the stored response commit together or not at all.
+
+    False when the claim is no longer this request's (it went stale and a retry took it over):
+    the caller must then roll its work back."""
+    return bool(IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at, status_code__isnull=True).update(
         status_code=status_code, response_body=body, completed_at=timezone.now()
-    )
+    ))
 
 
 def idempotency_release(*, record: IdempotencyRecord) -> None:
-    """The request failed before it produced a response: let a retry run it again."""
-    IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).delete()
+    """The request failed before it produced a response: let a retry run it again.
+
+    Only this request's own claim is deleted, never one a retry has taken over since."""
+    IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at, status_code__isnull=True).delete()
 
 
 def idempotency_purge(*, at: datetime | None = None) -> int:
@@ -132,3 +150,102 @@ def api_calls_purge(*, at: datetime | None = None) -> int:
     at = at or timezone.now()
     deleted, _ = ApiCall.objects.filter(at__lt=at - timedelta(days=settings.API_CALL_LOG_DAYS)).delete()
     return deleted
+
+
+# --- Batches of orders -------------------------------------------------------------------------
+
+BATCH_MAX_ORDERS = 1000
+
+
+class BatchInvalid(Exception):
+    """Items of an all-or-nothing batch are invalid; nothing was written.
+
+    `errors` maps each bad item's index in the batch to its field errors ({"field": ["message"]})."""
+
+    def __init__(self, errors: dict[int, dict[str, list[str]]]):
+        super().__init__(f"{len(errors)} invalid item(s)")
+        self.errors = dict(sorted(errors.items()))
+
+
+def partner_orders_create(
+    *, key: ApiKey, source: str, orders: dict[int, dict], errors: dict[int, dict[str, list[str]]] | None = None
+) -> list[Order]:
+    """Create a batch of orders for a partner, all or nothing, each through crm.services.order_create
+    (so lines, products, the customers' figures and the points earned are exactly as for one order).
+
+    `orders` maps each item's index in the batch to its checked values (as OrderSerializer gives them);
+    `errors` holds what the caller's own checks found in the other items. Every item is checked before
+    anything is written - the customer exists and this key may see it, the order number is not repeated
+    in the batch nor stored already for `source` - then all are written in one transaction. Raises
+    BatchInvalid with every item's errors; then nothing is stored. Returns the orders in batch order."""
+    errors = {index: dict(found) for index, found in (errors or {}).items()}
+
+    def refuse(index: int, field: str, message: str) -> None:
+        errors.setdefault(index, {}).setdefault(field, []).append(message)
+
+    wanted = {values["customer"]["public_id"] for values in orders.values()}
+    customers = {customer.public_id: customer for customer in visible_customers(key).filter(public_id__in=wanted)}
+    numbers = {values["order_number"] for values in orders.values()}
+    stored = set(Order.objects.filter(source=source, order_number__in=numbers).values_list("order_number", flat=True))
+    first_at: dict[str, int] = {}
+    for index, values in sorted(orders.items()):
+        if values["customer"]["public_id"] not in customers:
+            refuse(index, "customer", _("No such customer."))
+        number = values["order_number"]
+        if number in stored:
+            refuse(index, "order_number", _("An order with this number is already stored for this partner."))
+        elif number in first_at:
+            refuse(index, "order_number", _("This order number is already used by the item at index %(index)s of this batch.")
+                   % {"index": first_at[number]})
+        else:
+            first_at[number] = index
+    if errors:
+        raise BatchInvalid(errors)
+
+    created: dict[int, Order] = {}
+    with transaction.atomic():
+        # Written in customer order, so two batches lock the same customers and members in the same order.
+        for index in sorted(orders, key=lambda at: (customers[orders[at]["customer"]["public_id"]].pk, at)):
+            values = dict(orders[index])
+            customer = customers[values.pop("customer")["public_id"]]
+            lines = [crm_services.LineInput(**line) for line in values.pop("lines", [])]
+            try:
+                created[index] = crm_services.order_create(customer=customer, lines=lines, source=source, **values)
+            except ValidationError as exc:  # order_create's own checks; its savepoint keeps the batch usable
+                errors[index] = _django_errors(exc)
+        if errors:
+            raise BatchInvalid(errors)  # leaving the block rolls every order of the batch back
+    return [created[index] for index in sorted(created)]
+
+
+# --- Custom club events -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """What a custom event earned: the ledger row, or 0 points and the reason why none."""
+
+    points: int
+    transaction: PointsTransaction | None
+    reason: str = ""
+    message: str = ""
+    balance: int = 0
+
+
+def club_event_earn(*, key: ApiKey, member: Membership, event: str, reference: str) -> EventOutcome:
+    """Apply the club's earning rule for a partner's custom event (club.services.points_award_for_event).
+
+    The reference makes a retried event earn once; it is the partner's own, so two partners
+    using the same reference do not collide. An unknown event is a ValidationError (400); a
+    rule's limit that stops the event earns 0 points with the reason."""
+    reason = message = ""
+    try:
+        row = club_services.points_award_for_event(
+            member=member, event=event, idempotency_key=f"partner:{key.partner_id}:{reference}"
+        )
+    except LimitReached as exc:
+        row, reason, message = None, exc.code, exc.message
+    if row is None and not reason:
+        reason, message = "no_points", _("This event earns no points at the moment.")
+    balance = Membership.objects.values_list("points_balance", flat=True).get(pk=member.pk)
+    return EventOutcome(points=row.points if row else 0, transaction=row, reason=reason, message=message, balance=balance)

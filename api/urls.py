@@ -22,7 +22,7 @@ v1 = [
     *segments.urlpatterns,
     *webhooks.urlpatterns,
     *sms.urlpatterns,
-    re_path(r"^.*$", not_found, name="api-not-found"),  # unknown paths answer problem details too
+    re_path(r"^[\s\S]*$", not_found, name="api-not-found"),  # unknown paths answer problem details too
 ]
 
 # The schema and the docs are public (they describe the API, they hold no data).

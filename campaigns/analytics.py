@@ -15,6 +15,7 @@ that were not rejected (whenever the return was requested). The same definition 
 `feedback.selectors.return_rate_by_category`, restricted to the customers.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -31,6 +32,8 @@ from crm import metrics
 from crm.models import Customer, Order, OrderLine
 from feedback import selectors as feedback_selectors
 from feedback.models import ReturnLine
+
+log = logging.getLogger(__name__)
 
 Period = SegmentMetricSnapshot.Period
 PERIOD_MONTHS = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}
@@ -235,7 +238,14 @@ def analytics_run_request(*, by=None, force: bool = False, window_days: int | No
         return pending
     run = AnalyticsRun.objects.create(requested_by=by, force=force)
     options = {"window_days": window_days, "custom": [day.isoformat() for day in custom] if custom else None}
-    transaction.on_commit(lambda: recompute_snapshots.delay(run.pk, options))
+
+    def queue():
+        try:
+            recompute_snapshots.delay(run.pk, options)
+        except Exception:  # the broker is down: the run stays queued; the nightly snapshot job still runs
+            log.exception("Could not queue analytics run %s", run.pk)
+
+    transaction.on_commit(queue)
     return run
 
 

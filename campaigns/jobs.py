@@ -42,6 +42,12 @@ def conversions(run_date: date) -> dict:
     return {"converted": conversions_catch_up(run_date=run_date)}
 
 
+def retention_messages(run_date: date) -> dict:
+    from campaigns.privacy import messages_purge
+
+    return messages_purge(run_date=run_date)
+
+
 def register() -> None:
     register_job("campaigns.dispatch", dispatch, schedule={"minute": "*"},
                  description="Start scheduled campaigns, send A/B winners, sweep dead workers' claims, queue stalled messages.")
@@ -53,3 +59,5 @@ def register() -> None:
                  description="Thank-you message N days after an order is fulfilled (once per order).")
     register_job("campaigns.conversions", conversions, schedule={"minute": "40", "hour": "3"},
                  description="Attribute imported orders to the messages that preceded them (conversions).")
+    register_job("campaigns.retention_messages", retention_messages, schedule={"minute": "45", "hour": "3"},
+                 description="Retention policy: delete messages older than RETENTION_MESSAGES_DAYS (0: keep; in-flight ones stay).")

@@ -1,8 +1,13 @@
 """Campaigns' part of a customer's data export and erasure (registered with crm.privacy)."""
 
+from datetime import date
+
+from django.conf import settings
+
 from campaigns.models import InboundSms, Message, SegmentMember, Suppression
 from campaigns.services.suppression import is_suppressed, suppression_add
 from crm.privacy import ERASED_TEXT
+from crm.retention import purge_in_batches, retention_cutoff
 
 
 def export_campaigns(customer) -> dict:
@@ -34,3 +39,19 @@ def erase_campaigns(customer) -> None:
     Message.objects.filter(customer=customer).update(to_address="", context={}, error="")
     if phone:
         InboundSms.objects.filter(from_number=phone).update(from_number=ERASED_TEXT, text=ERASED_TEXT)
+
+
+# Messages still on their way stay whatever their age: deleting them would lose a send.
+MESSAGES_IN_FLIGHT = (Message.Status.HELD, Message.Status.QUEUED, Message.Status.SENDING)
+
+
+def messages_purge(*, run_date: date, days: int | None = None, batch_size: int | None = None) -> dict:
+    """Retention policy (crm.retention): delete messages created more than `days` days before the
+    run date (RETENTION_MESSAGES_DAYS; 0 keeps them forever). Campaign figures of those old
+    campaigns then count only the messages kept."""
+    days = settings.RETENTION_MESSAGES_DAYS if days is None else days
+    if not days:
+        return {"deleted": 0, "kept_forever": True}
+    cutoff = retention_cutoff(run_date, days)
+    due = Message.objects.filter(created_at__lt=cutoff).exclude(status__in=MESSAGES_IN_FLIGHT)
+    return {"deleted": purge_in_batches(due, batch_size=batch_size), "older_than": cutoff.isoformat(), "days": days}

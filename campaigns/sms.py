@@ -207,7 +207,7 @@ class TwilioBackend(BaseBackend):
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=settings.SMS_TIMEOUT_SECONDS) as response:  # noqa: S310 (https only)
+            with urllib.request.urlopen(request, timeout=settings.SMS_TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310 - api_root is a fixed https URL
                 payload = json.loads(response.read().decode() or "{}")
         except urllib.error.HTTPError as error:
             raise self._http_error(error) from None

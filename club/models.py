@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.history import HistoricalRecords, history_user
 from crm.models import MONEY
 
 
@@ -92,6 +93,15 @@ class Membership(models.Model):
         verbose_name=_("qualified tier at last review"),
     )
     below_tier_since = models.DateField(_("below tier since"), null=True, blank=True, editable=False)
+
+    # Audit trail (crm.history). Balances are caches of the ledger and the tier is written with
+    # UPDATE by the upgrade and the nightly review: the ledger and TierChange rows (who, from, to,
+    # why) are their history. The review's bookkeeping changes nightly and is no one's decision.
+    history = HistoricalRecords(
+        excluded_fields=["points_balance", "pending_points", "points_shortfall", "tier", "qualifying_value",
+                         "qualified_tier", "below_tier_since"],
+        get_user=history_user,
+    )
 
     class Meta:
         ordering = ["-joined_at"]
@@ -391,6 +401,9 @@ class Coupon(models.Model):
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     redeemed_at = models.DateTimeField(_("redeemed at"), null=True, blank=True, editable=False)
+
+    # Audit trail (crm.history); redemptions are also CouponRedemption rows (who, order).
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["-issued_at", "-id"]

@@ -1,7 +1,18 @@
 """The club's part of a customer's data export and erasure (registered with crm.privacy)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from club.models import Coupon, Membership, MemberNotice, PointsTransaction, Referral, TierChange
+from crm.history import register_customer_history
 from crm.privacy import ERASED_TEXT
+
+# The customer's history (crm.history) shows their membership's and coupons' audited changes.
+# Their historical rows hold nothing personal (numbers, codes, states, amounts): erasure leaves them.
+# Points adjustments need no copy: the append-only ledger is their history (created_by, reason).
+register_customer_history("membership", lambda customer: Membership.history.filter(customer_id=customer.pk),
+                          label=_("Membership"), title="member_number", hidden=("customer",))
+register_customer_history("coupon", lambda customer: Coupon.history.filter(member__customer_id=customer.pk),
+                          label=_("Coupon"), title="code", hidden=("member", "points_transaction"))
 
 
 def export_club(customer) -> dict:

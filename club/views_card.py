@@ -17,6 +17,7 @@ from club.exceptions import ClubError
 from club.models import Membership, Offer
 from club.selectors import member_card, member_coupons, offers_for_member
 from crm.public import language_choices, page_language
+from crm.templatetags.localized import local_number
 
 ACTIVITY_ROWS = 10
 # The confirmation form carries a random nonce: a double tap or a reload of the POST returns the first coupon.
@@ -117,7 +118,7 @@ def _refusal(member: Membership, offer: Offer) -> str | None:
         return _("This offer has run out.")
     if member.points_balance < offer.points_cost:
         return _("This offer costs %(cost)s points; you have %(balance)s.") % {
-            "cost": offer.points_cost, "balance": member.points_balance,
+            "cost": local_number(offer.points_cost), "balance": local_number(member.points_balance),
         }
     return None
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "phonenumber_field",
     "axes",
+    "simple_history",  # audit history of customers, consent, memberships, coupons, returns
     "crm",
     "club",
     "feedback",
@@ -69,7 +70,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "crm.middleware.StaffLanguageMiddleware",  # the admin in the staff member's own language
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",  # records who made an admin change
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.security.PublicContentSecurityPolicyMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
@@ -140,6 +143,11 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Behind a load balancer: how many trusted proxies append to X-Forwarded-For (config.client_ip).
+# 0 (the default) uses REMOTE_ADDR and never trusts the header, which any client can forge.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"  # the public pages' rate limits count the same address
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("ar", _("Arabic"))]
@@ -286,6 +294,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Three models have a `channel`; each gets its own enum in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionChannelEnum": "crm.models.Interaction.Channel",
+        "ConsentChannelEnum": "crm.models.ConsentChange.Channel",
+        "OrderChannelEnum": "crm.models.Order.Channel",
+    },
 }
 
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "") or None
@@ -414,3 +428,27 @@ API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
 # Every call to /api/v1/ is logged (api.ApiCall, shown per partner in the admin).
 MIDDLEWARE += ["api.middleware.ApiCallLogMiddleware"]
 API_CALL_LOG_DAYS = env_int("API_CALL_LOG_DAYS", 30, minimum=1)
+# Webhooks (api/webhooks.py): an outbox of deliveries, sent by Celery, swept every minute.
+API_WEBHOOK_MAX_ATTEMPTS = env_int("API_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
+# Retry n waits BASE * 2**(n-1) seconds, at most MAX.
+API_WEBHOOK_RETRY_BASE_SECONDS = env_int("API_WEBHOOK_RETRY_BASE_SECONDS", 60, minimum=1)
+API_WEBHOOK_RETRY_MAX_SECONDS = env_int("API_WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
+API_WEBHOOK_TIMEOUT_SECONDS = env_int("API_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Off in production: only https to public hosts. On (the default when DEBUG) also http and private hosts.
+API_WEBHOOK_ALLOW_INSECURE_URLS = env_bool("API_WEBHOOK_ALLOW_INSECURE_URLS", DEBUG)
+API_WEBHOOK_MAX_SUBSCRIPTIONS = env_int("API_WEBHOOK_MAX_SUBSCRIPTIONS", 20, minimum=1)
+API_WEBHOOK_KEEP_DAYS = env_int("API_WEBHOOK_KEEP_DAYS", 30, minimum=1)
+API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS = env_int("API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS", 5, minimum=0)
+API_WEBHOOK_QUEUE_LEASE_SECONDS = env_int("API_WEBHOOK_QUEUE_LEASE_SECONDS", 300, minimum=1)
+API_WEBHOOK_SWEEP_BATCH = env_int("API_WEBHOOK_SWEEP_BATCH", 1000, minimum=1)
+
+# Privacy (issue 8): retention. Older rows are deleted by nightly jobs, in batches:
+# interactions (job crm.retention_interactions; open or waiting follow-ups are kept until resolved)
+# and campaign/automation messages (job campaigns.retention_messages; queued or sending ones are kept).
+# A number of days; 0 or empty keeps them forever.
+RETENTION_INTERACTIONS_DAYS = env_int("RETENTION_INTERACTIONS_DAYS", 1095, minimum=0) \
+    if env_str("RETENTION_INTERACTIONS_DAYS", "1095").strip() else 0
+RETENTION_MESSAGES_DAYS = env_int("RETENTION_MESSAGES_DAYS", 730, minimum=0) \
+    if env_str("RETENTION_MESSAGES_DAYS", "730").strip() else 0
+# Rows deleted per statement (keeps each transaction and its locks short on big tables).
+RETENTION_PURGE_BATCH_SIZE = env_int("RETENTION_PURGE_BATCH_SIZE", 5000, minimum=1)

@@ -21,15 +21,18 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm import panels, services, timeline
+from crm import history, panels, services, timeline
+from crm import admin_language  # noqa: F401  (registers the "My language" page)
 from crm.admin_import import CsvImportAdminMixin
 from crm.admin_privacy import CustomerPrivacyAdminMixin
 from crm.admin_filters import CountryFilter, FollowUpFilter, LifecycleStageFilter, TagFilter
 from crm.admin_forms import InteractionLogForm, OrderRefundForm
 from crm.admin_utils import FastChangeListMixin, ReadOnlyAdminMixin
-from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product, Tag
+from crm.models import ConsentChange, Customer, CustomerAccess, Interaction, Order, OrderLine, Product, Tag
 
 TIMELINE_LIMIT = 50
+HISTORY_LIMIT = 20
+ACCESS_LIMIT = 10
 TIMELINE_KIND_LABELS = {
     "interaction": _("Interactions"),
     "order": _("Orders"),
@@ -196,6 +199,9 @@ class CustomerAdmin(CustomerPrivacyAdminMixin, CsvImportAdminMixin, FastChangeLi
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if change and obj is not None:
+            if request.method == "GET":
+                # Staff views of personal data are logged (issue 8), and shown on the page below.
+                history.access_log(customer=obj, action=CustomerAccess.Action.VIEWED, by=request.user, source="admin")
             context.update(self._customer_page_context(request, obj))
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
@@ -216,6 +222,10 @@ class CustomerAdmin(CustomerPrivacyAdminMixin, CsvImportAdminMixin, FastChangeLi
             "timeline_kind": selected,
             "timeline_limit": TIMELINE_LIMIT,
             "customer_panels": panels.customer_panels(request, customer),
+            # The audit trail (crm.history): recent changes with before and after, and recent views.
+            "customer_history": history.customer_history(customer, limit=HISTORY_LIMIT),
+            "customer_history_limit": HISTORY_LIMIT,
+            "customer_accesses": history.recent_accesses(customer, limit=ACCESS_LIMIT),
             "customer_orders_url": reverse("admin:crm_order_changelist") + f"?customer__id__exact={customer.pk}",
             "customer_interactions_url": reverse("admin:crm_interaction_changelist") + f"?customer__id__exact={customer.pk}",
         }

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm.models import ErasureEvent
+from crm.history import access_log
+from crm.models import CustomerAccess, ErasureEvent
 from crm.privacy import customer_erase, customer_export
 
 
@@ -24,6 +25,8 @@ class CustomerPrivacyAdminMixin:
     @admin.action(description=_("Download the selected customers' data (JSON)"), permissions=["change"])
     def export_customer_data(self, request, queryset):
         customers = list(queryset)
+        for customer in customers:
+            access_log(customer=customer, action=CustomerAccess.Action.EXPORTED, by=request.user, source="admin")
         if len(customers) == 1:
             document = customer_export(customers[0])
             filename = f"customer-{customers[0].public_id}.json"

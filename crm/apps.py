@@ -19,3 +19,9 @@ class CrmConfig(AppConfig):
         from crm import scores
 
         scores.register()
+        # The admin speaks each staff member's language, read once at sign-in (crm.middleware).
+        from django.contrib.auth.signals import user_logged_in
+
+        from crm.middleware import remember_staff_language
+
+        user_logged_in.connect(remember_staff_language, dispatch_uid="crm.remember_staff_language")

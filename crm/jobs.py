@@ -18,6 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from crm.history import history_source
+
 log = logging.getLogger(__name__)
 
 TASK_NAME = "crm.tasks.run_job"
@@ -63,7 +65,9 @@ def run_job(name: str, run_date: date | None = None) -> Any:
     job = get_job(name)
     run_date = run_date or timezone.localdate()
     log.info("job %s for %s: starting", name, run_date)
-    summary = job.func(run_date)
+    # Audited rows the job changes record it as their source (crm.history).
+    with history_source(f"job: {name}"):
+        summary = job.func(run_date)
     log.info("job %s for %s: %s", name, run_date, summary)
     return summary
 
@@ -95,3 +99,13 @@ def sync_periodic_tasks(sender=None, using: str = "default", **kwargs) -> None:
             task.save()
     PeriodicTask.objects.using(using).filter(name__startswith=PERIODIC_TASK_PREFIX, task=TASK_NAME) \
         .exclude(name__in=[PERIODIC_TASK_PREFIX + name for name in _jobs]).update(enabled=False)
+
+
+def retention_interactions(run_date: date) -> dict:
+    from crm.retention import interactions_purge
+
+    return interactions_purge(run_date=run_date)
+
+
+register_job("crm.retention_interactions", retention_interactions, schedule={"minute": "30", "hour": "3"},
+             description="Retention policy: delete resolved interactions older than RETENTION_INTERACTIONS_DAYS (0: keep).")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from crm.history import HistoricalRecords, history_user, register_customer_history
 from crm.querysets import CustomerQuerySet, InteractionQuerySet, OrderQuerySet
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -73,6 +74,14 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     objects = CustomerQuerySet.as_manager()
+    # Audit trail (crm.history): every save, with who and from where. The order figures are
+    # derived (and rewritten with UPDATE), updated_at is the history row's own date, and consent
+    # has its own trail (ConsentChange: who, when, where from).
+    history = HistoricalRecords(
+        excluded_fields=["email_opt_in", "sms_opt_in", "first_order_at", "last_order_at", "orders_count", "total_spent",
+                         "updated_at"],
+        get_user=history_user,
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -392,3 +401,53 @@ class ErasureEvent(models.Model):
 
     def __str__(self):
         return f"{self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class CustomerAccess(models.Model):
+    """A staff member (or a command) looked at or exported a customer's personal data.
+
+    Holds who, when, which customer and what, and nothing about the person: it survives
+    erasure (crm.privacy) without keeping any personal data."""
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", _("Viewed")
+        EXPORTED = "exported", _("Exported")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="accesses", verbose_name=_("customer"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", verbose_name=_("staff"))
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    source = models.CharField(_("source"), max_length=50, help_text=_("admin, command..."))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("customer data access")
+        verbose_name_plural = _("customer data accesses")
+        indexes = [models.Index(fields=["customer", "-at"], name="crm_access_customer_at")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+register_customer_history("customer", lambda customer: Customer.history.filter(id=customer.pk), label=_("Customer"))
+
+
+class StaffPreference(models.Model):
+    """A staff member's own choice of the language the admin speaks to them (crm.middleware).
+
+    Empty: the browser's language, as before. Each staff member edits their own on the admin's
+    "My language" page (crm.admin_language)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_preference",
+                                verbose_name=_("staff member"))
+    language = models.CharField(_("admin language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="",
+                                help_text=_("Empty: the language of your browser."))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("my language")
+        verbose_name_plural = _("my language")
+
+    def __str__(self):
+        return self.get_language_display() or "-"

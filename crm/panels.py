@@ -1,12 +1,14 @@
 """Panels that other apps add to the admin's customer page (the club's member card, ...).
 
-A panel is `render(request, customer) -> str` (HTML, or "" to show nothing); it checks
-its own permissions. Registered in the app's AppConfig.ready(), so crm never imports it.
+A panel is `render(request, customer) -> SafeString` (HTML from a template, or "" to show
+nothing); it checks its own permissions. A plain str is shown as text (escaped), never as
+HTML. Registered in the app's AppConfig.ready(), so crm never imports it.
 """
 
 from collections.abc import Callable
 
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 
 _panels: dict[str, Callable] = {}
 
@@ -17,4 +19,4 @@ def register_customer_panel(name: str, render: Callable) -> None:
 
 def customer_panels(request, customer) -> list[SafeString]:
     rendered = (render(request, customer) for render in _panels.values())
-    return [mark_safe(html) for html in rendered if html]
+    return [conditional_escape(html) for html in rendered if html]

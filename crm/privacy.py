@@ -8,6 +8,10 @@ way crm.timeline does: in its AppConfig.ready() an app registers
 
 Erasure keeps what accounting and metrics need (orders, lines, the points ledger, coupons,
 return amounts) and removes every way back to the person: names, addresses, free text.
+The audit history (crm.history) is scrubbed too: each app's eraser blanks the personal fields
+of its historical rows (the customer's here, the return notes in feedback); who changed what
+and when stays. The access log (CustomerAccess) holds no personal data and stays.
+The export holds the change history and the access log.
 """
 
 import json
@@ -25,10 +29,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.history import access_export, current_source, history_export
 from crm.models import ConsentChange, Customer, ErasureEvent, Interaction
 
 EXPORT_FORMAT = "clubcrm.customer-export/1"
 ERASED_TEXT = "[erased]"
+# What erasure leaves in a customer's personal fields (the row and every historical version of it).
+ERASED_PROFILE = {
+    "first_name": "", "last_name": "", "email": None, "phone": None, "birth_date": None, "gender": "", "city": "",
+    "notes": "", "source": "", "acquired_at": None,
+}
 
 Exporter = Callable[[Customer], dict]
 Eraser = Callable[[Customer], None]
@@ -89,6 +99,9 @@ def customer_export(customer: Customer) -> dict:
             for item in customer.interactions.select_related("order").order_by("occurred_at", "id")
         ],
         "orders": [_order(order) for order in customer.orders.prefetch_related("lines").order_by("placed_at", "id")],
+        # Every audited change (customer, membership, coupons, returns: crm.history) and who looked at the data.
+        "history": history_export(customer),
+        "access_log": access_export(customer),
     }
     for section, exporter in _exporters.items():
         document[section] = exporter(customer)
@@ -172,18 +185,16 @@ def customer_erase(*, customer: Customer, by=None) -> ErasureEvent:
     customer.interactions.update(subject=ERASED_TEXT, body="")
     _scrub_admin_log(customer)
 
+    # The audit history (crm.history) holds every earlier version of the profile: blank them too.
+    # The erasure's own version, written by the save below, then shows what was erased and by whom.
+    Customer.history.filter(id=customer.pk).update(**ERASED_PROFILE, external_ref=None)
+
     customer.refresh_from_db()
-    customer.first_name = customer.last_name = ""
-    customer.email = None
-    customer.phone = None
+    for name, value in ERASED_PROFILE.items():
+        setattr(customer, name, value)
     # The "has contact or reference" check still holds, with a reference that names no one.
     customer.external_ref = f"erased-{secrets.token_hex(8)}"
-    customer.birth_date = None
-    customer.gender = ""
-    customer.city = ""
-    customer.notes = ""
-    customer.source = ""
-    customer.acquired_at = None
+    customer._change_reason = f"erasure ({current_source()})"
     customer.save()
     customer.tags.clear()
     return ErasureEvent.objects.create(customer=customer, erased_by=by)

@@ -100,11 +100,11 @@ def rfm_refresh(*, at=None) -> dict:
         ON CONFLICT (customer_id) DO UPDATE SET
             rfm_r = excluded.rfm_r, rfm_f = excluded.rfm_f, rfm_m = excluded.rfm_m,
             rfm_segment = excluded.rfm_segment, rfm_computed_at = excluded.rfm_computed_at
-    """
+    """  # nosec B608 - quoted model tables and constant SQL; values are parameters
     clear = f"""
         UPDATE {scores} SET rfm_r = NULL, rfm_f = NULL, rfm_m = NULL, rfm_segment = NULL, rfm_computed_at = NULL
         WHERE rfm_computed_at IS NOT NULL AND rfm_computed_at <> %s
-    """
+    """  # nosec B608 - quoted model tables and constant SQL; values are parameters
     stamp = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
         cursor.execute(upsert, [stamp])

@@ -87,7 +87,7 @@ def customer_summaries(calibration_end: datetime) -> Summary:
             FROM ({inner}) purchase_days
         ) numbered
         GROUP BY customer_id
-    """
+    """  # nosec B608 - quoted model table and constant SQL; values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, [calibration_day(calibration_end).isoformat(), *params])
         rows = cursor.fetchall()
@@ -207,7 +207,7 @@ def _store_predictions(customer_ids, alive, expected, average, clv, at: datetime
             if connection.vendor == "postgresql":
                 # One statement per batch: the arrays travel as five parameters.
                 cursor.execute(
-                    f"INSERT INTO {table} ({names}) "
+                    f"INSERT INTO {table} ({names}) "  # nosec B608 - quoted model table and constant SQL; values are parameters
                     "SELECT c, p, e, ROUND(CAST(v AS numeric), 2), ROUND(CAST(l AS numeric), 2), %s "
                     "FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[]) AS t(c, p, e, v, l) "
                     + update,
@@ -215,11 +215,11 @@ def _store_predictions(customer_ids, alive, expected, average, clv, at: datetime
                 )
             else:
                 cursor.executemany(
-                    f"INSERT INTO {table} ({names}) VALUES (%s, %s, %s, %s, %s, %s) " + update,
+                    f"INSERT INTO {table} ({names}) VALUES (%s, %s, %s, %s, %s, %s) " + update,  # nosec B608 - quoted model table and constant SQL; values are parameters
                     [(*row, stamp) for row in zip(*chunk)],
                 )
         cursor.execute(
-            f"UPDATE {table} SET p_alive = NULL, expected_purchases_90d = NULL, expected_average_value = NULL, "
+            f"UPDATE {table} SET p_alive = NULL, expected_purchases_90d = NULL, expected_average_value = NULL, "  # nosec B608 - quoted model table and constant SQL; values are parameters
             "predicted_clv = NULL, predicted_at = NULL WHERE predicted_at IS NOT NULL AND predicted_at <> %s",
             [stamp],
         )

@@ -6,6 +6,34 @@ from django.utils.translation import gettext_lazy as _
 from feedback.models import Question, Survey
 
 
+# A choice is sent as its id; a number beyond 64 bits cannot be one, and SQLite refuses to even
+# compare it (OverflowError), so such a value is an invalid choice before any query.
+_MAX_ID = 2**63 - 1
+
+
+def _is_id(value) -> bool:
+    try:
+        return 0 < int(str(value)) <= _MAX_ID
+    except ValueError:
+        return False
+
+
+class ChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values and not _is_id(value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class MultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for item in value:
+            if not _is_id(item):
+                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                            params={"value": item})
+        return super()._check_values(value)
+
+
 class SurveyForm(forms.Form):
     # A field people cannot see; bots fill it in. Only used on anonymous public links.
     website = forms.CharField(required=False, label=_("Leave this field empty"), widget=forms.TextInput(
@@ -41,12 +69,12 @@ class SurveyForm(forms.Form):
                 **common,
             )
         if question.type == Question.Type.SINGLE:
-            return forms.ModelChoiceField(
+            return ChoiceField(
                 queryset=question.choices.all(), widget=forms.RadioSelect, empty_label=None,
                 error_messages={"invalid_choice": _("Choose one of the options.")}, **common,
             )
         if question.type == Question.Type.MULTIPLE:
-            return forms.ModelMultipleChoiceField(
+            return MultipleChoiceField(
                 queryset=question.choices.all(), widget=forms.CheckboxSelectMultiple,
                 error_messages={"invalid_choice": _("Choose among the options."), "invalid_pk_value": _("Choose among the options.")},
                 **common,

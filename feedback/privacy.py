@@ -1,6 +1,13 @@
 """Feedback's part of a customer's data export and erasure (registered with crm.privacy)."""
 
+from django.utils.translation import gettext_lazy as _
+
+from crm.history import register_customer_history
 from feedback.models import Answer, Invitation, Response, ReturnEvent, ReturnLine, ReturnRequest
+
+# The customer's history (crm.history) shows their return requests' audited changes.
+register_customer_history("return_request", lambda customer: ReturnRequest.history.filter(customer_id=customer.pk),
+                          label=_("Return request"), hidden=("customer",))
 
 
 def export_feedback(customer) -> dict:
@@ -47,5 +54,7 @@ def erase_feedback(customer) -> None:
     """Scores and return amounts stay (NPS, CSAT and refunds are counted); the person's own words go."""
     Answer.objects.filter(response__customer=customer).exclude(text="").update(text="")
     ReturnRequest.objects.filter(customer=customer).update(note="")
+    # The audit history keeps every version of the request: the note goes from those too.
+    ReturnRequest.history.filter(customer_id=customer.pk).exclude(note="").update(note="")
     ReturnLine.objects.filter(return_request__customer=customer).update(note="")
     ReturnEvent.objects.filter(return_request__customer=customer).update(note="")

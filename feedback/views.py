@@ -1,10 +1,14 @@
 """Public survey pages. No login: an invitation's token, or a survey's public link."""
 
+import logging
+
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
@@ -12,6 +16,8 @@ from crm.public import language_choices, page_language
 from feedback import services
 from feedback.forms import SurveyForm
 from feedback.models import Invitation, Survey
+
+log = logging.getLogger(__name__)
 
 
 def _token_key(group, request):
@@ -55,6 +61,8 @@ def invitation(request, token: str):
                 services.response_submit(survey=survey, answers=form.answers(), invitation=invite, language=language)
             except services.InvitationUnavailable as unavailable:
                 return _unavailable(request, survey, unavailable.reason, language)
+            except DatabaseError:
+                return _not_saved(request, survey, form, language)
             return HttpResponseRedirect(reverse("feedback:thanks", args=[survey.pk]) + f"?lang={language}")
     return _render(request, "feedback/survey.html", {"survey": survey, "form": form, "languages": _languages(survey)},
                    language, status=400 if request.method == "POST" else 200)
@@ -71,7 +79,10 @@ def public_survey(request, slug: str):
         form = SurveyForm(request.POST or None, survey=survey, honeypot=True)
         if request.method == "POST" and form.is_valid():
             if not form.is_bot():
-                services.response_submit(survey=survey, answers=form.answers(), language=language)
+                try:
+                    services.response_submit(survey=survey, answers=form.answers(), language=language)
+                except DatabaseError:
+                    return _not_saved(request, survey, form, language)
             return HttpResponseRedirect(reverse("feedback:thanks", args=[survey.pk]) + f"?lang={language}")
     return _render(request, "feedback/survey.html", {"survey": survey, "form": form, "languages": _languages(survey)},
                    language, status=400 if request.method == "POST" else 200)
@@ -80,6 +91,18 @@ def public_survey(request, slug: str):
 def thanks(request, survey_id: int):
     survey = get_object_or_404(Survey, pk=survey_id)
     return _render(request, "feedback/thanks.html", {"survey": survey}, choose_language(request, survey))
+
+
+def _not_saved(request, survey: Survey, form: SurveyForm, language: str):
+    """The database failed while storing the answers: the transaction rolled back, nothing was
+    saved (an invitation stays unanswered), so the customer gets their answers back to send again."""
+    log.exception("could not store an answer to survey %s", survey.pk)
+    with translation.override(language):
+        form.add_error(None, _("We could not save your answers just now. Please send them again in a minute."))
+    response = _render(request, "feedback/survey.html", {"survey": survey, "form": form, "languages": _languages(survey)},
+                       language, status=503)
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def _unavailable(request, survey, reason, language):

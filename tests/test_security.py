@@ -55,3 +55,90 @@ def test_the_public_survey_page_renders_under_the_policy(client, db):
     assert "Content-Security-Policy" in response.headers
     body = response.content.decode()
     assert "<script" not in body and "style=" not in body and "<style" not in body
+
+
+# --- login throttling behind a load balancer (config.client_ip) -------------------------------------
+
+LOAD_BALANCER = "10.0.0.5"
+
+
+def _guess(client, *, remote_addr, forwarded_for=None, password="wrong guess"):
+    extra = {"REMOTE_ADDR": remote_addr}
+    if forwarded_for is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return client.post("/admin/login/?next=/admin/", {"username": "sam.support", "password": password}, **extra)
+
+
+@pytest.fixture
+def staff_member(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="sam.support")
+
+
+def test_without_trusted_proxies_a_forged_x_forwarded_for_does_not_dodge_the_lockout(client, settings, staff_member):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for attempt in range(5):
+        _guess(client, remote_addr="203.0.113.7", forwarded_for=f"198.51.100.{attempt}")
+
+    # A new forged address on every try changes nothing: the attacker is still 203.0.113.7.
+    response = _guess(client, remote_addr="203.0.113.7", forwarded_for="192.0.2.99", password="correct horse battery staple")
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_behind_one_proxy_two_clients_are_locked_out_separately(client, settings, staff_member):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(5):
+        # The balancer appends the address it saw; what the attacker wrote before it is ignored.
+        _guess(client, remote_addr=LOAD_BALANCER, forwarded_for="192.0.2.1, 203.0.113.7")
+
+    assert _guess(client, remote_addr=LOAD_BALANCER, forwarded_for="203.0.113.7",
+                  password="correct horse battery staple").status_code == 429
+    # Another customer behind the same balancer still logs in.
+    response = _guess(client, remote_addr=LOAD_BALANCER, forwarded_for="198.51.100.20", password="correct horse battery staple")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_behind_one_proxy_the_forged_left_part_of_the_header_does_not_dodge_the_lockout(client, settings, staff_member):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for attempt in range(5):
+        _guess(client, remote_addr=LOAD_BALANCER, forwarded_for=f"198.51.100.{attempt}, 203.0.113.7")
+
+    response = _guess(client, remote_addr=LOAD_BALANCER, forwarded_for="192.0.2.99, 203.0.113.7",
+                      password="correct horse battery staple")
+
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize("count, remote, header, expected", [
+    (0, "203.0.113.7", "198.51.100.1", "203.0.113.7"),  # header ignored by default
+    (1, "10.0.0.5", "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # the entry our proxy appended
+    (2, "10.0.0.6", "198.51.100.1, 203.0.113.7, 10.0.0.5", "203.0.113.7"),
+    (2, "10.0.0.6", "203.0.113.7", "10.0.0.6"),  # fewer entries than proxies: not through them all
+    (1, "10.0.0.5", "not-an-ip", "10.0.0.5"),
+    (1, "10.0.0.5", "", "10.0.0.5"),
+])
+def test_the_client_ip_is_taken_from_the_trusted_end_of_the_header(rf, settings, count, remote, header, expected):
+    from config.client_ip import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = count
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=header)
+    assert client_ip(request) == expected
+
+
+def test_a_customer_panel_that_returns_plain_text_is_escaped_not_rendered_as_html(monkeypatch):
+    from django.utils.safestring import mark_safe
+
+    from crm import panels
+
+    monkeypatch.setattr(panels, "_panels", {
+        "text": lambda request, customer: "<script>alert(1)</script>",
+        "template": lambda request, customer: mark_safe("<div class='card'>ok</div>"),
+        "nothing": lambda request, customer: "",
+    })
+
+    assert panels.customer_panels(None, None) == [
+        "&lt;script&gt;alert(1)&lt;/script&gt;", "<div class='card'>ok</div>",
+    ]

@@ -1,13 +1,18 @@
-"""The club at the till: a member's card, enrolment, redeeming offers, validating and using coupons."""
+"""The club at the till: a member's card, ledger, coupons and offers, enrolment, custom earning
+events, redeeming offers, validating and using coupons."""
+
+import hashlib
 
 from django.urls import path
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import services
 from api.idempotency import HEADER, idempotent
+from api.pagination import ApiCursorPagination
 from api.scoping import visible_orders
 from api.serializers import (
     CouponCheckInputSerializer,
@@ -19,11 +24,17 @@ from api.serializers import (
     MemberSerializer,
     RedeemOfferSerializer,
 )
+from api.serializers_club import (
+    ClubEventInputSerializer,
+    ClubEventResultSerializer,
+    LedgerRowSerializer,
+    MemberOfferSerializer,
+)
 from api.views.common import customer_for_body, customer_for_path
 from club import selectors as club_selectors
 from club import services as club_services
 from club.exceptions import NotAMember
-from club.models import Offer
+from club.models import Coupon, Offer, PointsTransaction
 from club.services.common import membership_of
 
 
@@ -40,6 +51,103 @@ class MemberView(APIView):
     @extend_schema(responses=MemberSerializer)
     def get(self, request, customer_id):
         return _member_response(customer_for_path(request, customer_id))
+
+
+def _member_for_path(request, customer_id):
+    """The member behind a path's customer id: 404 for customers the key cannot see and for non-members."""
+    return membership_of(customer_for_path(request, customer_id))
+
+
+class _MemberListView(generics.ListAPIView):
+    """A list that hangs off a member; the view's queryset is for the schema generator only."""
+
+    required_scopes = {"GET": "club:read"}
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return self.member_queryset(_member_for_path(self.request, self.kwargs["customer_id"]))
+
+
+class LedgerPagination(ApiCursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+class MemberLedgerView(_MemberListView):
+    """The member's points ledger, newest first; `points` is signed."""
+
+    serializer_class = LedgerRowSerializer
+    pagination_class = LedgerPagination
+    queryset = PointsTransaction.objects.none()
+
+    def member_queryset(self, member):
+        return club_selectors.member_ledger(member)
+
+
+class CouponPagination(ApiCursorPagination):
+    ordering = ("-issued_at", "-id")
+
+
+class CouponListQuerySerializer(serializers.Serializer):
+    usable = serializers.BooleanField(required=False, default=False,
+                                      help_text=gettext_lazy("Only coupons that can be used now (not redeemed, not expired)."))
+
+
+@extend_schema(parameters=[CouponListQuerySerializer])
+class MemberCouponsView(_MemberListView):
+    """The member's coupons, newest first."""
+
+    serializer_class = CouponSerializer
+    pagination_class = CouponPagination
+    queryset = Coupon.objects.none()
+
+    def member_queryset(self, member):
+        query = CouponListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return club_selectors.member_coupons(member, usable_only=query.validated_data["usable"])
+
+
+class MemberOffersView(APIView):
+    required_scopes = {"GET": "club:read"}
+
+    @extend_schema(responses=MemberOfferSerializer(many=True),
+                   description="Offers the member can redeem now, cheapest first; `affordable` says whether the balance covers `points_cost`.")
+    def get(self, request, customer_id):
+        member = _member_for_path(request, customer_id)
+        offers = club_selectors.offers_for_member(member)
+        return Response(MemberOfferSerializer(offers, many=True, context={"balance": member.points_balance}).data)
+
+
+class ClubEventView(APIView):
+    """A custom earning event (social_share, app_review...): the club's earning rule for it applies, limits included."""
+
+    required_scopes = {"POST": "club:write"}
+
+    @extend_schema(request=ClubEventInputSerializer, responses={200: ClubEventResultSerializer})
+    @idempotent
+    def post(self, request):
+        serializer = ClubEventInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        reference = data["reference"]
+        idempotency_key = request.headers.get(HEADER, "").strip()
+        if not reference and not idempotency_key:
+            raise exceptions.ValidationError(
+                {"reference": [_("Send a reference (or an Idempotency-Key header), so that a retried event earns once.")]}
+            )
+        customer = customer_for_body(request, data["customer"])
+        member = membership_of(customer)
+        outcome = services.club_event_earn(
+            key=request.auth, member=member, event=data["event"],
+            # The header is per key and up to 255 characters: its digest fits the ledger's key.
+            reference=reference or f"key:{request.auth.prefix}:{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}",
+        )
+        return Response(ClubEventResultSerializer({
+            "customer": customer.public_id, "event": data["event"], "reference": reference, "points": outcome.points,
+            "transaction": outcome.transaction.pk if outcome.transaction else None, "reason": outcome.reason,
+            "message": outcome.message, "balance": outcome.balance,
+        }).data)
 
 
 class EnrollView(APIView):
@@ -128,7 +236,11 @@ class CouponRedeemView(APIView):
 urlpatterns = [
     path("club/members/<str:customer_id>/", MemberView.as_view(), name="api-club-member"),
     path("club/members/<str:customer_id>/redeem/", RedeemOfferView.as_view(), name="api-club-redeem"),
+    path("club/members/<str:customer_id>/ledger/", MemberLedgerView.as_view(), name="api-club-ledger"),
+    path("club/members/<str:customer_id>/coupons/", MemberCouponsView.as_view(), name="api-club-coupons"),
+    path("club/members/<str:customer_id>/offers/", MemberOffersView.as_view(), name="api-club-offers"),
     path("club/enroll/", EnrollView.as_view(), name="api-club-enroll"),
+    path("club/events/", ClubEventView.as_view(), name="api-club-events"),
     path("coupons/validate/", CouponValidateView.as_view(), name="api-coupon-validate"),
     path("coupons/redeem/", CouponRedeemView.as_view(), name="api-coupon-redeem"),
 ]

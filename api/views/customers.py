@@ -1,24 +1,52 @@
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
-from rest_framework.routers import SimpleRouter
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 
 from api import services
+from api.exceptions import PROBLEM_CONTENT_TYPE
+from api.filters import CustomerFilter
 from api.idempotency import idempotent
 from api.pagination import ApiCursorPagination
-from api.scoping import visible_customers
-from api.serializers import CustomerSerializer
-from api.filters import CustomerFilter
-from api.views.common import parse_public_id
+from api.scoping import visible_customers, visible_orders
+from api.serializers import (
+    CONSENT_SOURCE_PREFIX,
+    ConsentChangeSerializer,
+    ConsentInputSerializer,
+    CustomerLookupSerializer,
+    CustomerSerializer,
+    InteractionSerializer,
+    ProblemSerializer,
+    TimelineQuerySerializer,
+    TimelineSerializer,
+)
+from api.views.common import customer_for_path, parse_public_id
+from club.exceptions import Conflict
 from crm import services as crm_services
-from crm.models import Customer
+from crm import timeline
+from crm.models import ConsentChange, Customer, Interaction
+from crm.services import normalize_email
 
 CONSENT_SOURCE = "api"
 
 
+class InteractionPagination(ApiCursorPagination):
+    ordering = ("-occurred_at", "-id")
+
+
+class ConsentPagination(ApiCursorPagination):
+    ordering = ("-changed_at", "-id")
+
+
 class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Customers; `id` is the customer's public id. Own-data-only keys see only their partner's customers."""
+    """Customers; `id` is the customer's public id. Own-data-only keys see only their partner's customers.
+
+    Scopes: reading anything `customers:read`; creating and updating customers and recording
+    consent changes `customers:write`; logging an interaction `interactions:write`."""
 
     serializer_class = CustomerSerializer
     pagination_class = ApiCursorPagination
@@ -27,7 +55,12 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     queryset = Customer.objects.none()  # for the schema generator; get_queryset scopes to the key
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
-    required_scopes = {"GET": "customers:read", "POST": "customers:write", "PATCH": "customers:write"}
+    method_scopes = {"GET": "customers:read", "POST": "customers:write", "PATCH": "customers:write"}
+    action_scopes = {"interactions_create": {"POST": "interactions:write"}}
+
+    @property
+    def required_scopes(self):
+        return {**self.method_scopes, **self.action_scopes.get(getattr(self, "action", None), {})}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -55,6 +88,117 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         tags = values.pop("tags", None)
         crm_services.customer_update(customer=customer, values=values, tags=tags, consent_source=CONSENT_SOURCE)
         return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data)
+
+    # --- lookup ---------------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Find one customer by email, phone or external_ref",
+        parameters=[
+            OpenApiParameter("email", OpenApiTypes.EMAIL, required=False),
+            OpenApiParameter("phone", OpenApiTypes.STR, required=False,
+                             description="Any usual notation; local numbers are read in the default region."),
+            OpenApiParameter("external_ref", OpenApiTypes.STR, required=False),
+        ],
+        responses={200: CustomerSerializer, (409, PROBLEM_CONTENT_TYPE): ProblemSerializer},
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def lookup(self, request):
+        """Exactly one of `email`, `phone`, `external_ref`; 404 when no visible customer has it.
+        A phone number shared by several customers is a 409: list them with `customers/?phone=`."""
+        query = CustomerLookupSerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        (name, value), = query.validated_data.items()
+        if name == "email":
+            value = normalize_email(value)
+        matches = list(self.get_queryset().filter(**{name: value})[:2])
+        if not matches:
+            raise exceptions.NotFound()
+        if len(matches) > 1:
+            raise Conflict(_("Several customers have this %(field)s; list them with customers/?%(field)s=.")
+                           % {"field": name}, code="ambiguous_lookup")
+        return Response(self.get_serializer(matches[0]).data)
+
+    # --- timeline -------------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Everything that happened to the customer, newest first",
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT, required=False, description="1-200 entries (default 50)."),
+            OpenApiParameter("kinds", OpenApiTypes.STR, required=False,
+                             description="Comma-separated kinds, e.g. `order,interaction`; all when absent."),
+        ],
+        responses={200: TimelineSerializer},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def timeline(self, request, id=None):
+        customer = customer_for_path(request, id)
+        query = TimelineQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        entries = timeline.customer_timeline(
+            customer, limit=query.validated_data["limit"], kinds=query.validated_data.get("kinds"),
+        )
+        return Response(TimelineSerializer({"results": entries}).data)
+
+    # --- interactions ---------------------------------------------------------------------------
+
+    @extend_schema(summary="The customer's interactions (calls, emails, chats, visits), newest first",
+                   responses=InteractionSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=InteractionPagination)
+    def interactions(self, request, id=None):
+        customer = customer_for_path(request, id)
+        interactions = Interaction.objects.filter(customer=customer).select_related("order")
+        page = self.paginate_queryset(interactions)
+        return self.get_paginated_response(InteractionSerializer(page, many=True).data)
+
+    @extend_schema(summary="Log an interaction with the customer (scope interactions:write)",
+                   request=InteractionSerializer, responses={201: InteractionSerializer})
+    @interactions.mapping.post
+    @idempotent
+    def interactions_create(self, request, id=None):
+        customer = customer_for_path(request, id)
+        serializer = InteractionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        order_id = (data.pop("order", None) or {}).get("public_id")
+        order = None
+        if order_id is not None:
+            order = visible_orders(request.auth).filter(public_id=order_id).first()
+            if order is None:
+                raise exceptions.ValidationError({"order": [_("No such order.")]})
+        interaction = crm_services.interaction_log(customer=customer, order=order, **data)
+        return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
+
+    # --- consent --------------------------------------------------------------------------------
+
+    @extend_schema(summary="The customer's consent history (email and SMS), newest first",
+                   responses=ConsentChangeSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=ConsentPagination)
+    def consents(self, request, id=None):
+        customer = customer_for_path(request, id)
+        page = self.paginate_queryset(ConsentChange.objects.filter(customer=customer))
+        return self.get_paginated_response(ConsentChangeSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Record that the customer gave or withdrew consent (scope customers:write)",
+        request=ConsentInputSerializer,
+        responses={201: ConsentChangeSerializer, 200: ConsentChangeSerializer},
+        description="201 with the new history row; 200 with the latest row when the consent already had that value.",
+    )
+    @consents.mapping.post
+    @idempotent
+    def consents_create(self, request, id=None):
+        customer = customer_for_path(request, id)
+        serializer = ConsentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        change = crm_services.consent_set(
+            customer=customer, channel=data["channel"], granted=data["granted"],
+            source=CONSENT_SOURCE_PREFIX + data["source"],
+        )
+        if change is None:  # nothing changed: answer with the row that set the current value
+            latest = ConsentChange.objects.filter(customer=customer, channel=data["channel"]).first()
+            return Response(ConsentChangeSerializer(latest).data, status=status.HTTP_200_OK)
+        return Response(ConsentChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
 router = SimpleRouter()

@@ -1,10 +1,13 @@
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from api import services
+from api.exceptions import PROBLEM_CONTENT_TYPE, _flatten, problem
 from api.filters import OrderFilter
 from api.idempotency import idempotent
 from api.pagination import ApiCursorPagination
@@ -17,6 +20,45 @@ from crm.models import MONEY, Order
 
 class RefundSerializer(StrictSerializer):
     amount = serializers.DecimalField(min_value=0, **MONEY)
+
+
+class BulkOrdersInputSerializer(StrictSerializer):
+    """The envelope; each item is checked on its own (OrderSerializer), so every bad item is reported."""
+
+    orders = serializers.ListField(child=serializers.JSONField(), allow_empty=False, max_length=services.BATCH_MAX_ORDERS)
+
+
+class BulkOrdersSchemaSerializer(StrictSerializer):
+    orders = OrderSerializer(many=True, allow_empty=False, max_length=services.BATCH_MAX_ORDERS,
+                             help_text=gettext_lazy("1 to 1,000 orders, stored all or nothing."))
+
+
+class BulkOrdersResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    orders = OrderSerializer(many=True, help_text=gettext_lazy("The orders stored, in the order they were sent."))
+
+
+_FIELD_ERRORS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+
+
+@extend_schema_field({"oneOf": [
+    {"type": "array", "description": "Each bad order: its position in `orders` (from 0) and its field errors.",
+     "items": {"type": "object", "required": ["index", "errors"],
+               "properties": {"index": {"type": "integer"}, "errors": _FIELD_ERRORS}}},
+    {**_FIELD_ERRORS, "description": "Errors of the envelope itself (e.g. `orders` empty or too long)."},
+]})
+class BulkErrorsField(serializers.JSONField):
+    pass
+
+
+class BulkProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, with each bad order's field errors."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = BulkErrorsField(required=False)
 
 
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -49,6 +91,39 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         lines = [crm_services.LineInput(**line) for line in data.pop("lines", [])]
         order = crm_services.order_create(customer=customer, lines=lines, source=partner_source(request), **data)
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=BulkOrdersSchemaSerializer,
+        responses={201: BulkOrdersResultSerializer, (400, PROBLEM_CONTENT_TYPE): BulkProblemSerializer},
+        description="Up to 1,000 orders in one call, all or nothing: when any item is invalid, nothing is stored and "
+                    "the 400 lists each bad item's `index` and field errors. Order numbers must be new for this "
+                    "partner and unique within the batch. Points are earned as for single orders.",
+    )
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def bulk(self, request, *args, **kwargs):
+        envelope = BulkOrdersInputSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        orders, errors = {}, {}
+        for index, item in enumerate(envelope.validated_data["orders"]):
+            serializer = OrderSerializer(data=item)
+            if serializer.is_valid():
+                orders[index] = serializer.validated_data
+            else:
+                errors[index] = _flatten(serializer.errors)
+        try:
+            created = services.partner_orders_create(key=request.auth, source=partner_source(request), orders=orders, errors=errors)
+        except services.BatchInvalid as invalid:
+            count = len(invalid.errors)
+            return problem(
+                status.HTTP_400_BAD_REQUEST, kind="validation", title=_("Invalid input."),
+                detail=ngettext("%(count)s order is invalid; nothing was stored.",
+                                "%(count)s orders are invalid; nothing was stored.", count) % {"count": count},
+                errors=[{"index": index, "errors": found} for index, found in invalid.errors.items()],
+            )
+        by_pk = self.get_queryset().in_bulk([order.pk for order in created])
+        rows = self.get_serializer([by_pk[order.pk] for order in created], many=True).data
+        return Response({"created": len(rows), "orders": rows}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=OrderSerializer)
     @action(detail=True, methods=["post"])

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns import tokens
 from campaigns.models import Automation, Channel, ChannelChoice, Message
@@ -188,9 +188,13 @@ def on_invitation_created(sender, invitation, token: str, **kwargs) -> None:
     """Receiver of feedback.signals.invitation_created (after commit; the only moment the raw token
     exists). The invitation goes out by email or SMS here; feedback's invitation_mark_sent is
     called once the message is sent. An order's invitation is its post-purchase message."""
+    # The survey's title in the customer's language (it is translated per language), not the staff's.
+    language = Customer.objects.filter(pk=invitation.customer_id).values_list("language", flat=True).first()
+    with translation.override(language if language in {code for code, _name in settings.LANGUAGES} else "en"):
+        title = invitation.survey.title
     context = {
         "survey_url": tokens.absolute(reverse("feedback:invitation", args=[token])),
-        "survey": invitation.survey.title, "invitation_id": invitation.pk,
+        "survey": title, "invitation_id": invitation.pk,
     }
     automation = None
     if invitation.order_id:

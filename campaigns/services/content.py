@@ -13,15 +13,16 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from campaigns import rendering, sms as sms_module, tokens
 from campaigns.models import Automation, Campaign, CampaignVariant, Channel, Message, TrackedLink
 from club.models import Coupon, Membership, Offer
+from crm.templatetags.localized import local_date, local_number
 
 FALLBACK_LANGUAGE = "en"
 DATE_KEYS = ("expires_on", "coupon_expires_on", "points_expiring_on")
+NUMBER_KEYS = ("points_balance", "points_expiring", "points")
 CONTENT_FIELDS = ("subject", "body", "sms_text")
 
 # Appended to every SMS: how to opt out, in the customer's language. A dict rather than
@@ -106,10 +107,23 @@ class Personal:
 
 
 def _format_date(value, language: str) -> str:
-    if not value:
-        return ""
-    with translation.override(language):
-        return date_format(value, "DATE_FORMAT")
+    """As the customer's language writes a date: the Jalali calendar and Persian digits for fa."""
+    return local_date(value, language) if value else ""
+
+
+class LocalNumber(int):
+    """A whole number that compares, tests and adds like an int in a template (`{% if points > 100 %}`)
+    but prints in the digits of the message's language (fa: ۱٬۲۵۰)."""
+
+    language = FALLBACK_LANGUAGE
+
+    def __new__(cls, value: int, language: str):
+        number = super().__new__(cls, value)
+        number.language = language
+        return number
+
+    def __str__(self):
+        return local_number(int(self), self.language)
 
 
 def expiring_points_by_member(member_ids: list[int]) -> dict[int, tuple[int, object]]:
@@ -203,6 +217,9 @@ def context_for(message: Message, personal: dict, *, offer: Offer | None, coupon
                        coupon_expires_on=_format_date(timezone.localdate(coupon.expires_at), message.language))
     if message.channel == Channel.EMAIL and message.public_id:
         context["unsubscribe_url"] = tokens.unsubscribe_url(message)
+    for key in NUMBER_KEYS:
+        if isinstance(context.get(key), int) and not isinstance(context[key], bool):
+            context[key] = LocalNumber(context[key], message.language)
     return context
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from club.models import Membership, TierChange
 from club.services.common import lock_member
 from club.services.notifications import notice_send_once
+from crm.history import history_record
 from crm.models import Customer
 
 MEMBER_NUMBER_DIGITS = 10  # nine random digits and a Luhn check digit
@@ -95,6 +96,7 @@ def member_set_status(*, member: Membership, status: str, by=None) -> Membership
     if locked.status != status:
         Membership.objects.filter(pk=locked.pk).update(status=status)
         locked.status = status
+        history_record(locked, by=by)  # the UPDATE sent no signal: one audit row (crm.history)
     member.status = status
     return locked
 

@@ -136,7 +136,7 @@ def _qualifying_sql() -> str:
         FROM club_membership mm
         LEFT JOIN ({aggregate}) s ON s.key_id = {key}
         LEFT JOIN club_tier current ON current.id = mm.tier_id
-        WHERE mm.status = 'active'"""
+        WHERE mm.status = 'active'"""  # nosec B608 - table names and conditions are constants; values are parameters
 
 
 def _distinct(left: str, right: str) -> str:
@@ -156,6 +156,7 @@ def tiers_review(*, run_date: date) -> dict:
        recorded as a TierChange: on PostgreSQL in one statement (an UPDATE ... RETURNING
        feeding the INSERT, so exactly the rows changed are recorded); on SQLite, which has
        one writer at a time, as an INSERT ... SELECT and an UPDATE with the same condition.
+    3. After the commit, `tier_changed` is sent for each change (the INSERT returns their ids).
     Members with a frozen tier are left alone. Rerunning for the same date changes nothing."""
     start, end = tier_window(day_end(run_date))
     params = {
@@ -184,7 +185,7 @@ def tiers_review(*, run_date: date) -> dict:
           AND ({_distinct("club_membership.qualifying_value", "q.value")}
                OR {_distinct("club_membership.qualified_tier_id", "q.tier_id")}
                OR {_distinct("club_membership.below_tier_since", below_since)})
-    """
+    """  # nosec B608 - table names and conditions are constants; values are parameters
     # Cheap test first: most members' qualified tier is their tier, and the rank lookups are skipped.
     change_condition = _CHANGE_CONDITION.format(
         distinct_tiers=_distinct("club_membership.qualified_tier_id", "club_membership.tier_id"))
@@ -198,7 +199,8 @@ def tiers_review(*, run_date: date) -> dict:
             )
             INSERT INTO club_tierchange (member_id, from_tier_id, to_tier_id, reason, note, changed_at, changed_by_id)
             SELECT member_id, from_tier_id, to_tier_id, {_REASON}, '', %(now)s, NULL FROM changed
-        """]
+            RETURNING id
+        """]  # nosec B608 - table names and conditions are constants; values are parameters
     else:
         statements = [
             f"""
@@ -208,17 +210,32 @@ def tiers_review(*, run_date: date) -> dict:
                     club_membership.qualified_tier_id AS to_tier_id
                 FROM club_membership WHERE {change_condition}
             ) changes
-            """,
-            f"UPDATE club_membership SET tier_id = qualified_tier_id, below_tier_since = NULL WHERE {change_condition}",
+            RETURNING id
+            """,  # nosec B608 - table names and conditions are constants; values are parameters
+            f"UPDATE club_membership SET tier_id = qualified_tier_id, below_tier_since = NULL WHERE {change_condition}",  # nosec B608 - table names and conditions are constants; values are parameters
         ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(qualify, params)
         updated = cursor.rowcount
         cursor.execute(statements[0], params)
-        changed = cursor.rowcount
+        change_ids = [row[0] for row in cursor.fetchall()]
         for statement in statements[1:]:
             cursor.execute(statement, params)
-    return {"requalified": updated, "changed": changed}
+        after_commit(_announce_review_changes, change_ids)
+    return {"requalified": updated, "changed": len(change_ids)}
+
+
+def _announce_review_changes(change_ids: list[int]) -> None:
+    """tier_changed for each member the review moved, after the commit: the update itself stays
+    set-based; listeners (the partners' webhooks) still hear of every change."""
+    if not change_ids or not signals.tier_changed.has_listeners(Membership):
+        return
+    for start in range(0, len(change_ids), 500):
+        changes = TierChange.objects.filter(pk__in=change_ids[start:start + 500]) \
+            .select_related("member__customer", "from_tier", "to_tier").order_by("pk")
+        for change in changes:
+            signals.tier_changed.send(sender=Membership, member=change.member, from_tier=change.from_tier,
+                                      to_tier=change.to_tier, reason=change.reason)
 
 
 def _param(value, kind: str):

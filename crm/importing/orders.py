@@ -246,7 +246,7 @@ class _OrderImport:
         """customer_ref -> customer: external_ref, then email, then phone (E.164)."""
         cursor, customers = self.cursor, Customer._meta.db_table
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {_REFS} AS "
+            f"CREATE TEMPORARY TABLE {_REFS} AS "  # nosec B608 - identifiers are constants or checked column names; values are parameters
             f"SELECT d.ref, COALESCE("
             f"  (SELECT c.id FROM {customers} c WHERE c.external_ref = d.ref),"
             f"  CASE WHEN d.ref LIKE %s THEN (SELECT c.id FROM {customers} c WHERE LOWER(c.email) = LOWER(d.ref)) END"
@@ -259,25 +259,25 @@ class _OrderImport:
         # Phone numbers are written in many ways; Python turns the refs that look like
         # one into E.164, as stored, and SQL matches those.
         cursor.execute(f"CREATE TEMPORARY TABLE {_REF_PHONES} (ref text PRIMARY KEY, phone text NOT NULL)")
-        cursor.execute(f"SELECT ref FROM {_REFS} WHERE customer_id IS NULL")
+        cursor.execute(f"SELECT ref FROM {_REFS} WHERE customer_id IS NULL")  # nosec B608 - identifiers are constants or checked column names; values are parameters
         while batch := cursor.fetchmany(10000):
             phones = [(ref, phone) for (ref,) in batch if (phone := ref_as_phone(ref))]
             if phones:
                 with connection.cursor() as writer:
-                    writer.executemany(f"INSERT INTO {_REF_PHONES} (ref, phone) VALUES (%s, %s)", phones)
+                    writer.executemany(f"INSERT INTO {_REF_PHONES} (ref, phone) VALUES (%s, %s)", phones)  # nosec B608 - identifiers are constants or checked column names; values are parameters
         cursor.execute(
-            f"UPDATE {_REFS} SET "
+            f"UPDATE {_REFS} SET "  # nosec B608 - identifiers are constants or checked column names; values are parameters
             f"customer_id = (SELECT MIN(c.id) FROM {customers} c JOIN {_REF_PHONES} p ON c.phone = p.phone"
             f"               WHERE p.ref = {_REFS}.ref), "
             f"phone_matches = (SELECT COUNT(*) FROM {customers} c JOIN {_REF_PHONES} p ON c.phone = p.phone"
             f"                 WHERE p.ref = {_REFS}.ref) "
             f"WHERE customer_id IS NULL AND ref IN (SELECT ref FROM {_REF_PHONES})"
         )
-        cursor.execute(f"UPDATE {_REFS} SET customer_id = NULL WHERE phone_matches > 1")
-        cursor.execute(f"SELECT COUNT(*) FROM {_REFS} WHERE customer_id IS NULL")
+        cursor.execute(f"UPDATE {_REFS} SET customer_id = NULL WHERE phone_matches > 1")  # nosec B608 - identifiers are constants or checked column names; values are parameters
+        cursor.execute(f"SELECT COUNT(*) FROM {_REFS} WHERE customer_id IS NULL")  # nosec B608 - identifiers are constants or checked column names; values are parameters
         if cursor.fetchone()[0]:
             cursor.execute(
-                f"SELECT r.line, f.ref, f.phone_matches FROM {_STAGE} r JOIN {_STAGE} h ON h.line = r.run_head "
+                f"SELECT r.line, f.ref, f.phone_matches FROM {_STAGE} r JOIN {_STAGE} h ON h.line = r.run_head "  # nosec B608 - identifiers are constants or checked column names; values are parameters
                 f"JOIN {_REFS} f ON f.ref = h.customer_ref WHERE f.customer_id IS NULL"
             )
             while batch := cursor.fetchmany(10000):
@@ -292,10 +292,10 @@ class _OrderImport:
         """One row per order number (from its first row), with its customer and whether it exists."""
         cursor = self.cursor
         exists = (
-            f"EXISTS (SELECT 1 FROM {Order._meta.db_table} o WHERE o.source = '' AND o.order_number = h.order_number)"
+            f"EXISTS (SELECT 1 FROM {Order._meta.db_table} o WHERE o.source = '' AND o.order_number = h.order_number)"  # nosec B608 - identifiers are constants or checked column names; values are parameters
         )
         select = (
-            f"SELECT h.line, h.order_number, h.customer_ref, f.customer_id, h.placed_at, h.status, h.channel, "
+            f"SELECT h.line, h.order_number, h.customer_ref, f.customer_id, h.placed_at, h.status, h.channel, "  # nosec B608 - identifiers are constants or checked column names; values are parameters
             f"h.currency, h.total, {exists} AS existing, h.order_uuid "
             f"FROM {_STAGE} h LEFT JOIN {_REFS} f ON f.ref = h.customer_ref "
             f"WHERE h.placed_at IS NOT NULL "
@@ -306,7 +306,7 @@ class _OrderImport:
             # The ids are drawn now, in file order, so that the lines can join on this
             # small table; OFFSET 0 keeps the EXISTS from being evaluated twice.
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {_ORDERS} AS SELECT x.*, "
+                f"CREATE TEMPORARY TABLE {_ORDERS} AS SELECT x.*, "  # nosec B608 - identifiers are constants or checked column names; values are parameters
                 f"CASE WHEN NOT x.existing THEN nextval(pg_get_serial_sequence(%s, 'id')) END AS id "
                 f"FROM ({select} OFFSET 0) x",
                 [Order._meta.db_table],
@@ -315,14 +315,14 @@ class _OrderImport:
             cursor.execute(f"ANALYZE {_ORDERS} (order_number, customer_id, existing)")
         else:
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {_ORDERS} AS SELECT x.*, CAST(NULL AS integer) AS id FROM ({select}) x"
+                f"CREATE TEMPORARY TABLE {_ORDERS} AS SELECT x.*, CAST(NULL AS integer) AS id FROM ({select}) x"  # nosec B608 - identifiers are constants or checked column names; values are parameters
             )
             cursor.execute(f"CREATE UNIQUE INDEX {_ORDERS}_number ON {_ORDERS} (order_number)")
-            cursor.execute(f"SELECT COUNT(*) FROM {_ORDERS}")  # sqlite3 does not count CREATE TABLE AS
+            cursor.execute(f"SELECT COUNT(*) FROM {_ORDERS}")  # sqlite3 does not count CREATE TABLE AS  # nosec B608 - identifiers are constants or checked column names; values are parameters
             orders = cursor.fetchone()[0]
         if self.heads > orders:
             self._report_disagreeing_runs()
-        cursor.execute(f"SELECT COUNT(*) FROM {_ORDERS} WHERE existing")
+        cursor.execute(f"SELECT COUNT(*) FROM {_ORDERS} WHERE existing")  # nosec B608 - identifiers are constants or checked column names; values are parameters
         self.result.skipped = cursor.fetchone()[0]
         self.result.created = orders - self.result.skipped
 
@@ -338,7 +338,7 @@ class _OrderImport:
         }
         flags = ", ".join(f"CASE WHEN {condition} THEN 1 ELSE 0 END" for condition in differs.values())
         self.cursor.execute(
-            f"SELECT r.line, h.order_number, o.line, {flags} "
+            f"SELECT r.line, h.order_number, o.line, {flags} "  # nosec B608 - identifiers are constants or checked column names; values are parameters
             f"FROM {_STAGE} h JOIN {_ORDERS} o ON o.order_number = h.order_number "
             f"JOIN {_STAGE} r ON r.run_head = h.line "
             f"WHERE h.placed_at IS NOT NULL AND h.line <> o.line AND ({' OR '.join(differs.values())})"
@@ -352,9 +352,9 @@ class _OrderImport:
 
     def _create_products(self) -> None:
         """The catalogue builds itself from what is sold: unknown SKUs become products."""
-        skip_existing = f"AND s.order_number NOT IN (SELECT order_number FROM {_ORDERS} WHERE existing)"
+        skip_existing = f"AND s.order_number NOT IN (SELECT order_number FROM {_ORDERS} WHERE existing)"  # nosec B608 - identifiers are constants or checked column names; values are parameters
         self.cursor.execute(
-            f"INSERT INTO {Product._meta.db_table} (sku, name, category, created_at) "
+            f"INSERT INTO {Product._meta.db_table} (sku, name, category, created_at) "  # nosec B608 - identifiers are constants or checked column names; values are parameters
             f"SELECT r.sku, COALESCE(r.product_name, r.sku), COALESCE(r.category, ''), %s FROM {_STAGE} r "
             f"WHERE r.line IN (SELECT MIN(s.line) FROM {_STAGE} s WHERE s.sku IS NOT NULL "
             f"{skip_existing if self.result.skipped else ''} GROUP BY s.sku) "
@@ -380,18 +380,18 @@ class _OrderImport:
         )
         if self.postgres:
             self.cursor.execute(
-                f"INSERT INTO {Order._meta.db_table} (id, public_id, {columns}) "
+                f"INSERT INTO {Order._meta.db_table} (id, public_id, {columns}) "  # nosec B608 - identifiers are constants or checked column names; values are parameters
                 f"SELECT id, order_uuid, {values} FROM {_ORDERS} WHERE NOT existing",  # in id order already
                 [now, now],
             )
         else:
             self.cursor.execute(
-                f"INSERT INTO {Order._meta.db_table} (public_id, {columns}) "
+                f"INSERT INTO {Order._meta.db_table} (public_id, {columns}) "  # nosec B608 - identifiers are constants or checked column names; values are parameters
                 f"SELECT order_uuid, {values} FROM {_ORDERS} WHERE NOT existing ORDER BY line",
                 [now, now],
             )
             self.cursor.execute(
-                f"UPDATE {_ORDERS} SET id = (SELECT o.id FROM {Order._meta.db_table} o "
+                f"UPDATE {_ORDERS} SET id = (SELECT o.id FROM {Order._meta.db_table} o "  # nosec B608 - identifiers are constants or checked column names; values are parameters
                 f"WHERE o.source = '' AND o.order_number = {_ORDERS}.order_number) WHERE NOT existing"
             )
 
@@ -400,7 +400,7 @@ class _OrderImport:
             self.result.details["lines_created"] = 0
             return
         self.cursor.execute(
-            f"INSERT INTO {OrderLine._meta.db_table} "
+            f"INSERT INTO {OrderLine._meta.db_table} "  # nosec B608 - identifiers are constants or checked column names; values are parameters
             f"(public_id, order_id, product_id, sku, product_name, category, quantity, unit_price) "
             f"SELECT r.line_uuid, o.id, p.id, COALESCE(r.sku, ''), COALESCE(r.product_name, ''), "
             f"COALESCE(r.category, p.category, ''), r.quantity, r.unit_price "
@@ -422,7 +422,7 @@ class _OrderImport:
             return
         customers, orders = Customer._meta.db_table, Order._meta.db_table
         self.cursor.execute(
-            f"UPDATE {customers} SET orders_count = s.orders_count, total_spent = s.total_spent, "
+            f"UPDATE {customers} SET orders_count = s.orders_count, total_spent = s.total_spent, "  # nosec B608 - identifiers are constants or checked column names; values are parameters
             f"first_order_at = s.first_order_at, last_order_at = s.last_order_at "
             f"FROM (SELECT o.customer_id, COUNT(*) AS orders_count, SUM(o.net_total) AS total_spent, "
             f"      MIN(o.placed_at) AS first_order_at, MAX(o.placed_at) AS last_order_at "
@@ -632,7 +632,7 @@ class _SqliteWriter:
         self._cursor = cursor
         self._batch_size = batch_size
         self._batch: list[tuple] = []
-        self._statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        self._statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # nosec B608 - identifiers are constants or checked column names; values are parameters
         self._adapt = connection.ops.adapt_datetimefield_value
 
     def __enter__(self):

@@ -2,6 +2,7 @@ from django.contrib.messages import get_messages
 
 from api.models import ApiKey, Partner
 from api.services import api_key_hash
+from tests.api.webhook_helpers import celery_eager, receiver, webhook_settings  # noqa: F401  (fixtures)
 
 
 def test_a_superuser_creates_a_key_in_the_admin_and_sees_it_once(client, admin_user, partner):
@@ -59,3 +60,83 @@ def test_every_call_is_logged_and_the_partner_page_shows_recent_calls_and_error_
     assert "50.0%" in listing
     page = client.get(f"/admin/api/partner/{partner.pk}/change/").content.decode()
     assert "/api/v1/customers/" in page and api.key.prefix in page
+
+
+# --- Webhooks ------------------------------------------------------------------------------------
+
+
+def test_a_superuser_subscribes_a_partner_in_the_admin_and_sees_the_secret(client, admin_user, partner, webhook_settings):
+    from api.models import WebhookSubscription
+
+    client.force_login(admin_user)
+    response = client.post("/admin/api/webhooksubscription/add/", {
+        "partner": partner.pk, "url": "https://hooks.shop.example/crm", "events": ["order.created", "customer.created"],
+        "active": "on",
+    })
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    subscription = WebhookSubscription.objects.get(partner=partner)
+    assert subscription.events == ["customer.created", "order.created"] and subscription.secret.startswith("whsec_")
+    messages = " ".join(str(message) for message in get_messages(response.wsgi_request))
+    assert subscription.secret in messages
+    assert "hooks.shop.example" in client.get(f"/admin/api/partner/{partner.pk}/change/").content.decode()
+    assert "order.created" in client.get("/admin/api/webhooksubscription/").content.decode()
+    assert subscription.secret in client.get(f"/admin/api/webhooksubscription/{subscription.pk}/change/").content.decode()
+
+
+def test_the_admin_refuses_a_bad_webhook_url_or_no_events(client, admin_user, partner, settings):
+    from api.models import WebhookSubscription
+
+    settings.API_WEBHOOK_ALLOW_INSECURE_URLS = False
+    client.force_login(admin_user)
+    response = client.post("/admin/api/webhooksubscription/add/", {"partner": partner.pk, "url": "http://hooks.shop.example/",
+                                                                   "events": []})
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["url"] == ["Webhook URLs must use https://."] and "events" in errors
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_the_admin_shows_deliveries_and_retries_a_failed_one_now(
+    client, admin_user, partner, customer, place_order, receiver, celery_eager, webhook_settings,
+    django_capture_on_commit_callbacks, django_assert_max_num_queries,
+):
+    from api import webhooks
+    from api.models import WebhookDelivery
+
+    webhook_settings.API_WEBHOOK_MAX_ATTEMPTS = 1
+    receiver.status = 500
+    webhooks.webhook_subscribe(partner=partner, url=receiver.url, events=["order.created"])
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order(customer)
+        place_order(customer)
+    failed, other = WebhookDelivery.objects.order_by("pk")
+    assert WebhookDelivery.objects.filter(status="failed").count() == 2
+
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(12):
+        listing = client.get("/admin/api/webhookdelivery/").content.decode()
+    assert "order.created" in listing and "500" in listing and "Failed" in listing
+    page = client.get(f"/admin/api/webhookdelivery/{failed.pk}/change/").content.decode()
+    assert "HTTP 500" in page and str(failed.event_id) in page
+
+    receiver.status = 200
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/admin/api/webhookdelivery/", {"action": "retry_now", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    other.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.last_status_code) == ("delivered", 2, 200)
+    assert other.status == "failed"
+
+    # A delivered row is never sent again, even on request.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/api/webhookdelivery/", {"action": "retry_now", "_selected_action": [failed.pk]},
+                               follow=True)
+    assert "left alone" in response.content.decode()
+    assert len(receiver.requests) == 3
+
+
+def test_staff_roles_cannot_open_webhooks(client, support_user, marketing_user, club_manager):
+    for user in (support_user, marketing_user, club_manager):
+        client.force_login(user)
+        assert client.get("/admin/api/webhooksubscription/").status_code == 403
+        assert client.get("/admin/api/webhookdelivery/").status_code == 403

@@ -164,3 +164,52 @@ def test_unknown_endpoints_and_methods_answer_problem_details(api, customer):
     assert_problem(api.get("/api/v1/nothing-here/"), 404)
     assert_problem(api.put(f"/api/v1/customers/{customer.public_id}/", {}, format="json"), 405)
     assert_problem(api.delete(f"/api/v1/customers/{customer.public_id}/"), 405)
+
+
+def test_a_crash_between_the_work_and_storing_the_response_leaves_neither(api, customer, monkeypatch):
+    """The order and the stored response commit together: a retry after the crash stores the order once."""
+    from api import services as api_services
+
+    def crash(**kwargs):
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(api_services, "idempotency_complete", crash)
+    assert_problem(api.post(URL, order_body(customer), format="json", HTTP_IDEMPOTENCY_KEY="crash"), 500)
+    assert not Order.objects.exists() and not IdempotencyRecord.objects.exists()
+    monkeypatch.undo()
+    first = api.post(URL, order_body(customer), format="json", HTTP_IDEMPOTENCY_KEY="crash")
+    again = api.post(URL, order_body(customer), format="json", HTTP_IDEMPOTENCY_KEY="crash")
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert Order.objects.count() == 1
+
+
+def test_a_request_whose_stale_claim_was_taken_over_rolls_its_work_back(api, customer, monkeypatch):
+    """When a retry took the claim over (the first request ran past API_IDEMPOTENCY_STALE_SECONDS),
+    the retry does the work; the first request stores nothing and answers 409."""
+    from api import services as api_services
+
+    monkeypatch.setattr(api_services, "idempotency_complete", lambda **kwargs: False)
+    assert_problem(api.post(URL, order_body(customer), format="json", HTTP_IDEMPOTENCY_KEY="late"), 409)
+    assert not Order.objects.exists()
+
+
+def test_a_stale_claim_is_taken_over_but_a_completed_one_is_replayed(api, customer, settings, time_machine):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api import services as api_services
+
+    time_machine.move_to(timezone.now(), tick=False)
+    claim = {"key": api.key, "idempotency_key": "k", "method": "POST", "path": URL, "request_hash": "h"}
+    first, claimed = api_services.idempotency_claim(**claim)
+    assert claimed
+    time_machine.shift(timedelta(seconds=settings.API_IDEMPOTENCY_STALE_SECONDS + 1))
+    second, claimed = api_services.idempotency_claim(**claim)
+    assert claimed and second.pk == first.pk and second.created_at > first.created_at
+    # The first request finishing late must not store its response over the second's claim.
+    assert api_services.idempotency_complete(record=first, status_code=201, body={}) is False
+    assert api_services.idempotency_complete(record=second, status_code=201, body={"id": 1}) is True
+    time_machine.shift(timedelta(seconds=settings.API_IDEMPOTENCY_STALE_SECONDS + 1))
+    third, claimed = api_services.idempotency_claim(**claim)
+    assert not claimed and third.response_body == {"id": 1}

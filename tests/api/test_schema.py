@@ -39,3 +39,41 @@ def test_no_staff_role_may_see_partners_or_keys(django_db_setup):
         if group is not None:
             assert not group.permissions.filter(content_type__app_label="api").exists()
         assert not any(perm.startswith("api.") for perm in roles.declared_permissions(role))
+
+
+def _schema() -> dict:
+    response = APIClient().get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_the_problem_details_it_can_answer():
+    schema = _schema()
+    operations = [(method.upper(), path, operation) for path, item in schema["paths"].items()
+                  for method, operation in item.items() if path.startswith("/api/v1/")]
+    assert len(operations) > 10
+    for method, path, operation in operations:
+        responses = operation["responses"]
+        expected = {"400", "401", "403", "404", "429"}
+        if method in ("POST", "PATCH"):
+            expected |= {"409", "415", "422"}
+        assert expected <= set(responses), (method, path, sorted(responses))
+        for code, response in responses.items():
+            if int(code) >= 400:
+                assert set(response.get("content", {})) <= {"application/problem+json"}, (method, path, code)
+    problem = schema["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail"} <= set(problem["required"])
+
+
+@pytest.mark.django_db
+def test_strict_request_bodies_and_decimal_strings_are_documented_as_the_api_checks_them():
+    components = _schema()["components"]["schemas"]
+    # StrictSerializer refuses unknown fields: the request schemas say so.
+    assert components["CustomerRequest"]["additionalProperties"] is False
+    assert components["OrderRequest"]["additionalProperties"] is False
+    # A decimal string has at least one digit, and no sign where the minimum is 0.
+    total = re.compile(components["OrderRequest"]["properties"]["total"]["pattern"])
+    assert total.match("620.00") and total.match("5")
+    for refused in ("", "-", ".", "-1.00", "1.234", "1e3"):
+        assert not total.match(refused), refused

@@ -86,7 +86,7 @@ class TestTheCard:
         assert services.member_number_format(persian_member.member_number) in html
         assert '<svg role="img"' in html and "<title>" in html and "<script" not in html and "<img" not in html
         assert "Bronze" in html and "Silver" in html  # the tier and the next one
-        assert '<dd class="balance">200</dd>' in html
+        assert '<dd class="balance">۲۰۰</dd>' in html  # Persian digits for a Persian member
         assert offer.title in html and redeem_url(link, offer) in html
         assert services.coupon_code_format(coupon.code) in html
         assert "default-src 'none'" in page.headers["Content-Security-Policy"]
@@ -108,7 +108,7 @@ class TestTheCard:
         for points in range(1, 13):
             give_points(persian_member, points)
         html = client.get(link).content.decode()
-        assert html.count('<td class="points"') == 10 and ">+12<" in html and ">+2<" not in html
+        assert html.count('<td class="points"') == 10 and ">+۱۲<" in html and ">+۲<" not in html
 
     def test_pending_and_expiring_points_are_shown(self, client, persian_member, settings):
         services.points_award(member=persian_member, points=50, source=PointsTransaction.Source.EVENT,
@@ -117,8 +117,8 @@ class TestTheCard:
         with time_machine.travel(timezone.now() + timedelta(days=settings.CLUB_POINTS_EXPIRY_DAYS - 3)):
             html = client.get(services.card_link(persian_member)).content.decode()
         figures = html[html.index('<dl class="figures">'):html.index("</dl>")]
-        assert "<dt>در انتظار</dt><dd>40</dd>" in figures  # pending, under its Persian label
-        assert '<dd class="balance">350</dd>' in figures and figures.endswith("<dd>50</dd></div>\n  ")  # the earned 50 expire
+        assert "<dt>در انتظار</dt><dd>۴۰</dd>" in figures  # pending, under its Persian label
+        assert '<dd class="balance">۳۵۰</dd>' in figures and figures.endswith("<dd>۵۰</dd></div>\n  ")  # the earned 50 expire
 
     def test_an_offer_out_of_reach_of_the_tier_is_not_listed(self, client, link, tiers):
         gold = Offer.objects.create(title="Gold lounge", kind=Offer.Kind.GIFT, points_cost=10, min_tier=tiers["gold"])
@@ -140,7 +140,7 @@ class TestRedeeming:
         page = client.get(redeem_url(link, offer))
         html = page.content.decode()
         assert page.status_code == 200 and 'dir="rtl"' in html and "csrfmiddlewaretoken" in html and 'method="post"' in html
-        assert fa("Your balance afterwards: %(balance)s.", balance=200) in html
+        assert fa("Your balance afterwards: %(balance)s.", balance="۲۰۰") in html
         persian_member.refresh_from_db()
         assert persian_member.points_balance == 300 and not Coupon.objects.exists()
 
@@ -149,7 +149,7 @@ class TestRedeeming:
         coupon = Coupon.objects.get()
         html = page.content.decode()
         assert page.status_code == 200 and services.coupon_code_format(coupon.code) in html and 'dir="rtl"' in html
-        assert fa("Your points balance is now %(balance)s.", balance=200) in html
+        assert fa("Your points balance is now %(balance)s.", balance="۲۰۰") in html
         persian_member.refresh_from_db()
         assert coupon.member == persian_member and coupon.offer == offer and persian_member.points_balance == 200
 
@@ -174,7 +174,7 @@ class TestRedeeming:
     def test_not_enough_points_gets_a_friendly_message(self, client, persian_member, link):
         dear = Offer.objects.create(title="Big gift", kind=Offer.Kind.GIFT, points_cost=1000)
         page = client.get(redeem_url(link, dear))
-        assert page.status_code == 409 and fa("This offer costs %(cost)s points; you have %(balance)s.", cost=1000, balance=300) in page.content.decode()
+        assert page.status_code == 409 and fa("This offer costs %(cost)s points; you have %(balance)s.", cost="۱٬۰۰۰", balance="۳۰۰") in page.content.decode()
         posted = client.post(redeem_url(link, dear))
         assert posted.status_code == 409 and 'role="alert"' in posted.content.decode()
         persian_member.refresh_from_db()

@@ -20,7 +20,7 @@ from campaigns.models import InboundSms, Message, Suppression
 from campaigns.services.suppression import is_suppressed
 from club import services as club
 from club.models import EarningRule, Membership, Offer, Tier
-from crm import privacy, services
+from crm import history, privacy, services
 from crm.models import Customer, ErasureEvent
 from crm.services import LineInput
 from feedback.models import Question, Survey
@@ -132,6 +132,23 @@ def test_it_exports_everything_held_about_a_customer(sara):
     assert {message["to_address"] for message in document["campaigns"]["messages"]} == {EMAIL, PHONE}
 
 
+def test_the_export_holds_the_change_history_and_the_access_log(sara, admin_user, client):
+    client.force_login(admin_user)
+    client.get(reverse("admin:crm_customer_change", args=[sara.pk]))  # a staff view, logged
+
+    document = privacy.customer_export(sara)
+
+    objects = {entry["object"].split(" ")[0] for entry in document["history"]}
+    assert {"Customer", "Membership", "Coupon", "Return"} <= objects
+    city = [change for entry in document["history"] if entry["action"] == "changed"
+            for change in entry["changes"] if change["field"] == "city"]
+    assert [change["after"] for change in city] == ["Shiraz"]
+    assert [entry["at"] for entry in document["history"]] == sorted(entry["at"] for entry in document["history"])
+    assert document["access_log"] == [
+        {"at": document["access_log"][0]["at"], "action": "viewed", "by": admin_user.get_username(), "source": "admin"}
+    ]
+
+
 def test_it_finds_a_customer_by_public_id_email_or_external_ref(sara):
     for ref in (str(sara.public_id), EMAIL.upper(), "SHOP-SARA-1"):
         assert privacy.customer_find(ref) == sara
@@ -158,7 +175,9 @@ def test_after_erasure_nothing_personal_remains_and_the_figures_stay(sara, admin
     ledger_before = Membership.objects.aggregate(points=Sum("transactions__points"))["points"]
     balances_before = dict(Membership.objects.values_list("pk", "points_balance"))
     refunds_before = list(sara.return_requests.values_list("refund_amount", flat=True))
-    assert hits(NEEDLES, text_values_everywhere()), "the fixture must plant the needles"
+    planted = {where.split(".")[0] + "." + where.split(".")[1] for where, _needle in hits(NEEDLES, text_values_everywhere())}
+    # The audit history holds earlier versions of the profile and the return: searched like every other table.
+    assert {"crm.HistoricalCustomer", "feedback.HistoricalReturnRequest"} <= planted, "the fixture must plant the needles"
 
     event = privacy.customer_erase(customer=sara, by=admin_user)
 
@@ -176,6 +195,11 @@ def test_after_erasure_nothing_personal_remains_and_the_figures_stay(sara, admin
     assert Suppression.objects.filter(reason=Suppression.Reason.ERASED).count() == 2
     assert not Message.objects.filter(customer=sara, status=Message.Status.QUEUED).exists()
     assert (event.erased_by, event.customer) == (admin_user, sara)
+    # The history still says who changed what and when (the erasure included), with nothing personal.
+    erasure = history.customer_history(sara)[0]
+    assert erasure.reason.startswith("erasure") and erasure.label == "Customer"
+    assert [change.field for change in erasure.changes] == ["external_ref"]
+    assert Customer.history.filter(id=sara.pk).count() >= 3
 
 
 def test_a_customer_is_erased_once(sara):

@@ -33,8 +33,8 @@ def test_a_customer_answers_a_survey_in_persian_on_a_phone(live_server, phone, s
     phone.get_by_role("button", name=_("fa", "Send my answers")).click()  # nothing chosen: errors, in Persian
     assert phone.get_by_text(_("fa", "Please choose a number from 0 to 10.")).is_visible()
     shot(phone, "survey-fa-errors")
-    phone.locator("fieldset").nth(0).get_by_label("3", exact=True).check()
-    phone.locator("fieldset").nth(1).get_by_label("2", exact=True).check()
+    phone.locator("fieldset").nth(0).get_by_label("۳", exact=True).check()  # the scale in Persian digits
+    phone.locator("fieldset").nth(1).get_by_label("۲", exact=True).check()
     phone.get_by_role("button", name=_("fa", "Send my answers")).click()
     assert phone.get_by_role("heading", name=_("fa", "Thank you!")).is_visible()
     shot(phone, "survey-fa-thanks")

@@ -3,6 +3,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management import BaseCommand, CommandError
 
+from crm.history import history_source
 from crm.models import Customer
 from crm.privacy import customer_erase, customer_find
 
@@ -27,7 +28,8 @@ class Command(BaseCommand):
             if answer.strip().lower() != "yes":
                 raise CommandError("Not erased.", returncode=1)
         try:
-            customer_erase(customer=customer, by=None)
+            with history_source("command: erase_customer"):
+                customer_erase(customer=customer, by=None)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages), returncode=1) from None
         self.stdout.write(f"Erased customer {customer.public_id}.")

@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 
-from crm.models import Customer
+from crm.history import access_log
+from crm.models import Customer, CustomerAccess
 from crm.privacy import customer_find, export_json
 
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
             customer = customer_find(ref)
         except Customer.DoesNotExist:
             raise CommandError(f"No customer with the public id, email or external reference {ref!r}.", returncode=1) from None
+        access_log(customer=customer, action=CustomerAccess.Action.EXPORTED, by=None, source="command: export_customer")
         text = export_json(customer)
         if output:
             path = Path(output)

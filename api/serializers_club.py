@@ -1,0 +1,68 @@
+"""Serializers of the club endpoints: a member's ledger, coupons and offers, and custom events.
+
+Field names follow the models; `points` on ledger rows is signed (earned > 0, spent < 0)."""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from api.serializers import StrictSerializer
+from club.models import Offer, PointsTransaction
+from crm.models import MONEY
+
+
+class LedgerRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    points = serializers.IntegerField(help_text=_("Signed: earned points are positive, spent or expired ones negative."))
+    kind = serializers.ChoiceField(choices=PointsTransaction.Kind.choices)
+    source = serializers.ChoiceField(choices=PointsTransaction.Source.choices)
+    reason = serializers.CharField(allow_blank=True)
+    order = serializers.UUIDField(source="order.public_id", allow_null=True, default=None,
+                                  help_text=_("The order that earned or reversed the points, if any."))
+    source_ref = serializers.CharField(allow_blank=True, help_text=_("Event name, survey response, referral..."))
+    shortfall = serializers.IntegerField(help_text=_("Points a reversal could not take back."))
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class MemberOfferSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    kind = serializers.ChoiceField(choices=Offer.Kind.choices)
+    value = serializers.DecimalField(**MONEY)
+    gift_product = serializers.IntegerField(source="gift_product_id", allow_null=True)
+    points_cost = serializers.IntegerField()
+    affordable = serializers.SerializerMethodField(help_text=_("The member has enough points to redeem it now."))
+    min_order_value = serializers.DecimalField(**MONEY)
+    min_tier = serializers.CharField(source="min_tier.name", allow_null=True, default=None)
+    exclusive = serializers.BooleanField()
+    starts_at = serializers.DateTimeField(allow_null=True)
+    ends_at = serializers.DateTimeField(allow_null=True)
+    coupon_valid_days = serializers.SerializerMethodField(help_text=_("Days the coupon issued for this offer stays valid."))
+
+    def get_affordable(self, offer) -> bool:
+        return offer.points_cost <= self.context["balance"]
+
+    def get_coupon_valid_days(self, offer) -> int:
+        return offer.coupon_valid_days or settings.CLUB_COUPON_VALID_DAYS
+
+
+class ClubEventInputSerializer(StrictSerializer):
+    customer = serializers.UUIDField()
+    event = serializers.SlugField(max_length=50, help_text=_("The event's name, as in the club's earning rule (e.g. social_share)."))
+    reference = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text=_("Your id of this event: the same reference earns once. Required unless an Idempotency-Key is sent."),
+    )
+
+
+class ClubEventResultSerializer(serializers.Serializer):
+    customer = serializers.UUIDField()
+    event = serializers.CharField()
+    reference = serializers.CharField()
+    points = serializers.IntegerField(help_text=_("Points earned by this event (0 when none)."))
+    transaction = serializers.IntegerField(allow_null=True, help_text=_("The ledger row of the points, if any."))
+    reason = serializers.CharField(allow_blank=True, help_text=_("Why no points were earned: limit_reached, no_points; empty otherwise."))
+    message = serializers.CharField(allow_blank=True)
+    balance = serializers.IntegerField(help_text=_("The member's balance afterwards."))

@@ -1,0 +1,13 @@
+"""Celery tasks of the partner API: thin, take ids, call a service. Safe to run twice."""
+
+from celery import shared_task
+
+from api import webhooks
+
+
+@shared_task(name="api.tasks.deliver_webhook", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_webhook(delivery_id: int, attempts: int | None = None) -> str:
+    """One attempt at one webhook delivery. The retries are not Celery retries: a failed attempt
+    makes the row due again later (exponential backoff, stored on the row) and the sweeper job
+    queues it then, so a retry survives a broker or worker restart."""
+    return webhooks.delivery_attempt(delivery_id=delivery_id, expected_attempts=attempts)

@@ -1,0 +1,122 @@
+"""Dates and numbers on customer pages and in customer messages, written the way each language writes them.
+
+    {% load localized %}
+    {{ card.expiring_on|localdate }}         fa: ۲ آذر ۱۴۰۵     ar: 23 نوفمبر، 2026   en: Nov. 23, 2026
+    {{ row.created_at|localdate:"short" }}   fa: ۱۴۰۵/۰۹/۰۲     ar: 23‏/11‏/2026      en: 11/23/2026
+    {{ card.balance|localnumber }}           fa: ۱٬۲۵۰          ar: 1,250             en: 1,250
+    {{ order.total|localnumber }}            fa: ۳۰۰ / ۱۲٫۵۰   (two decimals unless the amount is whole)
+    {{ member_number|localdigits }}          fa: ۱۲۳۴ ۵۶۷۸ ۹۰۱۲ (digits only; spaces and letters stay)
+
+The language is the active one (public views render inside `translation.override(language)`).
+
+- fa: the Solar Hijri (Jalali) calendar with Persian month names (jdatetime), Persian digits ۰-۹ and the
+  Persian separators (٬ thousands, ٫ decimals), as Iranian shops, banks and receipts write them.
+- ar: the Gregorian calendar with Arabic month names (Django's ar locale) and Western digits 0-9 with
+  "," and "." separators. Our choice: the Gulf and Maghreb shops this product is sold to print Western
+  digits on receipts, cards and SMS, customers type codes and amounts with them, and Django's own ar
+  locale formats use them; Arabic-Indic digits (٠-٩) would be one entry in DIGITS away.
+- en: Django's formats for English.
+
+Only what is read is localized. Stored values stay ISO dates and UTC datetimes, and codes that must be typed
+or scanned (coupon codes, order numbers, the QR code) are never passed through these filters; where a number
+must also be typed (the member number on the card), the page shows it a second time in Western digits.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+import jdatetime
+from django import template
+from django.utils import formats, numberformat, timezone, translation
+
+register = template.Library()
+
+DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")}
+# (thousands, decimal) separators written with the digits above.
+SEPARATORS = {"fa": ("\u066c", "\u066b"), "ar": (",", "."), "en": (",", ".")}
+JALALI = {"fa"}
+
+
+def _language(language: str | None) -> str:
+    return (language or translation.get_language() or "en").split("-")[0]
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def local_digits(text, language: str | None = None) -> str:
+    """The digits of `text` in the language's digits (fa: ۰-۹); everything else unchanged."""
+    table = DIGITS.get(_language(language))
+    text = "" if text is None else str(text)
+    return text.translate(table) if table else text
+
+
+def local_date(value, language: str | None = None, style: str = "long") -> str:
+    """A date (or an aware datetime, in the site's time zone; or an ISO string) for people to read.
+    `style` is "long" (month name) or "short" (numbers only). Anything else that is not a date: ""."""
+    day = _as_date(value)
+    if day is None:
+        return ""
+    language = _language(language)
+    if language in JALALI:
+        jalali = jdatetime.date.fromgregorian(date=day)
+        if style == "short":
+            text = f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}"
+        else:
+            text = f"{jalali.day} {jdatetime.date.j_months_fa[jalali.month - 1]} {jalali.year}"
+        return local_digits(text, language)
+    with translation.override(language):
+        return local_digits(formats.date_format(day, "SHORT_DATE_FORMAT" if style == "short" else "DATE_FORMAT"),
+                            language)
+
+
+def local_number(value, language: str | None = None, decimals: int | None = None) -> str:
+    """A number grouped by thousands, in the language's digits and separators. Whole numbers have no
+    decimals; other amounts two (or `decimals`). Not a number: returned as it came (or "")."""
+    if value is None or value == "" or isinstance(value, bool):
+        return ""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    if decimals is None:
+        decimals = 0 if number == number.to_integral_value() else 2
+    language = _language(language)
+    thousands, point = SEPARATORS.get(language, SEPARATORS["en"])
+    text = numberformat.format(number, point, decimal_pos=decimals, grouping=3, thousand_sep=thousands,
+                               force_grouping=True, use_l10n=False)
+    return local_digits(text, language)
+
+
+@register.filter
+def localdate(value, style: str = "long") -> str:
+    """`{{ value|localdate }}`, `{{ value|localdate:"short" }}` in the active language's calendar."""
+    return local_date(value, style=style)
+
+
+@register.filter
+def localnumber(value, decimals=None) -> str:
+    """`{{ value|localnumber }}`, `{{ value|localnumber:2 }}` in the active language's digits."""
+    try:
+        places = None if decimals in (None, "") else int(decimals)
+    except (TypeError, ValueError):
+        places = None
+    return local_number(value, decimals=places)
+
+
+@register.filter
+def localdigits(value) -> str:
+    """`{{ text|localdigits }}`: only the digits change (member numbers, "50% off")."""
+    return local_digits(value)
