@@ -2,7 +2,7 @@
 
     {% load localized %}
     {{ card.expiring_on|localdate }}         fa: ۲ آذر ۱۴۰۵     ar: 23 نوفمبر، 2026   en: Nov. 23, 2026
-    {{ row.created_at|localdate:"short" }}   fa: ۱۴۰۵/۰۹/۰۲     ar: 23‏/11‏/2026      en: 11/23/2026
+    {{ row.created_at|localdate:"short" }}   fa: ۱۴۰۵/۰۹/۰۲     ar: 23/11/2026 (with RLM marks) en: 11/23/2026
     {{ card.balance|localnumber }}           fa: ۱٬۲۵۰          ar: 1,250             en: 1,250
     {{ order.total|localnumber }}            fa: ۳۰۰ / ۱۲٫۵۰   (two decimals unless the amount is whole)
     {{ member_number|localdigits }}          fa: ۱۲۳۴ ۵۶۷۸ ۹۰۱۲ (digits only; spaces and letters stay)
