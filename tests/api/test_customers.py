@@ -147,3 +147,29 @@ def test_an_own_data_only_list_runs_a_constant_number_of_queries(make_client, dj
     client.get(URL)
     with django_assert_num_queries(4):
         assert len(client.get(URL).json()["results"]) == 3
+
+
+def test_the_fast_rendering_of_a_customer_matches_the_declared_fields(db):
+    """CustomerSerializer builds its output by hand for speed; it must say exactly what DRF's fields would."""
+    from datetime import date, datetime
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from api.serializers import CustomerSerializer
+    from crm.models import Tag
+
+    full = CustomerFactory(
+        external_ref="EXT-1", phone="+989121234567", birth_date=date(1990, 2, 28), gender=Customer.Gender.choices[0][0],
+        language="fa", notes="یادداشت", acquired_at=datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=ZoneInfo("UTC")),
+        orders_count=3, total_spent=Decimal("1234.5"),
+        first_order_at=datetime(2024, 3, 1, 12, tzinfo=ZoneInfo("Asia/Tehran")), last_order_at=timezone.now(),
+    )
+    full.tags.add(Tag.objects.create(name="vip"), Tag.objects.create(name="online"))
+    bare = CustomerFactory(email=None, external_ref="EXT-2", first_name="", city="", country="")
+    for zone in ("UTC", "Asia/Tehran"):
+        with timezone.override(ZoneInfo(zone)):
+            for customer in Customer.objects.filter(pk__in=[full.pk, bare.pk]).prefetch_related("tags"):
+                serializer = CustomerSerializer()
+                assert serializer.to_representation(customer) == serializer.to_representation_by_fields(customer)
