@@ -308,6 +308,13 @@ PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "") or None
 # A customer is *active* at time t when they have a counted order in [t - W, t).
 CRM_ACTIVITY_WINDOW_DAYS = env_int("CRM_ACTIVITY_WINDOW_DAYS", 90, minimum=1)
 CRM_IMPORT_BATCH_SIZE = env_int("CRM_IMPORT_BATCH_SIZE", 5000, minimum=1)
+# Periodic jobs (crm.jobs): a failed run is retried JOB_MAX_RETRIES times, the n-th retry
+# JOB_RETRY_BACKOFF_SECONDS * 2**(n-1) seconds later (at most JOB_RETRY_BACKOFF_MAX_SECONDS);
+# each attempt is a JobRun row, kept JOB_RUNS_KEEP_DAYS days (job crm.job_runs_purge).
+JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 5, minimum=0)
+JOB_RETRY_BACKOFF_SECONDS = env_int("JOB_RETRY_BACKOFF_SECONDS", 60, minimum=1)
+JOB_RETRY_BACKOFF_MAX_SECONDS = env_int("JOB_RETRY_BACKOFF_MAX_SECONDS", 30 * 60, minimum=1)
+JOB_RUNS_KEEP_DAYS = env_int("JOB_RUNS_KEEP_DAYS", 90, minimum=1)
 _WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _working_days = env_list("CRM_WORKING_DAYS", ["mon", "tue", "wed", "thu", "fri"])
 if not _working_days or any(day.lower() not in _WEEKDAYS for day in _working_days):

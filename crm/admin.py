@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from crm import history, panels, services, timeline
 from crm import admin_language  # noqa: F401  (registers the "My language" page)
+from crm import admin_jobs  # noqa: F401  (registers the job runs)
 from crm.admin_import import CsvImportAdminMixin
 from crm.admin_privacy import CustomerPrivacyAdminMixin
 from crm.admin_filters import CountryFilter, FollowUpFilter, LifecycleStageFilter, TagFilter

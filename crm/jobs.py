@@ -6,6 +6,11 @@ idempotent: running it again for the same date changes nothing. Beat runs every 
 through the single task `crm.tasks.run_job`; `python manage.py run_job NAME [--date]`
 runs one by hand (how support replays a missed day). After `migrate`, one
 django-celery-beat PeriodicTask per job is created or brought in step with the code.
+
+Every attempt, by Celery or by hand, is a `crm.models.JobRun` row (running, succeeded,
+retrying or failed, with the error), so a failed night is visible in the admin, not only
+in a worker's log. The rows are written in their own autocommit statements, outside the
+job's transactions, so a job that fails and rolls back still leaves its failed row.
 """
 
 import json
@@ -16,13 +21,17 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DatabaseError
 from django.utils import timezone
 
 from crm.history import history_source
+from crm.models import JobRun
 
 log = logging.getLogger(__name__)
 
 TASK_NAME = "crm.tasks.run_job"
+ERROR_MAX_LENGTH = 2000
 PERIODIC_TASK_PREFIX = "job: "
 
 
@@ -60,16 +69,88 @@ def get_job(name: str) -> Job:
         raise KeyError(f"Unknown job {name!r}; registered jobs: {known}") from None
 
 
-def run_job(name: str, run_date: date | None = None) -> Any:
-    """Run one job for a date (default: today in TIME_ZONE) and return its summary."""
+def run_job(
+    name: str, run_date: date | None = None, *, source: str = JobRun.Source.MANUAL, task_id: str = "",
+    attempt: int = 1, will_retry: bool = False,
+) -> Any:
+    """Run one job for a date (default: today in TIME_ZONE), record the attempt as a JobRun,
+    and return the job's summary.
+
+    A job that raises is recorded `retrying` when the caller (the Celery task) will try it
+    again (`will_retry`), otherwise `failed`; the exception goes on to the caller either way.
+    An unknown name raises KeyError and records nothing."""
     job = get_job(name)
     run_date = run_date or timezone.localdate()
-    log.info("job %s for %s: starting", name, run_date)
-    # Audited rows the job changes record it as their source (crm.history).
-    with history_source(f"job: {name}"):
-        summary = job.func(run_date)
+    log.info("job %s for %s: starting (attempt %s)", name, run_date, attempt)
+    run = job_run_start(job=name, run_date=run_date, source=source, task_id=task_id, attempt=attempt)
+    try:
+        # Audited rows the job changes record it as their source (crm.history).
+        with history_source(f"job: {name}"):
+            summary = job.func(run_date)
+    except Exception as exc:
+        job_run_finish(run, status=JobRun.Status.RETRYING if will_retry else JobRun.Status.FAILED, error=exc)
+        raise
+    job_run_finish(run, status=JobRun.Status.SUCCEEDED, summary=summary)
     log.info("job %s for %s: %s", name, run_date, summary)
     return summary
+
+
+def job_run_start(*, job: str, run_date: date, source: str, task_id: str = "", attempt: int = 1) -> JobRun | None:
+    """The row of a starting attempt. A Celery attempt redelivered after its worker died
+    starts again on its own row (same task id and attempt), not on a second one.
+
+    Recording never stops the job: with the database unreachable the job fails anyway and
+    says why in the worker's log; here the error is only logged."""
+    values = {"job": job, "run_date": run_date, "source": source, "status": JobRun.Status.RUNNING,
+              "started_at": timezone.now(), "finished_at": None, "error": "", "summary": None}
+    try:
+        if task_id:
+            run, _created = JobRun.objects.update_or_create(task_id=task_id, attempt=attempt, defaults=values)
+            return run
+        return JobRun.objects.create(task_id="", attempt=attempt, **values)
+    except DatabaseError:
+        log.exception("job %s for %s: could not record the start of attempt %s", job, run_date, attempt)
+        return None
+
+
+def job_run_finish(run: JobRun | None, *, status: str, summary: Any = None, error: BaseException | None = None) -> None:
+    if run is None:
+        return
+    run.status, run.finished_at = status, timezone.now()
+    run.summary = _as_json(summary)
+    run.error = _error_text(error) if error is not None else ""
+    try:
+        run.save(update_fields=["status", "finished_at", "summary", "error"])
+    except DatabaseError:
+        log.exception("job %s for %s: could not record the end of attempt %s (%s)", run.job, run.run_date, run.attempt, status)
+
+
+def _as_json(summary: Any) -> Any:
+    """The summary as the JSON column can hold it; something JSON cannot hold is kept as its text."""
+    try:
+        json.dumps(summary, cls=DjangoJSONEncoder)
+    except (TypeError, ValueError):
+        return str(summary)
+    return summary
+
+
+def _error_text(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= ERROR_MAX_LENGTH else text[: ERROR_MAX_LENGTH - 1] + "\u2026"
+
+
+def retry_countdown(retries: int) -> int:
+    """Seconds before retry number `retries + 1`: the base doubled for each retry already made, capped."""
+    return min(settings.JOB_RETRY_BACKOFF_SECONDS * 2**retries, settings.JOB_RETRY_BACKOFF_MAX_SECONDS)
+
+
+def job_runs_purge(run_date: date) -> dict:
+    """Delete job runs that started more than JOB_RUNS_KEEP_DAYS days before the run date."""
+    from crm.retention import purge_in_batches, retention_cutoff
+
+    cutoff = retention_cutoff(run_date, settings.JOB_RUNS_KEEP_DAYS)
+    deleted = purge_in_batches(JobRun.objects.filter(started_at__lt=cutoff))
+    return {"deleted": deleted, "older_than": cutoff.isoformat(), "days": settings.JOB_RUNS_KEEP_DAYS}
 
 
 def sync_periodic_tasks(sender=None, using: str = "default", **kwargs) -> None:
@@ -109,3 +190,5 @@ def retention_interactions(run_date: date) -> dict:
 
 register_job("crm.retention_interactions", retention_interactions, schedule={"minute": "30", "hour": "3"},
              description="Retention policy: delete resolved interactions older than RETENTION_INTERACTIONS_DAYS (0: keep).")
+register_job("crm.job_runs_purge", job_runs_purge, schedule={"minute": "50", "hour": "3"},
+             description="Delete job runs (the JobRun history) older than JOB_RUNS_KEEP_DAYS.")

@@ -1,4 +1,6 @@
-"""Run a periodic job by hand: `run_job NAME [--date YYYY-MM-DD]`, `run_job --list`."""
+"""Run a periodic job by hand: `run_job NAME [--date YYYY-MM-DD]`, `run_job --list`.
+
+The run is recorded as a JobRun (started by hand), succeeded or failed; it is not retried."""
 
 import json
 from datetime import date
@@ -27,9 +29,14 @@ class Command(BaseCommand):
             raise CommandError("Name a job to run, or use --list.")
         run_date = _parse_date(options["date"]) if options["date"] else None
         try:
-            summary = jobs.run_job(name, run_date)
+            jobs.get_job(name)
         except KeyError as exc:
             raise CommandError(str(exc.args[0])) from None
+        try:
+            summary = jobs.run_job(name, run_date)
+        except Exception as exc:
+            # Recorded as a failed JobRun; exit 1 with the reason (the traceback is in the log).
+            raise CommandError(f"{name} failed: {type(exc).__name__}: {exc}") from exc
         self.stdout.write(self.style.SUCCESS(f"{name}: {json.dumps(summary, default=str)}"))
 
 
