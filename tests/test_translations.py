@@ -106,6 +106,8 @@ class TestCatalogs:
             wanted = placeholders(entry["msgid"])
             tags = sorted(re.findall(r"</?\w+", entry["msgid"]))
             for text in entry["msgstr"].values():
+                if language == "fa":  # Persian writes a percent as ٪ (a plain letter, not a format code)
+                    text = text.replace("٪", "%%") if "%%" in entry["msgid"] else text
                 assert placeholders(text) == wanted, (language, entry["msgid"], text)
                 assert sorted(re.findall(r"</?\w+", text)) == tags, (language, entry["msgid"], text)
 
