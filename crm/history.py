@@ -32,6 +32,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -141,7 +142,7 @@ class HistoryEntry:
 
 # Technical columns that tell a reader nothing.
 ALWAYS_HIDDEN = ("public_id", "idempotency_key")
-ACTIONS = {"+": ("created", _("created")), "~": ("changed", _("changed")), "-": ("deleted", _("deleted"))}
+ACTIONS = {"+": ("created", pgettext_lazy("history action", "created")), "~": ("changed", _("changed")), "-": ("deleted", _("deleted"))}
 
 
 def customer_history(customer, *, limit: int | None = None) -> list[HistoryEntry]:

@@ -127,6 +127,9 @@ class TestCatalogs:
                     for n, form in ((1, 0 if language == "fa" else 1), (5, 1 if language == "fa" else 3)):
                         got = translation.ngettext(entry["msgid"], entry["msgid_plural"], n)
                         assert got == entry["msgstr"][form], (language, entry["msgid"])
+                elif "msgctxt" in entry:
+                    got = translation.pgettext(entry["msgctxt"], entry["msgid"])
+                    assert got == entry["msgstr"][0], (language, entry["msgctxt"], entry["msgid"])
                 else:
                     assert translation.gettext(entry["msgid"]) == entry["msgstr"][0], (language, entry["msgid"])
 
