@@ -7,26 +7,19 @@ committed rows), on Redis database 15, with the file SMS backend slowed down.
 """
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
-from django.db import connection
 from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Campaign, Message, Segment, SegmentMember
-from config.celery import app as celery_app
 from crm import services as crm_services
+from tests.integration import workers
 
-ROOT = Path(__file__).resolve().parents[2]
 BROKER = "redis://127.0.0.1:6379/15"
 RECIPIENTS = 40
 CHUNK = 5
@@ -36,48 +29,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.integration, pytest.mark.django_
 
 @pytest.fixture
 def redis_broker():
-    client = redis.Redis.from_url(BROKER)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    client.flushdb()
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = BROKER, False
-    _forget_connections()  # earlier tests may have published to the default broker: connect again, to Redis
-    yield client
-    celery_app.conf.update(saved)
-    _forget_connections()
-    client.flushdb()
+    with workers.redis_broker(BROKER) as client:
+        yield client
 
 
-def _forget_connections() -> None:
-    celery_app._pool = None
-    amqp = celery_app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
-
-
-def start_worker(tmp_path: Path, name: str) -> subprocess.Popen:
-    database = connection.settings_dict
-    env = {key: value for key, value in os.environ.items() if key not in ("CELERY_TASK_ALWAYS_EAGER",)}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(tmp_path / "var"),
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}",
-        "CELERY_BROKER_URL": BROKER, "SMS_BACKEND": "tests.integration.slow_sms.SlowFileBackend",
-        "SMS_FILE_PATH": str(tmp_path / "sms"), "CAMPAIGNS_CHUNK_SIZE": str(CHUNK), "EMAIL_URL": f"file://{tmp_path / 'mail'}",
+def start_worker(tmp_path: Path, name: str):
+    return workers.start_worker(tmp_path, name, broker=BROKER, env={
+        "SMS_BACKEND": "tests.integration.slow_sms.SlowFileBackend", "SMS_FILE_PATH": str(tmp_path / "sms"),
+        "CAMPAIGNS_CHUNK_SIZE": str(CHUNK),
     })
-    log = open(tmp_path / f"{name}.log", "w")
-    return subprocess.Popen(
-        [str(Path(sys.executable).with_name("celery")), "-A", "config", "worker", "--concurrency=1", "--loglevel=INFO",
-         "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", f"{name}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-
-
-def kill(worker: subprocess.Popen) -> None:
-    os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=30)
 
 
 def sms_lines(tmp_path: Path) -> list[dict]:
@@ -85,16 +45,6 @@ def sms_lines(tmp_path: Path) -> list[dict]:
     if not folder.exists():
         return []
     return [json.loads(line) for path in folder.iterdir() for line in path.read_text().splitlines() if line]
-
-
-def wait_for(condition, *, seconds: float, what: str, tmp_path: Path):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    logs = "\n".join(path.read_text()[-3000:] for path in tmp_path.glob("*.log"))
-    pytest.fail(f"timed out waiting for {what}\n{logs}")
 
 
 def test_a_killed_worker_resumed_delivers_each_message_exactly_once(tmp_path, redis_broker):
@@ -109,9 +59,9 @@ def test_a_killed_worker_resumed_delivers_each_message_exactly_once(tmp_path, re
     worker = start_worker(tmp_path, "first")
     try:
         services.campaign_send_now(campaign=campaign)  # queued on commit, to Redis
-        wait_for(lambda: len(sms_lines(tmp_path)) >= 12, seconds=120, what="the first messages", tmp_path=tmp_path)
+        workers.wait_for(lambda: len(sms_lines(tmp_path)) >= 12, seconds=120, what="the first messages", tmp_path=tmp_path)
     finally:
-        kill(worker)  # SIGKILL, in the middle of a chunk
+        workers.kill(worker)  # SIGKILL, in the middle of a chunk
     sent_before = len(sms_lines(tmp_path))
     assert 12 <= sent_before < RECIPIENTS
 
@@ -120,15 +70,15 @@ def test_a_killed_worker_resumed_delivers_each_message_exactly_once(tmp_path, re
         # The restarted worker takes the chunks still waiting in Redis; the killed chunk's task is not
         # redelivered before Redis' visibility timeout, so the dispatcher (run here as beat would, "later")
         # sweeps the dead worker's claim and queues that chunk's remaining messages again.
-        wait_for(lambda: " ready." in (tmp_path / "second.log").read_text(), seconds=60, what="the second worker",
+        workers.wait_for(lambda: " ready." in (tmp_path / "second.log").read_text(), seconds=60, what="the second worker",
                  tmp_path=tmp_path)
-        wait_for(_idle(tmp_path), seconds=120, what="the other chunks", tmp_path=tmp_path)
+        workers.wait_for(_idle(tmp_path), seconds=120, what="the other chunks", tmp_path=tmp_path)
         assert Message.objects.filter(campaign=campaign, status=Message.Status.QUEUED).count() < CHUNK
         services.campaigns_dispatch(now=timezone.now() + timedelta(hours=1))
-        wait_for(lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.SENT, seconds=120,
+        workers.wait_for(lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.SENT, seconds=120,
                  what="the campaign to finish", tmp_path=tmp_path)
     finally:
-        kill(worker)
+        workers.kill(worker)
 
     deliveries = Counter(line["idempotency_key"] for line in sms_lines(tmp_path))
     statuses = dict(Message.objects.filter(campaign=campaign).values_list("public_id", "status"))
