@@ -175,6 +175,7 @@ def points_reverse_for_order(
     for earning in earnings:
         remaining_lines, remaining_points = _left_to_reverse(earning)
         taken_lines, to_reverse = _take(remaining_lines, remaining_points, wanted)
+        to_reverse = min(to_reverse, max(remaining_points, 0))  # never more than is left of the earning
         if to_reverse <= 0:
             continue
         take = min(to_reverse, member.points_balance)
@@ -221,7 +222,11 @@ def _left_to_reverse(earning: PointsTransaction) -> tuple[dict, int]:
     """What of an earning is still there to reverse: per line, and in total."""
     lines = {key: dict(value) for key, value in earning.lines.items()}
     points = earning.points
-    for reverse in earning.followups.filter(kind=Kind.REVERSE):
+    for followup in earning.followups.filter(kind__in=[Kind.REVERSE, Kind.EXPIRE]):
+        if followup.kind == Kind.EXPIRE:  # expired points are gone: there is nothing of them to take back
+            points += followup.points
+            continue
+        reverse = followup
         points -= -reverse.points + reverse.shortfall
         for key, value in reverse.lines.items():
             if key in lines:

@@ -1,6 +1,6 @@
 """The points ledger: append-only rows, cached balances, reversals, expiry (FIFO), pending points."""
 
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -201,3 +201,22 @@ def test_the_balances_command_verifies_and_rebuilds_from_the_ledger(member):
     assert "Rebuilt 1" in out.getvalue()
     member.refresh_from_db()
     assert member.points_balance == 70
+
+
+def test_a_return_after_the_points_expired_takes_nothing_back(member, order_with_lines, time_machine):
+    """Expired points are gone: a later return cannot take them again from newer points (found by the
+    ledger state machine)."""
+    order = order_with_lines(member.customer)
+    earning = PointsTransaction.objects.get(kind="earn", order=order)
+    assert earning.expires_at is not None
+    later = earning.expires_at + timedelta(days=2)
+    time_machine.move_to(later, tick=False)
+    services.points_expire_due(run_date=later.date())
+    assert PointsTransaction.objects.get(kind="expire", original=earning).points == -earning.points
+    services.points_award(member=member, points=500, source="event", reason="later", idempotency_key="later")
+    beans = order.lines.get(sku="BEANS")
+    assert services.points_reverse_for_order(order=order, lines={beans.pk: 1}) == []
+    assert services.points_reverse_for_order(order=order) == []  # a full refund: nothing either
+    member.refresh_from_db()
+    assert (member.points_balance, member.points_shortfall) == (500, 0)
+    assert list(services.points_verify_balances()) == []
