@@ -15,11 +15,13 @@ from crm.importing import import_customers, import_orders
 from crm.importing.common import ImportFailed
 from crm.models import ConsentChange, Customer, Order, OrderLine, Product, Tag
 from tests.factories import CustomerFactory
+from tests.integrity.conftest import DERANDOMIZE
+
 
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = 50
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=DERANDOMIZE,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 LINE_MESSAGE = re.compile(r"^line \d+: .+", re.S)
 RUNS: Counter = Counter()

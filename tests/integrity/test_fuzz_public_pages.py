@@ -27,11 +27,13 @@ from feedback.models import Answer, ReturnLine, ReturnRequest, Response, Survey
 from feedback.services.returns import order_return_link
 from tests.factories import CustomerFactory
 from tests.feedback.conftest import survey  # noqa: F401  (the survey fixture)
+from tests.integrity.conftest import DERANDOMIZE
+
 
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = 40
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=DERANDOMIZE,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 RUNS: Counter = Counter()
 

@@ -35,6 +35,7 @@ from club.services.points import _remaining
 from crm import services as crm_services
 from crm.models import Order
 from tests.factories import CustomerFactory
+from tests.integrity.conftest import DERANDOMIZE
 
 pytestmark = pytest.mark.django_db
 
@@ -243,7 +244,7 @@ def test_the_ledger_stays_consistent_whatever_the_order_of_operations(club, caps
     LedgerMachine.club = club
     LedgerMachine.runs = Counter()
     run_state_machine_as_test(LedgerMachine, settings=settings(
-        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
+        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None, derandomize=DERANDOMIZE,
         suppress_health_check=[HealthCheck.too_slow],
     ))
     runs = LedgerMachine.runs
