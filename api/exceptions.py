@@ -48,7 +48,7 @@ def problem(status_code: int, *, kind: str, title: str, detail: str = "", errors
     return response
 
 
-def _flatten(detail) -> dict[str, list[str]]:
+def flatten_errors(detail) -> dict[str, list[str]]:
     """DRF's nested error details as {"field.sub[0].name": ["message"]}."""
     errors: dict[str, list[str]] = {}
 
@@ -75,7 +75,7 @@ def _flatten(detail) -> dict[str, list[str]]:
     return errors
 
 
-def _django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
+def django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {("non_field_errors" if name == "__all__" else name): list(messages) for name, messages in exc.message_dict.items()}
     return {"non_field_errors": list(exc.messages)}
@@ -83,10 +83,10 @@ def _django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
 
 def problem_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        errors = _django_errors(exc)
+        errors = django_errors(exc)
         return problem(400, kind="validation", title=_("Invalid input."), detail=_first_message(errors), errors=errors)
     if isinstance(exc, exceptions.ValidationError):
-        errors = _flatten(exc.detail)
+        errors = flatten_errors(exc.detail)
         return problem(400, kind="validation", title=_("Invalid input."), detail=_first_message(errors), errors=errors)
     if isinstance(exc, Conflict):
         return problem(409, kind=exc.code, title=_("Conflict."), detail=exc.message)
@@ -120,7 +120,7 @@ def problem_exception_handler(exc, context):
         extra = {"scope": exc.scope} if getattr(exc, "scope", None) else {}
         codes = exc.get_codes()
         kind = codes if isinstance(codes, str) else exc.default_code
-        detail = exc.detail if isinstance(exc.detail, str) else _first_message(_flatten(exc.detail))
+        detail = exc.detail if isinstance(exc.detail, str) else _first_message(flatten_errors(exc.detail))
         return problem(exc.status_code, kind=kind, title=str(exc.default_detail), detail=str(detail), headers=headers, **extra)
     logger.exception("Unhandled API error", exc_info=exc)
     return problem(status.HTTP_500_INTERNAL_SERVER_ERROR, kind="server_error", title=_("Server error."),

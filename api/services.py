@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api.exceptions import _django_errors
+from api.exceptions import django_errors
 from api.models import ApiCall, ApiKey, IdempotencyRecord, Partner, PartnerCustomer
 from api.scopes import scopes_clean
 from api.scoping import visible_customers
@@ -212,7 +212,7 @@ def partner_orders_create(
             try:
                 created[index] = crm_services.order_create(customer=customer, lines=lines, source=source, **values)
             except ValidationError as exc:  # order_create's own checks; its savepoint keeps the batch usable
-                errors[index] = _django_errors(exc)
+                errors[index] = django_errors(exc)
         if errors:
             raise BatchInvalid(errors)  # leaving the block rolls every order of the batch back
     return [created[index] for index in sorted(created)]

@@ -26,9 +26,9 @@ from club.models import (
     Tier,
     TierChange,
 )
+from club.services import points_expire_due, points_refresh_cached
 from club.services.membership import luhn_check_digit
 from club.services.offers import CODE_ALPHABET, CODE_LENGTH
-from club.services.points import _refresh_cached_points, points_expire_due
 from club.services.tiers import tiers_review
 from crm.models import Order
 
@@ -158,7 +158,7 @@ def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> dict[s
     CouponRedemption.objects.bulk_create(redemptions, batch_size=CHUNK)
     for offer_id, used in Counter(coupon.offer_id for coupon in coupons).items():
         Offer.objects.filter(pk=offer_id).update(redeemed_count=F("redeemed_count") + used)
-    _refresh_cached_points([member.pk for member in members])
+    points_refresh_cached([member.pk for member in members])
     return {
         "club_members": len(members),
         "club_points_transactions": len(earn_rows) + len(reverse_rows) + len(redeem_rows),

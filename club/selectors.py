@@ -14,7 +14,7 @@ from club.models import Coupon, Membership, Offer, PointsTransaction
 from club.services.common import day_end
 from club.services.membership import member_number_format, member_number_normalize
 from club.services.offers import coupon_code_format, offer_refusal
-from club.services.points import _remaining, credits_with_remaining
+from club.services.points import credit_remaining, credits_with_remaining
 from club.services.tiers import tier_next, tier_qualifying_value
 from crm.timeline import TimelineEntry
 
@@ -98,7 +98,7 @@ def points_expiring(member: Membership, *, within_days: int, at: datetime | None
     for credit in credits_with_remaining([member.pk]).order_by():
         if credit.expires_at is None or credit.expires_at >= end:
             continue
-        left = _remaining(credit)
+        left = credit_remaining(credit)
         if left > 0:
             total += left
             first = min(first, credit.expires_at) if first else credit.expires_at

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 from api import services
 from api.idempotency import HEADER, idempotent
 from api.pagination import ApiCursorPagination
-from api.scoping import visible_orders
 from api.serializers import (
     CouponCheckInputSerializer,
     CouponCheckSerializer,
@@ -30,7 +29,7 @@ from api.serializers_club import (
     LedgerRowSerializer,
     MemberOfferSerializer,
 )
-from api.views.common import customer_for_body, customer_for_path
+from api.views.common import customer_for_body, customer_for_path, order_for_body
 from club import selectors as club_selectors
 from club import services as club_services
 from club.exceptions import NotAMember
@@ -223,9 +222,7 @@ class CouponRedeemView(APIView):
         customer = _till_customer(request, data)
         order = None
         if data.get("order"):
-            order = visible_orders(request.auth).filter(public_id=data["order"]).first()
-            if order is None:
-                raise exceptions.ValidationError({"order": [_("No such order.")]})
+            order = order_for_body(request, data["order"])
         redemption = club_services.coupon_redeem(
             code=data["code"], order_value=data["order_value"], customer=customer, order=order,
             reference=data.get("reference", "") or f"partner:{request.auth.partner_id}",

@@ -1,10 +1,11 @@
 import uuid
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
-from api.scoping import visible_customers
-from crm.models import Customer
+from api.scoping import visible_customers, visible_orders
+from crm.models import Customer, Order
 
 
 def parse_public_id(value) -> uuid.UUID:
@@ -26,8 +27,16 @@ def customer_for_body(request, public_id, field: str = "customer") -> Customer:
     """A customer named in a request body; unknown and invisible ones read the same."""
     customer = visible_customers(request.auth).filter(public_id=public_id).first()
     if customer is None:
-        raise exceptions.ValidationError({field: ["No such customer."]})
+        raise exceptions.ValidationError({field: [_("No such customer.")]})
     return customer
+
+
+def order_for_body(request, public_id, field: str = "order", *, message: str | None = None, **filters) -> Order:
+    """An order named in a request body (optionally narrowed by `filters`); unknown and invisible ones read the same."""
+    order = visible_orders(request.auth).filter(public_id=public_id, **filters).first()
+    if order is None:
+        raise exceptions.ValidationError({field: [message or _("No such order.")]})
+    return order
 
 
 def partner_source(request) -> str:

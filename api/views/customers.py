@@ -12,7 +12,7 @@ from api.exceptions import PROBLEM_CONTENT_TYPE
 from api.filters import CustomerFilter
 from api.idempotency import idempotent
 from api.pagination import ApiCursorPagination
-from api.scoping import visible_customers, visible_orders
+from api.scoping import visible_customers
 from api.serializers import (
     CONSENT_SOURCE_PREFIX,
     ConsentChangeSerializer,
@@ -24,7 +24,7 @@ from api.serializers import (
     TimelineQuerySerializer,
     TimelineSerializer,
 )
-from api.views.common import customer_for_path, parse_public_id
+from api.views.common import customer_for_path, order_for_body, parse_public_id
 from club.exceptions import Conflict
 from crm import services as crm_services
 from crm import timeline
@@ -162,9 +162,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         order_id = (data.pop("order", None) or {}).get("public_id")
         order = None
         if order_id is not None:
-            order = visible_orders(request.auth).filter(public_id=order_id).first()
-            if order is None:
-                raise exceptions.ValidationError({"order": [_("No such order.")]})
+            order = order_for_body(request, order_id)
         interaction = crm_services.interaction_log(customer=customer, order=order, **data)
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
 

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from api.idempotency import idempotent
 from api.pagination import ApiCursorPagination
-from api.scoping import visible_customers, visible_orders, visible_returns
+from api.scoping import visible_customers, visible_returns
 from api.serializers import (
     InvitationInputSerializer,
     InvitationSerializer,
@@ -33,7 +33,7 @@ from api.serializers import (
     SurveyResultsSerializer,
     SurveySerializer,
 )
-from api.views.common import customer_for_body, parse_public_id
+from api.views.common import customer_for_body, order_for_body, parse_public_id
 from campaigns import tokens
 from club.exceptions import Conflict
 from feedback import selectors as feedback_selectors
@@ -118,9 +118,8 @@ class SurveyInvitationView(APIView):
         customer = customer_for_body(request, data["customer"])
         order = None
         if data.get("order"):
-            order = visible_orders(request.auth).filter(public_id=data["order"], customer=customer).first()
-            if order is None:
-                raise exceptions.ValidationError({"order": [_("No such order of this customer.")]})
+            order = order_for_body(request, data["order"], customer=customer,
+                                   message=_("No such order of this customer."))
         if not survey.is_open():
             raise Conflict(_("This survey is not open."), code="survey_closed")
         created = feedback_services.invitation_create(survey=survey, customer=customer, order=order)
@@ -171,9 +170,7 @@ class ReturnListCreateView(generics.ListAPIView):
         serializer = ReturnCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        order = visible_orders(request.auth).filter(public_id=data["order"]).first()
-        if order is None:
-            raise exceptions.ValidationError({"order": [_("No such order.")]})
+        order = order_for_body(request, data["order"])
         line_ids = dict(order.lines.values_list("public_id", "pk"))
         unknown = {
             f"lines[{index}].order_line": [_("This item is not part of order %(number)s.") % {"number": order.order_number}]

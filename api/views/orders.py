@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from api import services
-from api.exceptions import PROBLEM_CONTENT_TYPE, _flatten, problem
+from api.exceptions import PROBLEM_CONTENT_TYPE, flatten_errors, problem
 from api.filters import OrderFilter
 from api.idempotency import idempotent
 from api.pagination import ApiCursorPagination
@@ -110,7 +110,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             if serializer.is_valid():
                 orders[index] = serializer.validated_data
             else:
-                errors[index] = _flatten(serializer.errors)
+                errors[index] = flatten_errors(serializer.errors)
         try:
             created = services.partner_orders_create(key=request.auth, source=partner_source(request), orders=orders, errors=errors)
         except services.BatchInvalid as invalid:

@@ -128,8 +128,7 @@ class LocalNumber(int):
 
 def expiring_points_by_member(member_ids: list[int]) -> dict[int, tuple[int, object]]:
     """{member_id: (points expiring within CLUB_EXPIRY_WARNING_DAYS, first date)} in one query."""
-    from club.services import credits_with_remaining
-    from club.services.points import _remaining  # the club's FIFO remainder of a credit row
+    from club.services import credit_remaining, credits_with_remaining
 
     if not member_ids:
         return {}
@@ -138,7 +137,7 @@ def expiring_points_by_member(member_ids: list[int]) -> dict[int, tuple[int, obj
     for credit in credits_with_remaining(member_ids).order_by():
         if credit.expires_at is None or credit.expires_at >= end:
             continue
-        left = _remaining(credit)
+        left = credit_remaining(credit)
         if left > 0:
             entry = totals[credit.member_id]
             entry[0] += left

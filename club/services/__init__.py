@@ -33,11 +33,13 @@ from club.services.offers import (
     offer_refusal,
 )
 from club.services.points import (
+    credit_remaining,
     credits_with_remaining,
     points_adjust,
     points_award,
     points_expire_due,
     points_rebuild_balances,
+    points_refresh_cached,
     points_release_pending,
     points_reverse_for_order,
     points_spend,
@@ -55,9 +57,9 @@ from club.services.tiers import (
 
 __all__ = [
     "CouponCheck", "birthday_reward_give", "birthday_rewards_run", "card_link", "coupon_code_format", "coupon_code_normalize",
-    "coupon_issue", "coupon_redeem", "coupon_validate", "credits_with_remaining", "member_enroll", "member_number_format",
+    "coupon_issue", "coupon_redeem", "coupon_validate", "credit_remaining", "credits_with_remaining", "member_enroll", "member_number_format",
     "member_for_card_link", "member_number_normalize", "member_number_qr_svg", "member_set_status", "members_due_birthday",
-    "notice_send_once", "offer_redeem", "offer_refusal", "points_adjust", "points_award", "points_award_birthday", "points_award_for_event",
+    "notice_send_once", "offer_redeem", "offer_refusal", "points_adjust", "points_award", "points_award_birthday", "points_award_for_event", "points_refresh_cached",
     "points_award_for_feedback", "points_award_for_order", "points_award_for_profile", "points_award_signup",
     "points_expire_due", "points_for_order", "points_rebuild_balances", "points_release_pending",
     "points_reverse_for_order", "points_spend", "points_verify_balances", "points_warn_expiring", "referral_check", "referral_create",

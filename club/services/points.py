@@ -320,7 +320,7 @@ def points_release_pending(*, run_date: date, chunk_size: int = 1000) -> dict:
                 row.status = PendingPoints.Status.RELEASED
                 row.released = transaction_row
             PendingPoints.objects.bulk_update(rows, ["status", "released"])
-            _refresh_cached_points(chunk)
+            points_refresh_cached(chunk)
             released += len(rows)
             points += sum(row.points for row in rows)
             if settings.CLUB_TIER_BASIS == "points":
@@ -365,7 +365,8 @@ def credits_with_remaining(member_ids=None):
     )
 
 
-def _remaining(row) -> int:
+def credit_remaining(row) -> int:
+    """What is left of one row of `credits_with_remaining()` (FIFO): never below 0 nor above its net."""
     return max(0, min(row.running - row.consumed, row.net))
 
 
@@ -389,7 +390,7 @@ def points_expire_due(*, run_date: date, chunk_size: int = 1000) -> dict:
             now = timezone.now()
             rows = []
             for credit in credits_with_remaining(chunk).filter(expires_at__lte=cutoff).order_by():
-                left = _remaining(credit)
+                left = credit_remaining(credit)
                 if left > 0:
                     rows.append(PointsTransaction(
                         member_id=credit.member_id, points=-left, kind=Kind.EXPIRE, source=Source.SYSTEM, original_id=credit.pk,
@@ -397,7 +398,7 @@ def points_expire_due(*, run_date: date, chunk_size: int = 1000) -> dict:
                         idempotency_key=f"expire:{credit.pk}", created_at=now,
                     ))
             PointsTransaction.objects.bulk_create(rows)
-            _refresh_cached_points(chunk)
+            points_refresh_cached(chunk)
             expired_rows += len(rows)
             expired_points += -sum(row.points for row in rows)
     return {"members": len(member_ids), "rows": expired_rows, "points": expired_points}
@@ -421,7 +422,7 @@ def points_warn_expiring(*, run_date: date) -> dict:
         chunk = member_ids[start_index:start_index + 1000]
         by_member: dict[int, list] = {}
         for credit in credits_with_remaining(chunk).filter(expires_at__gte=start, expires_at__lt=end).order_by():
-            left = _remaining(credit)
+            left = credit_remaining(credit)
             if left > 0:
                 by_member.setdefault(credit.member_id, []).append((credit, left))
         for member_id, credits in by_member.items():
@@ -470,7 +471,8 @@ def _shortfall_sum():
     )
 
 
-def _refresh_cached_points(member_ids) -> int:
+def points_refresh_cached(member_ids) -> int:
+    """Set these members' cached balance, pending points and shortfall from the ledger, in one UPDATE."""
     return Membership.objects.filter(pk__in=member_ids).update(
         points_balance=_ledger_sum(), pending_points=_pending_sum(), points_shortfall=_shortfall_sum()
     )
@@ -495,5 +497,5 @@ def points_rebuild_balances(*, member_ids=None) -> int:
     ids = list(wrong.values_list("pk", flat=True))
     if ids:
         list(Membership.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
-        _refresh_cached_points(ids)
+        points_refresh_cached(ids)
     return len(ids)

@@ -31,7 +31,7 @@ from club import services
 from club.exceptions import InsufficientPoints
 from club.models import Coupon, Membership, PendingPoints, PointsTransaction
 from club.services.common import day_start
-from club.services.points import _remaining
+from club.services.points import credit_remaining
 from crm import services as crm_services
 from crm.models import Order
 from tests.factories import CustomerFactory
@@ -179,7 +179,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.figures() == (balance - result["points"], held)
         # Nothing that expired before today is left, and a rerun expires nothing more.
         cutoff = day_start(today)
-        assert all(_remaining(credit) == 0
+        assert all(credit_remaining(credit) == 0
                    for credit in services.credits_with_remaining([self.member.pk]).filter(expires_at__lte=cutoff))
         assert services.points_expire_due(run_date=today)["rows"] == 0
 
@@ -232,7 +232,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert not services.points_verify_balances().filter(pk=self.member.pk).exists()
         credits = list(services.credits_with_remaining([self.member.pk]))
         # The FIFO remainders of the credits add up to the balance: expiry can only take what is left.
-        assert sum(_remaining(credit) for credit in credits) == balance
+        assert sum(credit_remaining(credit) for credit in credits) == balance
         # No earning was ever reversed or expired by more than it earned.
         assert all(credit.net >= 0 for credit in credits)
         # A released pending row became exactly one earn row of its points.
