@@ -19,45 +19,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from club import signals
+from club.codes import CODE_ALPHABET, CODE_LENGTH, coupon_code_normalize
 from club.exceptions import Conflict, CouponAlreadyRedeemed, LimitReached
 from club.models import Coupon, CouponRedemption, Membership, Offer, PointsTransaction
+from club.selectors.offers import offer_refusal
 from club.services.common import after_commit, lock_member
-from club.services.points import _append
-
-# No 0/O, 1/I/L: codes are read aloud at tills. 32 symbols, 12 of them: 60 random bits.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 12
+from club.services.points import points_append
 
 
 def coupon_code_generate() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def coupon_code_normalize(code: str) -> str:
-    return "".join(char for char in (code or "").upper() if char not in " -")
-
-
-def coupon_code_format(code: str) -> str:
-    return "-".join(code[index:index + 4] for index in range(0, len(code), 4))
-
-
-def offer_is_open(offer: Offer, at: datetime) -> bool:
-    return offer.is_active and (offer.starts_at is None or offer.starts_at <= at) and (offer.ends_at is None or offer.ends_at > at)
-
-
-def offer_refusal(*, member: Membership, offer: Offer, at: datetime | None = None) -> str | None:
-    """Why this member cannot have this offer now (None when they can), not counting limits or points."""
-    at = at or timezone.now()
-    if not member.is_active:
-        return _("Only active members can redeem offers.")
-    if not offer_is_open(offer, at):
-        return _("This offer is not available now.")
-    rank = member.tier.rank if member.tier_id else -1
-    if offer.min_tier_id and rank < offer.min_tier.rank:
-        return _("This offer is for %(tier)s members and above.") % {"tier": offer.min_tier.name}
-    if offer.exclusive and not (member.tier_id and member.tier.exclusive_offers):
-        return _("This offer is exclusive to tiers with access to exclusive offers.")
-    return None
 
 
 @transaction.atomic
@@ -82,7 +53,7 @@ def offer_redeem(*, member: Membership, offer: Offer, idempotency_key: str | Non
         raise LimitReached(_("You have already redeemed this offer the most times allowed."))
     payment = None
     if offer.points_cost:
-        payment, _created = _append(
+        payment, _created = points_append(
             member=locked, points=-offer.points_cost, kind=PointsTransaction.Kind.REDEEM, source=PointsTransaction.Source.OFFER,
             reason=_("Offer: %(title)s") % {"title": offer.title}, source_ref=str(offer.pk),
             idempotency_key=f"offer:{idempotency_key}" if idempotency_key else f"offer:{offer.pk}:{secrets.token_hex(12)}",
