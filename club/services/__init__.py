@@ -5,18 +5,19 @@ campaigns) call these functions; none re-implements them. They are keyword-only,
 atomic, and raise django's ValidationError or a `club.exceptions` domain exception.
 
 The points ledger is the package `club.services.points` (ledger, reversals, pending,
-expiry, verification). Reads live in `club.selectors`, and the number and code helpers
-in `club.codes`; the names below that come from there are re-exported so that callers
-written as `club.services.X` keep working. New code reads through `club.selectors`.
+expiry, verification). Reads live in `club.selectors`, the number and code helpers in
+`club.codes`, the card's signed link and QR code in `club.card`; the names below that
+come from there are re-exported so that callers written as `club.services.X` keep
+working. New code reads through `club.selectors`.
 """
 
 from club.codes import coupon_code_format, coupon_code_normalize, member_number_format, member_number_normalize
 from club.selectors.ledger import credit_remaining, credits_with_remaining
 from club.selectors.members import members_due_birthday, rules_active
-from club.selectors.offers import offer_refusal
+from club.selectors.offers import CouponCheck, coupon_validate, offer_refusal
 from club.selectors.tiers import tier_for_value, tier_next, tier_qualifying_value
 from club.services.birthdays import birthday_reward_give, birthday_rewards_run
-from club.services.card import card_link, member_for_card_link, member_number_qr_svg
+from club.card import card_link, member_for_card_link, member_number_qr_svg
 from club.services.earning import (
     points_award_birthday,
     points_award_for_event,
@@ -31,7 +32,7 @@ from club.services.earning import (
 )
 from club.services.membership import member_enroll, member_set_status
 from club.services.notifications import notice_send_once
-from club.services.offers import CouponCheck, coupon_issue, coupon_redeem, coupon_validate, offer_redeem
+from club.services.offers import coupon_issue, coupon_redeem, offer_redeem
 from club.services.points import (
     points_adjust,
     points_award,

@@ -8,7 +8,9 @@ from django.utils.translation import gettext as _
 
 from club.codes import luhn_check_digit
 from club.models import Membership, TierChange
+from club.selectors.tiers import tier_for_value
 from club.services.common import lock_member
+from club.services.earning import points_award_for_profile, points_award_signup, referral_create
 from club.services.notifications import notice_send_once
 from crm.history import history_record
 from crm.models import Customer
@@ -27,9 +29,6 @@ def member_enroll(*, customer: Customer, by=None, source: str = "admin", referre
 
     A new member starts in the entry tier, gets the signup bonus and the profile completion
     bonus when those rules are on, and a welcome message (member_notification "welcome")."""
-    from club.services.earning import points_award_for_profile, points_award_signup, referral_create
-    from club.services.tiers import tier_for_value
-
     existing = Membership.objects.filter(customer=customer).first()
     if existing is not None:
         if existing.status != Membership.Status.ACTIVE:
