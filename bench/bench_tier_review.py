@@ -225,9 +225,9 @@ def run(*, runs: int) -> None:
     from django.utils import timezone
 
     from club.models import Membership
+    from club.selectors import tier_window
     from club.services import tiers_review
     from club.services.common import day_end
-    from club.services.tiers import tier_window
 
     today = timezone.localdate()
     start, end = tier_window(day_end(today))

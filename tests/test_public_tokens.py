@@ -17,7 +17,7 @@ from campaigns import tokens
 from campaigns.models import Channel, Message
 from club import services as club_services
 from club.models import EarningRule, Tier
-from club.services.card import card_link
+from club.card import card_link
 from crm.services import LineInput
 from feedback.models import Invitation, Question, Survey
 from feedback.services import returns, surveys

@@ -34,7 +34,7 @@ from club import selectors as club_selectors
 from club import services as club_services
 from club.exceptions import NotAMember
 from club.models import Coupon, Offer, PointsTransaction
-from club.services.common import membership_of
+from club.selectors import membership_of
 
 
 def _member_response(customer, *, status_code=status.HTTP_200_OK) -> Response:

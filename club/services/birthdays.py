@@ -4,15 +4,15 @@ The `BirthdayReward` row, unique per (member, year), is what makes it once: runn
 job three times on one day, a retried task or two workers at once give one coupon.
 """
 
-import calendar
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
 
+from club.dates import day_end, day_start
 from club.models import BirthdayReward, Coupon, Membership
-from club.services.common import day_end, day_start, lock_member
+from club.selectors.members import members_due_birthday
+from club.services.common import lock_member
 from club.services.earning import points_award_birthday
 from club.services.notifications import notice_send_once
 from club.services.offers import coupon_issue
@@ -21,19 +21,6 @@ from club.services.offers import coupon_issue
 def birthday_for_run(run_date: date) -> date:
     """The birthday the job run on `run_date` (a local date in TIME_ZONE) serves."""
     return run_date + timedelta(days=settings.CLUB_BIRTHDAY_DAYS_BEFORE)
-
-
-def members_due_birthday(birthday: date) -> QuerySet:
-    """Active members whose birthday falls on `birthday` and who have no reward for its year yet.
-
-    Month/day lookups in SQL; members born on 29 February celebrate on 28 February in other years."""
-    born = Q(customer__birth_date__month=birthday.month, customer__birth_date__day=birthday.day)
-    if birthday.month == 2 and birthday.day == 28 and not calendar.isleap(birthday.year):
-        born |= Q(customer__birth_date__month=2, customer__birth_date__day=29)
-    return (
-        Membership.objects.filter(status=Membership.Status.ACTIVE).filter(born)
-        .exclude(birthday_rewards__year=birthday.year).select_related("tier", "customer").order_by("pk")
-    )
 
 
 def birthday_rewards_run(*, run_date: date) -> dict:

@@ -1,22 +1,11 @@
-"""Small helpers shared by the club's services."""
-
-from datetime import date, datetime, time, timedelta
+"""Small helpers shared by the club's services: the membership lock and work after commit."""
 
 from django.db import transaction
-from django.utils import timezone
 
-from club.exceptions import NotAMember
+from club.dates import day_end, day_start
 from club.models import Membership
 
-
-def day_start(day: date) -> datetime:
-    """Local midnight at the start of `day` in TIME_ZONE, as an aware datetime."""
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def day_end(day: date) -> datetime:
-    """Local midnight at the end of `day` (the start of the next day)."""
-    return day_start(day + timedelta(days=1))
+__all__ = ["after_commit", "day_end", "day_start", "lock_member"]  # the day helpers live in club.dates
 
 
 def lock_member(member: Membership | int) -> Membership:
@@ -27,13 +16,6 @@ def lock_member(member: Membership | int) -> Membership:
     balance the first left."""
     pk = member.pk if isinstance(member, Membership) else member
     return Membership.objects.select_for_update(of=("self",)).select_related("tier", "customer").get(pk=pk)
-
-
-def membership_of(customer) -> Membership:
-    try:
-        return Membership.objects.select_related("tier").get(customer=customer)
-    except Membership.DoesNotExist:
-        raise NotAMember(f"{customer} is not a club member.") from None
 
 
 def after_commit(func, *args, **kwargs) -> None:

@@ -12,28 +12,20 @@ from decimal import ROUND_FLOOR, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from club.dates import day_start
 from club.exceptions import LimitReached
 from club.models import EarningRule, Membership, PendingPoints, PointsTransaction, Referral
-from club.services.common import day_start, lock_member
-from club.services.points import _replayed, points_award, points_hold_pending
+from club.selectors.members import rules_active
+from club.services.common import lock_member
+from club.services.points import points_award, points_hold_pending, points_replayed
+from club.services.tiers import tier_upgrade_if_qualified
 from crm.models import Customer, Order
 
 Rule = EarningRule.Kind
 Source = PointsTransaction.Source
-
-
-def rules_active(kind: str, *, at: datetime | None = None, event_name: str | None = None) -> QuerySet:
-    at = at or timezone.now()
-    rules = EarningRule.objects.filter(kind=kind, enabled=True).filter(
-        Q(starts_at__isnull=True) | Q(starts_at__lte=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at)
-    )
-    if event_name is not None:
-        rules = rules.filter(event_name=event_name)
-    return rules.order_by("-created_at", "-pk")
 
 
 def _limit_allows(rule: EarningRule, member: Membership, at: datetime) -> bool:
@@ -58,7 +50,7 @@ def _award(
 ) -> PointsTransaction | PendingPoints | None:
     existing = PointsTransaction.objects.filter(idempotency_key=key).first()
     if existing is not None:
-        return _replayed(existing, member)
+        return points_replayed(existing, member)
     if points <= 0:
         return None
     with transaction.atomic():
@@ -105,8 +97,6 @@ def points_award_for_order(*, order: Order) -> list[PointsTransaction | PendingP
 
     Orders placed more than CLUB_RETROACTIVE_DAYS before the member joined earn nothing.
     With CLUB_PENDING_DAYS > 0 the points are held as pending first."""
-    from club.services.tiers import tier_upgrade_if_qualified
-
     if order.status in (Order.Status.CANCELLED, Order.Status.REFUNDED):
         return []
     member = Membership.objects.select_related("tier").filter(customer_id=order.customer_id).first()
@@ -219,7 +209,7 @@ def points_award_for_event(*, member: Membership, event: str, idempotency_key: s
     key = f"event:{event}:{idempotency_key}"
     existing = PointsTransaction.objects.filter(idempotency_key=key).first()
     if existing is not None:
-        return _replayed(existing, member)
+        return points_replayed(existing, member)
     rule = rules_active(Rule.EVENT, event_name=event).first()
     if rule is None:
         raise ValidationError({"event": _("There is no active earning rule for the event %(event)s.") % {"event": event}})

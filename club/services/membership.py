@@ -6,45 +6,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from club.codes import luhn_check_digit
 from club.models import Membership, TierChange
+from club.selectors.tiers import tier_for_value
 from club.services.common import lock_member
+from club.services.earning import points_award_for_profile, points_award_signup, referral_create
 from club.services.notifications import notice_send_once
 from crm.history import history_record
 from crm.models import Customer
-
-MEMBER_NUMBER_DIGITS = 10  # nine random digits and a Luhn check digit
 
 
 def member_number_generate() -> str:
     """Ten digits, the last a Luhn check digit, so a mistyped number is caught at once."""
     body = f"{secrets.randbelow(9 * 10**8) + 10**8}"
     return body + str(luhn_check_digit(body))
-
-
-def luhn_check_digit(digits: str) -> int:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 0:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return (10 - total % 10) % 10
-
-
-def member_number_normalize(term: str) -> str | None:
-    """The member number in what someone typed ("1234 5678 90", "1234-5678-90"), or None."""
-    digits = "".join(char for char in term if char not in " -")
-    if len(digits) != MEMBER_NUMBER_DIGITS or not digits.isdigit():
-        return None
-    if luhn_check_digit(digits[:-1]) != int(digits[-1]):
-        return None
-    return digits
-
-
-def member_number_format(number: str) -> str:
-    return f"{number[:4]} {number[4:8]} {number[8:]}" if len(number) == MEMBER_NUMBER_DIGITS else number
 
 
 @transaction.atomic
@@ -54,9 +29,6 @@ def member_enroll(*, customer: Customer, by=None, source: str = "admin", referre
 
     A new member starts in the entry tier, gets the signup bonus and the profile completion
     bonus when those rules are on, and a welcome message (member_notification "welcome")."""
-    from club.services.earning import points_award_for_profile, points_award_signup, referral_create
-    from club.services.tiers import tier_for_value
-
     existing = Membership.objects.filter(customer=customer).first()
     if existing is not None:
         if existing.status != Membership.Status.ACTIVE:

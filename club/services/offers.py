@@ -7,9 +7,8 @@ racing for the same coupon or the same points: one wins, the other gets a `Confl
 """
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,45 +18,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from club import signals
+from club.codes import CODE_ALPHABET, CODE_LENGTH
 from club.exceptions import Conflict, CouponAlreadyRedeemed, LimitReached
 from club.models import Coupon, CouponRedemption, Membership, Offer, PointsTransaction
+from club.selectors.offers import coupon_validate, offer_refusal
 from club.services.common import after_commit, lock_member
-from club.services.points import _append
-
-# No 0/O, 1/I/L: codes are read aloud at tills. 32 symbols, 12 of them: 60 random bits.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 12
+from club.services.points import points_append
 
 
 def coupon_code_generate() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def coupon_code_normalize(code: str) -> str:
-    return "".join(char for char in (code or "").upper() if char not in " -")
-
-
-def coupon_code_format(code: str) -> str:
-    return "-".join(code[index:index + 4] for index in range(0, len(code), 4))
-
-
-def offer_is_open(offer: Offer, at: datetime) -> bool:
-    return offer.is_active and (offer.starts_at is None or offer.starts_at <= at) and (offer.ends_at is None or offer.ends_at > at)
-
-
-def offer_refusal(*, member: Membership, offer: Offer, at: datetime | None = None) -> str | None:
-    """Why this member cannot have this offer now (None when they can), not counting limits or points."""
-    at = at or timezone.now()
-    if not member.is_active:
-        return _("Only active members can redeem offers.")
-    if not offer_is_open(offer, at):
-        return _("This offer is not available now.")
-    rank = member.tier.rank if member.tier_id else -1
-    if offer.min_tier_id and rank < offer.min_tier.rank:
-        return _("This offer is for %(tier)s members and above.") % {"tier": offer.min_tier.name}
-    if offer.exclusive and not (member.tier_id and member.tier.exclusive_offers):
-        return _("This offer is exclusive to tiers with access to exclusive offers.")
-    return None
 
 
 @transaction.atomic
@@ -82,7 +52,7 @@ def offer_redeem(*, member: Membership, offer: Offer, idempotency_key: str | Non
         raise LimitReached(_("You have already redeemed this offer the most times allowed."))
     payment = None
     if offer.points_cost:
-        payment, _created = _append(
+        payment, _created = points_append(
             member=locked, points=-offer.points_cost, kind=PointsTransaction.Kind.REDEEM, source=PointsTransaction.Source.OFFER,
             reason=_("Offer: %(title)s") % {"title": offer.title}, source_ref=str(offer.pk),
             idempotency_key=f"offer:{idempotency_key}" if idempotency_key else f"offer:{offer.pk}:{secrets.token_hex(12)}",
@@ -152,58 +122,6 @@ def coupon_issue(
         raise RuntimeError("Could not find a free coupon code.")
     after_commit(signals.coupon_issued.send, sender=Coupon, coupon=coupon)
     return coupon
-
-
-@dataclass(frozen=True)
-class CouponCheck:
-    valid: bool
-    discount: Decimal = Decimal("0")
-    reason: str = ""  # a machine code: unknown, not_yours, not_yet_valid, expired, redeemed, below_minimum, member_inactive
-    message: str = ""
-    coupon: Coupon | None = None
-    free_shipping: bool = False
-    gift_product_id: int | None = None
-
-
-def coupon_discount(coupon: Coupon, order_value: Decimal) -> Decimal:
-    if coupon.discount_kind == Offer.Kind.PERCENT:
-        return (order_value * coupon.value / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    if coupon.discount_kind == Offer.Kind.FIXED:
-        return min(coupon.value, order_value)
-    return Decimal("0")
-
-
-def coupon_validate(*, code: str, order_value: Decimal | str, customer=None, at: datetime | None = None) -> CouponCheck:
-    """Can this coupon be used now, by this customer, on an order of this value? With the discount."""
-    at = at or timezone.now()
-    try:
-        order_value = Decimal(str(order_value))
-    except ArithmeticError:
-        raise ValidationError({"order_value": _("Enter the order value as a number.")}) from None
-    if not order_value.is_finite() or order_value < 0:
-        raise ValidationError({"order_value": _("Enter the order value as a number.")})
-    coupon = Coupon.objects.select_related("member").filter(code=coupon_code_normalize(code)).first()
-    if coupon is None:
-        return CouponCheck(False, reason="unknown", message=_("There is no coupon with this code."))
-    if customer is not None and coupon.member.customer_id != customer.pk:
-        # Said the same way as an unknown code, so a till cannot probe other people's codes.
-        return CouponCheck(False, reason="not_yours", message=_("There is no coupon with this code for this customer."))
-    refusals = (
-        (coupon.redeemed_at is not None, "redeemed", _("This coupon has already been used.")),
-        (coupon.member.status != Membership.Status.ACTIVE, "member_inactive", _("The membership is not active.")),
-        (at < coupon.valid_from, "not_yet_valid", _("This coupon is not valid yet.")),
-        (at >= coupon.expires_at, "expired", _("This coupon has expired.")),
-        (order_value < coupon.min_order_value, "below_minimum",
-         _("This coupon needs an order of at least %(minimum)s.") % {"minimum": coupon.min_order_value}),
-    )
-    for refused, reason, message in refusals:
-        if refused:
-            return CouponCheck(False, reason=reason, message=message, coupon=coupon)
-    gift = coupon.offer.gift_product_id if coupon.offer_id and coupon.discount_kind == Offer.Kind.GIFT else None
-    return CouponCheck(
-        True, discount=coupon_discount(coupon, order_value), coupon=coupon,
-        free_shipping=coupon.discount_kind == Offer.Kind.FREE_SHIPPING, gift_product_id=gift,
-    )
 
 
 @transaction.atomic

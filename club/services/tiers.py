@@ -7,52 +7,18 @@ freezes the tier until a date; every change is a `TierChange` row.
 """
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from club import signals
-from club.models import Membership, PointsTransaction, Tier, TierChange
-from club.services.common import after_commit, day_end, lock_member
-from crm.models import Order
-
-Kind = PointsTransaction.Kind
-
-
-def tier_window(at: datetime | None = None) -> tuple[datetime, datetime]:
-    end = at or timezone.now()
-    return end - timedelta(days=settings.CLUB_TIER_WINDOW_DAYS), end
-
-
-def tier_qualifying_value(*, member: Membership, at: datetime | None = None) -> Decimal:
-    """Points earned (earnings less their reversals, shortfalls included) or counted spend in the window.
-
-    Never the spendable balance: spending points does not cost a member their tier."""
-    start, end = tier_window(at)
-    if settings.CLUB_TIER_BASIS == "spend":
-        total = Order.objects.filter(customer_id=member.customer_id, is_counted=True, placed_at__gte=start, placed_at__lte=end) \
-            .aggregate(total=Sum("net_total"))["total"]
-        return total or Decimal("0")
-    figures = PointsTransaction.objects.filter(
-        member=member, kind__in=[Kind.EARN, Kind.REVERSE], created_at__gte=start, created_at__lte=end
-    ).aggregate(points=Sum("points"), shortfall=Sum("shortfall"))
-    return Decimal((figures["points"] or 0) - (figures["shortfall"] or 0))
-
-
-def tier_for_value(value: Decimal) -> Tier | None:
-    return Tier.objects.filter(threshold__lte=value).order_by("-rank").first()
-
-
-def tier_next(tier: Tier | None) -> Tier | None:
-    tiers = Tier.objects.order_by("rank")
-    if tier is not None:
-        tiers = tiers.filter(rank__gt=tier.rank)
-    return tiers.first()
+from club.dates import day_end
+from club.models import Membership, Tier, TierChange
+from club.selectors.tiers import tier_for_value, tier_qualifying_value, tier_window
+from club.services.common import after_commit, lock_member
 
 
 def tier_upgrade_if_qualified(*, member: Membership, at: datetime | None = None) -> TierChange | None:

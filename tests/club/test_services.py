@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from club import services
 from club.exceptions import Conflict, CouponAlreadyRedeemed, LimitReached
 from club.models import EarningRule, Membership, MemberNotice, PointsTransaction, Referral, TierChange
-from club.services.membership import luhn_check_digit
+from club.codes import luhn_check_digit
 from crm import services as crm_services
 from crm.models import Customer
 from tests.club.conftest import ledger_sum

@@ -20,7 +20,7 @@ from campaigns.defaults import DEFAULT_AUTOMATIONS, automation_fields
 from campaigns.models import Automation, Message
 from club import services as club_services
 from club.models import Membership, PendingPoints, PointsTransaction
-from club.services import points as points_module
+from club.services.points import ledger as points_ledger
 from config.celery import app as celery_app
 from crm import services as crm_services
 from crm.models import Order, OrderLine, Product
@@ -70,9 +70,9 @@ def test_a_database_error_while_an_order_earns_points_leaves_no_order_and_a_retr
     api = make_client("orders:write")
     before = counts()
     body = order_body(member.customer, placed_at=timezone.now().isoformat())
-    calls = fail_after_writing(monkeypatch, points_module, "_append")  # the order and its lines are written by then
+    calls = fail_after_writing(monkeypatch, points_ledger, "points_append")  # the order and its lines are written by then
     response = api.post(ORDERS_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="till-7-0001")
-    assert calls == ["_append"]
+    assert calls == ["points_append"]
     # A clean problem answer, no traceback: 503, retry later.
     assert response.status_code == 503, response.content
     assert response["Retry-After"] == "5"

@@ -31,7 +31,7 @@ from club import services
 from club.exceptions import InsufficientPoints
 from club.models import Coupon, Membership, PendingPoints, PointsTransaction
 from club.services.common import day_start
-from club.services.points import credit_remaining
+from club.selectors import credit_remaining
 from crm import services as crm_services
 from crm.models import Order
 from tests.factories import CustomerFactory

@@ -1,0 +1,112 @@
+"""Reads over the points ledger: what is left of each credit (FIFO), the sums the cached
+balances are checked against, points about to expire, a member's rows."""
+
+from datetime import date, datetime, timedelta
+
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value, Window
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from club.dates import day_end
+from club.models import Membership, PendingPoints, PointsTransaction
+
+Kind = PointsTransaction.Kind
+
+
+def credits_with_remaining(member_ids=None) -> QuerySet:
+    """Each positive ledger row (an earning or a positive adjustment) with what is left of it.
+
+    FIFO: redemptions and negative adjustments consume the earliest-expiring credits first;
+    a reversal or an expiry takes from the credit it names. So for credit i, in expiry
+    order, remaining_i = clamp(running_net_i - consumed, 0, net_i), where net_i is the credit
+    less what was reversed or expired from it, and `consumed` is the member's unattached
+    debits. The remainders add up to the balance. One query with a window function."""
+    own = (
+        PointsTransaction.objects.filter(original=OuterRef("pk"), kind__in=[Kind.REVERSE, Kind.EXPIRE])
+        .order_by().values("original").annotate(total=Sum("points")).values("total")
+    )
+    floating = (
+        PointsTransaction.objects.filter(member=OuterRef("member"), points__lt=0, original__isnull=True)
+        .order_by().values("member").annotate(total=Sum("points")).values("total")
+    )
+    credits = PointsTransaction.objects.filter(points__gt=0)
+    if member_ids is not None:
+        credits = credits.filter(member_id__in=member_ids)
+    net = F("points") + Coalesce(Subquery(own, output_field=IntegerField()), Value(0))
+    return credits.annotate(
+        net=net,
+        running=Window(
+            Sum(net), partition_by=[F("member_id")],
+            order_by=[F("expires_at").asc(nulls_last=True), F("created_at").asc(), F("id").asc()],
+        ),
+        consumed=-Coalesce(Subquery(floating, output_field=IntegerField()), Value(0)),
+    )
+
+
+def credit_remaining(row) -> int:
+    """What is left of one row of `credits_with_remaining()` (FIFO): never below 0 nor above its net."""
+    return max(0, min(row.running - row.consumed, row.net))
+
+
+def points_expiring(member: Membership, *, within_days: int, at: datetime | None = None) -> tuple[int, date | None]:
+    """Points that will expire in the next `within_days` days, and the first date they do."""
+    at = at or timezone.now()
+    end = day_end(timezone.localdate(at) + timedelta(days=within_days))
+    total, first = 0, None
+    for credit in credits_with_remaining([member.pk]).order_by():
+        if credit.expires_at is None or credit.expires_at >= end:
+            continue
+        left = credit_remaining(credit)
+        if left > 0:
+            total += left
+            first = min(first, credit.expires_at) if first else credit.expires_at
+    return total, (timezone.localdate(first) if first else None)
+
+
+# --- What the cached figures on Membership must equal ----------------------------------------
+# Expressions over a Membership queryset (OuterRef("pk") is the membership), so one UPDATE can
+# set the cached figures and one SELECT can find those that disagree.
+
+
+def ledger_balance_sum():
+    """The member's balance: the sum of their ledger."""
+    return Coalesce(
+        Subquery(
+            PointsTransaction.objects.filter(member=OuterRef("pk")).order_by().values("member")
+            .annotate(total=Sum("points")).values("total"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def ledger_pending_sum():
+    """Points the member holds as pending (not yet spendable)."""
+    return Coalesce(
+        Subquery(
+            PendingPoints.objects.filter(member=OuterRef("pk"), status=PendingPoints.Status.PENDING).order_by()
+            .values("member").annotate(total=Sum("points")).values("total"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def ledger_shortfall_sum():
+    """Points reversals could not take back because the member had already spent them."""
+    return Coalesce(
+        Subquery(
+            PointsTransaction.objects.filter(member=OuterRef("pk"), kind=Kind.REVERSE).order_by().values("member")
+            .annotate(total=Sum("shortfall")).values("total"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def member_ledger(member: Membership) -> QuerySet:
+    return member.transactions.select_related("order", "created_by", "rule").order_by("-created_at", "-id")
+
+
+def members_with_shortfall() -> QuerySet:
+    return Membership.objects.filter(points_shortfall__gt=0).select_related("customer", "tier").order_by("-points_shortfall")
