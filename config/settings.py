@@ -8,15 +8,20 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import (
+    database_from_url, email_from_url, env_bool, env_days_or_forever, env_fraction, env_int, env_list, env_str,
+    filesystem_broker_folders,
+)
 
+# Importing the settings reads files but never writes one: `make run` (config.local_files) makes
+# VAR_DIR, the SQLite folder and the development SECRET_KEY file before any process starts,
+# and config.celery makes the embedded broker's folders when the Celery app is configured.
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+DEV_SECRET_KEY_FILE = VAR_DIR / "secret_key"
 
 DEBUG = env_bool("DEBUG", True)
 
@@ -27,12 +32,12 @@ def _secret_key() -> str:
         return key
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    # Development only: one random key kept under var/ so sessions survive restarts.
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    # Development: the key `make run` wrote into var/, shared by the web server and the worker so
+    # sessions and signed links survive restarts. Without the file (tests, a one-off command) a
+    # key for this process only: nothing it signs needs to outlive it.
+    if DEV_SECRET_KEY_FILE.is_file():
+        return DEV_SECRET_KEY_FILE.read_text().strip()
+    return secrets.token_urlsafe(50)
 
 
 SECRET_KEY = _secret_key()
@@ -76,6 +81,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.security.PublicContentSecurityPolicyMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Every call to /api/v1/ is logged (api.ApiCall, shown per partner in the admin); innermost but
+    # for Axes, so it times the view and sees the key DRF authenticated.
+    "api.middleware.ApiCallLogMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -101,27 +109,11 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
-    url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-    try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 0, minimum=0), conn_health_checks=True)
-    except Exception as exc:  # dj-database-url raises several types for a bad URL
-        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
-    engine = config.get("ENGINE", "")
-    if engine == "django.db.backends.sqlite3":
-        # WAL and IMMEDIATE transactions let the web process and the Celery worker
-        # share the file without "database is locked" errors under light load.
-        config["OPTIONS"] = {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    elif engine != "django.db.backends.postgresql":
-        raise ImproperlyConfigured(f"DATABASE_URL must point to SQLite or PostgreSQL, not {engine or url!r}.")
-    return config
-
-
-DATABASES = {"default": _database()}
+DATABASES = {
+    "default": database_from_url(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=env_int("CONN_MAX_AGE", 0, minimum=0)
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -174,36 +166,8 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
 
-def _email() -> dict:
-    """EMAIL_URL: console://, file:///path, locmem:// or smtp[s]://user:password@host:port."""
-    from urllib.parse import unquote, urlsplit
-
-    url = env_str("EMAIL_URL", "file://" + str(VAR_DIR / "mail"))
-    parts = urlsplit(url)
-    if parts.scheme == "console":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
-    if parts.scheme == "locmem":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
-    if parts.scheme == "file":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": parts.path}
-    if parts.scheme in ("smtp", "smtps", "smtp+tls"):
-        try:
-            port = parts.port or (465 if parts.scheme == "smtps" else 587)
-        except ValueError:
-            raise ImproperlyConfigured(f"EMAIL_URL has an invalid port: {url!r}") from None
-        return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": parts.hostname or "localhost",
-            "EMAIL_PORT": port,
-            "EMAIL_HOST_USER": unquote(parts.username or ""),
-            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
-            "EMAIL_USE_SSL": parts.scheme == "smtps",
-            "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
-        }
-    raise ImproperlyConfigured(f"EMAIL_URL scheme {parts.scheme!r} is not one of console, file, locmem, smtp, smtps, smtp+tls.")
-
-
-globals().update(_email())
+# EMAIL_URL: console://, file:///path, locmem:// or smtp[s]://user:password@host:port.
+globals().update(email_from_url(env_str("EMAIL_URL", "file://" + str(VAR_DIR / "mail"))))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "club@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -246,17 +210,7 @@ RATELIMIT_VIEW = "feedback.views.rate_limited"
 # no server; production sets CELERY_BROKER_URL to redis:// or amqp://.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
-    _processed_dir = VAR_DIR / "celery" / "processed"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
-    _processed_dir.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "processed_folder": str(_processed_dir),
-        "control_folder": str(VAR_DIR / "celery" / "control"),
-        "store_processed": False,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_folders(VAR_DIR)
 elif not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://", "amqps://", "memory://")):
     raise ImproperlyConfigured(f"CELERY_BROKER_URL={CELERY_BROKER_URL!r} must be filesystem://, redis://, amqp:// or memory://.")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
@@ -395,24 +349,11 @@ TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
 SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 15, minimum=1)
 
 # Analytics (issue 6): retention snapshots, RFM, predicted churn and CLV. See docs/metrics.md.
-
-
-def _env_fraction(name: str, default: float, *, low: float = 0.0, high: float = 1.0) -> float:
-    raw = env_str(name, str(default))
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
-    if not low <= value <= high:
-        raise ImproperlyConfigured(f"{name}={raw!r} must be between {low} and {high}.")
-    return value
-
-
 # Customers whose P(alive) is below this are "likely churning" (dashboard, segment rule p_alive lt X).
-ANALYTICS_LIKELY_CHURN_P_ALIVE = _env_fraction("ANALYTICS_LIKELY_CHURN_P_ALIVE", 0.5)
+ANALYTICS_LIKELY_CHURN_P_ALIVE = env_fraction("ANALYTICS_LIKELY_CHURN_P_ALIVE", 0.5)
 # Predictive CLV: horizon in months and monthly discount rate (0.01 = 1% a month).
 ANALYTICS_CLV_MONTHS = env_int("ANALYTICS_CLV_MONTHS", 12, minimum=1)
-ANALYTICS_CLV_MONTHLY_DISCOUNT = _env_fraction("ANALYTICS_CLV_MONTHLY_DISCOUNT", 0.01)
+ANALYTICS_CLV_MONTHLY_DISCOUNT = env_fraction("ANALYTICS_CLV_MONTHLY_DISCOUNT", 0.01)
 # BG/NBD time unit ("days" or "weeks") for the weekly refit.
 ANALYTICS_PREDICTION_UNIT = env_str("ANALYTICS_PREDICTION_UNIT", "days")
 if ANALYTICS_PREDICTION_UNIT not in ("days", "weeks"):
@@ -432,8 +373,7 @@ API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 300, mi
 API_KEY_LAST_USED_RESOLUTION_SECONDS = env_int("API_KEY_LAST_USED_RESOLUTION_SECONDS", 60, minimum=1)
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
-# Every call to /api/v1/ is logged (api.ApiCall, shown per partner in the admin).
-MIDDLEWARE += ["api.middleware.ApiCallLogMiddleware"]
+# Call-log rows (api.middleware.ApiCallLogMiddleware) older than this are purged.
 API_CALL_LOG_DAYS = env_int("API_CALL_LOG_DAYS", 30, minimum=1)
 # Webhooks (api/webhooks.py): an outbox of deliveries, sent by Celery, swept every minute.
 API_WEBHOOK_MAX_ATTEMPTS = env_int("API_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
@@ -453,9 +393,7 @@ API_WEBHOOK_SWEEP_BATCH = env_int("API_WEBHOOK_SWEEP_BATCH", 1000, minimum=1)
 # interactions (job crm.retention_interactions; open or waiting follow-ups are kept until resolved)
 # and campaign/automation messages (job campaigns.retention_messages; queued or sending ones are kept).
 # A number of days; 0 or empty keeps them forever.
-RETENTION_INTERACTIONS_DAYS = env_int("RETENTION_INTERACTIONS_DAYS", 1095, minimum=0) \
-    if env_str("RETENTION_INTERACTIONS_DAYS", "1095").strip() else 0
-RETENTION_MESSAGES_DAYS = env_int("RETENTION_MESSAGES_DAYS", 730, minimum=0) \
-    if env_str("RETENTION_MESSAGES_DAYS", "730").strip() else 0
+RETENTION_INTERACTIONS_DAYS = env_days_or_forever("RETENTION_INTERACTIONS_DAYS", 1095)
+RETENTION_MESSAGES_DAYS = env_days_or_forever("RETENTION_MESSAGES_DAYS", 730)
 # Rows deleted per statement (keeps each transaction and its locks short on big tables).
 RETENTION_PURGE_BATCH_SIZE = env_int("RETENTION_PURGE_BATCH_SIZE", 5000, minimum=1)
