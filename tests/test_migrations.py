@@ -1,0 +1,62 @@
+"""Migrations are history: they never import the project's own modules (whose code changes later),
+and the model state knows every index the migrations create."""
+
+import ast
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_packages() -> set[str]:
+    """Top-level packages of this project (its apps and config), not Django's or a library's."""
+    names = {"config"}
+    for app in apps.get_app_configs():
+        if Path(app.path).resolve().is_relative_to(ROOT):
+            names.add(app.name.split(".")[0])
+    return names
+
+
+def migration_files() -> list[Path]:
+    return sorted(path for path in ROOT.glob("*/migrations/*.py") if path.name != "__init__.py")
+
+
+def imported_modules(path: Path) -> list[str]:
+    modules = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.append(node.module)
+    return modules
+
+
+def test_the_scan_finds_the_migrations_and_the_apps():
+    assert len(migration_files()) >= 10
+    assert {"crm", "club", "feedback", "campaigns", "api"} <= project_packages()
+
+
+@pytest.mark.parametrize("path", migration_files(), ids=lambda path: f"{path.parent.parent.name}/{path.name}")
+def test_a_migration_imports_no_project_module(path):
+    project = project_packages()
+
+    offending = [module for module in imported_modules(path) if module.split(".")[0] in project]
+
+    assert offending == [], f"{path.relative_to(ROOT)} imports {offending}: copy what it needs into the migration"
+
+
+def test_the_default_automations_are_created_by_the_migrations(db):
+    from campaigns.models import Automation
+
+    assert set(Automation.objects.values_list("kind", flat=True)) >= {
+        "win_back", "replenishment", "post_purchase", "survey_invitation", "welcome", "points_expiring", "birthday"}
+
+
+def test_the_models_and_the_migrations_agree(db):
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    assert "No changes detected" in out.getvalue()
