@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # OpClass in index expressions (crm name search); harmless on SQLite
     "rest_framework",
     "django_filters",
     "drf_spectacular",
