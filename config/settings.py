@@ -16,6 +16,7 @@ from config.env import (
     filesystem_broker_folders,
 )
 
+# --- Core
 # Importing the settings reads files but never writes one: `make run` (config.local_files) makes
 # VAR_DIR, the SQLite folder and the development SECRET_KEY file before any process starts,
 # and config.celery makes the embedded broker's folders when the Celery app is configured.
@@ -44,6 +45,7 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# --- Apps, middleware, templates
 INSTALLED_APPS = [
     "modeltranslation",  # before the admin, so translated fields get language tabs
     "django.contrib.admin",
@@ -109,7 +111,7 @@ TEMPLATES = [
     },
 ]
 
-
+# --- Database
 DATABASES = {
     "default": database_from_url(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=env_int("CONN_MAX_AGE", 0, minimum=0)
@@ -117,6 +119,7 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Authentication and the admin login lockout
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -142,6 +145,7 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"  # the public pages' rate limits count the same address
 
+# --- Languages and time
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("ar", _("Arabic"))]
 if LANGUAGE_CODE not in dict(LANGUAGES):
@@ -160,6 +164,7 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
 USE_I18N = True
 USE_TZ = True
 
+# --- Files and e-mail
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -172,7 +177,7 @@ globals().update(email_from_url(env_str("EMAIL_URL", "file://" + str(VAR_DIR / "
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "club@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Security. Production (DEBUG off) gets the strict defaults; each can be overridden.
+# --- Security. Production (DEBUG off) gets the strict defaults; each can be overridden.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
@@ -196,7 +201,7 @@ PUBLIC_CONTENT_SECURITY_POLICY = env_str("PUBLIC_CONTENT_SECURITY_POLICY", "") o
     "base-uri 'none'; frame-ancestors 'none'"
 )
 
-# Cache: per-process memory by default; production shares Redis between web processes
+# --- Cache: per-process memory by default; production shares Redis between web processes
 # (rate limits must be counted across all of them).
 CACHE_URL = env_str("CACHE_URL", "locmem://")
 if CACHE_URL.startswith(("redis://", "rediss://")):
@@ -207,7 +212,7 @@ else:
     raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r} must be locmem:// or redis://host:port/db.")
 RATELIMIT_VIEW = "feedback.views.rate_limited"
 
-# Celery. The default broker is kombu's filesystem transport under var/, which needs
+# --- Celery. The default broker is kombu's filesystem transport under var/, which needs
 # no server; production sets CELERY_BROKER_URL to redis:// or amqp://.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -228,6 +233,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60, mi
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# --- The partner API's framework (DRF, OpenAPI schema)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
@@ -257,9 +263,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Lets people type local numbers; None: E.164 only.
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "") or None
 
-# The product's own settings.
+# --- The product: customers, orders, jobs
 # A customer is *active* at time t when they have a counted order in [t - W, t).
 CRM_ACTIVITY_WINDOW_DAYS = env_int("CRM_ACTIVITY_WINDOW_DAYS", 90, minimum=1)
 CRM_IMPORT_BATCH_SIZE = env_int("CRM_IMPORT_BATCH_SIZE", 5000, minimum=1)
@@ -277,7 +284,7 @@ if not _working_days or any(day.lower() not in _WEEKDAYS for day in _working_day
 # Weekday numbers as datetime.weekday() gives them (Monday = 0); Iran, for example, uses sat,sun,mon,tue,wed.
 CRM_WORKING_DAYS = frozenset(_WEEKDAYS.index(day.lower()) for day in _working_days)
 
-# Feedback
+# --- Feedback and returns
 FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "20/m")  # public survey and return pages, per IP address and per token
 FEEDBACK_RETURN_WINDOW_DAYS = env_int("FEEDBACK_RETURN_WINDOW_DAYS", 30, minimum=0)
 FEEDBACK_STORE_CREDIT_AS = env_str("FEEDBACK_STORE_CREDIT_AS", "coupon")  # coupon or points
@@ -285,6 +292,7 @@ if FEEDBACK_STORE_CREDIT_AS not in ("coupon", "points"):
     raise ImproperlyConfigured("FEEDBACK_STORE_CREDIT_AS must be coupon or points.")
 FEEDBACK_STORE_CREDIT_POINTS_PER_UNIT = env_int("FEEDBACK_STORE_CREDIT_POINTS_PER_UNIT", 10, minimum=1)
 
+# --- Logging and system checks
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -297,7 +305,7 @@ LOGGING = {
 # Index(include=...) is a PostgreSQL feature; SQLite simply builds the key-only index.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
-# The club (issue 3). Every value can be set in the environment.
+# --- The club (issue 3)
 # Earned points expire this many days after they are earned.
 CLUB_POINTS_EXPIRY_DAYS = env_int("CLUB_POINTS_EXPIRY_DAYS", 365, minimum=1)
 # Purchase points are held this many days before they can be spent (0: at once).
@@ -319,7 +327,7 @@ CLUB_RETROACTIVE_DAYS = env_int("CLUB_RETROACTIVE_DAYS", 30, minimum=0)
 CLUB_CARD_LINK_DAYS = env_int("CLUB_CARD_LINK_DAYS", 90, minimum=1)
 CLUB_CARD_RATE_LIMIT = env_str("CLUB_CARD_RATE_LIMIT", FEEDBACK_RATE_LIMIT)
 
-# Campaigns (issue 5): campaigns, messages, channels, automations. -----------------------------
+# --- Campaigns (issue 5): campaigns, messages, channels, automations
 # Absolute links in messages (unsubscribe, tracking, survey links) start with this; https in production.
 # `check --deploy` warns when it is not https (campaigns.W001).
 # Without PUBLIC_BASE_URL, production uses https:// and the first ALLOWED_HOSTS name (when it is a plain host name).
@@ -349,7 +357,7 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
 SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 15, minimum=1)
 
-# Analytics (issue 6): retention snapshots, RFM, predicted churn and CLV. See docs/metrics.md.
+# --- Analytics (issue 6): retention snapshots, RFM, predicted churn and CLV. See docs/metrics.md.
 # Customers whose P(alive) is below this are "likely churning" (dashboard, segment rule p_alive lt X).
 ANALYTICS_LIKELY_CHURN_P_ALIVE = env_fraction("ANALYTICS_LIKELY_CHURN_P_ALIVE", 0.5)
 # Predictive CLV: horizon in months and monthly discount rate (0.01 = 1% a month).
@@ -364,7 +372,7 @@ ANALYTICS_SNAPSHOT_PERIODS = env_int("ANALYTICS_SNAPSHOT_PERIODS", 12, minimum=1
 # Rows per statement when predictions are written back.
 ANALYTICS_UPSERT_BATCH_SIZE = env_int("ANALYTICS_UPSERT_BATCH_SIZE", 20000, minimum=1)
 
-# API (issue 7): the partner REST API under /api/v1/.
+# --- Partner API (issue 7): the REST API under /api/v1/ and its webhooks
 # Requests per API key, counted in the cache (CACHE_URL: share Redis between web processes).
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
 # A stored Idempotency-Key response is replayed for at least this long.
@@ -376,7 +384,7 @@ API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
 # Call-log rows (api.middleware.ApiCallLogMiddleware) older than this are purged.
 API_CALL_LOG_DAYS = env_int("API_CALL_LOG_DAYS", 30, minimum=1)
-# Webhooks (api/webhooks.py): an outbox of deliveries, sent by Celery, swept every minute.
+# Webhooks (api.webhooks): an outbox of deliveries, sent by Celery, swept every minute.
 API_WEBHOOK_MAX_ATTEMPTS = env_int("API_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
 # Retry n waits BASE * 2**(n-1) seconds, at most MAX.
 API_WEBHOOK_RETRY_BASE_SECONDS = env_int("API_WEBHOOK_RETRY_BASE_SECONDS", 60, minimum=1)
@@ -390,7 +398,7 @@ API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS = env_int("API_WEBHOOK_SUBSCRIBERS_CACHE_S
 API_WEBHOOK_QUEUE_LEASE_SECONDS = env_int("API_WEBHOOK_QUEUE_LEASE_SECONDS", 300, minimum=1)
 API_WEBHOOK_SWEEP_BATCH = env_int("API_WEBHOOK_SWEEP_BATCH", 1000, minimum=1)
 
-# Privacy (issue 8): retention. Older rows are deleted by nightly jobs, in batches:
+# --- Privacy (issue 8): retention. Older rows are deleted by nightly jobs, in batches:
 # interactions (job crm.retention_interactions; open or waiting follow-ups are kept until resolved)
 # and campaign/automation messages (job campaigns.retention_messages; queued or sending ones are kept).
 # A number of days; 0 or empty keeps them forever.
