@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test venv migrate demo worker web clean-var
+.PHONY: run test venv local-files migrate demo worker web clean-var
 
-run: venv
+run: local-files
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py bootstrap_dev
 	scripts/run.sh
@@ -22,13 +22,17 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-migrate: venv
+# var/, the SQLite folder and the development secret key: importing the settings writes nothing.
+local-files: venv
+	$(BIN)/python -m config.local_files
+
+migrate: local-files
 	$(BIN)/python manage.py migrate --no-input
 
-worker: venv
+worker: local-files
 	$(BIN)/celery -A config worker --beat --loglevel=info
 
-web: venv
+web: local-files
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 clean-var:

@@ -8,15 +8,21 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import (
+    database_from_url, email_from_url, env_bool, env_days_or_forever, env_fraction, env_int, env_list, env_str,
+    filesystem_broker_folders,
+)
 
+# --- Core
+# Importing the settings reads files but never writes one: `make run` (config.local_files) makes
+# VAR_DIR, the SQLite folder and the development SECRET_KEY file before any process starts,
+# and config.celery makes the embedded broker's folders when the Celery app is configured.
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+DEV_SECRET_KEY_FILE = VAR_DIR / "secret_key"
 
 DEBUG = env_bool("DEBUG", True)
 
@@ -27,18 +33,19 @@ def _secret_key() -> str:
         return key
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    # Development only: one random key kept under var/ so sessions survive restarts.
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    # Development: the key `make run` wrote into var/, shared by the web server and the worker so
+    # sessions and signed links survive restarts. Without the file (tests, a one-off command) a
+    # key for this process only: nothing it signs needs to outlive it.
+    if DEV_SECRET_KEY_FILE.is_file():
+        return DEV_SECRET_KEY_FILE.read_text().strip()
+    return secrets.token_urlsafe(50)
 
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# --- Apps, middleware, templates
 INSTALLED_APPS = [
     "modeltranslation",  # before the admin, so translated fields get language tabs
     "django.contrib.admin",
@@ -48,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # OpClass in index expressions (crm name search); harmless on SQLite
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -76,6 +84,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.security.PublicContentSecurityPolicyMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Every call to /api/v1/ is logged (api.ApiCall, shown per partner in the admin); innermost but
+    # for Axes, so it times the view and sees the key DRF authenticated.
+    "api.middleware.ApiCallLogMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -100,30 +111,15 @@ TEMPLATES = [
     },
 ]
 
-
-def _database() -> dict:
-    url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-    try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 0, minimum=0), conn_health_checks=True)
-    except Exception as exc:  # dj-database-url raises several types for a bad URL
-        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
-    engine = config.get("ENGINE", "")
-    if engine == "django.db.backends.sqlite3":
-        # WAL and IMMEDIATE transactions let the web process and the Celery worker
-        # share the file without "database is locked" errors under light load.
-        config["OPTIONS"] = {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    elif engine != "django.db.backends.postgresql":
-        raise ImproperlyConfigured(f"DATABASE_URL must point to SQLite or PostgreSQL, not {engine or url!r}.")
-    return config
-
-
-DATABASES = {"default": _database()}
+# --- Database
+DATABASES = {
+    "default": database_from_url(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=env_int("CONN_MAX_AGE", 0, minimum=0)
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Authentication and the admin login lockout
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -149,6 +145,7 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"  # the public pages' rate limits count the same address
 
+# --- Languages and time
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("ar", _("Arabic"))]
 if LANGUAGE_CODE not in dict(LANGUAGES):
@@ -167,6 +164,7 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
 USE_I18N = True
 USE_TZ = True
 
+# --- Files and e-mail
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -174,40 +172,12 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
 
-def _email() -> dict:
-    """EMAIL_URL: console://, file:///path, locmem:// or smtp[s]://user:password@host:port."""
-    from urllib.parse import unquote, urlsplit
-
-    url = env_str("EMAIL_URL", "file://" + str(VAR_DIR / "mail"))
-    parts = urlsplit(url)
-    if parts.scheme == "console":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
-    if parts.scheme == "locmem":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
-    if parts.scheme == "file":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": parts.path}
-    if parts.scheme in ("smtp", "smtps", "smtp+tls"):
-        try:
-            port = parts.port or (465 if parts.scheme == "smtps" else 587)
-        except ValueError:
-            raise ImproperlyConfigured(f"EMAIL_URL has an invalid port: {url!r}") from None
-        return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": parts.hostname or "localhost",
-            "EMAIL_PORT": port,
-            "EMAIL_HOST_USER": unquote(parts.username or ""),
-            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
-            "EMAIL_USE_SSL": parts.scheme == "smtps",
-            "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
-        }
-    raise ImproperlyConfigured(f"EMAIL_URL scheme {parts.scheme!r} is not one of console, file, locmem, smtp, smtps, smtp+tls.")
-
-
-globals().update(_email())
+# EMAIL_URL: console://, file:///path, locmem:// or smtp[s]://user:password@host:port.
+globals().update(email_from_url(env_str("EMAIL_URL", "file://" + str(VAR_DIR / "mail"))))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "club@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Security. Production (DEBUG off) gets the strict defaults; each can be overridden.
+# --- Security. Production (DEBUG off) gets the strict defaults; each can be overridden.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
@@ -231,7 +201,7 @@ PUBLIC_CONTENT_SECURITY_POLICY = env_str("PUBLIC_CONTENT_SECURITY_POLICY", "") o
     "base-uri 'none'; frame-ancestors 'none'"
 )
 
-# Cache: per-process memory by default; production shares Redis between web processes
+# --- Cache: per-process memory by default; production shares Redis between web processes
 # (rate limits must be counted across all of them).
 CACHE_URL = env_str("CACHE_URL", "locmem://")
 if CACHE_URL.startswith(("redis://", "rediss://")):
@@ -242,21 +212,11 @@ else:
     raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r} must be locmem:// or redis://host:port/db.")
 RATELIMIT_VIEW = "feedback.views.rate_limited"
 
-# Celery. The default broker is kombu's filesystem transport under var/, which needs
+# --- Celery. The default broker is kombu's filesystem transport under var/, which needs
 # no server; production sets CELERY_BROKER_URL to redis:// or amqp://.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
-    _processed_dir = VAR_DIR / "celery" / "processed"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
-    _processed_dir.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "processed_folder": str(_processed_dir),
-        "control_folder": str(VAR_DIR / "celery" / "control"),
-        "store_processed": False,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_folders(VAR_DIR)
 elif not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://", "amqps://", "memory://")):
     raise ImproperlyConfigured(f"CELERY_BROKER_URL={CELERY_BROKER_URL!r} must be filesystem://, redis://, amqp:// or memory://.")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
@@ -273,6 +233,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60, mi
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# --- The partner API's framework (DRF, OpenAPI schema)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
@@ -302,9 +263,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Lets people type local numbers; None: E.164 only.
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "") or None
 
-# The product's own settings.
+# --- The product: customers, orders, jobs
 # A customer is *active* at time t when they have a counted order in [t - W, t).
 CRM_ACTIVITY_WINDOW_DAYS = env_int("CRM_ACTIVITY_WINDOW_DAYS", 90, minimum=1)
 CRM_IMPORT_BATCH_SIZE = env_int("CRM_IMPORT_BATCH_SIZE", 5000, minimum=1)
@@ -322,7 +284,7 @@ if not _working_days or any(day.lower() not in _WEEKDAYS for day in _working_day
 # Weekday numbers as datetime.weekday() gives them (Monday = 0); Iran, for example, uses sat,sun,mon,tue,wed.
 CRM_WORKING_DAYS = frozenset(_WEEKDAYS.index(day.lower()) for day in _working_days)
 
-# Feedback
+# --- Feedback and returns
 FEEDBACK_RATE_LIMIT = env_str("FEEDBACK_RATE_LIMIT", "20/m")  # public survey and return pages, per IP address and per token
 FEEDBACK_RETURN_WINDOW_DAYS = env_int("FEEDBACK_RETURN_WINDOW_DAYS", 30, minimum=0)
 FEEDBACK_STORE_CREDIT_AS = env_str("FEEDBACK_STORE_CREDIT_AS", "coupon")  # coupon or points
@@ -330,6 +292,7 @@ if FEEDBACK_STORE_CREDIT_AS not in ("coupon", "points"):
     raise ImproperlyConfigured("FEEDBACK_STORE_CREDIT_AS must be coupon or points.")
 FEEDBACK_STORE_CREDIT_POINTS_PER_UNIT = env_int("FEEDBACK_STORE_CREDIT_POINTS_PER_UNIT", 10, minimum=1)
 
+# --- Logging and system checks
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -342,7 +305,7 @@ LOGGING = {
 # Index(include=...) is a PostgreSQL feature; SQLite simply builds the key-only index.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
-# The club (issue 3). Every value can be set in the environment.
+# --- The club (issue 3)
 # Earned points expire this many days after they are earned.
 CLUB_POINTS_EXPIRY_DAYS = env_int("CLUB_POINTS_EXPIRY_DAYS", 365, minimum=1)
 # Purchase points are held this many days before they can be spent (0: at once).
@@ -364,7 +327,7 @@ CLUB_RETROACTIVE_DAYS = env_int("CLUB_RETROACTIVE_DAYS", 30, minimum=0)
 CLUB_CARD_LINK_DAYS = env_int("CLUB_CARD_LINK_DAYS", 90, minimum=1)
 CLUB_CARD_RATE_LIMIT = env_str("CLUB_CARD_RATE_LIMIT", FEEDBACK_RATE_LIMIT)
 
-# Campaigns (issue 5): campaigns, messages, channels, automations. -----------------------------
+# --- Campaigns (issue 5): campaigns, messages, channels, automations
 # Absolute links in messages (unsubscribe, tracking, survey links) start with this; https in production.
 # `check --deploy` warns when it is not https (campaigns.W001).
 # Without PUBLIC_BASE_URL, production uses https:// and the first ALLOWED_HOSTS name (when it is a plain host name).
@@ -394,25 +357,12 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
 SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 15, minimum=1)
 
-# Analytics (issue 6): retention snapshots, RFM, predicted churn and CLV. See docs/metrics.md.
-
-
-def _env_fraction(name: str, default: float, *, low: float = 0.0, high: float = 1.0) -> float:
-    raw = env_str(name, str(default))
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
-    if not low <= value <= high:
-        raise ImproperlyConfigured(f"{name}={raw!r} must be between {low} and {high}.")
-    return value
-
-
+# --- Analytics (issue 6): retention snapshots, RFM, predicted churn and CLV. See docs/metrics.md.
 # Customers whose P(alive) is below this are "likely churning" (dashboard, segment rule p_alive lt X).
-ANALYTICS_LIKELY_CHURN_P_ALIVE = _env_fraction("ANALYTICS_LIKELY_CHURN_P_ALIVE", 0.5)
+ANALYTICS_LIKELY_CHURN_P_ALIVE = env_fraction("ANALYTICS_LIKELY_CHURN_P_ALIVE", 0.5)
 # Predictive CLV: horizon in months and monthly discount rate (0.01 = 1% a month).
 ANALYTICS_CLV_MONTHS = env_int("ANALYTICS_CLV_MONTHS", 12, minimum=1)
-ANALYTICS_CLV_MONTHLY_DISCOUNT = _env_fraction("ANALYTICS_CLV_MONTHLY_DISCOUNT", 0.01)
+ANALYTICS_CLV_MONTHLY_DISCOUNT = env_fraction("ANALYTICS_CLV_MONTHLY_DISCOUNT", 0.01)
 # BG/NBD time unit ("days" or "weeks") for the weekly refit.
 ANALYTICS_PREDICTION_UNIT = env_str("ANALYTICS_PREDICTION_UNIT", "days")
 if ANALYTICS_PREDICTION_UNIT not in ("days", "weeks"):
@@ -422,7 +372,7 @@ ANALYTICS_SNAPSHOT_PERIODS = env_int("ANALYTICS_SNAPSHOT_PERIODS", 12, minimum=1
 # Rows per statement when predictions are written back.
 ANALYTICS_UPSERT_BATCH_SIZE = env_int("ANALYTICS_UPSERT_BATCH_SIZE", 20000, minimum=1)
 
-# API (issue 7): the partner REST API under /api/v1/.
+# --- Partner API (issue 7): the REST API under /api/v1/ and its webhooks
 # Requests per API key, counted in the cache (CACHE_URL: share Redis between web processes).
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
 # A stored Idempotency-Key response is replayed for at least this long.
@@ -432,10 +382,9 @@ API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 300, mi
 API_KEY_LAST_USED_RESOLUTION_SECONDS = env_int("API_KEY_LAST_USED_RESOLUTION_SECONDS", 60, minimum=1)
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
-# Every call to /api/v1/ is logged (api.ApiCall, shown per partner in the admin).
-MIDDLEWARE += ["api.middleware.ApiCallLogMiddleware"]
+# Call-log rows (api.middleware.ApiCallLogMiddleware) older than this are purged.
 API_CALL_LOG_DAYS = env_int("API_CALL_LOG_DAYS", 30, minimum=1)
-# Webhooks (api/webhooks.py): an outbox of deliveries, sent by Celery, swept every minute.
+# Webhooks (api.webhooks): an outbox of deliveries, sent by Celery, swept every minute.
 API_WEBHOOK_MAX_ATTEMPTS = env_int("API_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
 # Retry n waits BASE * 2**(n-1) seconds, at most MAX.
 API_WEBHOOK_RETRY_BASE_SECONDS = env_int("API_WEBHOOK_RETRY_BASE_SECONDS", 60, minimum=1)
@@ -449,13 +398,11 @@ API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS = env_int("API_WEBHOOK_SUBSCRIBERS_CACHE_S
 API_WEBHOOK_QUEUE_LEASE_SECONDS = env_int("API_WEBHOOK_QUEUE_LEASE_SECONDS", 300, minimum=1)
 API_WEBHOOK_SWEEP_BATCH = env_int("API_WEBHOOK_SWEEP_BATCH", 1000, minimum=1)
 
-# Privacy (issue 8): retention. Older rows are deleted by nightly jobs, in batches:
+# --- Privacy (issue 8): retention. Older rows are deleted by nightly jobs, in batches:
 # interactions (job crm.retention_interactions; open or waiting follow-ups are kept until resolved)
 # and campaign/automation messages (job campaigns.retention_messages; queued or sending ones are kept).
 # A number of days; 0 or empty keeps them forever.
-RETENTION_INTERACTIONS_DAYS = env_int("RETENTION_INTERACTIONS_DAYS", 1095, minimum=0) \
-    if env_str("RETENTION_INTERACTIONS_DAYS", "1095").strip() else 0
-RETENTION_MESSAGES_DAYS = env_int("RETENTION_MESSAGES_DAYS", 730, minimum=0) \
-    if env_str("RETENTION_MESSAGES_DAYS", "730").strip() else 0
+RETENTION_INTERACTIONS_DAYS = env_days_or_forever("RETENTION_INTERACTIONS_DAYS", 1095)
+RETENTION_MESSAGES_DAYS = env_days_or_forever("RETENTION_MESSAGES_DAYS", 730)
 # Rows deleted per statement (keeps each transaction and its locks short on big tables).
 RETENTION_PURGE_BATCH_SIZE = env_int("RETENTION_PURGE_BATCH_SIZE", 5000, minimum=1)

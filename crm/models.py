@@ -2,15 +2,17 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import OpClass
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from config.db import PostgresOnlyIndex
 from crm.history import HistoricalRecords, history_user, register_customer_history
 from crm.querysets import CustomerQuerySet, InteractionQuerySet, OrderQuerySet
 
@@ -103,6 +105,15 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["last_order_at"], name="crm_customer_last_order"),
             models.Index(fields=["first_order_at"], name="crm_customer_first_order"),
+            # The admin's list: last order newest first, prospects last (`last_order_at DESC NULLS LAST, id DESC`
+            # reads this backwards); without it the customers who never ordered are sorted on every page.
+            PostgresOnlyIndex(F("last_order_at").desc(nulls_last=True), F("id"), name="crm_customer_last_order_sort"),
+            # Name prefix search: `istartswith` compiles to UPPER(col::text) LIKE 'X%', which these serve;
+            # the included columns let PostgreSQL answer from the index alone (bench/bench_admin.py).
+            PostgresOnlyIndex(OpClass(Upper("first_name"), name="text_pattern_ops"),
+                              include=["first_name", "last_name", "id"], name="crm_customer_first_name_cover"),
+            PostgresOnlyIndex(OpClass(Upper("last_name"), name="text_pattern_ops"),
+                              include=["last_name", "id"], name="crm_customer_last_name_cover"),
         ]
 
     def __str__(self):
@@ -226,6 +237,8 @@ class Order(models.Model):
             models.Index(fields=["placed_at", "customer"], include=["is_counted", "net_total"], name="crm_order_placed_cover"),
             models.Index(fields=["customer", "placed_at"], name="crm_order_customer_placed"),
             models.Index(fields=["order_number"], name="crm_order_number_idx"),
+            # The admin's list filtered by status (support looks for placed or paid orders), newest first.
+            PostgresOnlyIndex(fields=["status", "placed_at", "id"], name="crm_order_status_placed"),
         ]
 
     def __str__(self):
@@ -306,6 +319,7 @@ class Interaction(models.Model):
             models.Index(
                 fields=["staff", "follow_up_on"], condition=~Q(status="resolved"), name="crm_interaction_open_followups"
             ),
+            PostgresOnlyIndex(fields=["occurred_at", "id"], name="crm_interaction_occurred"),  # the admin's list
         ]
 
     def __str__(self):
