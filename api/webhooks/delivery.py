@@ -12,12 +12,14 @@ name the certificate must carry: a second DNS answer cannot send the request els
 from dataclasses import dataclass
 from datetime import datetime
 
+import time
+
 import certifi
 import urllib3
 from django.db import transaction
 from django.utils import timezone
 
-from api.models import WebhookDelivery, WebhookSubscription
+from api.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 from api.webhooks.outbox import max_attempts, retry_delay
 from api.webhooks.signing import delivery_body, signature
 from api.webhooks.subscriptions import Destination, DestinationRefused, destination_resolve, setting
@@ -53,11 +55,13 @@ def delivery_attempt(*, delivery_id: int, expected_attempts: int | None = None, 
             return "skipped"
         subscription = delivery.subscription
         now = now or timezone.now()
+        started = time.monotonic()
         if not (subscription.active and subscription.partner.active):
-            delivery_record(delivery=delivery, now=now, outcome=Outcome(None, "The subscription or its partner is not active."),
-                            final=True)
+            outcome, final = Outcome(None, "The subscription or its partner is not active."), True
         else:
-            delivery_record(delivery=delivery, now=now, outcome=delivery_post(delivery=delivery, subscription=subscription, now=now))
+            outcome, final = delivery_post(delivery=delivery, subscription=subscription, now=now), False
+        duration_ms = round((time.monotonic() - started) * 1000)
+        delivery_record(delivery=delivery, now=now, outcome=outcome, duration_ms=duration_ms, final=final)
         return delivery.status
 
 
@@ -110,8 +114,15 @@ def post_pinned(destination: Destination, *, body: bytes, headers: dict[str, str
     return Outcome(response.status, f"HTTP {response.status}: {excerpt}".strip(), excerpt)
 
 
-def delivery_record(*, delivery: WebhookDelivery, now: datetime, outcome: Outcome, final: bool = False) -> None:
+def delivery_record(*, delivery: WebhookDelivery, now: datetime, outcome: Outcome, duration_ms: int = 0,
+                    final: bool = False) -> None:
+    """The outcome on the delivery and one attempt row, together (the caller's transaction)."""
     attempts = delivery.attempts + 1
+    limit = WebhookDeliveryAttempt.TEXT_LIMIT
+    WebhookDeliveryAttempt.objects.create(
+        delivery=delivery, number=attempts, started_at=now, duration_ms=duration_ms, status_code=outcome.status_code,
+        error=outcome.error[:limit], response_excerpt=outcome.excerpt[:limit],
+    )
     fields = {"attempts": attempts, "last_attempt_at": now, "last_status_code": outcome.status_code,
               "last_error": outcome.error[:500]}
     if outcome.ok:

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from api import webhooks
-from api.models import WebhookDelivery
+from api.models import WebhookDelivery, WebhookDeliveryAttempt
 from api.tasks import deliver_webhook
 from tests.api.webhook_helpers import subscribe, sweep
 from tests.club.conftest import local
@@ -275,3 +275,48 @@ def test_the_request_carries_the_original_host_and_is_not_redirected(partner, cu
     assert request["headers"]["Host"] == f"localhost:{port}" and request["path"] == "/hooks?tenant=7"
     assert len(receiver.requests) == 1  # a redirect is a failed attempt, not followed
     assert WebhookDelivery.objects.get().last_status_code == 302
+
+
+# --- One row per attempt ---------------------------------------------------------------------------
+
+
+def test_each_attempt_is_recorded_with_its_answer(partner, customer, receiver, place_order, celery_eager,
+                                                  django_capture_on_commit_callbacks):
+    receiver.status = 503
+    subscribe(partner, receiver, "order.created")
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order(customer)
+    delivery = WebhookDelivery.objects.get()
+    receiver.status = 200
+    assert webhooks.delivery_attempt(delivery_id=delivery.pk) == Status.DELIVERED
+
+    first, second = WebhookDeliveryAttempt.objects.filter(delivery=delivery).order_by("number")
+    assert (first.number, first.status_code, first.response_excerpt) == (1, 503, "temporarily broken")
+    assert first.error == "HTTP 503: temporarily broken" and first.duration_ms >= 0 and first.started_at
+    assert (second.number, second.status_code, second.error, second.response_excerpt) == (2, 200, "", "{}")
+
+
+def test_a_long_answer_is_cut_to_the_bound(partner, customer, place_order, monkeypatch):
+    from api.webhooks import delivery as delivery_module
+
+    subscription = webhooks.webhook_subscribe(partner=partner, url="http://127.0.0.1:1/x", events=["order.created"])
+    place_order(customer)
+    delivery = WebhookDelivery.objects.get(subscription=subscription)
+    monkeypatch.setattr(delivery_module, "delivery_post", lambda **kwargs: delivery_module.Outcome(500, "x" * 5000, "y" * 5000))
+    webhooks.delivery_attempt(delivery_id=delivery.pk)
+    attempt = WebhookDeliveryAttempt.objects.get()
+    assert len(attempt.error) == len(attempt.response_excerpt) == WebhookDeliveryAttempt.TEXT_LIMIT
+
+
+def test_the_purge_removes_the_attempts_with_their_delivery(partner, customer, receiver, place_order, celery_eager,
+                                                            django_capture_on_commit_callbacks, time_machine):
+    from crm import jobs
+
+    time_machine.move_to(local(2026, 1, 1, 12), tick=False)
+    subscribe(partner, receiver, "order.created")
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order(customer)
+    assert WebhookDeliveryAttempt.objects.count() == 1
+    time_machine.move_to(local(2026, 2, 15, 12), tick=False)
+    assert jobs.run_job("api.purge")["webhook_deliveries"] == 1
+    assert not WebhookDeliveryAttempt.objects.exists()
