@@ -433,6 +433,17 @@ class InvitationSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
+class SurveyResponseSerializer(serializers.Serializer):
+    """A survey answered (the `survey.answered` webhook)."""
+
+    id = serializers.UUIDField(source="public_id")
+    survey = serializers.UUIDField(source="survey.public_id")
+    invitation = serializers.UUIDField(source="invitation.public_id", allow_null=True, default=None)
+    customer = serializers.UUIDField(source="customer.public_id", allow_null=True, default=None)
+    language = serializers.CharField(allow_blank=True)
+    submitted_at = serializers.DateTimeField()
+
+
 class ReturnLineInputSerializer(StrictSerializer):
     order_line = serializers.UUIDField(help_text="The `id` of a line of the order.")
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)

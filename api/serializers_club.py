@@ -67,3 +67,12 @@ class ClubEventResultSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, help_text=_("Why no points were earned: limit_reached, no_points; empty otherwise."))
     message = serializers.CharField(allow_blank=True)
     balance = serializers.IntegerField(help_text=_("The member's balance afterwards."))
+
+
+class TierChangeSerializer(serializers.Serializer):
+    """A member moved between tiers (the `tier.changed` webhook); tiers by name, as on the member card."""
+
+    customer = serializers.UUIDField(allow_null=True)
+    from_tier = serializers.CharField(allow_null=True)
+    to_tier = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()

@@ -20,7 +20,9 @@ from django.core.exceptions import ValidationError
 
 from api.webhooks.delivery import USER_AGENT, delivery_attempt
 from api.webhooks.events import (
+    RENDERERS,
     connect,
+    event_announce,
     on_coupon_issued,
     on_coupon_redeemed,
     on_customer_created,
@@ -57,7 +59,7 @@ from api.webhooks.subscriptions import (
 )
 
 __all__ = [
-    "EVENT_NAMESPACE", "EVENT_SCOPES", "SECRET_PREFIX", "USER_AGENT", "Emission", "ValidationError", "connect",
+    "RENDERERS", "event_announce", "EVENT_NAMESPACE", "EVENT_SCOPES", "SECRET_PREFIX", "USER_AGENT", "Emission", "ValidationError", "connect",
     "deliveries_enqueue", "deliveries_purge", "deliveries_requeue_due", "deliveries_retry", "delivery_attempt",
     "delivery_body", "event_emit", "events_clean", "events_emit", "events_missing_scope", "max_attempts",
     "on_coupon_issued", "on_coupon_redeemed", "on_customer_created", "on_order_created", "on_partner_customer_saved",

@@ -1,5 +1,6 @@
 """The fan-out: which subscriptions get an event, and what the payloads carry."""
 
+import json
 from datetime import date
 
 import pytest
@@ -8,7 +9,18 @@ from api import services as api_services
 from api import webhooks
 from api.models import WebhookDelivery, WebhookSubscription
 from club import services as club_services
-from club.models import TierChange
+from api.serializers import (
+    CouponRedemptionSerializer,
+    CouponSerializer,
+    CustomerSerializer,
+    OrderSerializer,
+    ReturnRequestSerializer,
+    SurveyResponseSerializer,
+)
+from api.serializers_club import LedgerRowSerializer
+from club.models import Coupon, PointsTransaction, TierChange
+from crm.models import Customer, Order
+from feedback.models import ReturnRequest
 from crm import jobs
 from crm import services as crm_services
 from tests.api.webhook_helpers import subscribe
@@ -17,6 +29,11 @@ from tests.club.conftest import local
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_settings")]
 
 Status = WebhookDelivery.Status
+
+
+def as_json(data):
+    """Serializer output as the receiver reads it (UUIDs and Decimals as strings)."""
+    return json.loads(json.dumps(data, default=str))
 
 
 # --- Fan-out -------------------------------------------------------------------------------------
@@ -43,7 +60,7 @@ def test_an_event_makes_one_delivery_per_subscribed_partner_only(partner, other_
     new = crm_services.customer_create(first_name="Nima", email="nima@example.com")
     rows = WebhookDelivery.objects.filter(event="customer.created")
     assert sorted(rows.values_list("subscription", flat=True)) == sorted([wants_orders.pk, wants_customers.pk])
-    assert {row.payload["customer"] for row in rows} == {str(new.public_id)}
+    assert {row.payload["id"] for row in rows} == {str(new.public_id)}
     assert len({row.event_id for row in rows}) == 1  # one event, one id, for every partner
 
 
@@ -57,7 +74,7 @@ def test_own_data_only_subscriptions_hear_only_of_their_partners_customers(partn
     place_order(theirs)
 
     def seen(subscription):
-        return sorted((row.event, row.payload["customer"]) for row in subscription.deliveries.all())
+        return sorted((row.event, row.payload.get("customer", row.payload["id"])) for row in subscription.deliveries.all())
 
     assert seen(own) == sorted([("customer.created", str(mine.public_id)), ("order.created", str(mine.public_id))])
     assert seen(everything) == sorted([
@@ -92,11 +109,17 @@ def test_club_events_carry_public_ids(partner, member, offer, receiver, place_or
     by_event = {}
     for body in receiver.bodies():
         by_event.setdefault(body["event"], []).append(body["data"])
+    # Each is what the API's serializer shows for the object, plus whose it is.
+    row = PointsTransaction.objects.get(order=order, kind="earn")
     earned = [data for data in by_event["points.earned"] if data["order"] == str(order.public_id)]
-    assert earned == [{"customer": str(customer.public_id), "points": 250, "source": "order", "order": str(order.public_id),
-                       "created_at": earned[0]["created_at"]}]
-    assert [data["code"] for data in by_event["coupon.issued"]] == [coupon.code]
-    assert by_event["coupon.redeemed"][0]["customer"] == str(customer.public_id)
+    assert earned == [as_json({**LedgerRowSerializer(row).data, "customer": str(customer.public_id)})]
+    assert earned[0]["id"] == str(row.public_id) and earned[0]["points"] == 250
+    coupon = Coupon.objects.get(pk=coupon.pk)
+    assert by_event["coupon.issued"] == [as_json({**CouponSerializer(coupon).data, "customer": str(customer.public_id),
+                                                  "redeemed_at": None})]
+    assert by_event["coupon.issued"][0]["offer"] == str(offer.public_id)
+    assert by_event["coupon.redeemed"] == [as_json({**CouponRedemptionSerializer(coupon.redemption).data,
+                                                    "customer": str(customer.public_id)})]
     assert by_event["coupon.redeemed"][0]["discount"] == "10.00"
     assert all(str(member.pk) != data["customer"] for datas in by_event.values() for data in datas)
 
@@ -143,12 +166,13 @@ def test_feedback_events_carry_public_ids(partner, other_partner, customer, surv
         )
 
     payloads = {row.event: row.payload for row in subscription.deliveries.all()}
-    assert payloads["survey.answered"] == {
-        "survey": survey.pk, "response": response.pk, "customer": str(customer.public_id),
-        "submitted_at": payloads["survey.answered"]["submitted_at"],
-    }
-    assert payloads["return.updated"]["return"] == str(request.public_id)
-    assert payloads["return.updated"]["order"] == str(order.public_id)
+    assert payloads["survey.answered"] == as_json(SurveyResponseSerializer(response).data)
+    assert payloads["survey.answered"]["id"] == str(response.public_id)
+    assert payloads["survey.answered"]["survey"] == str(survey.public_id)
+    assert payloads["survey.answered"]["customer"] == str(customer.public_id)
+    request = ReturnRequest.objects.get(pk=request.pk)
+    assert payloads["return.updated"] == as_json(ReturnRequestSerializer(request).data)
+    assert (payloads["return.updated"]["id"], payloads["return.updated"]["order"]) == (str(request.public_id), str(order.public_id))
     assert payloads["return.updated"]["state"] == "requested"
     assert not own.deliveries.exists()  # not the other partner's customer
 
@@ -163,3 +187,40 @@ def test_old_finished_deliveries_are_purged_pending_ones_kept(partner, customer,
     time_machine.move_to(local(2026, 2, 15, 12), tick=False)
     assert jobs.run_job("api.purge")["webhook_deliveries"] == 1
     assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [pending.pk]
+
+
+# --- Payloads are the API's serializer output, rendered per batch -----------------------------------
+
+
+def test_a_customer_payload_is_what_the_api_shows(partner, receiver):
+    subscribe(partner, receiver, "customer.created")
+    new = crm_services.customer_create(first_name="Nima", email="nima@example.com", tags=["vip"])
+    payload = WebhookDelivery.objects.get().payload
+    assert payload == as_json(CustomerSerializer(Customer.objects.prefetch_related("tags").get(pk=new.pk)).data)
+    assert payload["id"] == str(new.public_id) and payload["tags"] == ["vip"]
+
+
+def test_a_batch_of_events_costs_the_queries_of_one(partner, other_partner, customer, receiver, place_order,
+                                                    django_assert_num_queries):
+    subscribe(partner, receiver, "order.created")
+    subscribe(other_partner, receiver, "order.created", own_data_only=True)
+    orders = [place_order(customer) for _index in range(5)]
+    webhooks.subscribed_events()  # remembered, as between two events of an import
+
+    def emit(batch, tag):
+        return webhooks.events_emit(
+            event="order.created", render=webhooks.RENDERERS["order.created"],
+            emissions=[webhooks.Emission(customer_id=order.customer_id, subject=order, key=f"{tag}:{order.public_id}")
+                       for order in batch],
+        )
+
+    # Subscriptions, own-data links, orders with their customers, their lines, the insert.
+    with django_assert_num_queries(5):
+        assert emit(orders[:1], "one") == 1
+    with django_assert_num_queries(5):
+        assert emit(orders, "many") == 5
+    with django_assert_num_queries(5):
+        webhooks.on_order_created(sender=None, order=orders[0])  # a signal is a batch of one
+    rendered = WebhookDelivery.objects.filter(payload__id=str(orders[2].public_id)).values_list("payload", flat=True)
+    assert {json.dumps(payload, sort_keys=True) for payload in rendered} == {
+        json.dumps(as_json(OrderSerializer(Order.objects.prefetch_related("lines").get(pk=orders[2].pk)).data), sort_keys=True)}

@@ -140,5 +140,5 @@ def test_a_customer_created_through_the_api_reaches_the_partners_own_data_subscr
     subscribe(partner, receiver, "customer.created", own_data_only=True)
     response = api.post("/api/v1/customers/", {"email": "new@example.com"}, format="json")
     assert response.status_code == 201
-    assert [row.payload["customer"] for row in WebhookDelivery.objects.all()] == [response.json()["id"]]
+    assert [row.payload["id"] for row in WebhookDelivery.objects.all()] == [response.json()["id"]]
 
