@@ -17,7 +17,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _, ngettext
 
 from api import services, webhooks
-from api.models import ApiCall, ApiKey, Partner, PartnerCustomer, WebhookDelivery, WebhookEvent, WebhookSubscription
+from api.models import (
+    ApiCall,
+    ApiKey,
+    Partner,
+    PartnerCustomer,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from api.scopes import SCOPES
 
 RECENT_CALLS = 20
@@ -221,6 +230,22 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
                                     "this page to superusers.") % {"secret": subscription.secret})
 
 
+class WebhookDeliveryAttemptInline(admin.TabularInline):
+    """Every attempt of the delivery, read-only: one query for all of them (no foreign key shown)."""
+
+    model = WebhookDeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = ("number", "started_at", "duration_ms", "status_code", "error", "response_excerpt")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ("created_at", "event", "partner", "status", "attempts", "last_status_code", "last_attempt_at",
@@ -232,6 +257,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     fields = ("subscription", "event", "event_id", "status", "attempts", "last_status_code", "last_error",
               "last_attempt_at", "next_attempt_at", "delivered_at", "created_at", "payload_pretty")
     readonly_fields = fields
+    inlines = [WebhookDeliveryAttemptInline]
     actions = ["retry_now"]
 
     def has_add_permission(self, request):

@@ -210,3 +210,28 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} {self.event_id} -> {self.subscription_id}"
+
+
+class WebhookDeliveryAttempt(models.Model):
+    """One POST of a delivery (or one refusal to make it): what staff read when a partner says
+    "we never got it". Written with the outcome on the delivery, in the same transaction."""
+
+    TEXT_LIMIT = 500
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_rows",
+                                 verbose_name=_("delivery"))
+    number = models.PositiveSmallIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started at"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=TEXT_LIMIT, blank=True)
+    response_excerpt = models.CharField(_("response excerpt"), max_length=TEXT_LIMIT, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        verbose_name = _("webhook delivery attempt")
+        verbose_name_plural = _("webhook delivery attempts")
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="api_webhookattempt_once")]
+
+    def __str__(self):
+        return f"{self.delivery_id} #{self.number}"

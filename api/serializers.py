@@ -198,13 +198,13 @@ class EnrollSerializer(StrictSerializer):
 
 
 class RedeemOfferSerializer(StrictSerializer):
-    offer = serializers.IntegerField(min_value=1, max_value=2**62)
+    offer = serializers.UUIDField(help_text="The offer's `id` (as listed by the member's offers).")
 
 
 class CouponSerializer(serializers.Serializer):
     code = serializers.CharField()
     kind = serializers.CharField()
-    offer = serializers.IntegerField(source="offer_id", allow_null=True)
+    offer = serializers.UUIDField(source="offer.public_id", allow_null=True, default=None)
     discount_kind = serializers.CharField()
     value = serializers.DecimalField(**MONEY)
     min_order_value = serializers.DecimalField(**MONEY)
@@ -230,7 +230,7 @@ class CouponCheckSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
     message = serializers.CharField(allow_blank=True)
     free_shipping = serializers.BooleanField()
-    gift_product = serializers.IntegerField(allow_null=True, help_text="Id of the gift product, if any.")
+    gift_product = serializers.CharField(allow_null=True, help_text="The SKU of the gift product, if any.")
 
 
 class CouponRedemptionSerializer(serializers.Serializer):
@@ -351,7 +351,7 @@ class ConsentInputSerializer(StrictSerializer):
 
 
 class SurveySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="public_id")
     title = serializers.CharField()
     kind = serializers.CharField()
     trigger = serializers.CharField()
@@ -367,12 +367,12 @@ class SurveySerializer(serializers.Serializer):
 
 
 class SurveyChoiceSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="public_id")
     label = serializers.CharField()
 
 
 class SurveyQuestionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="public_id")
     position = serializers.IntegerField()
     type = serializers.CharField()
     text = serializers.CharField()
@@ -403,7 +403,7 @@ class PeriodQuerySerializer(StrictSerializer):
 
 
 class SurveyResultsSerializer(serializers.Serializer):
-    survey = serializers.IntegerField()
+    survey = serializers.UUIDField()
     start = serializers.DateField(allow_null=True)
     end = serializers.DateField(allow_null=True, help_text="Exclusive.")
     responses = serializers.IntegerField()
@@ -424,13 +424,24 @@ class InvitationInputSerializer(StrictSerializer):
 
 
 class InvitationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    survey = serializers.IntegerField(source="survey_id")
+    id = serializers.UUIDField(source="public_id")
+    survey = serializers.UUIDField(source="survey.public_id")
     customer = serializers.UUIDField(source="customer.public_id")
     order = serializers.UUIDField(source="order.public_id", allow_null=True, default=None)
     link = serializers.URLField(help_text="The customer's personal survey link; shown only in this response.")
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
+
+
+class SurveyResponseSerializer(serializers.Serializer):
+    """A survey answered (the `survey.answered` webhook)."""
+
+    id = serializers.UUIDField(source="public_id")
+    survey = serializers.UUIDField(source="survey.public_id")
+    invitation = serializers.UUIDField(source="invitation.public_id", allow_null=True, default=None)
+    customer = serializers.UUIDField(source="customer.public_id", allow_null=True, default=None)
+    language = serializers.CharField(allow_blank=True)
+    submitted_at = serializers.DateTimeField()
 
 
 class ReturnLineInputSerializer(StrictSerializer):

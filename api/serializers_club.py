@@ -12,7 +12,7 @@ from crm.models import MONEY
 
 
 class LedgerRowSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
+    id = serializers.UUIDField(source="public_id", read_only=True)
     points = serializers.IntegerField(help_text=_("Signed: earned points are positive, spent or expired ones negative."))
     kind = serializers.ChoiceField(choices=PointsTransaction.Kind.choices)
     source = serializers.ChoiceField(choices=PointsTransaction.Source.choices)
@@ -26,12 +26,13 @@ class LedgerRowSerializer(serializers.Serializer):
 
 
 class MemberOfferSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="public_id")
     title = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     kind = serializers.ChoiceField(choices=Offer.Kind.choices)
     value = serializers.DecimalField(**MONEY)
-    gift_product = serializers.IntegerField(source="gift_product_id", allow_null=True)
+    gift_product = serializers.CharField(source="gift_product.sku", allow_null=True, default=None,
+                                         help_text=_("The SKU of the gift product, if any."))
     points_cost = serializers.IntegerField()
     affordable = serializers.SerializerMethodField(help_text=_("The member has enough points to redeem it now."))
     min_order_value = serializers.DecimalField(**MONEY)
@@ -62,7 +63,16 @@ class ClubEventResultSerializer(serializers.Serializer):
     event = serializers.CharField()
     reference = serializers.CharField()
     points = serializers.IntegerField(help_text=_("Points earned by this event (0 when none)."))
-    transaction = serializers.IntegerField(allow_null=True, help_text=_("The ledger row of the points, if any."))
+    transaction = serializers.UUIDField(allow_null=True, help_text=_("The `id` of the points' ledger row, if any."))
     reason = serializers.CharField(allow_blank=True, help_text=_("Why no points were earned: limit_reached, no_points; empty otherwise."))
     message = serializers.CharField(allow_blank=True)
     balance = serializers.IntegerField(help_text=_("The member's balance afterwards."))
+
+
+class TierChangeSerializer(serializers.Serializer):
+    """A member moved between tiers (the `tier.changed` webhook); tiers by name, as on the member card."""
+
+    customer = serializers.UUIDField(allow_null=True)
+    from_tier = serializers.CharField(allow_null=True)
+    to_tier = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()

@@ -6,6 +6,7 @@ balances on `Membership` are kept in step with it in the same transaction; the
 database refuses a negative balance whatever the code path.
 """
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -236,6 +237,7 @@ class PointsTransaction(models.Model):
         OFFER = "offer", _("Offer redemption")
         SYSTEM = "system", _("System")
 
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="transactions", verbose_name=_("member"))
     points = models.IntegerField(_("points"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -339,6 +341,7 @@ class Offer(models.Model):
         FREE_SHIPPING = "free_shipping", _("Free shipping")
         GIFT = "gift", _("Gift product")
 
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     # A FileField with an extension check keeps Pillow out of the runtime dependencies.

@@ -30,6 +30,7 @@ class Survey(models.Model):
         ORDER_FULFILLED = "order_fulfilled", _("Some days after an order is fulfilled")
         INTERACTION_RESOLVED = "interaction_resolved", _("When a support interaction is resolved")
 
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
     intro = models.TextField(_("introduction"), blank=True)
     thank_you = models.TextField(_("thank-you text"), blank=True)
@@ -87,6 +88,7 @@ class Question(models.Model):
         NPS = "nps", _("The survey's NPS question")
         CSAT = "csat", _("The survey's CSAT question")
 
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveIntegerField(_("position"), default=0)
     type = models.CharField(_("type"), max_length=12, choices=Type.choices)
@@ -120,6 +122,7 @@ class Question(models.Model):
 
 
 class Choice(models.Model):
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
     position = models.PositiveIntegerField(_("position"), default=0)
     label = models.CharField(_("label"), max_length=200)
@@ -137,6 +140,7 @@ class Invitation(models.Model):
     """A single-use invitation. Only the hash of its token is stored: the link is shown
     once (when created) and cannot be rebuilt from the database."""
 
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_invitations")
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -175,6 +179,7 @@ class Invitation(models.Model):
 
 
 class Response(models.Model):
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     invitation = models.OneToOneField(Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="response")
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_responses")

@@ -3,6 +3,7 @@ events, redeeming offers, validating and using coupons."""
 
 import hashlib
 
+from django.db.models import prefetch_related_objects
 from django.urls import path
 from django.utils.translation import gettext as _, gettext_lazy
 from drf_spectacular.utils import extend_schema
@@ -35,6 +36,7 @@ from club import services as club_services
 from club.exceptions import NotAMember
 from club.models import Coupon, Offer, PointsTransaction
 from club.selectors import membership_of
+from crm.models import Product
 
 
 def _member_response(customer, *, status_code=status.HTTP_200_OK) -> Response:
@@ -115,6 +117,7 @@ class MemberOffersView(APIView):
     def get(self, request, customer_id):
         member = _member_for_path(request, customer_id)
         offers = club_selectors.offers_for_member(member)
+        prefetch_related_objects(offers, "gift_product")  # the SKU, in one query for the whole list
         return Response(MemberOfferSerializer(offers, many=True, context={"balance": member.points_balance}).data)
 
 
@@ -144,7 +147,7 @@ class ClubEventView(APIView):
         )
         return Response(ClubEventResultSerializer({
             "customer": customer.public_id, "event": data["event"], "reference": reference, "points": outcome.points,
-            "transaction": outcome.transaction.pk if outcome.transaction else None, "reason": outcome.reason,
+            "transaction": outcome.transaction.public_id if outcome.transaction else None, "reason": outcome.reason,
             "message": outcome.message, "balance": outcome.balance,
         }).data)
 
@@ -173,7 +176,7 @@ class RedeemOfferView(APIView):
         serializer = RedeemOfferSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         member = membership_of(customer)
-        offer = Offer.objects.filter(pk=serializer.validated_data["offer"]).first()
+        offer = Offer.objects.filter(public_id=serializer.validated_data["offer"]).first()
         if offer is None:
             raise exceptions.ValidationError({"offer": [_("No such offer.")]})
         key = request.headers.get(HEADER, "").strip()
@@ -206,7 +209,9 @@ class CouponValidateView(APIView):
         )
         return Response(CouponCheckSerializer({
             "valid": check.valid, "discount": check.discount, "reason": check.reason, "message": check.message,
-            "free_shipping": check.free_shipping, "gift_product": check.gift_product_id,
+            "free_shipping": check.free_shipping,
+            "gift_product": Product.objects.filter(pk=check.gift_product_id).values_list("sku", flat=True).first()
+            if check.gift_product_id else None,
         }).data)
 
 

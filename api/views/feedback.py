@@ -51,13 +51,10 @@ def _midnight(day):
     return timezone.make_aware(datetime.combine(day, time.min)) if day is not None else None
 
 
-def _is_id(value: str) -> bool:
-    return value.isascii() and value.isdigit() and int(value) < 2**62
-
-
 def _survey_for_path(survey_id, queryset=None) -> Survey:
+    """The survey named by its public id (a malformed id is a 404, as a missing one)."""
     queryset = Survey.objects.all() if queryset is None else queryset
-    survey = queryset.filter(pk=int(survey_id)).first() if _is_id(survey_id) else None
+    survey = queryset.filter(public_id=parse_public_id(survey_id)).first()
     if survey is None:
         raise exceptions.NotFound()
     return survey
@@ -98,7 +95,7 @@ class SurveyResultsView(APIView):
         start, end = query.validated_data.get("start"), query.validated_data.get("end")
         customers = visible_customers(request.auth) if request.auth.own_data_only else None
         scores = feedback_selectors.survey_scores(survey, start=_midnight(start), end=_midnight(end), customers=customers)
-        return Response(SurveyResultsSerializer({"survey": survey.pk, "start": start, "end": end, **asdict(scores)}).data)
+        return Response(SurveyResultsSerializer({"survey": survey.public_id, "start": start, "end": end, **asdict(scores)}).data)
 
 
 class SurveyInvitationView(APIView):
@@ -130,7 +127,7 @@ class SurveyInvitationView(APIView):
             )
         invitation = created.invitation
         return Response(InvitationSerializer({
-            "id": invitation.pk, "survey_id": survey.pk, "customer": customer, "order": order,
+            "public_id": invitation.public_id, "survey": survey, "customer": customer, "order": order,
             "link": tokens.absolute(created.path), "created_at": invitation.created_at, "expires_at": invitation.expires_at,
         }).data, status=status.HTTP_201_CREATED)
 

@@ -140,3 +140,30 @@ def test_staff_roles_cannot_open_webhooks(client, support_user, marketing_user, 
         client.force_login(user)
         assert client.get("/admin/api/webhooksubscription/").status_code == 403
         assert client.get("/admin/api/webhookdelivery/").status_code == 403
+
+
+def test_a_delivery_page_shows_every_attempt_in_a_constant_number_of_queries(
+    client, admin_user, partner, customer, place_order, receiver, celery_eager, webhook_settings,
+    django_capture_on_commit_callbacks, django_assert_num_queries,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from api import webhooks
+    from api.models import WebhookDelivery
+
+    receiver.status = 503
+    webhooks.webhook_subscribe(partner=partner, url=receiver.url, events=["order.created"])
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order(customer)
+    delivery = WebhookDelivery.objects.get()
+    client.force_login(admin_user)
+    with CaptureQueriesContext(connection) as one_attempt:
+        page = client.get(f"/admin/api/webhookdelivery/{delivery.pk}/change/").content.decode()
+    assert "temporarily broken" in page and "503" in page
+
+    receiver.status = 200
+    webhooks.delivery_attempt(delivery_id=delivery.pk)
+    with django_assert_num_queries(len(one_attempt)):
+        page = client.get(f"/admin/api/webhookdelivery/{delivery.pk}/change/").content.decode()
+    assert page.count('class="field-number"') == 2

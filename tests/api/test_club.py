@@ -41,21 +41,21 @@ def test_it_enrols_a_customer_once(api, customer, tiers):
 
 
 def test_redeeming_an_offer_gives_a_coupon_and_spends_the_points(api, rich_member, customer, offer):
-    response = api.post(members_url(customer, "redeem/"), {"offer": offer.pk}, format="json", HTTP_IDEMPOTENCY_KEY="r1")
+    response = api.post(members_url(customer, "redeem/"), {"offer": str(offer.public_id)}, format="json", HTTP_IDEMPOTENCY_KEY="r1")
     assert response.status_code == 201, response.content
-    assert response.json()["offer"] == offer.pk and response.json()["code"]
+    assert response.json()["offer"] == str(offer.public_id) and response.json()["code"]
     assert api.get(members_url(customer)).json()["balance"] == 400
-    replay = api.post(members_url(customer, "redeem/"), {"offer": offer.pk}, format="json", HTTP_IDEMPOTENCY_KEY="r1")
+    replay = api.post(members_url(customer, "redeem/"), {"offer": str(offer.public_id)}, format="json", HTTP_IDEMPOTENCY_KEY="r1")
     assert replay.json() == response.json() and Coupon.objects.count() == 1
 
 
 def test_redeeming_without_enough_points_is_409(api, member, customer, offer):
-    body = assert_problem(api.post(members_url(customer, "redeem/"), {"offer": offer.pk}, format="json"), 409)
+    body = assert_problem(api.post(members_url(customer, "redeem/"), {"offer": str(offer.public_id)}, format="json"), 409)
     assert body["type"].endswith("insufficient_points")
 
 
 def test_redeeming_an_unknown_offer_is_400(api, rich_member, customer):
-    assert "offer" in assert_problem(api.post(members_url(customer, "redeem/"), {"offer": 999999}, format="json"), 400)["errors"]
+    assert "offer" in assert_problem(api.post(members_url(customer, "redeem/"), {"offer": "00000000-0000-4000-8000-000000000000"}, format="json"), 400)["errors"]
     assert "offer" in assert_problem(api.post(members_url(customer, "redeem/"), {"offer": "ten"}, format="json"), 400)["errors"]
 
 
@@ -86,7 +86,7 @@ def test_an_unknown_coupon_is_refused_with_a_reason(api, db):
 def test_an_own_data_only_key_gets_404_for_other_members(make_client, rich_member, customer, offer):
     client = make_client("club:read", "club:write", "coupons:redeem", own_data_only=True)
     assert_problem(client.get(members_url(customer)), 404)
-    assert_problem(client.post(members_url(customer, "redeem/"), {"offer": offer.pk}, format="json"), 404)
+    assert_problem(client.post(members_url(customer, "redeem/"), {"offer": str(offer.public_id)}, format="json"), 404)
     coupon = club_services.offer_redeem(member=rich_member, offer=offer)
     body = assert_problem(client.post("/api/v1/coupons/redeem/", {"code": coupon.code, "order_value": "10"}, format="json"), 400)
     assert "customer" in body["errors"]

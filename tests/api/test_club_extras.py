@@ -91,7 +91,7 @@ def test_the_coupons_list_shows_the_members_coupons_and_filters_usable_ones(api,
     assert response.status_code == 200, response.content
     rows = response.json()["results"]
     assert [row["code"] for row in rows] == [fresh.code, used.code]
-    assert rows[0]["offer"] == offer.pk and rows[0]["redeemed_at"] is None and rows[1]["redeemed_at"]
+    assert rows[0]["offer"] == str(offer.public_id) and rows[0]["redeemed_at"] is None and rows[1]["redeemed_at"]
     usable = api.get(members_url(customer, "coupons/?usable=true")).json()["results"]
     assert [row["code"] for row in usable] == [fresh.code]
     body = assert_problem(api.get(members_url(customer, "coupons/?usable=perhaps")), 400)
@@ -119,7 +119,7 @@ def test_the_offers_are_those_the_member_may_redeem_with_their_points_cost(api, 
     response = api.get(members_url(customer, "offers/"))
     assert response.status_code == 200, response.content
     rows = response.json()
-    assert [(row["id"], row["points_cost"], row["affordable"]) for row in rows] == [(offer.pk, 100, True), (expensive.pk, 900, False)]
+    assert [(row["id"], row["points_cost"], row["affordable"]) for row in rows] == [(str(offer.public_id), 100, True), (str(expensive.public_id), 900, False)]
     assert rows[0]["title"] == "10% off" and rows[0]["kind"] == "percent" and rows[0]["value"] == "10.00"
     assert rows[0]["coupon_valid_days"] > 0 and rows[0]["min_tier"] is None
 
@@ -177,10 +177,10 @@ def test_a_custom_event_earns_the_rules_points(api, member, customer, share_rule
     body = response.json()
     row = PointsTransaction.objects.get()
     assert body == {"customer": str(customer.public_id), "event": "social_share", "reference": "post-1", "points": 20,
-                    "transaction": row.pk, "reason": "", "message": "", "balance": 20}
+                    "transaction": str(row.public_id), "reason": "", "message": "", "balance": 20}
     assert (row.kind, row.source, row.rule_id, row.source_ref) == ("earn", "event", share_rule.pk, "social_share")
     ledger = api.get(members_url(customer, "ledger/")).json()["results"]
-    assert ledger[0]["id"] == row.pk and ledger[0]["points"] == 20 and ledger[0]["source"] == "event"
+    assert ledger[0]["id"] == str(row.public_id) and ledger[0]["points"] == 20 and ledger[0]["source"] == "event"
 
 
 def test_the_same_reference_earns_once(api, member, customer, share_rule):

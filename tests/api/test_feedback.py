@@ -47,9 +47,9 @@ def answer(survey, customer, *, nps, csat=None, at=None):
 def test_surveys_are_listed_and_read_with_their_questions(api, survey):
     closed = Survey.objects.create(title="Old", is_active=False)
     rows = api.get(SURVEYS).json()["results"]
-    assert [(row["id"], row["is_open"]) for row in rows] == [(closed.pk, False), (survey.pk, True)]
+    assert [(row["id"], row["is_open"]) for row in rows] == [(str(closed.public_id), False), (str(survey.public_id), True)]
     assert rows[1]["languages"] == ["en", "fa", "ar"] and rows[1]["kind"] == "nps"
-    detail = api.get(f"{SURVEYS}{survey.pk}/").json()
+    detail = api.get(f"{SURVEYS}{survey.public_id}/").json()
     assert [q["type"] for q in detail["questions"]] == ["nps", "rating", "single", "multiple", "long_text"]
     assert [c["label"] for c in detail["questions"][2]["choices"]] == ["Store", "Online"]
     assert detail["questions"][0]["scores"] == "nps" and detail["intro"] == "Two minutes, promise."
@@ -68,7 +68,7 @@ def test_the_survey_list_runs_a_constant_number_of_queries(api, survey, django_a
 def test_survey_detail_runs_a_constant_number_of_queries(api, survey, django_assert_num_queries):
     api.get(SURVEYS)
     with django_assert_num_queries(5):  # key, survey, questions, choices, call log
-        assert len(api.get(f"{SURVEYS}{survey.pk}/").json()["questions"]) == 5
+        assert len(api.get(f"{SURVEYS}{survey.public_id}/").json()["questions"]) == 5
 
 
 @pytest.mark.parametrize("path", ["999999/", "abc/", "99999999999999999999999/", "١/", "999999/results/",
@@ -79,7 +79,7 @@ def test_an_unknown_survey_is_404(api, survey, path):
 
 def test_surveys_need_the_feedback_read_scope(make_client, survey):
     client = make_client("customers:read", "customers:write")
-    for path in ("", f"{survey.pk}/", f"{survey.pk}/results/"):
+    for path in ("", f"{survey.public_id}/", f"{survey.public_id}/results/"):
         body = assert_problem(client.get(f"{SURVEYS}{path}"), 403)
         assert body["scope"] == "feedback:read" and "feedback:read" in body["detail"]
 
@@ -91,11 +91,11 @@ def test_results_give_nps_and_csat_over_a_period(api, survey):
     for nps, csat in ((10, 5), (9, 4), (3, 1)):
         answer(survey, CustomerFactory(), nps=nps, csat=csat)
     answer(survey, CustomerFactory(), nps=0, at=timezone.now() - timedelta(days=400))
-    body = api.get(f"{SURVEYS}{survey.pk}/results/").json()
+    body = api.get(f"{SURVEYS}{survey.public_id}/results/").json()
     assert (body["nps"], body["promoters"], body["detractors"], body["nps_answers"]) == (0, 2, 2, 4)
     assert body["responses"] == 4 and body["start"] is None
     today = timezone.localdate()
-    recent = api.get(f"{SURVEYS}{survey.pk}/results/?start={today - timedelta(days=30)}&end={today + timedelta(days=1)}")
+    recent = api.get(f"{SURVEYS}{survey.public_id}/results/?start={today - timedelta(days=30)}&end={today + timedelta(days=1)}")
     body = recent.json()
     assert recent.status_code == 200 and body["start"] == str(today - timedelta(days=30))
     assert (body["nps"], body["nps_answers"], body["csat"], body["csat_answers"]) == (33, 3, 66.7, 3)
@@ -106,8 +106,8 @@ def test_an_own_data_only_key_gets_the_results_of_its_own_customers(own_key, api
 
     answer(survey, Customer.objects.get(public_id=own_key.mine), nps=10)
     answer(survey, CustomerFactory(), nps=0)
-    assert own_key.get(f"{SURVEYS}{survey.pk}/results/").json()["nps"] == 100
-    assert api.get(f"{SURVEYS}{survey.pk}/results/").json()["nps"] == 0
+    assert own_key.get(f"{SURVEYS}{survey.public_id}/results/").json()["nps"] == 100
+    assert api.get(f"{SURVEYS}{survey.public_id}/results/").json()["nps"] == 0
 
 
 @pytest.mark.parametrize("query, field", [
@@ -115,7 +115,7 @@ def test_an_own_data_only_key_gets_the_results_of_its_own_customers(own_key, api
     ("start=0001-01-01", "start"), ("segment=vip", "segment"),
 ])
 def test_bad_result_periods_are_a_400_naming_the_field(api, survey, query, field):
-    body = assert_problem(api.get(f"{SURVEYS}{survey.pk}/results/?{query}"), 400)
+    body = assert_problem(api.get(f"{SURVEYS}{survey.public_id}/results/?{query}"), 400)
     assert field in body["errors"], body
 
 
@@ -125,21 +125,21 @@ def test_bad_result_periods_are_a_400_naming_the_field(api, survey, query, field
 def test_an_invitation_returns_the_customers_personal_link(api, survey, customer, place_order, settings):
     settings.CAMPAIGNS_PUBLIC_BASE_URL = "https://crm.example.com"
     order = place_order(customer)
-    response = api.post(f"{SURVEYS}{survey.pk}/invitations/", {"customer": str(customer.public_id),
+    response = api.post(f"{SURVEYS}{survey.public_id}/invitations/", {"customer": str(customer.public_id),
                                                                "order": str(order.public_id)}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["link"].startswith("https://crm.example.com/") and body["customer"] == str(customer.public_id)
     token = body["link"].rstrip("/").rsplit("/", 1)[-1]
     invitation = feedback_services.invitation_for_token(token)
-    assert invitation.pk == body["id"] and invitation.customer == customer and invitation.order == order
-    assert body["order"] == str(order.public_id) and body["survey"] == survey.pk
+    assert str(invitation.public_id) == body["id"] and invitation.customer == customer and invitation.order == order
+    assert body["order"] == str(order.public_id) and body["survey"] == str(survey.public_id)
 
 
 def test_a_second_invitation_within_the_cooldown_is_a_409(api, survey, customer):
-    first = api.post(f"{SURVEYS}{survey.pk}/invitations/", {"customer": str(customer.public_id)}, format="json")
+    first = api.post(f"{SURVEYS}{survey.public_id}/invitations/", {"customer": str(customer.public_id)}, format="json")
     assert first.status_code == 201
-    body = assert_problem(api.post(f"{SURVEYS}{survey.pk}/invitations/", {"customer": str(customer.public_id)},
+    body = assert_problem(api.post(f"{SURVEYS}{survey.public_id}/invitations/", {"customer": str(customer.public_id)},
                                    format="json"), 409)
     assert "90 days" in body["detail"]
     assert Invitation.objects.count() == 1
@@ -147,15 +147,15 @@ def test_a_second_invitation_within_the_cooldown_is_a_409(api, survey, customer)
 
 def test_a_closed_survey_invites_nobody(api, survey, customer):
     Survey.objects.filter(pk=survey.pk).update(ends_at=timezone.now() - timedelta(days=1))
-    assert_problem(api.post(f"{SURVEYS}{survey.pk}/invitations/", {"customer": str(customer.public_id)},
+    assert_problem(api.post(f"{SURVEYS}{survey.public_id}/invitations/", {"customer": str(customer.public_id)},
                             format="json"), 409)
     assert not Invitation.objects.exists()
 
 
 def test_an_invitation_posted_twice_with_one_idempotency_key_is_created_once(api, survey, customer):
     body = {"customer": str(customer.public_id)}
-    first = api.post(f"{SURVEYS}{survey.pk}/invitations/", body, format="json", HTTP_IDEMPOTENCY_KEY="inv-1")
-    second = api.post(f"{SURVEYS}{survey.pk}/invitations/", body, format="json", HTTP_IDEMPOTENCY_KEY="inv-1")
+    first = api.post(f"{SURVEYS}{survey.public_id}/invitations/", body, format="json", HTTP_IDEMPOTENCY_KEY="inv-1")
+    second = api.post(f"{SURVEYS}{survey.public_id}/invitations/", body, format="json", HTTP_IDEMPOTENCY_KEY="inv-1")
     assert first.status_code == second.status_code == 201 and second["Idempotent-Replayed"] == "true"
     assert second.json()["link"] == first.json()["link"]
     assert Invitation.objects.count() == 1
@@ -170,29 +170,29 @@ def test_an_invitation_posted_twice_with_one_idempotency_key_is_created_once(api
 ])
 def test_bad_invitations_are_a_400_naming_the_field(api, survey, customer, payload, field):
     payload = {name: str(customer.public_id) if value == "CUSTOMER" else value for name, value in payload.items()}
-    body = assert_problem(api.post(f"{SURVEYS}{survey.pk}/invitations/", payload, format="json"), 400)
+    body = assert_problem(api.post(f"{SURVEYS}{survey.public_id}/invitations/", payload, format="json"), 400)
     assert field in body["errors"], body
     assert not Invitation.objects.exists()
 
 
 def test_an_invitation_cannot_name_another_customers_order(api, survey, customer, place_order):
     order = place_order(CustomerFactory())
-    body = assert_problem(api.post(f"{SURVEYS}{survey.pk}/invitations/", {
+    body = assert_problem(api.post(f"{SURVEYS}{survey.public_id}/invitations/", {
         "customer": str(customer.public_id), "order": str(order.public_id)}, format="json"), 400)
     assert "order" in body["errors"]
 
 
 def test_inviting_needs_the_customers_write_scope(make_client, survey, customer):
     body = assert_problem(make_client("feedback:read", "customers:read").post(
-        f"{SURVEYS}{survey.pk}/invitations/", {"customer": str(customer.public_id)}, format="json"), 403)
+        f"{SURVEYS}{survey.public_id}/invitations/", {"customer": str(customer.public_id)}, format="json"), 403)
     assert body["scope"] == "customers:write"
 
 
 def test_an_own_data_only_key_invites_only_its_customers(own_key, survey, customer):
-    body = assert_problem(own_key.post(f"{SURVEYS}{survey.pk}/invitations/", {"customer": str(customer.public_id)},
+    body = assert_problem(own_key.post(f"{SURVEYS}{survey.public_id}/invitations/", {"customer": str(customer.public_id)},
                                        format="json"), 400)
     assert body["errors"]["customer"] == ["No such customer."]
-    assert own_key.post(f"{SURVEYS}{survey.pk}/invitations/", {"customer": own_key.mine}, format="json").status_code == 201
+    assert own_key.post(f"{SURVEYS}{survey.public_id}/invitations/", {"customer": own_key.mine}, format="json").status_code == 201
     assert_problem(own_key.post(f"{SURVEYS}424242/invitations/", {"customer": own_key.mine}, format="json"), 404)
 
 

@@ -159,9 +159,9 @@ def api_world(db, settings, tiers, purchase_rule, offer, survey, in_process_wsgi
         "customer": customer_ids,
         "order": [str(order.public_id) for order in orders],
         "order_line": [str(line.public_id) for line in orders[0].lines.all()],
-        "offer": [offer.pk],
+        "offer": [str(offer.public_id)],
         "code": [coupon.code],
-        "survey": [survey.pk],
+        "survey": [str(survey.public_id)],
     }
     yield headers
     WORLD["paths"], WORLD["slugs"], WORLD["body"] = {}, {}, {}

@@ -59,7 +59,7 @@ def celery_eager():
     celery_app.conf.task_always_eager = eager
 
 
-def _forget_connections() -> None:
+def forget_connections() -> None:
     celery_app._pool = None
     amqp = celery_app.__dict__.get("amqp")
     if amqp is not None:
@@ -74,3 +74,13 @@ def webhook_settings(settings):
     webhooks.subscribed_events_forget()
     yield settings
     webhooks.subscribed_events_forget()  # nothing remembered leaks into other tests
+
+
+def subscribe(partner, receiver, *events, own_data_only=False):
+    return webhooks.webhook_subscribe(partner=partner, url=receiver.url, events=list(events), own_data_only=own_data_only)
+
+
+def sweep():
+    from crm import jobs
+
+    return jobs.run_job("api.webhooks_sweep")

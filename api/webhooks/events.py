@@ -1,0 +1,208 @@
+"""Receivers of the domain's signals, and the payloads they send (connected in ApiConfig.ready).
+
+A payload is the API's own serializer output for the object, so a webhook carries exactly what
+the corresponding GET shows (public ids only). Objects the API lists under a member's path
+(ledger rows, coupons, coupon uses) also carry `customer`, the member's public id, because the
+webhook has no path to say whose they are. Each renderer loads a whole batch of subjects in a
+constant number of queries (`RENDERERS`, used with `events_emit`); a signal is a batch of one.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
+from rest_framework import serializers
+
+from api.models import Partner, PartnerCustomer, WebhookEvent, WebhookSubscription
+from api.serializers import (
+    CouponRedemptionSerializer,
+    CouponSerializer,
+    CustomerSerializer,
+    OrderSerializer,
+    ReturnRequestSerializer,
+    SurveyResponseSerializer,
+)
+from api.serializers_club import LedgerRowSerializer, TierChangeSerializer
+from api.webhooks.outbox import Emission, events_emit, subscribed_events_forget
+
+Render = Callable[[list], list[dict]]
+
+
+def rows_renderer(queryset: Callable[[], QuerySet], serializer_class: type[serializers.BaseSerializer],
+                  customer: Callable[[object], object] | None = None) -> Render:
+    """Render subjects (model instances) from fresh rows, loaded together: one query for the rows
+    and one per prefetched relation, whatever the number of subjects."""
+
+    def render(subjects: list) -> list[dict]:
+        rows = queryset().in_bulk([subject.pk for subject in subjects])
+        payloads = []
+        for subject in subjects:
+            row = rows[subject.pk]
+            data = dict(serializer_class(row).data)
+            if customer is not None:
+                public_id = customer(row)
+                data["customer"] = str(public_id) if public_id is not None else None
+            payloads.append(data)
+        return payloads
+
+    return render
+
+
+@dataclass(frozen=True)
+class TierMove:
+    """A tier change as the tier_changed signal describes it (the signal carries no TierChange row)."""
+
+    customer_id: int
+    from_tier: str | None
+    to_tier: str | None
+    reason: str
+
+
+def render_tier_moves(subjects: list[TierMove]) -> list[dict]:
+    from crm.models import Customer
+
+    public_ids = dict(Customer.objects.filter(pk__in={move.customer_id for move in subjects}).values_list("pk", "public_id"))
+    return [
+        dict(TierChangeSerializer({"customer": public_ids.get(move.customer_id), "from_tier": move.from_tier,
+                                   "to_tier": move.to_tier, "reason": move.reason}).data)
+        for move in subjects
+    ]
+
+
+def _customers():
+    from crm.models import Customer
+
+    return Customer.objects.prefetch_related("tags")
+
+
+def _orders():
+    from crm.models import Order
+
+    return Order.objects.select_related("customer").prefetch_related("lines")
+
+
+def _ledger_rows():
+    from club.models import PointsTransaction
+
+    return PointsTransaction.objects.select_related("order", "member__customer")
+
+
+def _coupons():
+    from club.models import Coupon
+
+    return Coupon.objects.select_related("offer", "member__customer")
+
+
+def _coupon_uses():
+    from club.models import CouponRedemption
+
+    return CouponRedemption.objects.select_related("coupon__member__customer", "order")
+
+
+def _returns():
+    from feedback.models import ReturnRequest
+
+    return ReturnRequest.objects.select_related("order", "customer").prefetch_related("lines__order_line", "events")
+
+
+def _responses():
+    from feedback.models import Response
+
+    return Response.objects.select_related("survey", "invitation", "customer")
+
+
+RENDERERS: dict[str, Render] = {
+    WebhookEvent.CUSTOMER_CREATED: rows_renderer(_customers, CustomerSerializer),
+    WebhookEvent.ORDER_CREATED: rows_renderer(_orders, OrderSerializer),
+    WebhookEvent.POINTS_EARNED: rows_renderer(_ledger_rows, LedgerRowSerializer,
+                                              customer=lambda row: row.member.customer.public_id),
+    WebhookEvent.TIER_CHANGED: render_tier_moves,
+    WebhookEvent.COUPON_ISSUED: rows_renderer(_coupons, CouponSerializer, customer=lambda row: row.member.customer.public_id),
+    WebhookEvent.COUPON_REDEEMED: rows_renderer(_coupon_uses, CouponRedemptionSerializer,
+                                                customer=lambda row: row.coupon.member.customer.public_id),
+    WebhookEvent.RETURN_UPDATED: rows_renderer(_returns, ReturnRequestSerializer),
+    WebhookEvent.SURVEY_ANSWERED: rows_renderer(_responses, SurveyResponseSerializer),
+}
+
+
+def event_announce(event: str, *, customer_id: int | None, subject, key: str | None = None, **options) -> int:
+    """One event about one subject, rendered by the event's renderer."""
+    return events_emit(event=event, emissions=[Emission(customer_id=customer_id, subject=subject, key=key)],
+                       render=RENDERERS[event], **options)
+
+
+def on_customer_created(sender, customer, **kwargs) -> None:
+    # Own-data-only subscriptions of the partner creating the customer through the API hear of it
+    # when the link is written a moment later (on_partner_customer_saved), in the same transaction.
+    event_announce(WebhookEvent.CUSTOMER_CREATED, customer_id=customer.pk, subject=customer, key=str(customer.public_id))
+
+
+def on_partner_customer_saved(sender, instance: PartnerCustomer, created: bool, raw: bool = False, **kwargs) -> None:
+    if raw or not created or not instance.created:
+        return
+    customer = instance.customer
+    event_announce(WebhookEvent.CUSTOMER_CREATED, customer_id=customer.pk, subject=customer, key=str(customer.public_id),
+                   partner_id=instance.partner_id, own_data_only=True)
+
+
+def on_order_created(sender, order, **kwargs) -> None:
+    event_announce(WebhookEvent.ORDER_CREATED, customer_id=order.customer_id, subject=order, key=str(order.public_id))
+
+
+def on_points_changed(sender, transaction, **kwargs) -> None:
+    from club.models import PointsTransaction
+
+    row = transaction
+    if row.kind != PointsTransaction.Kind.EARN or row.points <= 0:
+        return
+    event_announce(WebhookEvent.POINTS_EARNED, customer_id=row.member.customer_id, subject=row, key=str(row.public_id))
+
+
+def on_tier_changed(sender, member, from_tier=None, to_tier=None, reason: str = "", **kwargs) -> None:
+    move = TierMove(customer_id=member.customer_id, from_tier=from_tier.name if from_tier else None,
+                    to_tier=to_tier.name if to_tier else None, reason=reason)
+    event_announce(WebhookEvent.TIER_CHANGED, customer_id=member.customer_id, subject=move)
+
+
+def on_coupon_issued(sender, coupon, **kwargs) -> None:
+    event_announce(WebhookEvent.COUPON_ISSUED, customer_id=coupon.member.customer_id, subject=coupon, key=coupon.code)
+
+
+def on_coupon_redeemed(sender, coupon, redemption, **kwargs) -> None:
+    # A coupon is used once (a one-to-one row), so its code names the use too.
+    event_announce(WebhookEvent.COUPON_REDEEMED, customer_id=coupon.member.customer_id, subject=redemption, key=coupon.code)
+
+
+def on_return_updated(sender, return_request, **kwargs) -> None:
+    request = return_request
+    event_announce(WebhookEvent.RETURN_UPDATED, customer_id=request.customer_id, subject=request,
+                   key=f"{request.public_id}:{request.state}")
+
+
+def on_response_submitted(sender, response, **kwargs) -> None:
+    event_announce(WebhookEvent.SURVEY_ANSWERED, customer_id=response.customer_id, subject=response,
+                   key=str(response.public_id))
+
+
+def connect() -> None:
+    from club import signals as club_signals
+    from crm import signals as crm_signals
+    from feedback import signals as feedback_signals
+
+    pairs = [
+        (crm_signals.customer_created, on_customer_created),
+        (crm_signals.order_created, on_order_created),
+        (club_signals.points_changed, on_points_changed),
+        (club_signals.tier_changed, on_tier_changed),
+        (club_signals.coupon_issued, on_coupon_issued),
+        (club_signals.coupon_redeemed, on_coupon_redeemed),
+        (feedback_signals.return_updated, on_return_updated),
+        (feedback_signals.response_submitted, on_response_submitted),
+    ]
+    for signal, receiver in pairs:
+        signal.connect(receiver, dispatch_uid=f"api.webhooks.{receiver.__name__}")
+    post_save.connect(on_partner_customer_saved, sender=PartnerCustomer, dispatch_uid="api.webhooks.partner_customer")
+    for model in (WebhookSubscription, Partner):
+        post_save.connect(subscribed_events_forget, sender=model, dispatch_uid=f"api.webhooks.forget.save.{model.__name__}")
+        post_delete.connect(subscribed_events_forget, sender=model, dispatch_uid=f"api.webhooks.forget.delete.{model.__name__}")

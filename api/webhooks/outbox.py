@@ -1,0 +1,215 @@
+"""The fan-out (a transactional outbox): one pending WebhookDelivery per subscription that wants an
+event, written in the event's transaction; queueing, the sweeper, staff's retry and the purge.
+
+Inside the event's own transaction (customer_created, order_created, response_submitted) or right
+after its commit (the club's signals, return_updated), `events_emit` writes the rows: an order and
+its webhook rows commit together, or neither does. On commit, one Celery task per row is queued;
+if the broker is down, the rows stay pending and due, and the `api.webhooks_sweep` job (every
+minute) queues every due pending row again.
+"""
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from api.models import PartnerCustomer, WebhookDelivery, WebhookSubscription
+from api.webhooks.subscriptions import setting
+
+log = logging.getLogger(__name__)
+
+Status = WebhookDelivery.Status
+# Event ids derived from a natural key (uuid5) make a repeated fan-out of the same event a no-op.
+EVENT_NAMESPACE = uuid.UUID("0b7e2c4e-4f4a-4d8e-9a53-2f0d3c1f6a10")
+SUBSCRIBED_EVENTS_CACHE_KEY = "api.webhooks.subscribed_events"
+
+
+def max_attempts() -> int:
+    return int(setting("API_WEBHOOK_MAX_ATTEMPTS", 10))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 1, 2, 4, 8... minutes, capped."""
+    base = int(setting("API_WEBHOOK_RETRY_BASE_SECONDS", 60))
+    cap = int(setting("API_WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600))
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
+
+
+def queue_lease() -> timedelta:
+    # A queued row is not due again until this has passed: the sweeper does not pile copies of
+    # the same task onto a busy queue; a task lost with its worker is queued again after it.
+    return timedelta(seconds=int(setting("API_WEBHOOK_QUEUE_LEASE_SECONDS", 300)))
+
+
+# --- Which events anybody subscribed to ---------------------------------------------------------
+# Remembered in Django's cache for API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS (5): an import of 100,000
+# customers or a tier review must not ask once per row when nobody subscribed. Saving or deleting
+# a subscription or a partner forgets it (in every process when the cache is shared, CACHE_URL).
+
+
+def subscribed_events() -> frozenset[str]:
+    ttl = int(setting("API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS", 5))
+    if ttl > 0:
+        remembered = cache.get(SUBSCRIBED_EVENTS_CACHE_KEY)
+        if remembered is not None:
+            return frozenset(remembered)
+    events = frozenset(
+        event
+        for listed in WebhookSubscription.objects.filter(active=True, partner__active=True).values_list("events", flat=True)
+        for event in (listed or [])
+    )
+    if ttl > 0:
+        cache.set(SUBSCRIBED_EVENTS_CACHE_KEY, sorted(events), ttl)
+    return events
+
+
+def subscribed_events_forget(**kwargs) -> None:
+    cache.delete(SUBSCRIBED_EVENTS_CACHE_KEY)
+    # Again after the commit: another process reading between now and the commit would
+    # remember the set without this change.
+    transaction.on_commit(lambda: cache.delete(SUBSCRIBED_EVENTS_CACHE_KEY))
+
+
+# --- The fan-out --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Emission:
+    """One event about one thing: whose it is (for own-data-only subscriptions), its natural key
+    (the same key twice is one event) and the subject the payload is rendered from."""
+
+    customer_id: int | None
+    subject: object = None
+    key: str | None = None
+
+
+def subscribers_for(event: str, customer_ids: Iterable[int | None], *, partner_id: int | None = None,
+                    own_data_only: bool | None = None) -> dict[int | None, list[int]]:
+    """The subscription ids that get `event` for each customer, in two queries for any number of
+    customers: own-data-only subscriptions only when their partner created the customer or it was
+    shared with them (as api.scoping.visible_customers)."""
+    subscriptions = WebhookSubscription.objects.filter(active=True, partner__active=True)
+    if partner_id is not None:
+        subscriptions = subscriptions.filter(partner_id=partner_id)
+    if own_data_only is not None:
+        subscriptions = subscriptions.filter(own_data_only=own_data_only)
+    # `events` is a short JSON list; filtering it in Python works the same on SQLite and PostgreSQL.
+    wanting = [row for row in subscriptions.order_by("pk").values_list("pk", "partner_id", "own_data_only", "events")
+               if event in (row[3] or [])]
+    customer_ids = set(customer_ids)
+    own_partners = {partner for _pk, partner, own, _events in wanting if own}
+    linked = set()
+    if own_partners and customer_ids - {None}:
+        linked = set(PartnerCustomer.objects.filter(partner_id__in=own_partners, customer_id__in=customer_ids - {None})
+                     .values_list("partner_id", "customer_id"))
+    return {
+        customer_id: [pk for pk, partner, own, _events in wanting if not own or (partner, customer_id) in linked]
+        for customer_id in customer_ids
+    }
+
+
+def events_emit(*, event: str, emissions: Sequence[Emission], render: Callable[[list], list[dict]],
+                partner_id: int | None = None, own_data_only: bool | None = None, at: datetime | None = None) -> int:
+    """Write a pending delivery per subscription that wants each event, and queue them on commit.
+
+    `render` turns the subjects into their payloads, all at once (only called when someone
+    subscribed), so a batch costs the same few queries as one event. Returns the number of rows."""
+    if event not in subscribed_events() or not emissions:
+        return 0
+    recipients = subscribers_for(event, {emission.customer_id for emission in emissions},
+                                 partner_id=partner_id, own_data_only=own_data_only)
+    wanted = [emission for emission in emissions if recipients[emission.customer_id]]
+    if not wanted:
+        return 0
+    at = at or timezone.now()
+    # UUIDs, Decimals, datetimes as strings: the JSON the receiver gets.
+    payloads = json.loads(json.dumps(render([emission.subject for emission in wanted]), default=str))
+    rows, event_ids = [], []
+    for emission, payload in zip(wanted, payloads, strict=True):
+        event_id = uuid.uuid5(EVENT_NAMESPACE, f"{event}:{emission.key}") if emission.key is not None else uuid.uuid4()
+        event_ids.append(event_id)
+        rows.extend(
+            WebhookDelivery(subscription_id=subscription_id, event=event, event_id=event_id, payload=payload,
+                            created_at=at, next_attempt_at=at + queue_lease())
+            for subscription_id in recipients[emission.customer_id]
+        )
+    WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    transaction.on_commit(lambda: events_enqueue(event_ids))
+    return len(rows)
+
+
+def event_emit(*, event: str, customer_id: int | None, data: Callable[[], dict], key: str | None = None,
+               partner_id: int | None = None, own_data_only: bool | None = None, at: datetime | None = None) -> int:
+    """One event whose payload `data()` builds (only called when someone subscribed)."""
+    return events_emit(event=event, emissions=[Emission(customer_id=customer_id, key=key)],
+                       render=lambda subjects: [data()], partner_id=partner_id, own_data_only=own_data_only, at=at)
+
+
+def events_enqueue(event_ids: list[uuid.UUID]) -> int:
+    rows = WebhookDelivery.objects.filter(event_id__in=event_ids, status=Status.PENDING, attempts=0) \
+        .order_by("pk").values_list("pk", "attempts")
+    return deliveries_enqueue(list(rows))
+
+
+def deliveries_enqueue(rows: list[tuple[int, int]]) -> int:
+    """Queue one delivery task per (delivery id, attempts so far). When the broker is down the rows
+    are made due at once, so the next sweep queues them; nothing is lost. Returns how many were queued."""
+    from api.tasks import deliver_webhook
+
+    for index, (pk, attempts) in enumerate(rows):
+        try:
+            deliver_webhook.delay(pk, attempts)
+        except (OperationalError, OSError):
+            left = [row[0] for row in rows[index:]]
+            log.warning("could not queue %s webhook deliveries; the sweeper will queue them again", len(left), exc_info=True)
+            WebhookDelivery.objects.filter(pk__in=left, status=Status.PENDING).update(next_attempt_at=timezone.now())
+            return index
+    return len(rows)
+
+
+def deliveries_requeue_due(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """The sweeper: queue again every pending delivery that is due (its queueing failed, its task was
+    lost, or its retry time has come), oldest first, leasing each so the next sweep skips it."""
+    now = now or timezone.now()
+    limit = limit or int(setting("API_WEBHOOK_SWEEP_BATCH", 1000))
+    rows = list(
+        WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk").values_list("pk", "attempts")[:limit]
+    )
+    if not rows:
+        return 0
+    WebhookDelivery.objects.filter(pk__in=[pk for pk, _attempts in rows], status=Status.PENDING,
+                                   next_attempt_at__lte=now).update(next_attempt_at=now + queue_lease())
+    return deliveries_enqueue(rows)
+
+
+def deliveries_retry(*, delivery_ids: Iterable[int], now: datetime | None = None) -> int:
+    """Staff's "retry now": one more attempt for pending or failed rows (never for a delivered one).
+    A failed row that fails again is failed again; a pending one keeps its backoff."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            WebhookDelivery.objects.select_for_update().filter(pk__in=list(delivery_ids))
+            .exclude(status=Status.DELIVERED).order_by("pk").values_list("pk", "attempts")
+        )
+        WebhookDelivery.objects.filter(pk__in=[pk for pk, _attempts in rows]).update(
+            status=Status.PENDING, next_attempt_at=now + queue_lease()
+        )
+        transaction.on_commit(lambda: deliveries_enqueue(rows))
+    return len(rows)
+
+
+def deliveries_purge(*, at: datetime | None = None) -> int:
+    """Delete delivered and failed rows older than API_WEBHOOK_KEEP_DAYS."""
+    at = at or timezone.now()
+    cutoff = at - timedelta(days=int(setting("API_WEBHOOK_KEEP_DAYS", 30)))
+    _total, by_model = WebhookDelivery.objects.filter(status__in=[Status.DELIVERED, Status.FAILED],
+                                                      created_at__lt=cutoff).delete()
+    return by_model.get(WebhookDelivery._meta.label, 0)  # the deliveries; their attempts go with them
