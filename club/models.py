@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.history import HistoricalRecords, history_user
+from core.audit import HistoricalRecords, history_user
 from crm.models import MONEY
 
 

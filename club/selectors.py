@@ -16,7 +16,7 @@ from club.services.membership import member_number_format, member_number_normali
 from club.services.offers import coupon_code_format, offer_refusal
 from club.services.points import credit_remaining, credits_with_remaining
 from club.services.tiers import tier_next, tier_qualifying_value
-from crm.timeline import TimelineEntry
+from core.timeline import TimelineEntry
 
 
 def membership_for(customer) -> Membership | None:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from club.models import Membership, TierChange
 from club.services.common import lock_member
 from club.services.notifications import notice_send_once
-from crm.history import history_record
+from core.audit import history_record
 from crm.models import Customer
 
 MEMBER_NUMBER_DIGITS = 10  # nine random digits and a Luhn check digit

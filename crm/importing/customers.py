@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import signals
-from crm.history import history_record
+from core.audit import history_record
 from crm.importing.common import (
     CsvRows, ErrorList, ImportFailed, ImportResult, Progress, Source, check_length, local_timezone, parse_bool,
     parse_date, parse_datetime, parse_phone, read_header, wrong_width,

@@ -21,7 +21,7 @@ from api.tasks import deliver_webhook
 from club import services as club_services
 from club.models import TierChange
 from config.celery import app as celery_app
-from crm import jobs
+from core import jobs
 from crm import services as crm_services
 from tests.api.conftest import assert_problem
 from tests.api.webhook_helpers import _forget_connections, celery_eager, receiver, webhook_settings  # noqa: F401  (fixtures)
