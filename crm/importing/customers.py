@@ -335,7 +335,7 @@ class _CustomerImport:
                 fields |= changed - {"tags", "consent"}
         if changed_customers and fields:
             Customer.objects.bulk_update(changed_customers, [*sorted(fields), "updated_at"])
-            # Audit trail: a version of each customer the file changed (crm.history; new ones are not copied).
+            # Audit trail: a version of each customer the file changed (core.audit; new ones are not copied).
             history_record(*changed_customers, by=self.by, reason="import")
         elif changed_customers:
             Customer.objects.filter(pk__in=[c.pk for c in changed_customers]).update(updated_at=now)

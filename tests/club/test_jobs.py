@@ -74,6 +74,6 @@ def test_the_task_runs_a_job_and_returns_its_summary(member):
     assert result.get() == {"released": 0, "points": 0, "members": 0}
 
 
-def test_register_job_refuses_unknown_crontab_fields():
+def test_a_job_refuses_unknown_crontab_fields():
     with pytest.raises(ValueError):
-        jobs.register_job("bad", lambda run_date: None, schedule={"second": "1"}, description="")
+        jobs.Job(name="bad", func=lambda run_date: None, schedule={"second": "1"}, description="")

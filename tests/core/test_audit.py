@@ -230,7 +230,7 @@ def test_an_import_that_changes_customers_records_one_version_each_and_new_ones_
     row = Customer.history.filter(id=customer.pk).latest("history_date", "history_id")
     assert (row.city, row.history_user, row.history_change_reason) == ("Isfahan", admin_user, "import")
     new = Customer.objects.get(email="new.one@example.com")
-    assert not Customer.history.filter(id=new.pk).exists()  # bulk-created rows are not copied (see crm.history)
+    assert not Customer.history.filter(id=new.pk).exists()  # bulk-created rows are not copied (see core.audit)
     assert Customer.history.count() == versions_before + 1
     assert _changes(audit.customer_history(customer)[0])["city"][1] == "Isfahan"
 
