@@ -7,8 +7,8 @@ class ApiConfig(AppConfig):
     verbose_name = _("Partner API")
 
     def ready(self):
-        from api import jobs, roles, schema, webhooks  # noqa: F401  (schema registers the OpenAPI security scheme)
+        # Signal receivers only (and the OpenAPI security scheme, which drf-spectacular finds by import);
+        # what the API adds to the platform is declared in api.contributions.
+        from api import schema, webhooks  # noqa: F401
 
-        jobs.register()
-        roles.register()
         webhooks.connect()

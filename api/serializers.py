@@ -282,7 +282,7 @@ class TimelineQuerySerializer(StrictSerializer):
                                   help_text="Comma-separated kinds (interaction, order, consent, points, ...); all when absent.")
 
     def validate_kinds(self, value):
-        from crm import timeline
+        from core import timeline
 
         kinds = [kind.strip() for kind in value.split(",") if kind.strip()]
         unknown = sorted(set(kinds) - set(timeline.registered_kinds()))

@@ -181,7 +181,7 @@ class AddToSegmentForm(forms.Form):
 
 @admin.action(description=_("Add the selected customers to a static segment"), permissions=["view"])
 def add_to_static_segment(modeladmin, request, queryset):
-    """An action of the customer list (crm's admin), added from here so crm never imports campaigns."""
+    """An action of the customer list (crm's admin), contributed in campaigns.contributions so crm never imports campaigns."""
     if not request.user.has_perm("campaigns.add_segmentmember"):
         raise PermissionDenied
     form = AddToSegmentForm(request.POST if "apply" in request.POST else None)
@@ -195,16 +195,6 @@ def add_to_static_segment(modeladmin, request, queryset):
                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "count": queryset.count()}
     return TemplateResponse(request, "admin/campaigns/segment/add_customers.html", context)
 
-
-def _register_customer_action() -> None:
-    from crm.models import Customer
-
-    customer_admin = admin.site.get_model_admin(Customer)
-    if add_to_static_segment not in customer_admin.actions:
-        customer_admin.actions = [*customer_admin.actions, add_to_static_segment]
-
-
-_register_customer_action()
 
 # Campaigns, messages, automations and the suppression list live in their own module.
 from campaigns import admin_campaigns  # noqa: E402,F401

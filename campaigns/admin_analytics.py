@@ -24,7 +24,8 @@ from campaigns import analytics
 from campaigns.models import AnalyticsRun, RetentionDashboard, Segment
 from campaigns.segments import segment_add_customers, segment_customers, segment_save
 from crm.admin_utils import ReadOnlyAdminMixin
-from crm import charts, metrics, rfm
+from core import charts
+from crm import metrics, rfm
 from crm.models import Customer, CustomerScore, PredictionFit
 
 Period = analytics.Period

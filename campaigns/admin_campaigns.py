@@ -22,7 +22,7 @@ from campaigns import rendering, selectors, services
 from campaigns.models import Automation, Campaign, CampaignVariant, Channel, InboundSms, Message, Suppression
 from campaigns.services.audience import campaign_audience
 from crm.admin_utils import FastChangeListMixin, ReadOnlyAdminMixin
-from crm.charts import bar_chart
+from core.charts import bar_chart
 from crm.models import Customer
 
 CONTENT_PREFIXES = ("subject", "body", "sms_text")

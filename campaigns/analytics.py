@@ -382,17 +382,3 @@ def likely_churners(customers: QuerySet[Customer], *, threshold: float | None = 
 def lifecycle_funnel(customers: QuerySet[Customer]) -> list[tuple[str, int]]:
     counts = metrics.lifecycle_counts(customers)
     return [(label, counts[value]) for value, label in Customer.LifecycleStage.choices]
-
-
-def register() -> None:
-    """Called from CampaignsConfig.ready(): the daily snapshot job and the marketers' permissions."""
-    from crm.jobs import register_job
-    from crm.roles import MARKETING, register_role_permissions
-
-    register_job("campaigns.segment_snapshots", snapshots_job, schedule={"minute": "0", "hour": "5"},
-                 description="Compute retention and churn snapshots of every segment for the closed periods not yet computed.")
-    register_role_permissions(MARKETING, "campaigns", {
-        "segmentmetricsnapshot": ("view",), "retentiondashboard": ("view",), "analyticsrun": ("view", "add"),
-    })
-    register_role_permissions(MARKETING, "crm", {"customerscore": ("view",), "predictionfit": ("view",)})
-

@@ -7,24 +7,8 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Segments and campaigns")
 
     def ready(self):
-        from campaigns import checks, jobs, receivers, roles, selectors  # noqa: F401 (checks registers itself)
-        from crm import timeline
+        # Signal receivers and Django's system checks only; what campaigns adds to the platform is
+        # declared in campaigns.contributions.
+        from campaigns import checks, receivers  # noqa: F401 (checks registers itself with Django's checks)
 
-        roles.register()
-        # Analytics (issue 6): the snapshot job, its Celery task and the dashboard permissions.
-        from campaigns import analytics
-
-        analytics.register()
-        jobs.register()
         receivers.connect()
-        timeline.register("message", selectors.timeline_messages)
-        # Privacy (issue 8): messages in the export; erasure suppresses the addresses.
-        from campaigns import privacy as campaigns_privacy
-        from crm import privacy
-
-        privacy.register_exporter("campaigns", campaigns_privacy.export_campaigns)
-        privacy.register_eraser("campaigns", campaigns_privacy.erase_campaigns)
-        from campaigns import demo
-        from crm import demo as crm_demo
-
-        crm_demo.register_step("campaigns", demo.seed)

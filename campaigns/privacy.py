@@ -1,4 +1,4 @@
-"""Campaigns' part of a customer's data export and erasure (registered with crm.privacy)."""
+"""Campaigns' part of a customer's data export and erasure (contributed to core.privacy in campaigns.contributions)."""
 
 from datetime import date
 
@@ -6,7 +6,7 @@ from django.conf import settings
 
 from campaigns.models import InboundSms, Message, SegmentMember, Suppression
 from campaigns.services.suppression import is_suppressed, suppression_add
-from crm.privacy import ERASED_TEXT
+from core.privacy import ERASED_TEXT
 from crm.retention import purge_in_batches, retention_cutoff
 
 
@@ -29,7 +29,7 @@ def export_campaigns(customer) -> dict:
     }
 
 
-def erase_campaigns(customer) -> None:
+def erase_campaigns(customer, *, by=None) -> None:
     """Hash the email and phone into the suppression list, so nothing is ever sent to them again,
     then drop the addresses and personalised context kept on messages and inbound SMS."""
     phone = str(customer.phone) if customer.phone else None

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from campaigns.models import Automation, Campaign, Message
-from crm.timeline import TimelineEntry
+from core.timeline import TimelineEntry
 
 _FIGURES = {
     "recipients": Count("pk", filter=~Q(status__in=[Message.Status.SKIPPED, Message.Status.CANCELLED])),

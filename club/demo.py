@@ -1,4 +1,4 @@
-"""The club's step of `seed_demo` (registered with crm.demo.register_step).
+"""The club's step of `seed_demo` (contributed to core.demo in club.contributions).
 
 Tiers, earning rules and offers; memberships for about 60% of the new customers; a
 ledger consistent with their orders (an earning per order placed since they joined, a

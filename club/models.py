@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.history import HistoricalRecords, history_user
+from core.audit import HistoricalRecords, history_user
 from crm.models import MONEY
 
 
@@ -95,7 +95,7 @@ class Membership(models.Model):
     )
     below_tier_since = models.DateField(_("below tier since"), null=True, blank=True, editable=False)
 
-    # Audit trail (crm.history). Balances are caches of the ledger and the tier is written with
+    # Audit trail (core.audit). Balances are caches of the ledger and the tier is written with
     # UPDATE by the upgrade and the nightly review: the ledger and TierChange rows (who, from, to,
     # why) are their history. The review's bookkeeping changes nightly and is no one's decision.
     history = HistoricalRecords(
@@ -405,7 +405,7 @@ class Coupon(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     redeemed_at = models.DateTimeField(_("redeemed at"), null=True, blank=True, editable=False)
 
-    # Audit trail (crm.history); redemptions are also CouponRedemption rows (who, order).
+    # Audit trail (core.audit); redemptions are also CouponRedemption rows (who, order).
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:

@@ -1,19 +1,7 @@
-"""The club's part of a customer's data export and erasure (registered with crm.privacy)."""
-
-from django.utils.translation import gettext_lazy as _
+"""The club's part of a customer's data export and erasure (contributed to core.privacy in club.contributions)."""
 
 from club.models import Coupon, Membership, MemberNotice, PointsTransaction, Referral, TierChange
-from crm.history import register_customer_history
-from crm.privacy import ERASED_TEXT
-
-# The customer's history (crm.history) shows their membership's and coupons' audited changes.
-# Their historical rows hold nothing personal (numbers, codes, states, amounts): erasure leaves them.
-# Points adjustments need no copy: the append-only ledger is their history (created_by, reason).
-register_customer_history("membership", lambda customer: Membership.history.filter(customer_id=customer.pk),
-                          label=_("Membership"), title="member_number", hidden=("customer",))
-register_customer_history("coupon", lambda customer: Coupon.history.filter(member__customer_id=customer.pk),
-                          label=_("Coupon"), title="code", hidden=("member", "points_transaction"))
-
+from core.privacy import ERASED_TEXT
 
 def export_club(customer) -> dict:
     membership = Membership.objects.select_related("tier").filter(customer=customer).first()
@@ -44,7 +32,7 @@ def export_club(customer) -> dict:
     }
 
 
-def erase_club(customer) -> None:
+def erase_club(customer, *, by=None) -> None:
     """Points, coupons and the ledger stay (they are money-like); free text about the person goes.
 
     The ledger is append-only for amounts; its reasons are descriptions, and two kinds can

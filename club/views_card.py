@@ -17,7 +17,7 @@ from club.exceptions import ClubError
 from club.models import Membership, Offer
 from club.selectors import member_card, member_coupons, offers_for_member
 from crm.public import language_choices, page_language
-from crm.templatetags.localized import local_number
+from core.templatetags.localized import local_number
 
 ACTIVITY_ROWS = 10
 # The confirmation form carries a random nonce: a double tap or a reload of the POST returns the first coupon.

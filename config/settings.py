@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "simple_history",  # audit history of customers, consent, memberships, coupons, returns
+    "core",  # the platform below every app: jobs, roles, audit, registries (first, see core.registry)
     "crm",
     "club",
     "feedback",
@@ -78,7 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "crm.middleware.StaffLanguageMiddleware",  # the admin in the staff member's own language
+    "core.middleware.StaffLanguageMiddleware",  # the admin in the staff member's own language
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",  # records who made an admin change
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -270,9 +271,9 @@ PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "") or None
 # A customer is *active* at time t when they have a counted order in [t - W, t).
 CRM_ACTIVITY_WINDOW_DAYS = env_int("CRM_ACTIVITY_WINDOW_DAYS", 90, minimum=1)
 CRM_IMPORT_BATCH_SIZE = env_int("CRM_IMPORT_BATCH_SIZE", 5000, minimum=1)
-# Periodic jobs (crm.jobs): a failed run is retried JOB_MAX_RETRIES times, the n-th retry
+# Periodic jobs (core.jobs): a failed run is retried JOB_MAX_RETRIES times, the n-th retry
 # JOB_RETRY_BACKOFF_SECONDS * 2**(n-1) seconds later (at most JOB_RETRY_BACKOFF_MAX_SECONDS);
-# each attempt is a JobRun row, kept JOB_RUNS_KEEP_DAYS days (job crm.job_runs_purge).
+# each attempt is a JobRun row, kept JOB_RUNS_KEEP_DAYS days (job core.job_runs_purge).
 JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 5, minimum=0)
 JOB_RETRY_BACKOFF_SECONDS = env_int("JOB_RETRY_BACKOFF_SECONDS", 60, minimum=1)
 JOB_RETRY_BACKOFF_MAX_SECONDS = env_int("JOB_RETRY_BACKOFF_MAX_SECONDS", 30 * 60, minimum=1)

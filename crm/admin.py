@@ -21,9 +21,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm import history, panels, services, timeline
-from crm import admin_language  # noqa: F401  (registers the "My language" page)
-from crm import admin_jobs  # noqa: F401  (registers the job runs)
+from core import audit, timeline
+from core.panels import ContributedActionsMixin, customer_panels
+from crm import access, services
 from crm.admin_import import CsvImportAdminMixin
 from crm.admin_privacy import CustomerPrivacyAdminMixin
 from crm.admin_filters import CountryFilter, FollowUpFilter, LifecycleStageFilter, TagFilter
@@ -72,7 +72,8 @@ class CustomerSearchMixin:
 
 
 @admin.register(Customer)
-class CustomerAdmin(CustomerPrivacyAdminMixin, CsvImportAdminMixin, FastChangeListMixin, admin.ModelAdmin):
+class CustomerAdmin(ContributedActionsMixin, CustomerPrivacyAdminMixin, CsvImportAdminMixin, FastChangeListMixin,
+                    admin.ModelAdmin):
     import_kind = "customers"
     change_form_template = "admin/crm/customer/change_form.html"
 
@@ -202,7 +203,7 @@ class CustomerAdmin(CustomerPrivacyAdminMixin, CsvImportAdminMixin, FastChangeLi
         if change and obj is not None:
             if request.method == "GET":
                 # Staff views of personal data are logged (issue 8), and shown on the page below.
-                history.access_log(customer=obj, action=CustomerAccess.Action.VIEWED, by=request.user, source="admin")
+                access.access_log(customer=obj, action=CustomerAccess.Action.VIEWED, by=request.user, source="admin")
             context.update(self._customer_page_context(request, obj))
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
@@ -222,11 +223,11 @@ class CustomerAdmin(CustomerPrivacyAdminMixin, CsvImportAdminMixin, FastChangeLi
             "timeline_all_url": _with_param(request, "timeline", None),
             "timeline_kind": selected,
             "timeline_limit": TIMELINE_LIMIT,
-            "customer_panels": panels.customer_panels(request, customer),
-            # The audit trail (crm.history): recent changes with before and after, and recent views.
-            "customer_history": history.customer_history(customer, limit=HISTORY_LIMIT),
+            "customer_panels": customer_panels(request, customer),
+            # The audit trail (core.audit): recent changes with before and after, and recent views.
+            "customer_history": audit.customer_history(customer, limit=HISTORY_LIMIT),
             "customer_history_limit": HISTORY_LIMIT,
-            "customer_accesses": history.recent_accesses(customer, limit=ACCESS_LIMIT),
+            "customer_accesses": access.recent_accesses(customer, limit=ACCESS_LIMIT),
             "customer_orders_url": reverse("admin:crm_order_changelist") + f"?customer__id__exact={customer.pk}",
             "customer_interactions_url": reverse("admin:crm_interaction_changelist") + f"?customer__id__exact={customer.pk}",
         }
@@ -267,9 +268,8 @@ class CustomerAdmin(CustomerPrivacyAdminMixin, CsvImportAdminMixin, FastChangeLi
         return TemplateResponse(request, "admin/crm/customer/log_interaction.html", context, status=200)
 
     def _log_interaction_addition(self, request, interaction):
-        interaction_admin = self.admin_site._registry.get(Interaction)
-        if interaction_admin is not None:
-            interaction_admin.log_addition(request, interaction, [{"added": {}}])
+        if self.admin_site.is_registered(Interaction):
+            self.admin_site.get_model_admin(Interaction).log_addition(request, interaction, [{"added": {}}])
 
 
 def _kind_label(kind: str):

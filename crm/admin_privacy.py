@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm.history import access_log
+from crm.access import access_log
 from crm.models import CustomerAccess, ErasureEvent
 from crm.privacy import customer_erase, customer_export
 

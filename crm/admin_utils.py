@@ -9,6 +9,10 @@ from django.db import connections
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_utils import ReadOnlyAdminMixin
+
+__all__ = ["EstimatedCountPaginator", "FastChangeListMixin", "InputFilter", "ReadOnlyAdminMixin"]  # the last: core.admin_utils
+
 
 class EstimatedCountPaginator(Paginator):
     """A paginator that never runs a full COUNT(*) over a big PostgreSQL table.
@@ -100,16 +104,3 @@ class InputFilter(admin.SimpleListFilter):
             "placeholder": getattr(self, "placeholder", ""),
             "label": _("Filter"),
         }
-
-
-class ReadOnlyAdminMixin:
-    """A history or log in the admin: viewable by those allowed, never added, changed or deleted there."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

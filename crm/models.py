@@ -3,7 +3,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.indexes import OpClass
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -12,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from config.db import PostgresOnlyIndex
-from crm.history import HistoricalRecords, history_user, register_customer_history
+from core.indexes import PostgresOnlyIndex
+from core.audit import HistoricalRecords, history_user
 from crm.querysets import CustomerQuerySet, InteractionQuerySet, OrderQuerySet
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -77,7 +76,7 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     objects = CustomerQuerySet.as_manager()
-    # Audit trail (crm.history): every save, with who and from where. The order figures are
+    # Audit trail (core.audit): every save, with who and from where. The order figures are
     # derived (and rewritten with UPDATE), updated_at is the history row's own date, and consent
     # has its own trail (ConsentChange: who, when, where from).
     history = HistoricalRecords(
@@ -443,76 +442,3 @@ class CustomerAccess(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
-
-
-register_customer_history("customer", lambda customer: Customer.history.filter(id=customer.pk), label=_("Customer"))
-
-
-class StaffPreference(models.Model):
-    """A staff member's own choice of the language the admin speaks to them (crm.middleware).
-
-    Empty: the browser's language, as before. Each staff member edits their own on the admin's
-    "My language" page (crm.admin_language)."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_preference",
-                                verbose_name=_("staff member"))
-    language = models.CharField(_("admin language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="",
-                                help_text=_("Empty: the language of your browser."))
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("my language")
-        verbose_name_plural = _("my language")
-
-    def __str__(self):
-        return self.get_language_display() or "-"
-
-
-class JobRun(models.Model):
-    """One attempt at running a periodic job (crm.jobs), by Celery or by hand: the visible record
-    of what ran, how it ended and, for a failure, why.
-
-    One row per attempt: a Celery task that is retried adds a row per try with the same task id
-    and a growing attempt number, so the time between attempts (the backoff) can be read off
-    the rows. A redelivered attempt (its worker died) reuses its row."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        RETRYING = "retrying", _("Failed, will retry")
-        FAILED = "failed", _("Failed")
-
-    class Source(models.TextChoices):
-        TASK = "task", _("Celery task")
-        MANUAL = "manual", _("By hand (run_job)")
-
-    job = models.CharField(_("job"), max_length=100)
-    run_date = models.DateField(_("run date"))
-    source = models.CharField(_("started by"), max_length=10, choices=Source.choices, default=Source.TASK)
-    task_id = models.CharField(_("Celery task id"), max_length=255, blank=True, default="")
-    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
-    error = models.TextField(_("error"), blank=True, default="")
-    summary = models.JSONField(_("summary"), null=True, blank=True, encoder=DjangoJSONEncoder)
-    started_at = models.DateTimeField(_("started"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-started_at", "-id"]
-        verbose_name = _("job run")
-        verbose_name_plural = _("job runs")
-        constraints = [
-            models.UniqueConstraint(fields=["task_id", "attempt"], condition=~Q(task_id=""),
-                                    name="crm_jobrun_one_row_per_attempt"),
-        ]
-        indexes = [
-            models.Index(fields=["-started_at"], name="crm_jobrun_started"),
-            models.Index(fields=["status", "-started_at"], name="crm_jobrun_status_started"),
-        ]
-
-    def __str__(self):
-        return f"{self.job} {self.run_date} #{self.attempt}"
-
-    @property
-    def duration(self):
-        return self.finished_at - self.started_at if self.finished_at else None

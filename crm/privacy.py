@@ -1,14 +1,9 @@
-"""Privacy: export everything held about a customer, and erase (anonymise) a customer.
-
-crm cannot import the apps above it, so each app contributes through a registry, the
-way crm.timeline does: in its AppConfig.ready() an app registers
-- an *exporter* `exporter(customer) -> dict`, whose result becomes one section of the export;
-- an *eraser* `eraser(customer) -> None`, run inside the erasure's transaction while the
-  customer still has their email and phone (so campaigns can hash them into the suppression list).
+"""crm's part of privacy (core.privacy): finding a customer, the profile, consent, interactions and
+orders in the export, and the erasure service.
 
 Erasure keeps what accounting and metrics need (orders, lines, the points ledger, coupons,
 return amounts) and removes every way back to the person: names, addresses, free text.
-The audit history (crm.history) is scrubbed too: each app's eraser blanks the personal fields
+The audit history (core.audit) is scrubbed too: each app's eraser blanks the personal fields
 of its historical rows (the customer's here, the return notes in feedback); who changed what
 and when stays. The access log (CustomerAccess) holds no personal data and stays.
 The export holds the change history and the access log.
@@ -17,46 +12,24 @@ The export holds the change history and the access log.
 import json
 import secrets
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.history import access_export, current_source, history_export
+from core.audit import current_source
+from core.privacy import ERASED_TEXT, privacy_erase, privacy_export
 from crm.models import ConsentChange, Customer, ErasureEvent, Interaction
 
-EXPORT_FORMAT = "clubcrm.customer-export/1"
-ERASED_TEXT = "[erased]"
+__all__ = ["ERASED_TEXT", "customer_erase", "customer_export", "customer_find", "export_json"]  # ERASED_TEXT: core.privacy
 # What erasure leaves in a customer's personal fields (the row and every historical version of it).
 ERASED_PROFILE = {
     "first_name": "", "last_name": "", "email": None, "phone": None, "birth_date": None, "gender": "", "city": "",
     "notes": "", "source": "", "acquired_at": None,
 }
-
-Exporter = Callable[[Customer], dict]
-Eraser = Callable[[Customer], None]
-_exporters: dict[str, Exporter] = {}
-_erasers: dict[str, Eraser] = {}
-
-
-def register_exporter(section: str, exporter: Exporter) -> None:
-    _exporters[section] = exporter
-
-
-def register_eraser(name: str, eraser: Eraser) -> None:
-    _erasers[name] = eraser
-
-
-def registered_sections() -> list[str]:
-    return list(_exporters)
-
 
 # --- Finding a customer -------------------------------------------------------------------
 
@@ -81,47 +54,37 @@ def customer_find(ref: str) -> Customer:
 
 
 def customer_export(customer: Customer) -> dict:
-    """One JSON-serialisable document of everything held about the customer."""
-    document: dict[str, Any] = {
-        "format": EXPORT_FORMAT,
-        "exported_at": timezone.now(),
-        "customer": _profile(customer),
-        "consent_changes": [
-            {"channel": change.channel, "granted": change.granted, "source": change.source, "changed_at": change.changed_at}
-            for change in customer.consent_changes.order_by("changed_at", "id")
-        ],
-        "interactions": [
-            {
-                "occurred_at": item.occurred_at, "channel": item.channel, "direction": item.direction,
-                "subject": item.subject, "body": item.body, "status": item.status, "follow_up_on": item.follow_up_on,
-                "resolved_at": item.resolved_at, "order_number": item.order.order_number if item.order else None,
-            }
-            for item in customer.interactions.select_related("order").order_by("occurred_at", "id")
-        ],
-        "orders": [_order(order) for order in customer.orders.prefetch_related("lines").order_by("placed_at", "id")],
-        # Every audited change (customer, membership, coupons, returns: crm.history) and who looked at the data.
-        "history": history_export(customer),
-        "access_log": access_export(customer),
-    }
-    for section, exporter in _exporters.items():
-        document[section] = exporter(customer)
-    # One round trip through JSON: dates, decimals and UUIDs become strings, whatever an exporter returned.
-    return json.loads(json.dumps(document, cls=ExportEncoder))
+    """One JSON-serialisable document of everything held about the customer (every app's sections)."""
+    return privacy_export(customer)
 
 
-class ExportEncoder(DjangoJSONEncoder):
-    def default(self, o):
-        # PhoneNumber and other value objects: their string form (E.164 for phones).
-        if hasattr(o, "as_e164"):
-            return o.as_e164
-        return super().default(o)
+def consent_changes_export(customer: Customer) -> list[dict]:
+    return [
+        {"channel": change.channel, "granted": change.granted, "source": change.source, "changed_at": change.changed_at}
+        for change in customer.consent_changes.order_by("changed_at", "id")
+    ]
+
+
+def interactions_export(customer: Customer) -> list[dict]:
+    return [
+        {
+            "occurred_at": item.occurred_at, "channel": item.channel, "direction": item.direction,
+            "subject": item.subject, "body": item.body, "status": item.status, "follow_up_on": item.follow_up_on,
+            "resolved_at": item.resolved_at, "order_number": item.order.order_number if item.order else None,
+        }
+        for item in customer.interactions.select_related("order").order_by("occurred_at", "id")
+    ]
+
+
+def orders_export(customer: Customer) -> list[dict]:
+    return [_order(order) for order in customer.orders.prefetch_related("lines").order_by("placed_at", "id")]
 
 
 def export_json(customer: Customer) -> str:
     return json.dumps(customer_export(customer), ensure_ascii=False, indent=2)
 
 
-def _profile(customer: Customer) -> dict:
+def profile_export(customer: Customer) -> dict:
     return {
         "public_id": customer.public_id,
         "first_name": customer.first_name,
@@ -173,10 +136,14 @@ def customer_erase(*, customer: Customer, by=None) -> ErasureEvent:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if ErasureEvent.objects.filter(customer=customer).exists():
         raise ValidationError(_("This customer has already been erased."))
-    # Higher apps first, while the email and phone are still there to be hashed.
-    for eraser in _erasers.values():
-        eraser(customer)
+    # Every app's eraser, the apps above first and crm's own (crm_erase) last.
+    privacy_erase(customer, by=by)
+    return ErasureEvent.objects.create(customer=customer, erased_by=by)
 
+
+def crm_erase(customer: Customer, *, by=None) -> None:
+    """crm's eraser: consent withdrawn, interactions and the admin log scrubbed, the profile and
+    its audited versions blanked. Runs after the other apps' erasers (core.privacy)."""
     for channel in (ConsentChange.Channel.EMAIL, ConsentChange.Channel.SMS):
         # Imported lazily: crm.services imports signals that other apps listen to at import time.
         from crm.services import consent_set
@@ -185,7 +152,7 @@ def customer_erase(*, customer: Customer, by=None) -> ErasureEvent:
     customer.interactions.update(subject=ERASED_TEXT, body="")
     _scrub_admin_log(customer)
 
-    # The audit history (crm.history) holds every earlier version of the profile: blank them too.
+    # The audit history (core.audit) holds every earlier version of the profile: blank them too.
     # The erasure's own version, written by the save below, then shows what was erased and by whom.
     Customer.history.filter(id=customer.pk).update(**ERASED_PROFILE, external_ref=None)
 
@@ -197,7 +164,6 @@ def customer_erase(*, customer: Customer, by=None) -> ErasureEvent:
     customer._change_reason = f"erasure ({current_source()})"
     customer.save()
     customer.tags.clear()
-    return ErasureEvent.objects.create(customer=customer, erased_by=by)
 
 
 def _scrub_admin_log(customer: Customer) -> None:

@@ -1,10 +1,10 @@
 """QuerySet methods for the crm models (attached with `as_manager`).
 
 Lifecycle stages and search are SQL expressions, so they work as annotations,
-filters and admin columns without touching customers one by one in Python.
+filters and admin columns without touching customers one by one in Python. The apps above
+crm extend both through core.customers (loyalty conditions, search extensions).
 """
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import phonenumbers
@@ -14,25 +14,7 @@ from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-# Apps above crm (the club's top tiers, the analytics' top RFM segments) say what makes
-# an active repeat customer "loyal" by registering a function returning a Q over
-# Customer; crm itself never imports them.
-_loyalty_conditions: list[Callable[[], Q]] = []
-
-
-def register_loyalty_condition(condition: Callable[[], Q]) -> None:
-    if condition not in _loyalty_conditions:
-        _loyalty_conditions.append(condition)
-
-
-def _loyalty_q() -> Q | None:
-    if not _loyalty_conditions:
-        return None
-    combined = Q()
-    for condition in _loyalty_conditions:
-        combined |= condition()
-    return combined
-
+from core.customers import loyalty_q, search_extension_registry
 
 def lifecycle_stage_expression(at: datetime | None = None, window_days: int | None = None) -> Case:
     """The lifecycle stage of DESIGN.md as one CASE expression over the derived columns."""
@@ -44,7 +26,7 @@ def lifecycle_stage_expression(at: datetime | None = None, window_days: int | No
         When(last_order_at__lt=at - 2 * window, then=Value("churned")),
         When(last_order_at__lt=active_since, then=Value("at_risk")),
     ]
-    loyalty = _loyalty_q()
+    loyalty = loyalty_q()
     if loyalty is not None:
         whens.append(When(loyalty, then=Value("loyal")))
     whens.append(When(orders_count__gte=2, then=Value("repeat")))
@@ -73,7 +55,7 @@ class CustomerQuerySet(models.QuerySet):
         if stage == "at_risk":
             return self.filter(ordered, last_order_at__gte=at - 2 * window, last_order_at__lt=at - window)
         active = self.filter(ordered, last_order_at__gte=at - window)
-        loyalty = _loyalty_q()
+        loyalty = loyalty_q()
         if stage == "loyal":
             return active.filter(loyalty) if loyalty is not None else self.none()
         if stage == "repeat":
@@ -112,7 +94,7 @@ class CustomerQuerySet(models.QuerySet):
         phone = _as_e164(term)
         if phone:
             branches.append(customers.filter(phone=phone).values("pk"))
-        for lookup in _search_extensions:
+        for lookup in search_extension_registry.values():
             extra = lookup(term)
             if extra is not None:
                 branches.append(customers.filter(extra).values("pk"))
@@ -127,15 +109,6 @@ class CustomerQuerySet(models.QuerySet):
         branches += [customers.filter(condition).values("pk") for condition in names]
         first_branch, *others = [branch.order_by() for branch in branches]
         return self.filter(pk__in=first_branch.union(*others, all=True))
-
-
-# Apps above crm add their own identifiers (the club's member numbers) to the search.
-_search_extensions: list[Callable[[str], Q | None]] = []
-
-
-def register_search_extension(lookup: Callable[[str], Q | None]) -> None:
-    if lookup not in _search_extensions:
-        _search_extensions.append(lookup)
 
 
 def _name_prefix(q: Q, field: str, value: str) -> Q:

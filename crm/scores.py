@@ -32,9 +32,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from crm import rfm
-from crm.jobs import register_job
 from crm.models import CustomerScore, Order, PredictionFit
-from crm.querysets import register_loyalty_condition
 
 if TYPE_CHECKING:
     import numpy as np
@@ -255,11 +253,3 @@ def predictions_job(run_date: date) -> dict:
     except predictions.FitError as error:
         return {"skipped": str(error)}
     return result.as_dict()
-
-
-def register() -> None:
-    register_loyalty_condition(rfm.loyalty_condition)
-    register_job("crm.rfm_scores", rfm_job, schedule={"minute": "30", "hour": "3"},
-                 description="Recompute every customer's RFM scores and segment.")
-    register_job("crm.predict_churn", predictions_job, schedule={"minute": "0", "hour": "4", "day_of_week": "1"},
-                 description="Refit BG/NBD and Gamma-Gamma; store P(alive), expected purchases and predictive CLV.")

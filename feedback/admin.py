@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
-from crm.charts import bar_chart, line_chart
+from core.charts import bar_chart, line_chart
 from feedback import selectors, services
 from feedback.models import (
     Answer, Choice, Invitation, Question, Response, ReturnEvent, ReturnLine, ReturnRequest, Survey,

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.history import HistoricalRecords, history_user
+from core.audit import HistoricalRecords, history_user
 from crm.models import Customer, Interaction, Order
 
 
@@ -266,7 +266,7 @@ class ReturnRequest(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
-    # Audit trail (crm.history); every state transition is also a ReturnEvent row (who, from, to).
+    # Audit trail (core.audit); every state transition is also a ReturnEvent row (who, from, to).
     history = HistoricalRecords(excluded_fields=["updated_at"], get_user=history_user)
 
     class Meta:

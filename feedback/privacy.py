@@ -1,14 +1,6 @@
-"""Feedback's part of a customer's data export and erasure (registered with crm.privacy)."""
+"""Feedback's part of a customer's data export and erasure (contributed to core.privacy in feedback.contributions)."""
 
-from django.utils.translation import gettext_lazy as _
-
-from crm.history import register_customer_history
 from feedback.models import Answer, Invitation, Response, ReturnEvent, ReturnLine, ReturnRequest
-
-# The customer's history (crm.history) shows their return requests' audited changes.
-register_customer_history("return_request", lambda customer: ReturnRequest.history.filter(customer_id=customer.pk),
-                          label=_("Return request"), hidden=("customer",))
-
 
 def export_feedback(customer) -> dict:
     responses = (Response.objects.filter(customer=customer).select_related("survey")
@@ -50,7 +42,7 @@ def export_feedback(customer) -> dict:
     }
 
 
-def erase_feedback(customer) -> None:
+def erase_feedback(customer, *, by=None) -> None:
     """Scores and return amounts stay (NPS, CSAT and refunds are counted); the person's own words go."""
     Answer.objects.filter(response__customer=customer).exclude(text="").update(text="")
     ReturnRequest.objects.filter(customer=customer).update(note="")

@@ -1,11 +1,11 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from crm import timeline
+from core import timeline
 from feedback.models import Invitation, Response, ReturnRequest
 
 
-def _response_entries(customer, *, limit: int):
+def response_entries(customer, *, limit: int):
     responses = Response.objects.filter(customer=customer).select_related("survey").prefetch_related(
         "answers__question", "answers__choices"
     ).order_by("-submitted_at")[:limit]
@@ -23,7 +23,7 @@ def _response_entries(customer, *, limit: int):
     return entries
 
 
-def _invitation_entries(customer, *, limit: int):
+def invitation_entries(customer, *, limit: int):
     invitations = Invitation.objects.filter(customer=customer).select_related("survey").order_by("-created_at")[:limit]
     return [
         timeline.TimelineEntry(
@@ -35,7 +35,7 @@ def _invitation_entries(customer, *, limit: int):
     ]
 
 
-def _return_entries(customer, *, limit: int):
+def return_entries(customer, *, limit: int):
     requests = ReturnRequest.objects.filter(customer=customer).select_related("order").prefetch_related(
         "lines__order_line").order_by("-created_at")[:limit]
     return [
@@ -50,9 +50,3 @@ def _return_entries(customer, *, limit: int):
         )
         for request in requests
     ]
-
-
-def register_entries() -> None:
-    timeline.register("return", _return_entries)
-    timeline.register("feedback_response", _response_entries)
-    timeline.register("feedback_invitation", _invitation_entries)

@@ -7,7 +7,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
 
-from crm import roles, services
+from core import roles
+from crm import services
 from tests.factories import CustomerFactory, UserFactory
 
 _order_numbers = count(1)
@@ -90,3 +91,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def override():
+    """`override(registry, {...})`: the registry (core.registry) holds just that until the test ends."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        yield lambda registry, items=None, **named: stack.enter_context(registry.override(items, **named))

@@ -19,10 +19,11 @@ from campaigns.models import Automation, Message
 from club import services as club
 from club.models import Offer, PointsTransaction, Tier
 from crm import services as crm
-from crm.middleware import SESSION_KEY
-from crm.models import Customer, StaffPreference
+from core.middleware import SESSION_KEY
+from core.models import StaffPreference
+from crm.models import Customer
 from crm.services import LineInput
-from crm.templatetags.localized import local_date, local_number
+from core.templatetags.localized import local_date, local_number
 from feedback.services import invitation_create
 from feedback.services.returns import order_return_link
 from tests.campaigns.conftest import campaign_settings, celery_eager, make_customer  # noqa: F401  (fixtures)
@@ -203,7 +204,7 @@ class TestTheAdminLanguage:
     def test_a_staff_member_sets_their_own_language_on_the_my_language_page(self, client, staff):
         user = staff("omid")
         client.force_login(user)
-        url = reverse("admin:crm_staffpreference_changelist")
+        url = reverse("admin:core_staffpreference_changelist")
         assert url in client.get(reverse("admin:index")).content.decode()  # listed for every staff member
         assert client.get(url).status_code == 200
         response = client.post(url, {"language": "fa"}, follow=True)
@@ -216,7 +217,7 @@ class TestTheAdminLanguage:
     def test_an_unknown_language_is_refused_with_a_message(self, client, staff):
         user = staff("omid", "fa")
         client.force_login(user)
-        response = client.post(reverse("admin:crm_staffpreference_changelist"), {"language": "de"})
+        response = client.post(reverse("admin:core_staffpreference_changelist"), {"language": "de"})
         assert response.status_code == 400 and 'class="errorlist' in response.content.decode()
         assert StaffPreference.objects.get(user=user).language == "fa"
 
@@ -224,13 +225,13 @@ class TestTheAdminLanguage:
         other = staff("other", "ar")
         client.force_login(staff("omid"))
         preference = StaffPreference.objects.get(user=other)
-        assert client.get(f"/admin/crm/staffpreference/{preference.pk}/change/").status_code == 404
-        client.post(reverse("admin:crm_staffpreference_changelist"), {"language": "fa", "user": other.pk})
+        assert client.get(f"/admin/core/staffpreference/{preference.pk}/change/").status_code == 404
+        client.post(reverse("admin:core_staffpreference_changelist"), {"language": "fa", "user": other.pk})
         assert StaffPreference.objects.get(user=other).language == "ar"
 
     def test_a_customer_without_staff_rights_is_sent_to_the_login(self, client, db):
         client.force_login(UserFactory(username="shopper", is_staff=False))
-        response = client.get(reverse("admin:crm_staffpreference_changelist"))
+        response = client.get(reverse("admin:core_staffpreference_changelist"))
         assert response.status_code == 302 and reverse("admin:login") in response.headers["Location"]
 
 
@@ -276,7 +277,7 @@ class TestMessagesInTheCustomersLanguage:
     def test_a_points_expiry_sms_gives_the_jalali_date_in_persian_digits(self, ladder, settings,
                                                                           django_capture_on_commit_callbacks):
         from campaigns.sms import LocmemBackend
-        from crm.tasks import run_job
+        from core.tasks import run_job
 
         settings.CLUB_EXPIRY_WARNING_DAYS = 14
         enable("points_expiring")

@@ -10,12 +10,12 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
-from config.db import PostgresOnlyIndex
+from core.indexes import PostgresOnlyIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 # Schema building blocks a migration must name to rebuild the model state, as it names a
 # library's field class; they hold no data or behaviour that could rewrite history.
-ALLOWED = {"config.db"}
+ALLOWED = {"core.indexes"}
 
 
 def project_packages() -> set[str]:

@@ -33,7 +33,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
-from crm import roles
+from core import roles
 
 # --- the design ------------------------------------------------------------------------------------
 
@@ -158,7 +158,7 @@ STANDARD_VIEWS = ("changelist", "add", "history", "delete", "change")
 
 # Models every staff member uses for their own row only (no role permission involved): the list
 # opens for any staff member and shows only their own row.
-SELF_SERVICE = {"crm.staffpreference"}
+SELF_SERVICE = {"core.staffpreference"}
 # Admins whose list page is not a list (a dashboard, a preferences form): no list actions to run there.
 NO_LIST_ACTIONS = SELF_SERVICE | {"campaigns.retentiondashboard"}
 
@@ -226,7 +226,7 @@ def _build_world() -> dict:
     from api import services as api_services
     from campaigns.models import AnalyticsRun, Segment, SegmentMember, Suppression
     from campaigns.services import suppression_add
-    from crm import demo
+    from core import demo
     from crm.models import Customer
     from tests.campaigns.conftest import make_campaign
 

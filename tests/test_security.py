@@ -128,17 +128,16 @@ def test_the_client_ip_is_taken_from_the_trusted_end_of_the_header(rf, settings,
     assert client_ip(request) == expected
 
 
-def test_a_customer_panel_that_returns_plain_text_is_escaped_not_rendered_as_html(monkeypatch):
+def test_a_customer_panel_that_returns_plain_text_is_escaped_not_rendered_as_html():
     from django.utils.safestring import mark_safe
 
-    from crm import panels
+    from core import panels
 
-    monkeypatch.setattr(panels, "_panels", {
+    with panels.panel_registry.override({
         "text": lambda request, customer: "<script>alert(1)</script>",
         "template": lambda request, customer: mark_safe("<div class='card'>ok</div>"),
         "nothing": lambda request, customer: "",
-    })
-
-    assert panels.customer_panels(None, None) == [
-        "&lt;script&gt;alert(1)&lt;/script&gt;", "<div class='card'>ok</div>",
-    ]
+    }):
+        assert panels.customer_panels(None, None) == [
+            "&lt;script&gt;alert(1)&lt;/script&gt;", "<div class='card'>ok</div>",
+        ]

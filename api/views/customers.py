@@ -27,7 +27,7 @@ from api.serializers import (
 from api.views.common import customer_for_path, order_for_body, parse_public_id
 from club.exceptions import Conflict
 from crm import services as crm_services
-from crm import timeline
+from core import timeline
 from crm.models import ConsentChange, Customer, Interaction
 from crm.services import normalize_email
 

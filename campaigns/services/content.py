@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from campaigns import rendering, sms as sms_module, tokens
 from campaigns.models import Automation, Campaign, CampaignVariant, Channel, Message, TrackedLink
 from club.models import Coupon, Membership, Offer
-from crm.templatetags.localized import local_date, local_number
+from core.templatetags.localized import local_date, local_number
 
 FALLBACK_LANGUAGE = "en"
 DATE_KEYS = ("expires_on", "coupon_expires_on", "points_expiring_on")

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from club.codes import coupon_code_format, member_number_normalize
 from club.models import Coupon, Membership, PointsTransaction
-from crm.timeline import TimelineEntry
+from core.timeline import TimelineEntry
 
 
 def customer_search_by_member_number(term: str) -> Q | None:

@@ -12,7 +12,7 @@ from club.selectors.tiers import tier_for_value
 from club.services.common import lock_member
 from club.services.earning import points_award_for_profile, points_award_signup, referral_create
 from club.services.notifications import notice_send_once
-from crm.history import history_record
+from core.audit import history_record
 from crm.models import Customer
 
 
@@ -68,7 +68,7 @@ def member_set_status(*, member: Membership, status: str, by=None) -> Membership
     if locked.status != status:
         Membership.objects.filter(pk=locked.pk).update(status=status)
         locked.status = status
-        history_record(locked, by=by)  # the UPDATE sent no signal: one audit row (crm.history)
+        history_record(locked, by=by)  # the UPDATE sent no signal: one audit row (core.audit)
     member.status = status
     return locked
 

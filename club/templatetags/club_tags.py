@@ -19,7 +19,7 @@ def club_member_card(context, customer):
 
 
 def render_member_card_panel(request, customer) -> str:
-    """The member card as a panel of the admin's customer page (crm.panels)."""
+    """The member card as a panel of the admin's customer page (core.panels)."""
     from django.template.loader import render_to_string
 
     if not request.user.has_perm("club.view_membership"):

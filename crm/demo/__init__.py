@@ -1,4 +1,4 @@
-"""Demo data for `seed_demo`: customers, orders, interactions, and what later apps add.
+"""crm's step of `seed_demo` (core.demo), the first one: customers, orders, interactions.
 
 The data is reproducible: the same seed and the same anchor date give the same rows
 (names, emails, phones, dates, amounts, public ids). Dates run over the two years
@@ -10,9 +10,8 @@ customers are generated in chunks (each in its own transaction) that are written
 `bulk_create`, so a million customers take minutes and memory stays flat. The derived
 customer figures are computed once at the end with one set-based UPDATE.
 
-Apps above crm add their own demo data (club members, surveys, segments) with
-`register_step(name, fn)`; crm never imports them. Each step gets its own random
-generator, so adding a step does not change the data of the others.
+Apps above crm add their own demo data (club members, surveys, segments) as later steps
+(core.demo); crm never imports them.
 
 E-mail addresses use the reserved example.com/.net/.org domains, so a demo campaign
 can never reach a real inbox.
@@ -20,9 +19,6 @@ can never reach a real inbox.
 
 import random
 from collections import Counter
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -30,6 +26,7 @@ from django.db import connection, reset_queries, transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Length
 
+from core.demo import DemoDataExists, DemoRun
 from crm.demo.generator import Generator
 from crm.demo.names import NamePools, romanize
 from crm.demo.reference import (
@@ -45,82 +42,24 @@ from crm.models import Customer, Order, Product
 from crm.services import customers_refresh_order_stats, tags_ensure
 
 __all__ = [
-    "CATALOGUE", "HISTORY_DAYS", "MARKETS", "DemoDataExists", "ProgressBar", "ProgressFactory", "default_anchor",
-    "products_ensure_catalogue", "register_step", "registered_steps", "romanize", "seed_demo", "staff_users_ensure",
+    "CATALOGUE", "HISTORY_DAYS", "MARKETS", "products_ensure_catalogue", "romanize", "seed_customers",
+    "staff_users_ensure",
 ]
 
 MAX_CHUNK_SIZE = 5000
 
 
-class DemoDataExists(Exception):
-    """The database already has customers and appending was not asked for."""
-
-
-class ProgressBar(Protocol):
-    def update(self, n: int = 1) -> Any: ...
-
-    def close(self) -> Any: ...
-
-
-# Called as progress(desc=..., total=..., unit=...); tqdm's constructor fits.
-ProgressFactory = Callable[..., ProgressBar]
-
-
-class _NoProgress:
-    def __init__(self, **kwargs):
-        pass
-
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-# --- Extension point for the apps above crm ---------------------------------------
-
-# fn(*, rng, customers, now, progress) -> {"name": count, ...} or None
-SeedStep = Callable[..., Mapping[str, int] | None]
-_steps: dict[str, SeedStep] = {}
-
-
-def register_step(name: str, fn: SeedStep) -> None:
-    """Add a seeding step that runs after the crm data, in registration order.
-
-    `fn` is called with keyword arguments: `rng` (a random.Random of its own, derived from
-    the seed and the step name), `customers` (a QuerySet of the customers this run created),
-    `now` (the anchor datetime) and `progress` (a ProgressFactory). It returns counts to add
-    to the summary, or None. Registering a name again replaces the step."""
-    _steps[name] = fn
-
-
-def registered_steps() -> list[str]:
-    return list(_steps)
-
-
 # --- The run ------------------------------------------------------------------------
 
 
-def seed_demo(
-    *,
-    customers: int,
-    seed: int = 1,
-    progress: ProgressFactory | None = None,
-    now: datetime | None = None,
-    append: bool = False,
-    chunk_size: int | None = None,
-    log: Callable[[str], None] | None = None,
-) -> dict[str, int]:
-    """Create `customers` demo customers with their history; return the counts created.
+def seed_customers(run: DemoRun) -> dict[str, int]:
+    """Create `run.customers` demo customers with their history; return the counts created.
 
-    Raises DemoDataExists when customers exist and `append` is false. With `append`, the
-    new customers, emails and order numbers continue after the existing ones."""
-    if customers < 0:
-        raise ValueError("customers must be zero or more")
-    progress = progress or _NoProgress
-    log = log or (lambda message: None)
-    now = now or default_anchor()
-    if Customer.objects.exists() and not append:
+    Raises DemoDataExists when customers exist and `run.append` is false. With `append`, the
+    new customers, emails and order numbers continue after the existing ones. Sets `run.created`
+    and `run.rng_seed` for the steps that follow."""
+    customers, seed, now, progress, log = run.customers, run.seed, run.now, run.progress, run.log
+    if Customer.objects.exists() and not run.append:
         raise DemoDataExists("The database already has customers.")
     customer_offset, order_offset = _numbering_offsets()
     # A fresh database gets exactly Random(seed); appending mixes in the offsets so a
@@ -138,7 +77,7 @@ def seed_demo(
     )
 
     counts: Counter[str] = Counter()
-    chunk_size = chunk_size or min(MAX_CHUNK_SIZE, max(250, customers // 20))
+    chunk_size = run.chunk_size or min(MAX_CHUNK_SIZE, max(250, customers // 20))
     first_pk = last_pk = None
     bar = progress(desc="Customers", total=customers, unit="customer")
     try:
@@ -157,14 +96,10 @@ def seed_demo(
     log("Computing the customers' order figures...")
     customers_refresh_order_stats()
 
-    created = Customer.objects.none()
+    run.rng_seed = rng_seed
+    run.created = Customer.objects.none()
     if first_pk is not None:
-        created = Customer.objects.filter(pk__gte=first_pk, pk__lte=last_pk)
-    for name, step in _steps.items():
-        log(f"Seeding {name}...")
-        step_counts = step(rng=random.Random(f"{rng_seed}:{name}"), customers=created, now=now, progress=progress)
-        counts.update(step_counts or {})
-
+        run.created = Customer.objects.filter(pk__gte=first_pk, pk__lte=last_pk)
     counts["products"] = len(products)
     counts["staff_users"] = len(staff)
     return dict(counts)
@@ -176,11 +111,6 @@ def _forget_queries() -> None:
     # when someone is reading it (assertNumQueries and friends force the debug cursor).
     if not connection.force_debug_cursor:
         reset_queries()
-
-
-def default_anchor() -> datetime:
-    """Today at midnight UTC: data is reproducible on the same day and always ends now."""
-    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _numbering_offsets() -> tuple[int, int]:

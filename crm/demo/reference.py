@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from crm import roles
+from core import roles
 
 HISTORY_DAYS = 730
 CONSENT_SOURCE = "seed"

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import signals
-from crm.history import history_record
+from core.audit import history_record
 from crm.importing.common import (
     CsvRows, ErrorList, ImportFailed, ImportResult, Progress, Source, check_length, local_timezone, parse_bool,
     parse_date, parse_datetime, parse_phone, read_header, wrong_width,
@@ -335,7 +335,7 @@ class _CustomerImport:
                 fields |= changed - {"tags", "consent"}
         if changed_customers and fields:
             Customer.objects.bulk_update(changed_customers, [*sorted(fields), "updated_at"])
-            # Audit trail: a version of each customer the file changed (crm.history; new ones are not copied).
+            # Audit trail: a version of each customer the file changed (core.audit; new ones are not copied).
             history_record(*changed_customers, by=self.by, reason="import")
         elif changed_customers:
             Customer.objects.filter(pk__in=[c.pk for c in changed_customers]).update(updated_at=now)

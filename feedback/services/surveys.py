@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from club.models import Membership
 from club.services import points_award_for_feedback
 from crm import services as crm_services
-from crm.dates import next_working_day
+from core.dates import next_working_day
 from crm.models import Customer, Interaction, Order
-from crm.roles import SUPPORT
+from core.roles import SUPPORT
 from feedback import signals
 from feedback.models import Answer, Invitation, Question, Response, Survey, hash_token
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from crm import roles
+from core import roles
 
 
 @pytest.mark.django_db

@@ -81,6 +81,6 @@ def subscribe(partner, receiver, *events, own_data_only=False):
 
 
 def sweep():
-    from crm import jobs
+    from core import jobs
 
     return jobs.run_job("api.webhooks_sweep")

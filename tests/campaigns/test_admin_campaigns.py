@@ -5,7 +5,7 @@ from django.urls import reverse
 from campaigns import services
 from campaigns.defaults import DEFAULT_AUTOMATIONS, automation_fields
 from campaigns.models import Automation, Campaign, Message, Suppression
-from crm.timeline import customer_timeline
+from core.timeline import customer_timeline
 from tests.campaigns.conftest import make_campaign, send_everything, static_segment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]

@@ -222,7 +222,7 @@ def test_bad_input_is_a_clear_error_with_exit_status_1(db, capsys, argv, message
 
 
 def test_the_snapshot_job_is_registered():
-    from crm import jobs
+    from core import jobs
 
     names = {job.name for job in jobs.registered_jobs()}
     assert {"campaigns.segment_snapshots", "crm.rfm_scores", "crm.predict_churn"} <= names

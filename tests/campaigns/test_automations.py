@@ -14,7 +14,7 @@ from campaigns.models import Automation, Message
 from club import services as club_services
 from club.models import Coupon, EarningRule
 from crm.services import LineInput
-from crm.tasks import run_job
+from core.tasks import run_job
 from feedback.models import Invitation, Question, Survey
 from feedback.services import invitation_create
 from tests.factories import ProductFactory

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from campaigns.models import Message
 from campaigns.privacy import messages_purge
-from crm import jobs
+from core import jobs
 from crm.retention import retention_cutoff
 from tests.factories import CustomerFactory
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from club import services
 from club.models import Membership, PointsTransaction
-from crm import roles
-from crm.timeline import customer_timeline
+from core import roles
+from core.timeline import customer_timeline
 from tests.club.conftest import give_points
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from club import services
 from club.models import BirthdayReward, Coupon, EarningRule, MemberNotice, PointsTransaction
-from crm.tasks import run_job
+from core.tasks import run_job
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from club import services
 from club.models import Coupon, EarningRule, Membership, Offer, PointsTransaction, Tier
-from crm.demo import seed_demo
+from core.demo import seed_demo
 from crm.models import Customer
 
 pytestmark = pytest.mark.django_db

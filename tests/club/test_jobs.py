@@ -11,8 +11,8 @@ from django_celery_beat.models import PeriodicTask
 
 from club import services
 from club.models import Membership
-from crm import jobs
-from crm.tasks import run_job
+from core import jobs
+from core.tasks import run_job
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,7 @@ def test_beat_has_one_periodic_task_per_job_after_migrate():
     tasks = {task.name: task for task in PeriodicTask.objects.filter(name__startswith=jobs.PERIODIC_TASK_PREFIX)}
     for name in CLUB_JOBS:
         task = tasks[jobs.PERIODIC_TASK_PREFIX + name]
-        assert task.task == "crm.tasks.run_job" and task.enabled
+        assert task.task == "core.tasks.run_job" and task.enabled
         assert json.loads(task.kwargs) == {"name": name}
         assert task.crontab is not None
     review = tasks[jobs.PERIODIC_TASK_PREFIX + "club.tier_review"].crontab
@@ -74,6 +74,6 @@ def test_the_task_runs_a_job_and_returns_its_summary(member):
     assert result.get() == {"released": 0, "points": 0, "members": 0}
 
 
-def test_register_job_refuses_unknown_crontab_fields():
+def test_a_job_refuses_unknown_crontab_fields():
     with pytest.raises(ValueError):
-        jobs.register_job("bad", lambda run_date: None, schedule={"second": "1"}, description="")
+        jobs.Job(name="bad", func=lambda run_date: None, schedule={"second": "1"}, description="")

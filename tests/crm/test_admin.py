@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import history, panels, services, timeline
+from core import audit, panels, timeline
+from crm import services
 from crm.models import ConsentChange, Customer, CustomerScore, Interaction, Order
 from tests.factories import CustomerFactory, InteractionFactory, OrderLineFactory, ProductFactory, UserFactory
 
@@ -112,16 +113,16 @@ def test_the_list_shows_and_filters_by_lifecycle_stage(admin_client, place_order
     assert _listed(admin_client.get(CUSTOMERS, {"stage": "prospect"})) == [prospect]
 
 
-def test_the_stage_filter_agrees_with_the_stage_column_for_every_stage(place_order, settings, monkeypatch):
+def test_the_stage_filter_agrees_with_the_stage_column_for_every_stage(place_order, settings, override):
     # The filter uses index-friendly ranges where it can; it must still mean the same.
-    from crm import querysets
+    from core.customers import loyalty_condition_registry
 
     settings.CRM_ACTIVITY_WINDOW_DAYS = 90
     # Loyalty as the apps above define it: a condition over the customer, and one over a
     # related row that may be missing or NULL.
-    monkeypatch.setattr(querysets, "_loyalty_conditions", [
-        lambda: Q(first_name__startswith="Loyal"), lambda: Q(score__rfm_segment="champions"),
-    ])
+    override(loyalty_condition_registry, {
+        "name": lambda: Q(first_name__startswith="Loyal"), "score": lambda: Q(score__rfm_segment="champions"),
+    })
     scores = {"ChampionOne": "champions", "ChampionMany": "champions", "ScoredRepeat": "lost", "NullScore": None}
     for name, ages in {
         "Prospect": [], "New": [10], "Repeat": [40, 5], "LoyalOne": [3], "LoyalMany": [50, 2], "AtRisk": [100],
@@ -571,19 +572,19 @@ def _fill_timeline(customer, place_order, staff, entries):
 
 @pytest.mark.parametrize("entries", [3, 12])
 def test_the_customer_page_runs_a_fixed_number_of_queries(
-    client, admin_user, customer, place_order, django_assert_num_queries, monkeypatch, entries
+    client, admin_user, customer, place_order, django_assert_num_queries, override, entries
 ):
     # crm's own timeline; each app above pins the queries of the entries it adds.
-    monkeypatch.setattr(timeline, "_providers", {k: v for k, v in timeline._providers.items() if k in CRM_KINDS})
-    monkeypatch.setattr(panels, "_panels", {})  # other apps' panels (the club card) pin their own queries
+    override(timeline.timeline_registry, {kind: timeline.timeline_registry[kind] for kind in CRM_KINDS})
+    override(panels.panel_registry, {})  # other apps' panels (the club card) pin their own queries
     # crm's own audited model; tests/crm/test_history.py pins the history with every app's models
-    monkeypatch.setattr(history, "_history_sources", {"customer": history._history_sources["customer"]})
+    override(audit.history_source_registry, customer=audit.history_source_registry["customer"])
     _fill_timeline(customer, place_order, admin_user, entries)
     client.force_login(admin_user)
     client.get(_change_url(customer))
     # session, user, customer (with its stage), its tags, the interactions, orders and
     # consent changes of the timeline, the recent orders of the "log an interaction" form,
-    # the view logged, the customer's recorded versions and the recent views (crm.history)
+    # the view logged, the customer's recorded versions and the recent views (core.audit)
     with django_assert_num_queries(11):
         response = client.get(_change_url(customer))
     assert len(response.context["timeline"]) == 3 * entries

@@ -20,7 +20,8 @@ from campaigns.models import InboundSms, Message, Suppression
 from campaigns.services.suppression import is_suppressed
 from club import services as club
 from club.models import EarningRule, Membership, Offer, Tier
-from crm import history, privacy, services
+from core import audit
+from crm import privacy, services
 from crm.models import Customer, ErasureEvent
 from crm.services import LineInput
 from feedback.models import Question, Survey
@@ -196,7 +197,7 @@ def test_after_erasure_nothing_personal_remains_and_the_figures_stay(sara, admin
     assert not Message.objects.filter(customer=sara, status=Message.Status.QUEUED).exists()
     assert (event.erased_by, event.customer) == (admin_user, sara)
     # The history still says who changed what and when (the erasure included), with nothing personal.
-    erasure = history.customer_history(sara)[0]
+    erasure = audit.customer_history(sara)[0]
     assert erasure.reason.startswith("erasure") and erasure.label == "Customer"
     assert [change.field for change in erasure.changes] == ["external_ref"]
     assert Customer.history.filter(id=sara.pk).count() >= 3

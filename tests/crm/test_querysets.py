@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from crm.models import Customer
-from crm.querysets import register_loyalty_condition, _loyalty_conditions
+from core.customers import loyalty_condition_registry
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,12 +65,9 @@ def test_a_registered_loyalty_condition_makes_active_customers_loyal(stages):
     def condition():
         return Q(first_name="repeat")
 
-    register_loyalty_condition(condition)
-    try:
+    with loyalty_condition_registry.override({**loyalty_condition_registry, "test": condition}):
         assert _stage_by_name()["repeat"] == "loyal"
         assert _stage_by_name()["at_risk"] == "at_risk"  # loyalty never hides a lapsing customer
-    finally:
-        _loyalty_conditions.remove(condition)
 
 
 class TestSearch:

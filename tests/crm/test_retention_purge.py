@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm import jobs, services
+from core import jobs
+from crm import services
 from crm.models import Interaction
 from crm.retention import interactions_purge, retention_cutoff
 

@@ -14,7 +14,8 @@ from django.db.models import Count, F, Max, Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm import demo, roles
+from core import demo, roles
+from crm import demo as crm_demo
 from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +25,9 @@ PERSIAN_OR_ARABIC = re.compile(r"[\u0600-\u06FF]")
 
 
 @pytest.fixture(autouse=True)
-def crm_data_only(monkeypatch):
-    """The steps other apps register (club members, surveys...) are tested by those apps."""
-    monkeypatch.setattr(demo, "_steps", {})
+def crm_data_only(override):
+    """The steps other apps contribute (club members, surveys...) are tested by those apps."""
+    override(demo.demo_step_registry, crm=demo.demo_step_registry["crm"])
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_it_reports_the_rows_it_created(seeded):
     assert seeded["order_lines"] == OrderLine.objects.count()
     assert seeded["interactions"] == Interaction.objects.count()
     assert seeded["consent_changes"] == ConsentChange.objects.count()
-    assert seeded["products"] == Product.objects.count() == len(demo.CATALOGUE)
+    assert seeded["products"] == Product.objects.count() == len(crm_demo.CATALOGUE)
     # Roughly three to four orders per customer, one or two lines per order.
     assert 400 < seeded["orders"] < 1200
     assert seeded["orders"] < seeded["order_lines"] < 2 * seeded["orders"]
@@ -86,7 +87,7 @@ def test_it_gives_customers_english_persian_and_arabic_names(seeded):
 def test_it_matches_city_country_and_phone_to_the_customer(seeded):
     cities = {
         (language, country): set(market_cities)
-        for language, markets in demo.MARKETS.items()
+        for language, markets in crm_demo.MARKETS.items()
         for country, market_cities, _ in markets
     }
     for language, country, city, phone in Customer.objects.values_list("language", "country", "city", "phone"):
@@ -110,16 +111,16 @@ def test_it_gives_unique_lowercase_emails_and_references(seeded):
 
 def test_it_spreads_orders_over_two_years_with_busy_holidays(seeded):
     placed = list(Order.objects.values_list("placed_at", flat=True))
-    assert min(placed) >= NOW - timedelta(days=demo.HISTORY_DAYS + 1)
+    assert min(placed) >= NOW - timedelta(days=crm_demo.HISTORY_DAYS + 1)
     assert max(placed) < NOW
     assert max(placed) - min(placed) > timedelta(days=650)
 
     def busy(moment: datetime) -> bool:
         return moment.month == 12 or (moment.month == 11 and moment.day >= 15) or (moment.month == 3 and moment.day >= 8)
 
-    busy_days = sum(1 for d in range(1, demo.HISTORY_DAYS + 1) if busy(NOW - timedelta(days=d)))
+    busy_days = sum(1 for d in range(1, crm_demo.HISTORY_DAYS + 1) if busy(NOW - timedelta(days=d)))
     busy_rate = sum(1 for moment in placed if busy(moment)) / busy_days
-    other_rate = sum(1 for moment in placed if not busy(moment)) / (demo.HISTORY_DAYS - busy_days)
+    other_rate = sum(1 for moment in placed if not busy(moment)) / (crm_demo.HISTORY_DAYS - busy_days)
     assert busy_rate > 1.3 * other_rate
 
 
@@ -234,20 +235,20 @@ def test_it_appends_after_the_existing_numbers(seeded):
     assert Customer.objects.values("public_id").distinct().count() == 220
 
 
-def test_it_runs_the_steps_other_apps_register(db):
+def test_it_runs_the_steps_other_apps_register(db, override):
     calls = []
 
-    def seed_members(*, rng, customers, now, progress):
-        calls.append((customers.count(), now))
-        bar = progress(desc="Members", total=3)
+    def seed_members(run):
+        calls.append((run.created.count(), run.now))
+        bar = run.progress(desc="Members", total=3)
         bar.update(3)
         bar.close()
-        return {"members": rng.randint(1, 1) + 2}
+        return {"members": run.rng.randint(1, 1) + 2}
 
-    demo.register_step("club members", seed_members)
+    override(demo.demo_step_registry, {**demo.demo_step_registry, "club members": seed_members})
     counts = demo.seed_demo(customers=30, seed=1, now=NOW)
 
-    assert demo.registered_steps() == ["club members"]
+    assert demo.registered_steps() == ["crm", "club members"]
     assert calls == [(30, NOW)]
     assert counts["members"] == 3
 
@@ -297,7 +298,7 @@ def test_the_command_refuses_to_mix_demo_data_into_existing_customers(seeded):
     ("Sarah-Jane", False, "sarahjane"),
 ])
 def test_it_romanizes_names_for_email_addresses(name, arabic, latin):
-    assert demo.romanize(name, arabic=arabic) == latin
+    assert crm_demo.romanize(name, arabic=arabic) == latin
 
 
 def test_birth_dates_make_adults(seeded):

@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from club import services as club
 from club.models import Coupon, Offer, Tier
 from crm import services as crm
-from crm.templatetags.localized import local_date
+from core.templatetags.localized import local_date
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 

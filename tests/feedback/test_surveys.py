@@ -191,7 +191,7 @@ class TestClosingTheLoop:
         assert (Response.objects.get().follow_up is not None) is opens
 
     def test_next_working_day_skips_the_weekend(self, settings):
-        from crm.dates import next_working_day
+        from core.dates import next_working_day
 
         settings.CRM_WORKING_DAYS = frozenset({0, 1, 2, 3, 4})
         assert next_working_day(date(2026, 11, 20)) == date(2026, 11, 23)  # Friday -> Monday
@@ -258,7 +258,7 @@ class TestRewards:
         assert Decimal(member.points_balance) == sum(member.transactions.values_list("points", flat=True))
 
     def test_the_timeline_shows_the_answer_and_the_return(self, client, invite, survey, customer, place_order):
-        from crm.timeline import customer_timeline
+        from core.timeline import customer_timeline
 
         client.post(reverse("feedback:invitation", args=[invite.token]), answer_data(survey, nps=4, csat=2, text="Slow"))
         kinds = [entry.kind for entry in customer_timeline(customer)]

@@ -5,7 +5,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from crm.jobs import register_job
+from core.jobs import Job, job_registry
 
 ALWAYS_FAILS = "test.always_fails"
 FAILS_ONCE = "test.fails_once"
@@ -26,5 +26,8 @@ def fails_once(run_date: date) -> dict:
     return {"ok": True}
 
 
-register_job(ALWAYS_FAILS, always_fails, schedule={"minute": "0"}, description="Test only: always raises.")
-register_job(FAILS_ONCE, fails_once, schedule={"minute": "0"}, description="Test only: raises on the first try.")
+# Registered at import, on purpose: the worker imports this module only in that test (never the product).
+job_registry.register(ALWAYS_FAILS, Job(name=ALWAYS_FAILS, func=always_fails, schedule={"minute": "0"},
+                                        description="Test only: always raises."))
+job_registry.register(FAILS_ONCE, Job(name=FAILS_ONCE, func=fails_once, schedule={"minute": "0"},
+                                      description="Test only: raises on the first try."))

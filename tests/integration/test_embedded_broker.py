@@ -39,11 +39,11 @@ def test_a_worker_on_the_embedded_broker_runs_a_queued_job(tmp_path):
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     try:
-        _manage(env, "shell", "-c", "from crm.tasks import run_job; run_job.delay('club.points_pending_release', '2026-01-15')")
+        _manage(env, "shell", "-c", "from core.tasks import run_job; run_job.delay('club.points_pending_release', '2026-01-15')")
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             output = log_path.read_text()
-            if "succeeded" in output and "crm.tasks.run_job" in output:
+            if "succeeded" in output and "core.tasks.run_job" in output:
                 break
             if worker.poll() is not None:
                 pytest.fail(f"the worker stopped:\n{output}")

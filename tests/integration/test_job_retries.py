@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from crm.models import JobRun
-from crm.tasks import run_job
+from core.models import JobRun
+from core.tasks import run_job
 from tests.integration import workers
 from tests.integration.failing_jobs import ALWAYS_FAILS, ERROR, FAILS_ONCE
 

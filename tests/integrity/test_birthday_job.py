@@ -10,7 +10,7 @@ from django.db.models import Count
 
 from club import services
 from club.models import BirthdayReward, Coupon, EarningRule, MemberNotice, PointsTransaction
-from crm.tasks import run_job
+from core.tasks import run_job
 from tests.factories import CustomerFactory
 
 RUN = {"name": "club.birthdays", "date_iso": "2025-03-10"}

@@ -148,7 +148,7 @@ def _welcome_automation() -> Automation:
 
 def test_the_broker_being_down_does_not_lose_an_order_or_its_points(make_client, member, broker_down):
     with pytest.raises(Exception):  # noqa: B017 - any kombu/redis error: the point is that it is really down
-        celery_app.send_task("crm.tasks.run_job", kwargs={"name": "club.birthdays"})
+        celery_app.send_task("core.tasks.run_job", kwargs={"name": "club.birthdays"})
     api = make_client("orders:write")
     body = order_body(member.customer, placed_at=timezone.now().isoformat())
     response = api.post(ORDERS_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="till-7-0002")

@@ -3,7 +3,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management import BaseCommand, CommandError
 
-from crm.history import history_source
+from core.audit import history_source
 from crm.models import Customer
 from crm.privacy import customer_erase, customer_find
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 
-from crm.history import access_log
+from crm.access import access_log
 from crm.models import Customer, CustomerAccess
 from crm.privacy import customer_find, export_json
 

@@ -6,7 +6,7 @@ from functools import partial
 from django.core.management import BaseCommand, CommandError
 from tqdm import tqdm
 
-from crm import demo
+from core import demo
 
 
 def non_negative_int(value: str) -> int:

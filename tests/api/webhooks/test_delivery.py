@@ -310,7 +310,7 @@ def test_a_long_answer_is_cut_to_the_bound(partner, customer, place_order, monke
 
 def test_the_purge_removes_the_attempts_with_their_delivery(partner, customer, receiver, place_order, celery_eager,
                                                             django_capture_on_commit_callbacks, time_machine):
-    from crm import jobs
+    from core import jobs
 
     time_machine.move_to(local(2026, 1, 1, 12), tick=False)
     subscribe(partner, receiver, "order.created")

@@ -21,7 +21,7 @@ from api.serializers_club import LedgerRowSerializer
 from club.models import Coupon, PointsTransaction, TierChange
 from crm.models import Customer, Order
 from feedback.models import ReturnRequest
-from crm import jobs
+from core import jobs
 from crm import services as crm_services
 from tests.api.webhook_helpers import subscribe
 from tests.club.conftest import local

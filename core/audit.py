@@ -34,7 +34,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
-from simple_history.signals import pre_create_historical_record
+
+from core.registry import Registry
 
 SOURCE_MAX_LENGTH = 100
 
@@ -75,12 +76,10 @@ def current_source() -> str:
     return "public page"
 
 
-def _set_source(sender, history_instance, **kwargs):
+def record_source(sender, history_instance, **kwargs):
+    """Receiver of simple_history's pre_create_historical_record (connected in CoreConfig.ready)."""
     if not history_instance.history_change_reason:
         history_instance.history_change_reason = current_source()[:SOURCE_MAX_LENGTH]
-
-
-pre_create_historical_record.connect(_set_source, dispatch_uid="crm.history.set_source")
 
 
 def history_record(*instances, by=None, reason: str = "", batch_size: int = 2000) -> None:
@@ -109,13 +108,9 @@ class HistorySource:
     hidden: tuple[str, ...] = ()  # fields never shown (the customer link itself)
 
 
-_history_sources: dict[str, HistorySource] = {}
-
-
-def register_customer_history(name: str, rows: Callable, *, label, title: str | None = None,
-                              hidden: tuple[str, ...] = ()) -> None:
-    """An app's audited model joins the customer's history (the admin page and the export)."""
-    _history_sources[name] = HistorySource(name=name, label=label, rows=rows, title=title, hidden=tuple(hidden))
+# name -> HistorySource: each app's audited models that join the customer's history (the admin page
+# and the export), declared in its contributions module.
+history_source_registry: Registry[HistorySource] = Registry("customer history sources")
 
 
 @dataclass
@@ -151,7 +146,7 @@ def customer_history(customer, *, limit: int | None = None) -> list[HistoryEntry
     Two queries per registered model, whatever the number of rows: the rows (each annotated
     with the id of the row before it) and those previous rows."""
     entries: list[HistoryEntry] = []
-    for source in _history_sources.values():
+    for source in history_source_registry.values():
         entries.extend(_source_entries(source, customer, limit))
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit] if limit is not None else entries
@@ -224,33 +219,12 @@ def _display(row, model_field) -> str:
 def history_export(customer) -> list[dict]:
     """The whole history, oldest first, for the customer's data export."""
     return [
-        {"at": entry.at, "object": entry.label, "action": entry.action, "by": _username(entry.user),
+        {"at": entry.at, "object": entry.label, "action": entry.action, "by": username(entry.user),
          "source": entry.reason, "first_recorded_version": entry.untracked_before,
          "changes": [{"field": change.field, "before": change.before, "after": change.after} for change in entry.changes]}
         for entry in reversed(customer_history(customer))
     ]
 
 
-def _username(user) -> str | None:
+def username(user) -> str | None:
     return user.get_username() if user is not None else None
-
-
-# --- Who looked at a customer's personal data -------------------------------------------------------
-
-def access_log(*, customer, action: str, by=None, source: str) -> None:
-    """Record that staff (or a command) viewed or exported the customer's data: who, when, what."""
-    from crm.models import CustomerAccess
-
-    CustomerAccess.objects.create(customer=customer, user=by if getattr(by, "pk", None) else None,
-                                  action=action, source=source[:50])
-
-
-def recent_accesses(customer, *, limit: int = 10):
-    return list(customer.accesses.select_related("user").order_by("-at", "-id")[:limit])
-
-
-def access_export(customer) -> list[dict]:
-    return [
-        {"at": access.at, "action": access.action, "by": _username(access.user), "source": access.source}
-        for access in customer.accesses.select_related("user").order_by("at", "id")
-    ]

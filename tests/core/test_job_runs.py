@@ -2,6 +2,7 @@
 exponential backoff and ends visibly `failed`, never lost; runs by hand are recorded too."""
 
 from datetime import date, datetime, timedelta
+from contextlib import ExitStack
 from io import StringIO
 
 import pytest
@@ -12,14 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from crm import jobs, roles
-from crm.models import JobRun
-from crm.tasks import run_job
+from core import jobs, roles
+from core.models import JobRun
+from core.tasks import run_job
 
 pytestmark = pytest.mark.django_db
 
 RUN_DAY = "2026-03-01"
-CHANGELIST = reverse("admin:crm_jobrun_changelist")
+CHANGELIST = reverse("admin:core_jobrun_changelist")
 
 
 class Flaky:
@@ -41,13 +42,12 @@ def register():
     added = []
 
     def add(name: str, func):
-        jobs.register_job(name, func, schedule={"minute": "0"}, description="test")
-        added.append(name)
+        added.append(jobs.Job(name=name, func=func, schedule={"minute": "0"}, description="test"))
+        stack.enter_context(jobs.job_registry.override({**jobs.job_registry, **{job.name: job for job in added}}))
         return func
 
-    yield add
-    for name in added:
-        jobs._jobs.pop(name, None)
+    with ExitStack() as stack:
+        yield add
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def test_a_failed_run_by_hand_is_recorded_failed_and_says_why(register, retries)
 
 
 def test_a_bad_name_or_date_by_hand_records_nothing():
-    for args in (["no.such.job"], ["crm.job_runs_purge", "--date", "yesterday"]):
+    for args in (["no.such.job"], ["core.job_runs_purge", "--date", "yesterday"]):
         with pytest.raises(CommandError):
             call_command("run_job", *args, stdout=StringIO())
     assert not JobRun.objects.exists()
@@ -201,16 +201,16 @@ def test_the_purge_job_deletes_runs_older_than_the_kept_days(settings):
     old = JobRun.objects.create(job="x", run_date=date(2026, 1, 1), started_at=midnight - timedelta(days=90, seconds=1))
     kept = JobRun.objects.create(job="x", run_date=date(2026, 3, 3), started_at=midnight - timedelta(days=90))
     out = StringIO()
-    call_command("run_job", "crm.job_runs_purge", "--date", "2026-06-01", stdout=out)
+    call_command("run_job", "core.job_runs_purge", "--date", "2026-06-01", stdout=out)
     assert '"deleted": 1' in out.getvalue()
     assert not JobRun.objects.filter(pk=old.pk).exists() and JobRun.objects.filter(pk=kept.pk).exists()
     # The purge's own run is recorded, and running it again deletes nothing more.
-    call_command("run_job", "crm.job_runs_purge", "--date", "2026-06-01", stdout=out)
-    assert list(JobRun.objects.filter(job="crm.job_runs_purge").values_list("summary__deleted", flat=True)) == [0, 1]
+    call_command("run_job", "core.job_runs_purge", "--date", "2026-06-01", stdout=out)
+    assert list(JobRun.objects.filter(job="core.job_runs_purge").values_list("summary__deleted", flat=True)) == [0, 1]
 
 
 def test_the_purge_job_is_on_beats_schedule():
-    assert "crm.job_runs_purge" in {job.name for job in jobs.registered_jobs()}
+    assert "core.job_runs_purge" in {job.name for job in jobs.registered_jobs()}
 
 
 # Admin -----------------------------------------------------------------------------------------
@@ -252,9 +252,9 @@ def test_job_runs_are_read_only_in_the_admin(client, admin_user):
     _make_runs(1)
     run = JobRun.objects.get()
     client.force_login(admin_user)
-    assert client.get(reverse("admin:crm_jobrun_change", args=[run.pk])).status_code == 200
-    assert client.get(reverse("admin:crm_jobrun_add")).status_code == 403
-    client.post(reverse("admin:crm_jobrun_delete", args=[run.pk]), {"post": "yes"})
+    assert client.get(reverse("admin:core_jobrun_change", args=[run.pk])).status_code == 200
+    assert client.get(reverse("admin:core_jobrun_add")).status_code == 403
+    client.post(reverse("admin:core_jobrun_delete", args=[run.pk]), {"post": "yes"})
     assert JobRun.objects.filter(pk=run.pk).exists()
 
 

@@ -1,54 +1,14 @@
-"""The customer timeline: one list of everything that happened to a customer.
+"""crm's entries on the customer timeline (core.timeline): interactions, orders, consent changes.
 
-Each app contributes entries through `register`, so crm shows points, feedback,
-returns and messages without importing the apps that own them. A provider takes a
-customer and a limit and returns at most that many `TimelineEntry`s, newest first,
-in a constant number of queries.
-"""
-
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from heapq import merge
-from itertools import islice
+Contributed in crm.contributions, like every other app's entries."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    when: datetime
-    kind: str  # a short machine name: "interaction", "order", "points", ...
-    title: str
-    detail: str = ""
-    url: str = ""
-    badge: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
+from core.timeline import TimelineEntry
 
 
-Provider = Callable[..., list[TimelineEntry]]
-_providers: dict[str, Provider] = {}
-
-
-def register(kind: str, provider: Provider) -> None:
-    _providers[kind] = provider
-
-
-def registered_kinds() -> list[str]:
-    return list(_providers)
-
-
-def customer_timeline(customer, *, limit: int = 50, kinds: list[str] | None = None) -> list[TimelineEntry]:
-    streams = [
-        provider(customer, limit=limit)
-        for kind, provider in _providers.items()
-        if kinds is None or kind in kinds
-    ]
-    return list(islice(merge(*streams, key=lambda entry: entry.when, reverse=True), limit))
-
-
-def _interaction_entries(customer, *, limit: int) -> list[TimelineEntry]:
+def interaction_entries(customer, *, limit: int) -> list[TimelineEntry]:
     interactions = customer.interactions.select_related("staff", "order").order_by("-occurred_at", "-id")[:limit]
     return [
         TimelineEntry(
@@ -68,7 +28,7 @@ def _interaction_entries(customer, *, limit: int) -> list[TimelineEntry]:
     ]
 
 
-def _order_entries(customer, *, limit: int) -> list[TimelineEntry]:
+def order_entries(customer, *, limit: int) -> list[TimelineEntry]:
     orders = customer.orders.order_by("-placed_at", "-id")[:limit]
     return [
         TimelineEntry(
@@ -85,7 +45,7 @@ def _order_entries(customer, *, limit: int) -> list[TimelineEntry]:
     ]
 
 
-def _consent_entries(customer, *, limit: int) -> list[TimelineEntry]:
+def consent_entries(customer, *, limit: int) -> list[TimelineEntry]:
     changes = customer.consent_changes.select_related("changed_by").order_by("-changed_at", "-id")[:limit]
     return [
         TimelineEntry(
@@ -97,9 +57,3 @@ def _consent_entries(customer, *, limit: int) -> list[TimelineEntry]:
         )
         for change in changes
     ]
-
-
-def register_crm_entries() -> None:
-    register("interaction", _interaction_entries)
-    register("order", _order_entries)
-    register("consent", _consent_entries)

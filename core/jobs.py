@@ -1,13 +1,13 @@
 """Periodic jobs: one registry for every app, run by Celery beat or by hand.
 
-An app registers each job in its AppConfig.ready() with `register_job`; crm never
-imports the apps above it. A job is `func(run_date: date) -> summary` and must be
+An app declares each job in its contributions module (`job_registry.register(name, Job(...))`);
+core never imports the apps above it. A job is `func(run_date: date) -> summary` and must be
 idempotent: running it again for the same date changes nothing. Beat runs every job
-through the single task `crm.tasks.run_job`; `python manage.py run_job NAME [--date]`
+through the single task `core.tasks.run_job`; `python manage.py run_job NAME [--date]`
 runs one by hand (how support replays a missed day). After `migrate`, one
 django-celery-beat PeriodicTask per job is created or brought in step with the code.
 
-Every attempt, by Celery or by hand, is a `crm.models.JobRun` row (running, succeeded,
+Every attempt, by Celery or by hand, is a `core.models.JobRun` row (running, succeeded,
 retrying or failed, with the error), so a failed night is visible in the admin, not only
 in a worker's log. The rows are written in their own autocommit statements, outside the
 job's transactions, so a job that fails and rolls back still leaves its failed row.
@@ -25,14 +25,21 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError
 from django.utils import timezone
 
-from crm.history import history_source
-from crm.models import JobRun
+from core.audit import history_source
+from core.models import JobRun
+from core.registry import Registry
+from core.retention import purge_in_batches, retention_cutoff
 
 log = logging.getLogger(__name__)
 
-TASK_NAME = "crm.tasks.run_job"
+TASK_NAME = "core.tasks.run_job"
+# The task's name before the platform moved to core: its beat rows are brought in step too.
+LEGACY_TASK_NAMES = ("crm.tasks.run_job",)
 ERROR_MAX_LENGTH = 2000
 PERIODIC_TASK_PREFIX = "job: "
+
+
+CRONTAB_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
 
 
 @dataclass(frozen=True)
@@ -40,32 +47,31 @@ class Job:
     name: str
     func: Callable[[date], Any]
     description: str
-    # crontab fields as django-celery-beat's CrontabSchedule takes them, in TIME_ZONE.
+    # crontab fields as django-celery-beat's CrontabSchedule takes them, in TIME_ZONE ("*" when left out),
+    # e.g. {"minute": "15", "hour": "2"}.
     schedule: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        unknown = set(self.schedule) - set(CRONTAB_FIELDS)
+        if unknown:
+            raise ValueError(f"Unknown crontab fields for job {self.name!r}: {', '.join(sorted(unknown))}")
+        object.__setattr__(self, "schedule", {key: str(value) for key, value in self.schedule.items()})
 
-_jobs: dict[str, Job] = {}
 
-_CRONTAB_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
-
-
-def register_job(name: str, func: Callable[[date], Any], *, schedule: dict, description: str) -> None:
-    """schedule: crontab fields, e.g. {"minute": "15", "hour": "2"} (the rest default to "*")."""
-    unknown = set(schedule) - set(_CRONTAB_FIELDS)
-    if unknown:
-        raise ValueError(f"Unknown crontab fields for job {name!r}: {', '.join(sorted(unknown))}")
-    _jobs[name] = Job(name=name, func=func, description=description, schedule={key: str(value) for key, value in schedule.items()})
+# Job name -> Job; filled by each app's contributions module.
+job_registry: Registry[Job] = Registry("jobs")
 
 
 def registered_jobs() -> list[Job]:
-    return sorted(_jobs.values(), key=lambda job: job.name)
+    return sorted(job_registry.values(), key=lambda job: job.name)
 
 
 def get_job(name: str) -> Job:
+    """The job called `name`; KeyError naming the registered jobs otherwise."""
     try:
-        return _jobs[name]
+        return job_registry[name]
     except KeyError:
-        known = ", ".join(sorted(_jobs)) or "none"
+        known = ", ".join(sorted(job_registry)) or "none"
         raise KeyError(f"Unknown job {name!r}; registered jobs: {known}") from None
 
 
@@ -84,7 +90,7 @@ def run_job(
     log.info("job %s for %s: starting (attempt %s)", name, run_date, attempt)
     run = job_run_start(job=name, run_date=run_date, source=source, task_id=task_id, attempt=attempt)
     try:
-        # Audited rows the job changes record it as their source (crm.history).
+        # Audited rows the job changes record it as their source (core.audit).
         with history_source(f"job: {name}"):
             summary = job.func(run_date)
     except Exception as exc:
@@ -146,8 +152,6 @@ def retry_countdown(retries: int) -> int:
 
 def job_runs_purge(run_date: date) -> dict:
     """Delete job runs that started more than JOB_RUNS_KEEP_DAYS days before the run date."""
-    from crm.retention import purge_in_batches, retention_cutoff
-
     cutoff = retention_cutoff(run_date, settings.JOB_RUNS_KEEP_DAYS)
     deleted = purge_in_batches(JobRun.objects.filter(started_at__lt=cutoff))
     return {"deleted": deleted, "older_than": cutoff.isoformat(), "days": settings.JOB_RUNS_KEEP_DAYS}
@@ -160,7 +164,7 @@ def sync_periodic_tasks(sender=None, using: str = "default", **kwargs) -> None:
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     for job in registered_jobs():
-        fields = {key: job.schedule.get(key, "*") for key in _CRONTAB_FIELDS}
+        fields = {key: job.schedule.get(key, "*") for key in CRONTAB_FIELDS}
         crontab = CrontabSchedule.objects.using(using).filter(timezone=settings.TIME_ZONE, **fields).first()
         if crontab is None:
             crontab = CrontabSchedule.objects.using(using).create(timezone=settings.TIME_ZONE, **fields)
@@ -178,17 +182,5 @@ def sync_periodic_tasks(sender=None, using: str = "default", **kwargs) -> None:
             for key in changed:
                 setattr(task, key, wanted[key])
             task.save()
-    PeriodicTask.objects.using(using).filter(name__startswith=PERIODIC_TASK_PREFIX, task=TASK_NAME) \
-        .exclude(name__in=[PERIODIC_TASK_PREFIX + name for name in _jobs]).update(enabled=False)
-
-
-def retention_interactions(run_date: date) -> dict:
-    from crm.retention import interactions_purge
-
-    return interactions_purge(run_date=run_date)
-
-
-register_job("crm.retention_interactions", retention_interactions, schedule={"minute": "30", "hour": "3"},
-             description="Retention policy: delete resolved interactions older than RETENTION_INTERACTIONS_DAYS (0: keep).")
-register_job("crm.job_runs_purge", job_runs_purge, schedule={"minute": "50", "hour": "3"},
-             description="Delete job runs (the JobRun history) older than JOB_RUNS_KEEP_DAYS.")
+    PeriodicTask.objects.using(using).filter(name__startswith=PERIODIC_TASK_PREFIX, task__in=(TASK_NAME, *LEGACY_TASK_NAMES)) \
+        .exclude(name__in=[PERIODIC_TASK_PREFIX + name for name in job_registry]).update(enabled=False)

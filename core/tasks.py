@@ -1,4 +1,4 @@
-"""Celery tasks of crm: thin wrappers that call services or jobs."""
+"""Celery tasks of the platform: the one task that runs every periodic job (core.jobs)."""
 
 from datetime import date
 
@@ -6,16 +6,16 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from crm import jobs
-from crm.models import JobRun
+from core import jobs
+from core.models import JobRun
 
 
-@shared_task(name="crm.tasks.run_job", bind=True, acks_late=True)
+@shared_task(name=jobs.TASK_NAME, bind=True, acks_late=True)
 def run_job(self, name: str, date_iso: str | None = None):
     """Run a registered periodic job; jobs are idempotent, so a retry or a redelivery is safe.
 
     Beat sends no date: the job runs for today in TIME_ZONE. A job that raises is retried up to
-    JOB_MAX_RETRIES times with exponential backoff (crm.jobs.retry_countdown; no jitter: one
+    JOB_MAX_RETRIES times with exponential backoff (core.jobs.retry_countdown; no jitter: one
     beat task per job, nothing to spread); every attempt is a JobRun row, and the last one of a
     job that never succeeded ends `failed` with the error. An unknown job name raises KeyError
     at once: retrying cannot make it known."""

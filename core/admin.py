@@ -1,7 +1,10 @@
-"""The admin's "My language" page: each staff member chooses the language the admin speaks to them.
+"""The platform in the admin: the job runs, and each staff member's "My language" page.
 
-Listed under Customers for every staff member; it only ever shows and changes the signed-in
-member's own preference (crm.middleware applies it).
+Job runs (core.jobs) are read-only, one row per attempt, failures first to find. Superusers see
+them, like the beat schedule itself; no staff role holds core.view_jobrun.
+
+"My language" is listed for every staff member; it only ever shows and changes the signed-in
+member's own preference (core.middleware applies it).
 """
 
 from django import forms
@@ -11,10 +14,53 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import translation
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crm.middleware import staff_language_set
-from crm.models import StaffPreference
+from core.admin_utils import ReadOnlyAdminMixin
+from core.models import JobRun, StaffPreference
+from core.services import staff_language_set
+
+STATUS_COLOURS = {
+    JobRun.Status.RUNNING: "#417690",
+    JobRun.Status.SUCCEEDED: "#2e7d32",
+    JobRun.Status.RETRYING: "#b26a00",
+    JobRun.Status.FAILED: "#ba2121",
+}
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("job", "run_date", "status_badge", "attempt", "started_at", "duration_display", "error_short")
+    list_filter = ("status", "job", "source")
+    search_fields = ("job", "task_id")
+    date_hierarchy = "started_at"
+    list_per_page = 100
+    fields = ("job", "run_date", "source", "task_id", "attempt", "status", "started_at", "finished_at",
+              "duration_display", "error", "summary")
+    readonly_fields = fields
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, run):
+        return format_html('<strong style="color: {}">{}</strong>', STATUS_COLOURS[run.status], run.get_status_display())
+
+    @admin.display(description=_("duration"))
+    def duration_display(self, run):
+        duration = run.duration
+        if duration is None:
+            return "-"
+        seconds = duration.total_seconds()
+        if seconds < 120:
+            return gettext("%(seconds).1f s") % {"seconds": seconds}
+        return gettext("%(minutes).1f min") % {"minutes": seconds / 60}
+
+    @admin.display(description=_("error"))
+    def error_short(self, run):
+        return run.error if len(run.error) <= 120 else run.error[:119] + "\u2026"
+
+
+# My language ---------------------------------------------------------------------------
 
 
 class MyLanguageForm(forms.Form):
@@ -68,7 +114,7 @@ class StaffPreferenceAdmin(admin.ModelAdmin):
                 with translation.override(chosen):
                     self.message_user(request, translation.gettext("Your admin language is saved."), messages.SUCCESS)
                 return HttpResponseRedirect(request.path)
-        return TemplateResponse(request, "admin/crm/staffpreference/my_language.html", {
+        return TemplateResponse(request, "admin/core/staffpreference/my_language.html", {
             **self.admin_site.each_context(request),
             "title": _("My language"),
             "opts": self.opts,

@@ -7,7 +7,7 @@ from datetime import date
 
 from django.core.management import BaseCommand, CommandError
 
-from crm import jobs
+from core import jobs
 
 
 class Command(BaseCommand):

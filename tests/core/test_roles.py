@@ -22,7 +22,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import roles, services
+from core import roles
+from crm import services
 from crm.models import Interaction, Order
 from tests.factories import CustomerFactory, InteractionFactory, OrderLineFactory, ProductFactory
 

@@ -17,8 +17,9 @@ from rest_framework.test import APIClient
 from api import services as api_services
 from club import services as club
 from club.models import Coupon, Membership, Tier
-from crm import history, jobs, services
-from crm.history import history_source
+from core import audit, jobs
+from core.audit import history_source
+from crm import access, services
 from crm.models import Customer, CustomerAccess
 from crm.services import LineInput
 from feedback.models import ReturnRequest
@@ -54,7 +55,7 @@ def test_a_change_in_the_admin_records_the_staff_member_and_the_before_and_after
     assert response.status_code == 302, response.context["adminform"].form.errors
     row = Customer.history.filter(id=customer.pk).latest("history_date", "history_id")
     assert (row.history_user, row.history_change_reason, row.city) == (admin_user, "admin", "Shiraz")
-    latest = history.customer_history(customer)[0]
+    latest = audit.customer_history(customer)[0]
     assert (latest.action, latest.user, latest.reason) == ("changed", admin_user, "admin")
     assert _changes(latest) == {"city": ("Tabriz", "Shiraz"), "first_name": ("Sara", "Sarah")}
 
@@ -68,7 +69,7 @@ def test_a_change_through_the_api_records_no_user_but_the_partner_as_source(db, 
     response = api.patch(f"/api/v1/customers/{customer.public_id}/", {"city": "Tabriz"}, format="json")
 
     assert response.status_code == 200, response.content
-    latest = history.customer_history(customer)[0]
+    latest = audit.customer_history(customer)[0]
     assert (latest.user, latest.reason) == (None, "api: Shop One")
     assert _changes(latest)["city"][1] == "Tabriz"
 
@@ -78,26 +79,26 @@ def test_a_service_change_outside_a_request_records_no_user_and_its_source(custo
     with history_source("command: import_customers"):
         services.customer_update(customer=customer, values={"city": "Kerman"})
 
-    newest, before = history.customer_history(customer)[:2]
+    newest, before = audit.customer_history(customer)[:2]
     assert (newest.user, newest.reason, _changes(newest)["city"]) == (None, "command: import_customers", ("Yazd", "Kerman"))
     assert (before.user, before.reason) == (None, "system")
 
 
-def test_a_job_records_itself_as_the_source(customer, monkeypatch):
+def test_a_job_records_itself_as_the_source(customer, override):
     def rename(run_date):
         services.customer_update(customer=Customer.objects.get(pk=customer.pk), values={"city": "Rasht"})
         return {"changed": 1}
 
-    monkeypatch.setitem(jobs._jobs, "test.rename", jobs.Job(name="test.rename", func=rename, description="test"))
+    override(jobs.job_registry, {**jobs.job_registry, "test.rename": jobs.Job(name="test.rename", func=rename, description="test")})
     jobs.run_job("test.rename")
 
-    assert history.customer_history(customer)[0].reason == "job: test.rename"
+    assert audit.customer_history(customer)[0].reason == "job: test.rename"
 
 
 def test_creation_lists_the_values_set(db):
     customer = services.customer_create(first_name="Nima", email="nima@example.com", city="Shiraz")
 
-    [created] = history.customer_history(customer)
+    [created] = audit.customer_history(customer)
     assert created.action == "created"
     assert _changes(created)["email"] == ("", "nima@example.com") and _changes(created)["city"] == ("", "Shiraz")
 
@@ -106,7 +107,7 @@ def test_a_save_that_changes_nothing_is_not_shown(customer):
     services.customer_update(customer=customer, values={"city": "Yazd"})
     services.customer_update(customer=customer, values={"city": "Yazd"})
 
-    assert [entry.action for entry in history.customer_history(customer)] == ["changed", "created"]
+    assert [entry.action for entry in audit.customer_history(customer)] == ["changed", "created"]
 
 
 @pytest.fixture
@@ -120,7 +121,7 @@ def test_membership_status_changes_are_recorded_with_who_and_before_after(member
 
     row = Membership.history.filter(id=member.pk).latest("history_date", "history_id")
     assert (row.status, row.history_user) == ("suspended", admin_user)
-    latest = history.customer_history(member.customer)[0]
+    latest = audit.customer_history(member.customer)[0]
     assert latest.label == f"Membership {member.member_number}"
     assert _changes(latest) == {"status": ("Active", "Suspended")}
 
@@ -142,7 +143,7 @@ def test_coupons_and_returns_appear_in_the_customer_history(member, admin_user, 
     )
     feedback_returns.return_approve(return_request=request, by=admin_user)
 
-    entries = history.customer_history(member.customer)
+    entries = audit.customer_history(member.customer)
     assert any(entry.label == f"Coupon {coupon.code}" and entry.action == "created" for entry in entries)
     approved = next(entry for entry in entries if entry.source == "return_request" and entry.action == "changed")
     assert _changes(approved)["state"] == ("Requested", "Approved")
@@ -189,7 +190,7 @@ def _busy_customer(changes: int, staff):
         club.coupon_issue(member=member, kind=Coupon.Kind.CAMPAIGN, discount_kind="percent", value=Decimal(index + 1),
                           expires_at=timezone.now() + timedelta(days=30), by=staff)
         club.member_set_status(member=member, status="suspended" if index % 2 == 0 else "active", by=staff)
-        history.access_log(customer=customer, action="viewed", by=staff, source="admin")
+        access.access_log(customer=customer, action="viewed", by=staff, source="admin")
     return customer
 
 
@@ -213,7 +214,7 @@ def test_the_history_panel_runs_at_most_two_queries_per_audited_model(admin_user
     # For each of customer, membership, coupons and returns: the rows, then the rows before
     # them when there are any (coupons here were only created; the customer has no return).
     with django_assert_num_queries(6):
-        entries = history.customer_history(_busy, limit=20)
+        entries = audit.customer_history(_busy, limit=20)
     # customer: created + 5 city changes; membership: enrolment + 5 status changes; 5 coupons created
     assert len(entries) == 17
 
@@ -229,9 +230,9 @@ def test_an_import_that_changes_customers_records_one_version_each_and_new_ones_
     row = Customer.history.filter(id=customer.pk).latest("history_date", "history_id")
     assert (row.city, row.history_user, row.history_change_reason) == ("Isfahan", admin_user, "import")
     new = Customer.objects.get(email="new.one@example.com")
-    assert not Customer.history.filter(id=new.pk).exists()  # bulk-created rows are not copied (see crm.history)
+    assert not Customer.history.filter(id=new.pk).exists()  # bulk-created rows are not copied (see core.audit)
     assert Customer.history.count() == versions_before + 1
-    assert _changes(history.customer_history(customer)[0])["city"][1] == "Isfahan"
+    assert _changes(audit.customer_history(customer)[0])["city"][1] == "Isfahan"
 
 
 def test_the_first_recorded_version_of_an_imported_customer_says_what_came_before_is_unknown(db):
@@ -241,7 +242,7 @@ def test_the_first_recorded_version_of_an_imported_customer_says_what_came_befor
     customer = Customer.objects.get(email="bulk@example.com")
     services.customer_update(customer=customer, values={"city": "Kerman"})
 
-    [entry] = history.customer_history(customer)
+    [entry] = audit.customer_history(customer)
     assert (entry.action, entry.untracked_before, entry.changes) == ("changed", True, [])
 
 
@@ -249,7 +250,7 @@ def test_consent_is_audited_by_its_own_rows_not_as_a_customer_field(customer, ad
     services.consent_set(customer=customer, channel="email", granted=True, source="api", by=admin_user)
     services.customer_update(customer=customer, values={"city": "Yazd"})
 
-    latest = history.customer_history(customer)[0]
+    latest = audit.customer_history(customer)[0]
     assert set(_changes(latest)) == {"city"}  # the opt-in change is not blamed on this edit
     change = customer.consent_changes.get()
     assert (change.granted, change.source, change.changed_by) == (True, "api", admin_user)

@@ -1,0 +1,95 @@
+"""Everything crm contributes to the platform's registries (core), in one place.
+
+Discovered by core (core.registry.contributions_discover) like admin.py; nothing here runs
+anything: it only declares.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from core import audit
+from core.audit import HistorySource, history_source_registry
+from core.customers import loyalty_condition_registry
+from core.demo import demo_step_registry
+from core.jobs import Job, job_registry
+from core.privacy import eraser_registry, exporter_registry
+from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
+from core.timeline import timeline_registry
+from crm import access, demo, privacy, rfm, scores, timeline_entries
+from crm.models import Customer
+
+
+def retention_interactions(run_date):
+    from crm.retention import interactions_purge
+
+    return interactions_purge(run_date=run_date)
+
+
+# --- Roles: crm's own models ------------------------------------------------------------------
+# In the admin, "change" on an order means cancelling or refunding it (the order form itself is
+# read-only: orders come from imports and the API), and the consent history is read-only: consent
+# changes when a customer's form is saved.
+role_registry.register("crm.support", RoleGrant(SUPPORT, "crm", {
+    "customer": ("view", "add", "change"),
+    "interaction": ("view", "add", "change"),
+    "order": ("view", "change"),
+    "orderline": ("view",),
+    "product": ("view",),
+    "consentchange": ("view",),
+    "tag": ("view",),
+}))
+role_registry.register("crm.marketing", RoleGrant(MARKETING, "crm", {
+    "customer": ("view", "change", "import_customers"),
+    "interaction": ("view",),
+    "order": ("view", "import_orders"),
+    "orderline": ("view",),
+    "product": ("view", "add", "change"),
+    "consentchange": ("view",),
+    "tag": ("view", "add", "change"),
+}))
+role_registry.register("crm.club_managers", RoleGrant(CLUB_MANAGERS, "crm", {
+    "customer": ("view",),
+    "interaction": ("view",),
+    "order": ("view",),
+    "orderline": ("view",),
+    "product": ("view",),
+    "consentchange": ("view",),
+    "tag": ("view",),
+}))
+
+# --- Jobs -------------------------------------------------------------------------------------
+job_registry.register("crm.retention_interactions", Job(
+    name="crm.retention_interactions", func=retention_interactions, schedule={"minute": "30", "hour": "3"},
+    description="Retention policy: delete resolved interactions older than RETENTION_INTERACTIONS_DAYS (0: keep).",
+))
+
+# --- The customer page: timeline and audit history --------------------------------------------
+timeline_registry.register("interaction", timeline_entries.interaction_entries)
+timeline_registry.register("order", timeline_entries.order_entries)
+timeline_registry.register("consent", timeline_entries.consent_entries)
+history_source_registry.register("customer", HistorySource(
+    name="customer", label=_("Customer"), rows=lambda customer: Customer.history.filter(id=customer.pk),
+))
+
+# --- Privacy: the first sections of the export; crm's eraser runs last -------------------------
+exporter_registry.register("customer", privacy.profile_export)
+exporter_registry.register("consent_changes", privacy.consent_changes_export)
+exporter_registry.register("interactions", privacy.interactions_export)
+exporter_registry.register("orders", privacy.orders_export)
+# Every audited change (customer, membership, coupons, returns: core.audit) and who looked at the data.
+exporter_registry.register("history", audit.history_export)
+exporter_registry.register("access_log", access.access_export)
+eraser_registry.register("crm", privacy.crm_erase)
+
+# --- Demo data: the customers, their orders and history, before every other app's step ----------
+demo_step_registry.register("crm", demo.seed_customers)
+
+# --- Analytics (issue 6): RFM and prediction jobs; top RFM segments count as "loyal" -------------
+loyalty_condition_registry.register("crm.rfm", rfm.loyalty_condition)
+job_registry.register("crm.rfm_scores", Job(
+    name="crm.rfm_scores", func=scores.rfm_job, schedule={"minute": "30", "hour": "3"},
+    description="Recompute every customer's RFM scores and segment.",
+))
+job_registry.register("crm.predict_churn", Job(
+    name="crm.predict_churn", func=scores.predictions_job, schedule={"minute": "0", "hour": "4", "day_of_week": "1"},
+    description="Refit BG/NBD and Gamma-Gamma; store P(alive), expected purchases and predictive CLV.",
+))
