@@ -11,10 +11,6 @@ class CampaignsConfig(AppConfig):
         from crm import timeline
 
         roles.register()
-        # Analytics (issue 6): the snapshot job, its Celery task and the dashboard permissions.
-        from campaigns import analytics
-
-        analytics.register()
         jobs.register()
         receivers.connect()
         timeline.register("message", selectors.timeline_messages)

@@ -15,10 +15,6 @@ class CrmConfig(AppConfig):
         post_migrate.connect(roles.sync_role_groups, dispatch_uid="crm.sync_role_groups")
         # Beat's PeriodicTask rows follow the job registry (crm.jobs) after every migrate.
         post_migrate.connect(jobs.sync_periodic_tasks, sender=self, dispatch_uid="crm.sync_periodic_tasks")
-        # Analytics (issue 6): RFM and prediction jobs, and top RFM segments count as "loyal".
-        from crm import scores
-
-        scores.register()
         # The admin speaks each staff member's language, read once at sign-in (crm.middleware).
         from django.contrib.auth.signals import user_logged_in
 

@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics.models import CustomerScore
 from crm import history, panels, services, timeline
-from crm.models import ConsentChange, Customer, CustomerScore, Interaction, Order
+from crm.models import ConsentChange, Customer, Interaction, Order
 from tests.factories import CustomerFactory, InteractionFactory, OrderLineFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
