@@ -508,11 +508,14 @@ class SegmentSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class RetentionQuerySerializer(PeriodQuerySerializer):
-    start = serializers.DateField()
-    end = serializers.DateField(help_text="The day after the period (exclusive).")
-    window = serializers.IntegerField(min_value=1, max_value=3650, required=False,
-                                      help_text="Activity window W in days (default CRM_ACTIVITY_WINDOW_DAYS).")
+class RetentionQuerySerializer(StrictSerializer):
+    """The parameters a metrics query may carry (an unknown one is refused); their values are
+    checked by analytics.periods.Period, as the admin and the commands check them."""
+
+    start = serializers.CharField(required=False, allow_blank=True)
+    end = serializers.CharField(required=False, allow_blank=True, help_text="The day after the period (exclusive).")
+    window = serializers.CharField(required=False, allow_blank=True,
+                                   help_text="Activity window W in days, 1-3650 (default CRM_ACTIVITY_WINDOW_DAYS).")
 
 
 class RetentionSerializer(serializers.Serializer):

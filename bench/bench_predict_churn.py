@@ -5,8 +5,8 @@
 Prints the time to compress, fit and score, and each parameter's relative error. The data
 are drawn from the models themselves (per customer: lambda ~ Gamma(r, alpha), p ~ Beta(a, b),
 a geometric number of repeat purchases before dropping out, Poisson purchases over an age T
-of whole days), then rounded to whole days as the SQL summary in crm.scores produces them.
-No database: this measures crm.predictions alone.
+of whole days), then rounded to whole days as the SQL summary in analytics.predictions.summaries produces them.
+No database: this measures analytics.predictions.model alone.
 """
 
 import argparse
@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from crm import predictions  # noqa: E402
+from analytics.predictions import model as predictions  # noqa: E402
 
 TRUE_BGNBD = predictions.BgNbd(r=0.75, alpha=30.0, a=0.8, b=2.5)  # days: about one purchase every 40 days
 TRUE_GG = predictions.GammaGamma(p=6.0, q=3.8, v=15.0)

@@ -8,7 +8,7 @@ by default, built with INSERT ... SELECT generate_series the first time; `--quic
 customers), creates 10 dynamic segments (`bench-ana-*`, upserted), and prints in one run:
 
 1. the time to compute S, R, N, E and the rates of the 10 segments for the last closed
-   quarter through the project's code (`crm.metrics.retention` over each segment's QuerySet),
+   quarter through the project's code (`analytics.metrics.retention` over each segment's QuerySet),
 2. the time of the best hand-written SQL for the same numbers (one statement per segment,
    the segment's condition written by hand), checking that both give the same figures,
 3. their ratio (goal: at most 1.5),
@@ -125,17 +125,19 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from campaigns import analytics
+    from analytics.models import SegmentMetricSnapshot
+    from analytics.periods import closed_periods
+    from analytics.services.snapshots import snapshots_refresh
     from campaigns.segments import segment_customers, segment_save
-    from crm import metrics
+    from analytics import metrics
 
     settings.ALLOWED_HOSTS = ["*"]
     window = settings.CRM_ACTIVITY_WINDOW_DAYS
     segments = [
         segment_save(slug=f"bench-ana-{slug}", name=f"Bench {slug}", rules=rules)[0] for slug, (rules, _sql) in SEGMENTS.items()
     ]
-    start, end = analytics.closed_periods(analytics.Period.QUARTER, date.today(), 1)[0]
-    aware_start, aware_end = metrics._aware(start), metrics._aware(end)
+    start, end = closed_periods(SegmentMetricSnapshot.Period.QUARTER, date.today(), 1)[0]
+    aware_start, aware_end = metrics.aware(start), metrics.aware(end)
     print(f"\n10 segments, quarter [{start}, {end}), window {window} days; median of {args.runs} runs after a warm-up")
     for segment in segments:
         print(f"  {segment.slug:<28} {segment.size:>9,} customers")
@@ -175,7 +177,7 @@ def main() -> None:
         if not (ours == tuple(row) == tuple(row_one_pass)):
             raise SystemExit(f"MISMATCH for {segment.slug}: project {ours} vs SQL {tuple(row)} / {tuple(row_one_pass)}")
     print("\nretention of 10 segments, the figures identical in all three ways:")
-    print(f"  A project code, crm.metrics.retention over each segment's QuerySet: {project_time * 1000:8.0f} ms")
+    print(f"  A project code, analytics.metrics.retention over each segment's QuerySet: {project_time * 1000:8.0f} ms")
     print(f"  B hand-written SQL, one statement per segment:                     {hand_time * 1000:8.0f} ms")
     print(f"  C hand-written SQL, all 10 segments in one pass (2 statements):    {one_pass_time * 1000:8.0f} ms")
     print(f"ratio A / B = {project_time / hand_time:.2f} (goal <= 1.5); A / C = {project_time / one_pass_time:.2f}")
@@ -184,7 +186,7 @@ def main() -> None:
               f"E={result.customers_at_end:>8,} retention={result.retention_rate} churn={result.churn_rate}")
 
     started = time.perf_counter()
-    summary = analytics.snapshots_refresh(kinds=[analytics.Period.QUARTER], window_days=window)
+    summary = snapshots_refresh(kinds=[SegmentMetricSnapshot.Period.QUARTER], window_days=window)
     print(f"\nsnapshots: {summary['computed']} computed (last 12 quarters x 11 rows, missing ones only) "
           f"in {time.perf_counter() - started:.1f} s")
 
@@ -192,7 +194,7 @@ def main() -> None:
                                                                                                     "is_superuser": True})
     client = Client()
     client.force_login(user)
-    page = reverse("admin:campaigns_retentiondashboard_changelist")
+    page = reverse("admin:analytics_retentiondashboard_changelist")
 
     def render():
         reply = client.get(page)

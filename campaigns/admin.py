@@ -1,4 +1,5 @@
 import json
+from collections.abc import Callable, Sequence
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,7 +8,6 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import rules as segment_rules
@@ -15,9 +15,19 @@ from campaigns.models import Segment, SegmentMember
 from campaigns.segments import (
     segment_add_customers, segment_customers, segment_import_csv, segment_refresh_size, segment_save,
 )
-from campaigns import admin_analytics, analytics  # noqa: I001 (admin_analytics registers the retention dashboard)
 
 SAMPLE_SIZE = 20
+
+# Columns a higher app adds to the segment list (analytics: the latest retention and churn, a link
+# to its page), with the annotations they read, so the list stays one query. campaigns may not
+# import analytics; a stopgap until core's admin contribution registry takes over.
+_segment_list_extensions: list[tuple[Callable[[], dict], tuple[Callable, ...]]] = []
+
+
+def register_segment_list_extension(*, annotations: Callable[[], dict], columns: Sequence[Callable]) -> None:
+    """`annotations()` returns annotations for the Segment QuerySet; each column is an
+    admin display function `column(segment)`."""
+    _segment_list_extensions.append((annotations, tuple(columns)))
 
 
 class RuleBuilderWidget(forms.Textarea):
@@ -64,7 +74,7 @@ class CsvUploadForm(forms.Form):
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
     form = SegmentForm
-    list_display = ("name", "slug", "kind", "size", "size_counted_at", "retention_column", "churn_column", "analytics_link")
+    list_display = ("name", "slug", "kind", "size", "size_counted_at")
     list_filter = ("kind",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -72,23 +82,15 @@ class SegmentAdmin(admin.ModelAdmin):
     change_form_template = "admin/campaigns/segment/change_form.html"
     actions = ["recount"]
 
-    # Retention and churn of the latest closed quarter's snapshot, annotated as subqueries:
-    # the list stays one query whatever the number of segments.
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(**analytics.latest_snapshot_subqueries())
+        queryset = super().get_queryset(request)
+        for annotations, _columns in _segment_list_extensions:
+            queryset = queryset.annotate(**annotations())
+        return queryset
 
-    @admin.display(description=_("retention (last quarter)"), ordering="latest_retention")
-    def retention_column(self, obj):
-        return _rate(getattr(obj, "latest_retention", None))
-
-    @admin.display(description=_("churn (last quarter)"), ordering="latest_churn")
-    def churn_column(self, obj):
-        return _rate(getattr(obj, "latest_churn", None))
-
-    @admin.display(description=_("analytics"))
-    def analytics_link(self, obj):
-        url = reverse("admin:campaigns_dashboard_segment", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("retention dashboard"))
+    def get_list_display(self, request):
+        extra = [column for _annotations, columns in _segment_list_extensions for column in columns]
+        return (*super().get_list_display(request), *extra)
 
     def save_model(self, request, obj, form, change):
         # The service owns the write (validation, size); the admin only collects the form.
@@ -151,10 +153,6 @@ class SegmentAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "title": _("Upload customers to %(name)s") % {"name": segment.name},
                    "form": form, "segment": segment, "opts": self.model._meta}
         return TemplateResponse(request, "admin/campaigns/segment/upload.html", context)
-
-
-def _rate(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
 
 
 def _sample(customers) -> list[dict]:

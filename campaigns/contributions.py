@@ -3,7 +3,7 @@
 Discovered by core (core.registry.contributions_discover) like admin.py; it only declares.
 """
 
-from campaigns import analytics, demo, jobs, selectors
+from campaigns import demo, jobs, selectors
 from campaigns import privacy as campaigns_privacy
 from campaigns.admin import add_to_static_segment
 from core.demo import demo_step_registry
@@ -60,15 +60,3 @@ eraser_registry.register("campaigns", campaigns_privacy.erase_campaigns)
 
 # --- Demo data --------------------------------------------------------------------------------
 demo_step_registry.register("campaigns", seed_demo)
-
-# --- Analytics (issue 6): the snapshot job and the dashboard permissions ----------------------------
-job_registry.register("campaigns.segment_snapshots", Job(
-    name="campaigns.segment_snapshots", func=analytics.snapshots_job, schedule={"minute": "0", "hour": "5"},
-    description="Compute retention and churn snapshots of every segment for the closed periods not yet computed.",
-))
-role_registry.register("campaigns.analytics.marketing", RoleGrant(MARKETING, "campaigns", {
-    "segmentmetricsnapshot": ("view",), "retentiondashboard": ("view",), "analyticsrun": ("view", "add"),
-}))
-role_registry.register("campaigns.analytics.marketing_scores", RoleGrant(MARKETING, "crm", {
-    "customerscore": ("view",), "predictionfit": ("view",),
-}))

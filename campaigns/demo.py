@@ -1,7 +1,6 @@
-"""campaigns' step of `seed_demo`: a few segments marketers would build, RFM scores and
-predictions, and the retention snapshots, so the dashboard shows figures from the start."""
+"""campaigns' step of `seed_demo`: a few segments marketers would build (analytics' step then
+scores the customers and computes the segments' retention snapshots)."""
 
-from campaigns import analytics
 from campaigns.segments import segment_save
 
 SEGMENTS = [
@@ -17,16 +16,6 @@ SEGMENTS = [
 
 
 def seed(*, rng, customers, now, progress=None) -> dict:
-    from crm.predictions import FitError
-    from crm.rfm import rfm_refresh
-    from crm.scores import predictions_refresh
-
     for slug, name, rules in SEGMENTS:
         segment_save(slug=slug, name=name, rules=rules, description="Demo segment")
-    rfm_refresh(at=now)
-    try:
-        predictions_refresh(at=now)
-    except FitError:  # a tiny demo may not have enough repeat buyers to fit; the job refits later
-        pass
-    snapshots = analytics.snapshots_refresh(today=now.date(), periods=4)
-    return {"segments": len(SEGMENTS), "retention snapshots": snapshots["computed"]}
+    return {"segments": len(SEGMENTS)}

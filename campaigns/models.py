@@ -51,53 +51,6 @@ class SegmentMember(models.Model):
         indexes = [models.Index(fields=["customer"], name="campaigns_segmentmember_cust")]
 
 
-class SegmentMetricSnapshot(models.Model):
-    """Retention and churn of a segment (or of all customers, segment = NULL) for one period
-    and activity window, computed by a periodic job so the dashboard only reads rows.
-
-    A snapshot keeps the numbers of the day it was computed: changing a segment's rules
-    later does not rewrite its history."""
-
-    class Period(models.TextChoices):
-        MONTH = "month", _("Month")
-        QUARTER = "quarter", _("Quarter")
-        YEAR = "year", _("Year")
-        CUSTOM = "custom", _("Custom")
-
-    segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.CASCADE, related_name="snapshots")
-    period = models.CharField(_("period"), max_length=10, choices=Period.choices)
-    start = models.DateField(_("start"))
-    end = models.DateField(_("end"))
-    window_days = models.PositiveIntegerField(_("activity window (days)"))
-    size = models.PositiveIntegerField(_("customers"), default=0)
-    customers_at_start = models.PositiveIntegerField(default=0)
-    retained = models.PositiveIntegerField(default=0)
-    churned = models.PositiveIntegerField(default=0)
-    new_customers = models.PositiveIntegerField(default=0)
-    customers_at_end = models.PositiveIntegerField(default=0)
-    retention_rate = models.FloatField(null=True, blank=True)
-    churn_rate = models.FloatField(null=True, blank=True)
-    crr_classic = models.FloatField(null=True, blank=True)
-    # Further figures of the period (value metrics, NPS, return rate...), by name.
-    extra = models.JSONField(default=dict, blank=True)
-    computed_at = models.DateTimeField(_("computed at"), auto_now=True)
-
-    class Meta:
-        ordering = ["-start"]
-        verbose_name = _("segment metric snapshot")
-        verbose_name_plural = _("segment metric snapshots")
-        constraints = [
-            models.UniqueConstraint(fields=["segment", "period", "start", "end", "window_days"],
-                                    condition=models.Q(segment__isnull=False), name="campaigns_snapshot_once"),
-            models.UniqueConstraint(fields=["period", "start", "end", "window_days"],
-                                    condition=models.Q(segment__isnull=True), name="campaigns_snapshot_all_once"),
-        ]
-        indexes = [models.Index(fields=["period", "window_days", "start"], name="campaigns_snapshot_lookup")]
-
-    def __str__(self):
-        return f"{self.segment or _('All customers')} {self.start}–{self.end}"
-
-
 # --- Campaigns, messages and automations ------------------------------------------------------
 # Content texts (subject, body, sms_text) are translated per language with modeltranslation
 # (campaigns/translation.py): each customer gets their language, English as the fallback.
@@ -450,46 +403,3 @@ class InboundSms(models.Model):
 
     def __str__(self):
         return f"{self.from_number}: {self.text[:30]}"
-
-
-class AnalyticsRun(models.Model):
-    """One recomputation of the segment metric snapshots (campaigns.analytics), with its
-    progress: the task updates `done` as it goes and the dashboard polls it."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
-    force = models.BooleanField(_("recompute closed periods"), default=False)
-    total = models.PositiveIntegerField(_("snapshots to compute"), default=0)
-    done = models.PositiveIntegerField(_("snapshots computed"), default=0)
-    error = models.TextField(_("error"), blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
-    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("analytics run")
-        verbose_name_plural = _("analytics runs")
-
-    def __str__(self):
-        return f"{self.get_status_display()} {self.done}/{self.total}"
-
-    @property
-    def percent(self) -> int:
-        return 100 if self.status == self.Status.DONE else int(100 * self.done / self.total) if self.total else 0
-
-
-class RetentionDashboard(SegmentMetricSnapshot):
-    """The retention dashboard's entry in the admin (its own view permission); the rows are snapshots."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("retention dashboard")
-        verbose_name_plural = _("retention dashboard")

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from club.models import Membership, Tier
-from crm.models import MONEY, Customer, CustomerScore, Order, OrderLine
+from crm.models import MONEY, Customer, Order, OrderLine
 from crm.querysets import lifecycle_stage_expression
 from feedback.models import Answer, ReturnRequest
 
@@ -288,20 +288,6 @@ def _expression(name: str) -> Callable:
     return build
 
 
-def _probability(column: str) -> Callable:
-    """A number between 0 and 1 (P(alive) of the BG/NBD model, stored in crm.CustomerScore)."""
-    compare = _compare(column)
-
-    def build(spec: Field, op: str, value, now: datetime) -> Q:
-        values = value if isinstance(value, (list, tuple)) else [] if value is None else [value]
-        for number in values:
-            if not 0 <= number <= 1:
-                raise RuleError(f"{spec.name}: {number} is not a probability between 0 and 1.")
-        return compare(spec, op, value, now)
-
-    return build
-
-
 def _tier_names() -> list[str]:
     return list(Tier.objects.order_by("rank").values_list("name", flat=True))
 
@@ -355,11 +341,20 @@ _register(
     Field("has_open_return", "bool", "Has an open return", BOOL_OPS, _open_return),
     Field("email_opt_in", "bool", "Email opt-in", BOOL_OPS, _bool_field("email_opt_in")),
     Field("sms_opt_in", "bool", "SMS opt-in", BOOL_OPS, _bool_field("sms_opt_in")),
-    # Analytics (crm.rfm, crm.scores): computed daily / weekly into crm.CustomerScore.
-    Field("rfm_segment", "choice", "RFM segment", CHOICE_OPS, _compare("score__rfm_segment"),
-          choices=lambda: list(CustomerScore.RfmSegment.values)),
-    Field("p_alive", "number", "Probability still active (BG/NBD, 0-1)", NUMBER_OPS, _probability("score__p_alive")),
 )
+
+
+# --- fields of higher apps --------------------------------------------------------------------
+# A stopgap until core's RuleField contribution registry takes over: campaigns may not import
+# analytics, so analytics adds its fields (rfm_segment, p_alive) here from its AppConfig.ready().
+
+def register_fields(*fields: Field) -> None:
+    _register(*fields)
+
+
+def column_comparison(column: str) -> Callable:
+    """The builder of a plain column comparison (eq, lt, between, in, is_set...), for registered fields."""
+    return _compare(column)
 
 
 def _aliases(names: set[str], now: datetime) -> dict:

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "club",
     "feedback",
     "campaigns",
+    "analytics",
     "api",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc files served from our static files, no CDN
 ]

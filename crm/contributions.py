@@ -8,13 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from core import audit
 from core.audit import HistorySource, history_source_registry
-from core.customers import loyalty_condition_registry
 from core.demo import demo_step_registry
 from core.jobs import Job, job_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
 from core.timeline import timeline_registry
-from crm import access, demo, privacy, rfm, scores, timeline_entries
+from crm import access, demo, privacy, timeline_entries
 from crm.models import Customer
 
 
@@ -82,14 +81,3 @@ eraser_registry.register("crm", privacy.crm_erase)
 
 # --- Demo data: the customers, their orders and history, before every other app's step ----------
 demo_step_registry.register("crm", demo.seed_customers)
-
-# --- Analytics (issue 6): RFM and prediction jobs; top RFM segments count as "loyal" -------------
-loyalty_condition_registry.register("crm.rfm", rfm.loyalty_condition)
-job_registry.register("crm.rfm_scores", Job(
-    name="crm.rfm_scores", func=scores.rfm_job, schedule={"minute": "30", "hour": "3"},
-    description="Recompute every customer's RFM scores and segment.",
-))
-job_registry.register("crm.predict_churn", Job(
-    name="crm.predict_churn", func=scores.predictions_job, schedule={"minute": "0", "hour": "4", "day_of_week": "1"},
-    description="Refit BG/NBD and Gamma-Gamma; store P(alive), expected purchases and predictive CLV.",
-))

@@ -139,31 +139,59 @@ def returns_by_reason(*, start: datetime | None = None, end: datetime | None = N
     return [{**row, "label": labels.get(row["reason"], row["reason"]), "share": round(row["units"] / total, 4)} for row in rows]
 
 
-def return_rate_by_category(*, start: datetime | None = None, end: datetime | None = None) -> list[dict]:
-    """Per product category: units sold (orders not cancelled, placed in the period), units
-    returned from those orders (rejected requests excluded), and the return rate.
-    Two grouped aggregates; only their per-category rows meet in Python."""
+@dataclass(frozen=True)
+class ReturnRate:
+    """Returned units / units sold. `category` is set on the rows of return_rate_by_category."""
+
+    units_sold: int
+    units_returned: int
+    rate: float | None
+    category: str | None = None
+
+
+def return_rate(*, customers: QuerySet | None = None, start: datetime | None = None,
+                end: datetime | None = None) -> ReturnRate:
+    """The return rate of a set of customers (all customers when None) over [start, end)."""
+    rows = _return_rate_rows(customers, start, end, by_category=False)
+    return rows[0] if rows else ReturnRate(units_sold=0, units_returned=0, rate=None)
+
+
+def return_rate_by_category(*, customers: QuerySet | None = None, start: datetime | None = None,
+                            end: datetime | None = None) -> list[dict]:
+    """Per product category: units sold, units returned and the return rate, highest rate first."""
+    rows = [
+        {"category": row.category or "—", "sold": row.units_sold, "returned": row.units_returned, "rate": row.rate}
+        for row in _return_rate_rows(customers, start, end, by_category=True)
+    ]
+    return sorted(rows, key=lambda row: (-(row["rate"] or 0), row["category"]))
+
+
+def _return_rate_rows(customers: QuerySet | None, start: datetime | None, end: datetime | None, *,
+                      by_category: bool) -> list[ReturnRate]:
+    """The one definition of the return rate. Units sold = the quantities of the order lines of
+    the orders placed in [start, end) (orders not cancelled); units returned = the quantities of
+    those same lines on return requests that were not rejected, whenever they were requested.
+    Two aggregates (grouped by category when asked); only their rows meet in Python."""
     from crm.models import Order, OrderLine
     from feedback.models import ReturnLine
 
-    period = Q()
+    lines = OrderLine.objects.exclude(order__status=Order.Status.CANCELLED)
+    if customers is not None and customers.query.where:
+        lines = lines.filter(order__customer__in=customers.values("pk"))
     if start is not None:
-        period &= Q(order__placed_at__gte=start)
+        lines = lines.filter(order__placed_at__gte=start)
     if end is not None:
-        period &= Q(order__placed_at__lt=end)
-    sold = dict(
-        OrderLine.objects.filter(period).exclude(order__status=Order.Status.CANCELLED)
-        .values("category").annotate(units=Sum("quantity")).order_by().values_list("category", "units")
-    )
-    returned_period = Q(*[Q(**{f"order_line__{key}": value}) for key, value in period.children]) if period else Q()
-    returned = dict(
-        ReturnLine.objects.filter(returned_period, return_request__rejected=False)
-        .values("order_line__category").annotate(units=Sum("quantity")).order_by()
-        .values_list("order_line__category", "units")
-    )
-    rows = [
-        {"category": category or "—", "sold": units, "returned": returned.get(category, 0),
-         "rate": round(returned.get(category, 0) / units, 4) if units else None}
+        lines = lines.filter(order__placed_at__lt=end)
+    returned = ReturnLine.objects.filter(return_request__rejected=False, order_line__in=lines.values("pk"))
+    if by_category:
+        sold = dict(lines.values("category").annotate(units=Sum("quantity")).order_by().values_list("category", "units"))
+        back = dict(returned.values("order_line__category").annotate(units=Sum("quantity")).order_by()
+                    .values_list("order_line__category", "units"))
+    else:
+        sold = {None: lines.aggregate(units=Sum("quantity"))["units"] or 0}
+        back = {None: returned.aggregate(units=Sum("quantity"))["units"] or 0}
+    return [
+        ReturnRate(units_sold=units, units_returned=back.get(category) or 0, category=category,
+                   rate=round((back.get(category) or 0) / units, 4) if units else None)
         for category, units in sold.items()
     ]
-    return sorted(rows, key=lambda row: (-(row["rate"] or 0), row["category"]))

@@ -86,7 +86,7 @@ def test_it_fails_when_pip_audit_itself_breaks(tmp_path):
 def test_ci_runs_the_security_steps_before_the_tests():
     script = (ROOT / ".ci" / "run").read_text()
     steps = [script.index(marker) for marker in
-             ("requirements-ci.txt", ".ci/pip_audit.py", "bandit -q -r core crm club feedback campaigns api config -ll\n",
+             ("requirements-ci.txt", ".ci/pip_audit.py", "bandit -q -r core crm club feedback campaigns analytics api config -ll\n",
               'log "tests on SQLite"')]
     assert steps == sorted(steps)
     assert "pip-audit" not in (ROOT / "requirements.txt").read_text()
@@ -94,6 +94,6 @@ def test_ci_runs_the_security_steps_before_the_tests():
 
 @pytest.mark.skipif(not (BIN / "bandit").exists(), reason="bandit is installed from requirements-ci.txt")
 def test_bandit_finds_no_medium_or_high_severity_issue():
-    result = subprocess.run([str(BIN / "bandit"), "-q", "-r", "core", "crm", "club", "feedback", "campaigns", "api", "config", "-ll"],
+    result = subprocess.run([str(BIN / "bandit"), "-q", "-r", "core", "crm", "club", "feedback", "campaigns", "analytics", "api", "config", "-ll"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout

@@ -22,7 +22,8 @@ def project_packages() -> set[str]:
     """Top-level packages of this project (its apps and config), not Django's or a library's."""
     names = {"config"}
     for app in apps.get_app_configs():
-        if Path(app.path).resolve().is_relative_to(ROOT):
+        # A project app is a folder at the top of the repository; a virtualenv inside it (.venv/...) holds libraries.
+        if Path(app.path).resolve().parent == ROOT:
             names.add(app.name.split(".")[0])
     return names
 

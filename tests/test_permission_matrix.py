@@ -49,8 +49,7 @@ SUPPORT = {
 }
 MARKETING = {
     "crm": {"customer": "view change import_customers", "interaction": "view", "order": "view import_orders",
-            "orderline": "view", "product": "view add change", "consentchange": "view", "tag": "view add change",
-            "customerscore": "view", "predictionfit": "view"},
+            "orderline": "view", "product": "view add change", "consentchange": "view", "tag": "view add change"},
     "club": {model: "view" for model in ("membership", "tier", "earningrule", "offer", "coupon", "couponredemption",
                                          "pointstransaction", "pendingpoints", "tierchange", "referral", "birthdayreward")},
     "feedback": {"survey": "view add change", "question": "view add change delete", "choice": "view add change delete",
@@ -59,8 +58,9 @@ MARKETING = {
     "campaigns": {"segment": "view add change delete", "segmentmember": "view add delete",
                   "campaign": "view add change delete", "campaignvariant": "view add change delete",
                   "automation": "view add change", "message": "view", "trackedlink": "view", "suppression": "view add",
-                  "inboundsms": "view", "segmentmetricsnapshot": "view", "retentiondashboard": "view",
-                  "analyticsrun": "view add"},
+                  "inboundsms": "view"},
+    "analytics": {"segmentmetricsnapshot": "view", "retentiondashboard": "view", "analyticsrun": "view add",
+                  "customerscore": "view", "predictionfit": "view"},
 }
 CLUB_MANAGER = {
     "crm": {model: "view" for model in ("customer", "interaction", "order", "orderline", "product", "consentchange", "tag")},
@@ -138,11 +138,11 @@ CUSTOM_URLS = {
     "feedback_returnrequest_transition": CustomUrl(("feedback.process_return",), "post",
                                                    (("pk", "pk"), ("state", "closed"))),
     "feedback_returnrequest_report": CustomUrl(("feedback.view_returnrequest",)),
-    "campaigns_dashboard_segment": CustomUrl(("campaigns.view_retentiondashboard",), kwargs=(("key", "all"),)),
-    "campaigns_dashboard_winback": CustomUrl(("campaigns.view_retentiondashboard", "campaigns.add_segment"), "post",
+    "analytics_dashboard_segment": CustomUrl(("analytics.view_retentiondashboard",), kwargs=(("key", "all"),)),
+    "analytics_dashboard_winback": CustomUrl(("analytics.view_retentiondashboard", "campaigns.add_segment"), "post",
                                              (("key", "all"),)),
-    "campaigns_dashboard_recompute": CustomUrl(("campaigns.add_analyticsrun",), "post"),
-    "campaigns_dashboard_run": CustomUrl(("campaigns.view_retentiondashboard",), kwargs=(("pk", "run"),)),
+    "analytics_dashboard_recompute": CustomUrl(("analytics.add_analyticsrun",), "post"),
+    "analytics_dashboard_run": CustomUrl(("analytics.view_retentiondashboard",), kwargs=(("pk", "run"),)),
     "campaigns_segment_preview": CustomUrl(("campaigns.view_segment",), "post",
                                            data=json.dumps({"rules": {"all": [{"field": "city", "op": "eq", "value": "Tehran"}]}})),
     "campaigns_segment_upload": CustomUrl(("campaigns.change_segment",), kwargs=(("pk", "pk"),)),
@@ -160,7 +160,7 @@ STANDARD_VIEWS = ("changelist", "add", "history", "delete", "change")
 # opens for any staff member and shows only their own row.
 SELF_SERVICE = {"core.staffpreference"}
 # Admins whose list page is not a list (a dashboard, a preferences form): no list actions to run there.
-NO_LIST_ACTIONS = SELF_SERVICE | {"campaigns.retentiondashboard"}
+NO_LIST_ACTIONS = SELF_SERVICE | {"analytics.retentiondashboard"}
 
 
 # --- what the admin has (discovered) ----------------------------------------------------------------
@@ -224,7 +224,8 @@ def world(django_db_setup, django_db_blocker):
 
 def _build_world() -> dict:
     from api import services as api_services
-    from campaigns.models import AnalyticsRun, Segment, SegmentMember, Suppression
+    from analytics.models import AnalyticsRun
+    from campaigns.models import Segment, SegmentMember, Suppression
     from campaigns.services import suppression_add
     from core import demo
     from crm.models import Customer
@@ -412,7 +413,7 @@ def test_admin_actions(world, db, client, role, model_key, action):
 
 
 def _custom_url(world, model, spec: CustomUrl, name: str) -> str:
-    from campaigns.models import AnalyticsRun
+    from analytics.models import AnalyticsRun
 
     kwargs = {}
     for key, value in spec.kwargs:

@@ -13,13 +13,13 @@ from rest_framework import exceptions, generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics import metrics, selectors
+from analytics.periods import Period
 from api.pagination import ApiCursorPagination
 from api.scoping import visible_customers, visible_segment_sizes
 from api.serializers import CustomerSerializer, RetentionQuerySerializer, RetentionSerializer, SegmentSerializer
-from campaigns import analytics
 from campaigns.models import Segment
 from campaigns.segments import segment_customers
-from crm import metrics
 from crm.models import Customer
 
 
@@ -109,15 +109,16 @@ class SegmentMetricsView(APIView):
     )
     def get(self, request, slug):
         try:
-            _segment, customers = analytics.customers_for(_checked_slug(slug))
-        except analytics.UnknownSegment:
+            _segment, customers = selectors.customers_for(_checked_slug(slug))
+        except selectors.UnknownSegment:
             raise exceptions.NotFound() from None
-        query = RetentionQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        params = request.query_params.dict()
+        RetentionQuerySerializer(data=params).is_valid(raise_exception=True)  # unknown parameters
+        # The period's one parser (the admin's and the commands'): a ValidationError is a 400 naming the field.
+        period = Period.parse(start=params.get("start"), end=params.get("end"), window=params.get("window"))
         if request.auth.own_data_only:
             customers = visible_customers(request.auth, customers)
-        result = metrics.retention(customers, start=data["start"], end=data["end"], window_days=data.get("window"))
+        result = metrics.retention(customers, start=period.start, end=period.end, window_days=period.window_days)
         return Response({"segment": slug, **result.as_dict()})
 
 

@@ -15,7 +15,7 @@ import core.indexes
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0009_move_platform_models_to_core'),
+        ('crm', '0010_analytics_models_moved'),
     ]
 
     operations = [

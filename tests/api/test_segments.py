@@ -189,6 +189,22 @@ def test_bad_metric_queries_are_a_400_naming_the_field(api, shop, query, field):
     assert field in body["errors"], body
 
 
+@pytest.mark.parametrize("start, end, window", [
+    ("April", "2026-07-01", ""), ("2026-07-01", "2026-04-01", ""), ("0001-01-01", "2026-04-01", ""),
+    ("2026-04-01", "2026-07-01", "0"), ("2026-04-01", "2026-07-01", "ninety"),
+])
+def test_a_bad_period_reads_as_in_the_admin_and_the_commands(api, shop, start, end, window):
+    """The API checks the period with analytics.periods.Period, as the admin and the commands do."""
+    from django.core.exceptions import ValidationError
+
+    from analytics.periods import Period
+
+    with pytest.raises(ValidationError) as error:
+        Period.parse(start=start, end=end, window=window)
+    body = assert_problem(api.get(f"{URL}tehran/metrics/", {"start": start, "end": end, "window": window}), 400)
+    assert body["errors"] == error.value.message_dict
+
+
 def test_metrics_need_the_metrics_read_scope(make_client, shop):
     body = assert_problem(make_client("segments:read").get(f"{URL}tehran/metrics/?start=2026-04-01&end=2026-07-01"), 403)
     assert body["scope"] == "metrics:read" and "metrics:read" in body["detail"]

@@ -18,7 +18,7 @@ from core.roles import role_registry
 from core.rule_fields import RuleField, rule_field_registry
 from core.timeline import timeline_registry
 
-PROJECT_APPS = ("core", "crm", "club", "feedback", "campaigns", "api")
+PROJECT_APPS = ("core", "crm", "club", "feedback", "campaigns", "analytics", "api")
 EVERY_REGISTRY = (
     history_source_registry, loyalty_condition_registry, search_extension_registry, demo_step_registry, job_registry,
     admin_action_registry, panel_registry, eraser_registry, exporter_registry, role_registry, rule_field_registry,
@@ -95,16 +95,16 @@ def test_discovery_runs_once(monkeypatch):
 def test_discovery_finds_each_apps_contributions():
     assert "core.job_runs_purge" in job_registry
     assert {"crm.retention_interactions", "club.birthdays", "feedback.post_purchase_invitations",
-            "campaigns.dispatch", "api.purge"} <= set(job_registry)
-    assert {grant.app_label for grant in role_registry.values()} >= {"crm", "club", "feedback", "campaigns", "api"}
+            "campaigns.dispatch", "crm.rfm_scores", "api.purge"} <= set(job_registry)
+    assert {grant.app_label for grant in role_registry.values()} >= {"crm", "club", "feedback", "campaigns", "analytics", "api"}
     assert list(timeline_registry)[:3] == ["interaction", "order", "consent"]  # crm's first: discovery follows INSTALLED_APPS
     assert {"points", "coupon", "return", "message"} <= set(timeline_registry)
     assert list(exporter_registry)[:1] == ["customer"] and {"club", "feedback", "campaigns"} <= set(exporter_registry)
     assert list(eraser_registry) == ["crm", "club", "feedback", "campaigns"]  # run in reverse: crm's last
-    assert list(demo_step_registry) == ["crm", "club", "feedback", "campaigns"]
+    assert list(demo_step_registry) == ["crm", "club", "feedback", "campaigns", "analytics"]
     assert list(history_source_registry) == ["customer", "membership", "coupon", "return_request"]
     assert "club_member_card" in panel_registry
-    assert "club.member_number" in search_extension_registry and "club.top_tiers" in loyalty_condition_registry
+    assert "club.member_number" in search_extension_registry and "club.top_tiers" in loyalty_condition_registry and "analytics.rfm" in loyalty_condition_registry
     assert admin_action_registry["add_to_static_segment"].model == "crm.customer"
 
 

@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics.models import CustomerScore
 from core import audit, panels, timeline
 from crm import services
-from crm.models import ConsentChange, Customer, CustomerScore, Interaction, Order
+from crm.models import ConsentChange, Customer, Interaction, Order
 from tests.factories import CustomerFactory, InteractionFactory, OrderLineFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

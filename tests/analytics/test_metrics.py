@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from crm import metrics, services
+from analytics import metrics
+from crm import services
 from crm.models import Customer
 from tests.factories import CustomerFactory
 

@@ -1,16 +1,16 @@
-"""The retention dashboard in the admin (marketing staff), and each segment's analytics page.
+"""The retention dashboard in the admin (marketing staff), each segment's analytics page, and
+the retention columns of the segment list.
 
 Registered on the `RetentionDashboard` proxy model, so the admin index lists it and its own
 view permission decides who sees it. The dashboard only reads `SegmentMetricSnapshot`
-rows (campaigns.analytics); "Recompute now" queues a Celery task and the page polls its
+rows (analytics.dashboard); "Recompute now" queues a Celery task and the page polls its
 progress.
 """
 
-from datetime import date
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -18,56 +18,24 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
+from django.utils.html import format_html
+from django.utils.translation import gettext as _, gettext_lazy as _lazy
 
-from campaigns import analytics
-from campaigns.models import AnalyticsRun, RetentionDashboard, Segment
+from analytics import dashboard, metrics, rfm, selectors
+from analytics.dashboard import PERIOD_CHOICES, PeriodKind, Selection, parse_selection
+from analytics.models import AnalyticsRun, CustomerScore, PredictionFit, RetentionDashboard
+from analytics.periods import period_label, shift
+from analytics.services.snapshots import analytics_run_request
+from campaigns.models import Segment
 from campaigns.segments import segment_add_customers, segment_customers, segment_save
-from crm.admin_utils import ReadOnlyAdminMixin
 from core import charts
-from crm import metrics, rfm
-from crm.models import Customer, CustomerScore, PredictionFit
-
-Period = analytics.Period
-PERIOD_CHOICES = [(Period.MONTH, _("Month")), (Period.QUARTER, _("Quarter")), (Period.YEAR, _("Year")),
-                  (Period.CUSTOM, _("Custom dates"))]
+from core.admin_utils import ReadOnlyAdminMixin
+from crm.models import Customer
 
 
-class SelectionError(ValueError):
-    pass
-
-
-def parse_selection(params) -> analytics.Selection:
-    """period=month|quarter|year|custom, start=YYYY-MM-DD (any day of the period), end (custom), window=days."""
-    period = params.get("period") or Period.QUARTER
-    if period not in dict(PERIOD_CHOICES):
-        raise SelectionError(_("Unknown period %(period)r.") % {"period": period})
-    try:
-        window = int(params.get("window") or settings.CRM_ACTIVITY_WINDOW_DAYS)
-    except ValueError:
-        raise SelectionError(_("The activity window must be a whole number of days.")) from None
-    if not 1 <= window <= 3650:
-        raise SelectionError(_("The activity window must be between 1 and 3650 days."))
-    try:
-        start = date.fromisoformat(params["start"]) if params.get("start") else None
-        end = date.fromisoformat(params["end"]) if params.get("end") else None
-    except ValueError:
-        raise SelectionError(_("Dates are written YYYY-MM-DD.")) from None
-    if period == Period.CUSTOM:
-        if not start or not end:
-            raise SelectionError(_("Custom dates need a start and an end."))
-        if end <= start:
-            raise SelectionError(_("The end must be after the start."))
-        return analytics.Selection(period, start, end, window)
-    if start is None:
-        return analytics.default_selection(period, window_days=window)
-    first = analytics.period_start(period, start)
-    return analytics.Selection(period, first, analytics.shift(period, first, 1), window)
-
-
-def selection_query(selection: analytics.Selection, **extra) -> str:
+def selection_query(selection: Selection, **extra) -> str:
     params = {"period": selection.period, "start": selection.start.isoformat(), "window": selection.window_days}
-    if selection.period == Period.CUSTOM:
+    if selection.period == PeriodKind.CUSTOM:
         params["end"] = selection.end.isoformat()
     return urlencode({**params, **extra})
 
@@ -80,29 +48,30 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("segment/<str:key>/", view(self.segment_view), name="campaigns_dashboard_segment"),
-            path("segment/<str:key>/win-back/", view(self.winback_view), name="campaigns_dashboard_winback"),
-            path("recompute/", view(self.recompute_view), name="campaigns_dashboard_recompute"),
-            path("runs/<int:pk>/", view(self.run_status_view), name="campaigns_dashboard_run"),
+            path("segment/<str:key>/", view(self.segment_view), name="analytics_dashboard_segment"),
+            path("segment/<str:key>/win-back/", view(self.winback_view), name="analytics_dashboard_winback"),
+            path("recompute/", view(self.recompute_view), name="analytics_dashboard_recompute"),
+            path("runs/<int:pk>/", view(self.run_status_view), name="analytics_dashboard_run"),
         ] + super().get_urls()
 
     def _require_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
 
-    def _selection(self, request) -> analytics.Selection:
+    def _selection(self, request) -> Selection:
         try:
             return parse_selection(request.GET)
-        except SelectionError as error:
-            messages.error(request, str(error))
-            return analytics.default_selection()
+        except ValidationError as error:  # the page still shows, with the default period and the message
+            for message in error.messages:
+                messages.error(request, message)
+            return dashboard.default_selection()
 
     # --- the dashboard ---------------------------------------------------------------------------
 
     def changelist_view(self, request, extra_context=None):
         self._require_view(request)
         selection = self._selection(request)
-        rows = analytics.dashboard_rows(selection)
+        rows = dashboard.dashboard_rows(selection)
         run = AnalyticsRun.objects.order_by("-created_at", "-id").first()
         table = [_row_context(row, selection) for row in rows]
         context = {
@@ -115,21 +84,21 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "missing": not any(row["current"] for row in table),
             "run": run,
             "run_active": run is not None and run.status in (AnalyticsRun.Status.QUEUED, AnalyticsRun.Status.RUNNING),
-            "can_recompute": request.user.has_perm("campaigns.add_analyticsrun"),
+            "can_recompute": request.user.has_perm("analytics.add_analyticsrun"),
             "previous_query": selection_query(selection.previous()),
-            "next_query": selection_query(analytics.Selection(
+            "next_query": selection_query(Selection(
                 selection.period, selection.end, selection.end + (selection.end - selection.start), selection.window_days,
-            ) if selection.period == Period.CUSTOM else analytics.Selection(
-                selection.period, selection.end, analytics.shift(selection.period, selection.end, 1), selection.window_days,
+            ) if selection.period == PeriodKind.CUSTOM else Selection(
+                selection.period, selection.end, shift(selection.period, selection.end, 1), selection.window_days,
             )),
             "query": selection_query(selection),
         }
-        return TemplateResponse(request, "admin/campaigns/dashboard.html", context)
+        return TemplateResponse(request, "admin/analytics/dashboard.html", context)
 
     # --- one segment ------------------------------------------------------------------------------
 
     def _segment(self, key: str) -> Segment | None:
-        if key == analytics.ALL:
+        if key == selectors.ALL:
             return None
         if not key.isdigit():
             raise Http404
@@ -141,17 +110,17 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         selection = self._selection(request)
         customers = segment_customers(segment) if segment else Customer.objects.all()
         name = segment.name if segment else _("All customers")
-        kind = selection.period if selection.period != Period.CUSTOM else Period.MONTH
-        history = analytics.segment_history(segment, period=kind, window_days=selection.window_days,
-                                            before=selection.start if selection.period != Period.CUSTOM else None)
-        labels = [analytics.period_label(kind, row.start) for row in history]
+        kind = selection.period if selection.period != PeriodKind.CUSTOM else PeriodKind.MONTH
+        history = dashboard.segment_history(segment, period=kind, window_days=selection.window_days,
+                                            before=selection.start if selection.period != PeriodKind.CUSTOM else None)
+        labels = [period_label(kind, row.start) for row in history]
         current = next((row for row in history if row.start == selection.start), history[-1] if history else None)
-        extra = current.extra if current else analytics.period_extras(customers, selection.start, selection.end)
-        lifecycle = analytics.lifecycle_funnel(customers)
+        extra = current.extra if current else selectors.period_extras(customers, selection.start, selection.end)
+        lifecycle = selectors.lifecycle_funnel(customers)
         grid = rfm.rfm_grid(customers)
         cohorts = metrics.cohort_matrix(customers, months=12)
         threshold = settings.ANALYTICS_LIKELY_CHURN_P_ALIVE
-        churners = list(analytics.likely_churners(customers, threshold=threshold))
+        churners = list(selectors.likely_churners(customers, threshold=threshold))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Analytics: %(name)s") % {"name": name},
@@ -188,22 +157,22 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "cohort_months": range(12),
             "churners": churners,
             "churn_threshold": threshold,
-            "likely_churning_count": customers.filter(score__p_alive__lt=threshold).count() if churners else 0,
+            "likely_churning_count": selectors.likely_churning(customers, threshold=threshold).count() if churners else 0,
             "fit": PredictionFit.objects.first(),
             "can_start_winback": request.user.has_perm("campaigns.add_segment"),
         }
-        return TemplateResponse(request, "admin/campaigns/dashboard_segment.html", context)
+        return TemplateResponse(request, "admin/analytics/dashboard_segment.html", context)
 
     def winback_view(self, request, key: str):
         """POST: a static segment of the segment's likely churners, then the campaign form with it preselected."""
         if request.method != "POST":
-            return redirect("admin:campaigns_dashboard_segment", key)
+            return redirect("admin:analytics_dashboard_segment", key)
         self._require_view(request)
         if not request.user.has_perm("campaigns.add_segment"):
             raise PermissionDenied
         segment = self._segment(key)
         customers = segment_customers(segment) if segment else Customer.objects.all()
-        churners = customers.filter(score__p_alive__lt=settings.ANALYTICS_LIKELY_CHURN_P_ALIVE)
+        churners = selectors.likely_churning(customers)
         today = timezone.localdate()
         name = _("Win-back: %(name)s (%(day)s)") % {"name": segment.name if segment else _("All customers"), "day": today}
         with transaction.atomic():
@@ -224,15 +193,15 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def recompute_view(self, request):
         if request.method != "POST":
-            return redirect("admin:campaigns_retentiondashboard_changelist")
-        if not request.user.has_perm("campaigns.add_analyticsrun"):
+            return redirect("admin:analytics_retentiondashboard_changelist")
+        if not request.user.has_perm("analytics.add_analyticsrun"):
             raise PermissionDenied
         selection = self._selection(request)
-        custom = (selection.start, selection.end) if selection.period == Period.CUSTOM else None
-        analytics.analytics_run_request(by=request.user, force=bool(request.POST.get("force")),
+        custom = (selection.start, selection.end) if selection.period == PeriodKind.CUSTOM else None
+        analytics_run_request(by=request.user, force=bool(request.POST.get("force")),
                                               window_days=selection.window_days, custom=custom)
         messages.info(request, _("Recomputing the snapshots in the background."))
-        return redirect(reverse("admin:campaigns_retentiondashboard_changelist") + "?" + selection_query(selection))
+        return redirect(reverse("admin:analytics_retentiondashboard_changelist") + "?" + selection_query(selection))
 
     def run_status_view(self, request, pk: int):
         self._require_view(request)
@@ -245,7 +214,7 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else round(100 * value, 1)
 
 
-def _row_context(row: analytics.DashboardRow, selection: analytics.Selection) -> dict:
+def _row_context(row: dashboard.DashboardRow, selection: Selection) -> dict:
     change = row.change
     if change is None:
         direction, text = "none", _("no comparison")
@@ -255,11 +224,11 @@ def _row_context(row: analytics.DashboardRow, selection: analytics.Selection) ->
         direction, text = "down", _("down %(n)s points on the previous period") % {"n": -change}
     else:
         direction, text = "flat", _("unchanged on the previous period")
-    key = str(row.segment.pk) if row.segment else analytics.ALL
+    key = str(row.segment.pk) if row.segment else selectors.ALL
     return {
         "name": row.name,
         "key": key,
-        "url": reverse("admin:campaigns_dashboard_segment", args=[key]) + "?" + selection_query(selection),
+        "url": reverse("admin:analytics_dashboard_segment", args=[key]) + "?" + selection_query(selection),
         "current": row.current,
         "retention": _percent(row.current.retention_rate) if row.current else None,
         "churn": _percent(row.current.churn_rate) if row.current else None,
@@ -298,3 +267,34 @@ def _cohort_row(row: metrics.CohortRow) -> dict:
             cells.append({"text": f"{100 * value:.0f}%", "style": f"background:hsl(205,60%,{lightness}%);color:{colour}"})
     return {"cohort": row.cohort, "size": row.size, "cells": cells}
 
+
+
+# --- the segment list's columns (registered into campaigns' SegmentAdmin by AnalyticsConfig) ------
+
+def segment_list_annotations() -> dict:
+    """Retention and churn of the latest closed quarter's snapshot, as subqueries: the list
+    stays one query whatever the number of segments."""
+    return dashboard.latest_snapshot_subqueries()
+
+
+@admin.display(description=_lazy("retention (last quarter)"), ordering="latest_retention")
+def retention_column(segment) -> str:
+    return _rate(getattr(segment, "latest_retention", None))
+
+
+@admin.display(description=_lazy("churn (last quarter)"), ordering="latest_churn")
+def churn_column(segment) -> str:
+    return _rate(getattr(segment, "latest_churn", None))
+
+
+@admin.display(description=_lazy("analytics"))
+def analytics_link(segment) -> str:
+    url = reverse("admin:analytics_dashboard_segment", args=[segment.pk])
+    return format_html('<a href="{}">{}</a>', url, _("retention dashboard"))
+
+
+SEGMENT_LIST_COLUMNS = (retention_column, churn_column, analytics_link)
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"

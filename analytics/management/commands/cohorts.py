@@ -4,8 +4,8 @@ import json
 
 from django.core.management import BaseCommand, CommandError
 
-from campaigns.management.commands._analytics_cli import customers, parse_month
-from crm import metrics
+from analytics import metrics
+from analytics.management.commands._analytics_cli import customers, parse_month
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Per-segment analytics (campaigns.analytics) and the analytics commands, on hand-computed fixtures."""
+"""Per-segment analytics (analytics.selectors, analytics.services.snapshots) and the analytics commands, on hand-computed fixtures."""
 
 import json
 from datetime import date, datetime, timezone as dt_timezone
@@ -8,8 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from campaigns import analytics
-from campaigns.models import Segment, SegmentMetricSnapshot
+from analytics import dashboard, periods, selectors
+from analytics.models import SegmentMetricSnapshot
+from analytics.services import snapshots
+from campaigns.models import Segment
 from campaigns.segments import segment_add_customers, segment_save
 from crm import services
 from crm.models import Customer
@@ -69,13 +71,44 @@ def test_return_rate_is_returned_units_over_units_sold_in_the_period(place_order
     return_reject(return_request=rejected)
     return_request_create(order=bobs, lines=[LineRequest(order_line_id=bobs.lines.get().pk, quantity=1, reason=ReturnLine.Reason.OTHER)])
 
-    alices = analytics.return_rate(Customer.objects.filter(pk=alice.pk), start=START, end=END)
+    alices = selectors.return_rate(Customer.objects.filter(pk=alice.pk), start=START, end=END)
     # Sold in the period: 4 mugs + 6 teas (the March order is outside, the cancelled one does not count);
     # returned: 2 mugs (the rejected request does not count).
     assert (alices.units_sold, alices.units_returned, alices.rate) == (10, 2, 0.2)
-    everyone = analytics.return_rate(Customer.objects.all(), start=START, end=END)
+    everyone = selectors.return_rate(Customer.objects.all(), start=START, end=END)
     assert (everyone.units_sold, everyone.units_returned, everyone.rate) == (12, 3, 0.25)
-    assert analytics.return_rate(Customer.objects.all(), start=date(2020, 1, 1), end=date(2020, 2, 1)).rate is None
+    assert selectors.return_rate(Customer.objects.all(), start=date(2020, 1, 1), end=date(2020, 2, 1)).rate is None
+
+
+def test_the_segment_return_rate_and_feedbacks_rate_by_category_are_one_definition(place_order, settings):
+    """analytics reads feedback's return rate: summed over the categories, feedback's figures
+    are the segment's (every customer's), and restricted to customers they follow them."""
+    from feedback import selectors as feedback_selectors
+
+    settings.FEEDBACK_RETURN_WINDOW_DAYS = 100000
+    alice, bob = CustomerFactory(first_name="Alice"), CustomerFactory(first_name="Bob")
+    first = place_order(alice, at=at(2026, 5, 1), total="70", lines=[
+        LineInput(sku="MUG", category="kitchen", quantity=4, unit_price=Decimal("10")),
+        LineInput(sku="TEA", category="tea", quantity=6, unit_price=Decimal("5"))])
+    place_order(bob, at=at(2026, 5, 2), total="30", status="cancelled", lines=[
+        LineInput(sku="MUG", category="kitchen", quantity=3, unit_price=Decimal("10"))])
+    bobs = place_order(bob, at=at(2026, 5, 3), total="20", lines=[
+        LineInput(sku="POT", category="kitchen", quantity=2, unit_price=Decimal("10"))])
+    return_request_create(order=first, lines=[LineRequest(order_line_id=first.lines.get(sku="MUG").pk, quantity=2,
+                                                          reason=ReturnLine.Reason.DAMAGED)])
+    return_request_create(order=bobs, lines=[LineRequest(order_line_id=bobs.lines.get().pk, quantity=1,
+                                                         reason=ReturnLine.Reason.OTHER)])
+    start, end = timezone.make_aware(datetime(2026, 4, 1)), timezone.make_aware(datetime(2026, 7, 1))
+
+    rows = feedback_selectors.return_rate_by_category(start=start, end=end)
+    everyone = selectors.return_rate(Customer.objects.all(), start=START, end=END)
+    assert {row["category"]: (row["sold"], row["returned"], row["rate"]) for row in rows} == {
+        "kitchen": (6, 3, 0.5), "tea": (6, 0, 0.0)}  # the cancelled order does not count
+    assert (everyone.units_sold, everyone.units_returned) == (sum(r["sold"] for r in rows), sum(r["returned"] for r in rows))
+    bobs_rows = feedback_selectors.return_rate_by_category(customers=Customer.objects.filter(pk=bob.pk), start=start, end=end)
+    bobs_rate = selectors.return_rate(Customer.objects.filter(pk=bob.pk), start=START, end=END)
+    assert bobs_rows == [{"category": "kitchen", "sold": 2, "returned": 1, "rate": 0.5}]
+    assert (bobs_rate.units_sold, bobs_rate.units_returned, bobs_rate.rate) == (2, 1, 0.5)
 
 
 def test_nps_and_csat_per_segment_come_from_the_segments_answers(shop):
@@ -93,26 +126,26 @@ def test_nps_and_csat_per_segment_come_from_the_segments_answers(shop):
     answer(shop["H"], 9, 4)  # promoter, satisfied
     answer(shop["C"], 3, 1)  # Shiraz: not in the Tehran segment
     answer(shop["A"], 0, 1, when=at(2026, 8, 1))  # after the period
-    tehran = analytics.feedback_scores(analytics.customers_for("tehran")[1], start=START, end=END)
+    tehran = selectors.feedback_scores(selectors.customers_for("tehran")[1], start=START, end=END)
     assert (tehran["nps"], tehran["nps_answers"], tehran["csat"]) == (33, 3, 66.7)  # (2 - 1) / 3; 2 of 3
-    vip = analytics.feedback_scores(analytics.customers_for("vip")[1], start=START, end=END)
+    vip = selectors.feedback_scores(selectors.customers_for("vip")[1], start=START, end=END)
     assert (vip["nps"], vip["csat"]) == (0, 50.0)  # A 10 and C 3: (1 - 1) / 2
 
 
 # --- periods ------------------------------------------------------------------------------------
 
 def test_closed_periods_end_before_today():
-    assert analytics.closed_periods("quarter", date(2026, 8, 15), 2) == [
+    assert periods.closed_periods("quarter", date(2026, 8, 15), 2) == [
         (date(2026, 1, 1), date(2026, 4, 1)), (date(2026, 4, 1), date(2026, 7, 1))]
-    assert analytics.closed_periods("month", date(2026, 1, 1), 1) == [(date(2025, 12, 1), date(2026, 1, 1))]
-    assert analytics.closed_periods("year", date(2026, 3, 3), 1) == [(date(2025, 1, 1), date(2026, 1, 1))]
-    assert analytics.period_label("quarter", date(2026, 4, 1)) == "2026 Q2"
+    assert periods.closed_periods("month", date(2026, 1, 1), 1) == [(date(2025, 12, 1), date(2026, 1, 1))]
+    assert periods.closed_periods("year", date(2026, 3, 3), 1) == [(date(2025, 1, 1), date(2026, 1, 1))]
+    assert periods.period_label("quarter", date(2026, 4, 1)) == "2026 Q2"
 
 
 # --- snapshots ----------------------------------------------------------------------------------
 
 def test_snapshots_hold_the_retention_figures_of_each_segment(shop):
-    summary = analytics.snapshots_refresh(today=date(2026, 8, 15), periods=2, kinds=["quarter"])
+    summary = snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=2, kinds=["quarter"])
     assert summary == {"computed": 6, "window_days": 90}  # 2 quarters x (all customers + 2 segments)
     q2 = {s.segment.slug if s.segment else "all": s for s in SegmentMetricSnapshot.objects.filter(start=START)}
     assert (q2["all"].customers_at_start, q2["all"].retained, q2["all"].new_customers, q2["all"].customers_at_end) == (3, 1, 2, 3)
@@ -127,28 +160,28 @@ def test_snapshots_hold_the_retention_figures_of_each_segment(shop):
 
 
 def test_history_stays_when_the_rules_change_unless_forced(shop):
-    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=1, kinds=["quarter"])
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=1, kinds=["quarter"])
     segment_save(slug="tehran", name="Tehran", rules={"all": [{"field": "city", "op": "eq", "value": "Shiraz"}]})
-    again = analytics.snapshots_refresh(today=date(2026, 8, 15), periods=1, kinds=["quarter"])
+    again = snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=1, kinds=["quarter"])
     assert again["computed"] == 0
     tehran = SegmentMetricSnapshot.objects.get(segment=shop["tehran"], start=START)
     assert tehran.size == 3  # as computed, under the old rules
-    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=1, kinds=["quarter"], force=True)
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=1, kinds=["quarter"], force=True)
     tehran.refresh_from_db()
     assert tehran.size == 5  # C, D, F, G, I live in Shiraz
 
 
 def test_a_period_with_nobody_active_stores_null_rates(shop):
-    analytics.snapshots_refresh(today=date(2020, 5, 1), periods=1, kinds=["month"])
+    snapshots.snapshots_refresh(today=date(2020, 5, 1), periods=1, kinds=["month"])
     snapshot = SegmentMetricSnapshot.objects.get(segment=None)
     assert snapshot.customers_at_start == 0 and snapshot.retention_rate is None and snapshot.churn_rate is None
 
 
 def test_dashboard_rows_give_the_change_and_the_trend(shop, django_assert_num_queries):
-    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=3, kinds=["quarter"])
-    selection = analytics.Selection("quarter", START, END, 90)
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=3, kinds=["quarter"])
+    selection = dashboard.Selection("quarter", START, END, 90)
     with django_assert_num_queries(2):
-        rows = analytics.dashboard_rows(selection)
+        rows = dashboard.dashboard_rows(selection)
     assert [row.name for row in rows] == ["All customers", "Tehran", "VIP"]
     everyone = rows[0]
     assert everyone.current.retention_rate == 0.3333 and everyone.previous.retention_rate == 0.0
@@ -213,7 +246,7 @@ def test_the_cohorts_command_prints_the_matrix(shop, capsys):
 def test_bad_input_is_a_clear_error_with_exit_status_1(db, capsys, argv, message):
     from django.core.management import load_command_class
 
-    command = load_command_class("campaigns", argv[0])
+    command = load_command_class("analytics", argv[0])
     with pytest.raises(SystemExit) as exit_info:
         command.run_from_argv(["manage.py", *argv])
     assert exit_info.value.code == 1

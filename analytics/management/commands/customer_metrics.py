@@ -4,8 +4,8 @@ import json
 
 from django.core.management import BaseCommand
 
-from campaigns.management.commands._analytics_cli import customers, period, rate
-from crm import metrics
+from analytics import metrics
+from analytics.management.commands._analytics_cli import customers, period, rate
 
 
 class Command(BaseCommand):
@@ -19,9 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, **options):
-        start, end = period(options["start"], options["end"], required=False)
+        chosen = period(options["start"], options["end"], required=False)
         _segment, queryset = customers(options["segment"])
-        data = metrics.value_metrics(queryset, start=start, end=end).as_dict()
+        data = metrics.value_metrics(queryset, start=chosen.start, end=chosen.end).as_dict()
         if options["json"]:
             self.stdout.write(json.dumps(data))
             return

@@ -7,16 +7,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaigns import analytics
-from campaigns.models import AnalyticsRun, Segment, SegmentMetricSnapshot
+from analytics import tasks
+from analytics.models import AnalyticsRun, CustomerScore, SegmentMetricSnapshot
+from analytics.services import snapshots
+from analytics.services.scores import rfm_refresh
+from campaigns.models import Segment
 from campaigns.segments import segment_save
-from crm import rfm
-from crm.models import Customer, CustomerScore
+from crm.models import Customer
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD = "admin:campaigns_retentiondashboard_changelist"
+DASHBOARD = "admin:analytics_retentiondashboard_changelist"
 QUARTER = {"period": "quarter", "start": "2026-04-01"}
 
 
@@ -42,7 +44,7 @@ def add_segments(count: int) -> None:
 
 
 def test_a_marketer_reads_retention_and_churn_of_every_segment(client, marketing_user, shop):
-    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=2, kinds=["quarter"])
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=2, kinds=["quarter"])
     client.force_login(marketing_user)
     page = client.get(reverse(DASHBOARD), QUARTER)
     assert page.status_code == 200
@@ -51,7 +53,7 @@ def test_a_marketer_reads_retention_and_churn_of_every_segment(client, marketing
     # All customers in Q2 2026: S = A, B; R = A -> 50% retention, 50% churn; Q1: nobody active at its start.
     row = html.split('id="retention-table"')[1]
     assert "50.0%" in row and "<svg" in row
-    assert reverse("admin:campaigns_dashboard_segment", args=["all"]) in html
+    assert reverse("admin:analytics_dashboard_segment", args=["all"]) in html
 
 
 def test_the_change_against_the_previous_period_has_an_arrow_a_colour_and_words(client, marketing_user, shop):
@@ -65,14 +67,14 @@ def test_the_change_against_the_previous_period_has_an_arrow_a_colour_and_words(
 
 
 def test_the_dashboard_query_count_does_not_grow_with_the_segments(client, marketing_user, shop, django_assert_num_queries):
-    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=12, kinds=["quarter"])
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=12, kinds=["quarter"])
     client.force_login(marketing_user)
     client.get(reverse(DASHBOARD), QUARTER)  # warm the session and permission caches
     # session, user, permissions (user's and groups'), the snapshots (one query), the segments, the last run
     with django_assert_num_queries(7):
         assert client.get(reverse(DASHBOARD), QUARTER).status_code == 200
     add_segments(6)
-    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=12, kinds=["quarter"])
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=12, kinds=["quarter"])
     assert SegmentMetricSnapshot.objects.filter(period="quarter").count() == 12 * 8
     with django_assert_num_queries(7):
         page = client.get(reverse(DASHBOARD), QUARTER)
@@ -83,18 +85,18 @@ def test_the_dashboard_query_count_does_not_grow_with_the_segments(client, marke
 def test_support_and_outsiders_cannot_open_the_dashboard(client, request, who, shop):
     client.force_login(request.getfixturevalue(who))
     assert client.get(reverse(DASHBOARD)).status_code == 403
-    assert client.get(reverse("admin:campaigns_dashboard_segment", args=["all"])).status_code == 403
-    assert client.post(reverse("admin:campaigns_dashboard_recompute")).status_code == 403
+    assert client.get(reverse("admin:analytics_dashboard_segment", args=["all"])).status_code == 403
+    assert client.post(reverse("admin:analytics_dashboard_recompute")).status_code == 403
 
 
 def test_the_dashboard_is_linked_from_the_admin_index_and_the_segment_list(client, marketing_user, shop):
-    analytics.snapshots_refresh(today=timezone_today(), periods=1, kinds=["quarter"])
+    snapshots.snapshots_refresh(today=timezone_today(), periods=1, kinds=["quarter"])
     client.force_login(marketing_user)
     index = client.get(reverse("admin:index")).content.decode()
     assert reverse(DASHBOARD) in index and "Retention dashboard" in index
     segments = client.get(reverse("admin:campaigns_segment_changelist")).content.decode()
     tehran = Segment.objects.get(slug="tehran")
-    assert reverse("admin:campaigns_dashboard_segment", args=[tehran.pk]) in segments
+    assert reverse("admin:analytics_dashboard_segment", args=[tehran.pk]) in segments
     assert "retention (last quarter)" in segments.lower()
 
 
@@ -117,12 +119,12 @@ def test_the_segment_list_reads_the_latest_snapshot_in_one_query(client, marketi
 
 def test_a_segment_page_shows_its_charts_cohorts_rfm_grid_and_likely_churners(client, marketing_user, shop, settings):
     settings.ANALYTICS_LIKELY_CHURN_P_ALIVE = 0.5
-    analytics.snapshots_refresh(today=date(2026, 8, 15), periods=3, kinds=["quarter"])
-    rfm.rfm_refresh()
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=3, kinds=["quarter"])
+    rfm_refresh()
     CustomerScore.objects.filter(customer=shop["B"]).update(p_alive=0.1)
     tehran = Segment.objects.get(slug="tehran")
     client.force_login(marketing_user)
-    page = client.get(reverse("admin:campaigns_dashboard_segment", args=[tehran.pk]), QUARTER)
+    page = client.get(reverse("admin:analytics_dashboard_segment", args=[tehran.pk]), QUARTER)
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="cohort-heatmap"' in html and "background:hsl(" in html
@@ -131,9 +133,9 @@ def test_a_segment_page_shows_its_charts_cohorts_rfm_grid_and_likely_churners(cl
     assert reverse("admin:crm_customer_change", args=[shop["B"].pk]) in churners
     assert reverse("admin:crm_customer_change", args=[shop["A"].pk]) not in churners
     assert html.count("<svg") >= 4  # retention, churn, active customers, lifecycle
-    assert reverse("admin:campaigns_dashboard_winback", args=[tehran.pk]) in html
-    assert client.get(reverse("admin:campaigns_dashboard_segment", args=["999999"])).status_code == 404
-    assert client.get(reverse("admin:campaigns_dashboard_segment", args=["all"]), QUARTER).status_code == 200
+    assert reverse("admin:analytics_dashboard_winback", args=[tehran.pk]) in html
+    assert client.get(reverse("admin:analytics_dashboard_segment", args=["999999"])).status_code == 404
+    assert client.get(reverse("admin:analytics_dashboard_segment", args=["all"]), QUARTER).status_code == 200
 
 
 def test_win_back_makes_a_static_segment_of_the_likely_churners(client, marketing_user, shop, settings):
@@ -143,7 +145,7 @@ def test_win_back_makes_a_static_segment_of_the_likely_churners(client, marketin
     CustomerScore.objects.create(customer=shop["C"], p_alive=0.1)  # not in Tehran
     tehran = Segment.objects.get(slug="tehran")
     client.force_login(marketing_user)
-    reply = client.post(reverse("admin:campaigns_dashboard_winback", args=[tehran.pk]))
+    reply = client.post(reverse("admin:analytics_dashboard_winback", args=[tehran.pk]))
     assert reply.status_code == 302
     created = Segment.objects.get(kind=Segment.Kind.STATIC, slug__startswith=f"win-back-{tehran.pk}-")
     assert list(Customer.objects.filter(segment_memberships__segment=created)) == [shop["B"]]
@@ -158,12 +160,12 @@ def test_recompute_now_runs_in_the_background_and_reports_progress(client, marke
     app.conf.task_always_eager = True
     client.force_login(marketing_user)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        reply = client.post(reverse("admin:campaigns_dashboard_recompute") + "?period=quarter")
+        reply = client.post(reverse("admin:analytics_dashboard_recompute") + "?period=quarter")
     assert reply.status_code == 302 and len(callbacks) == 1
     run = AnalyticsRun.objects.get()
     assert run.status == AnalyticsRun.Status.DONE and run.requested_by == marketing_user
     assert run.total == run.done == SegmentMetricSnapshot.objects.count() > 0
-    status = client.get(reverse("admin:campaigns_dashboard_run", args=[run.pk])).json()
+    status = client.get(reverse("admin:analytics_dashboard_run", args=[run.pk])).json()
     assert status == {"status": "done", "done": run.done, "total": run.total, "percent": 100, "error": ""}
     page = client.get(reverse(DASHBOARD)).content.decode()
     assert "Recompute now" in page and "Done" in page
@@ -171,9 +173,9 @@ def test_recompute_now_runs_in_the_background_and_reports_progress(client, marke
 
 def test_a_run_is_claimed_once(shop):
     run = AnalyticsRun.objects.create()
-    first = analytics.recompute_snapshots(run.pk)
+    first = tasks.recompute_snapshots(run.pk)
     assert "computed" in first
-    assert analytics.recompute_snapshots(run.pk) == {"skipped": run.pk}
+    assert tasks.recompute_snapshots(run.pk) == {"skipped": run.pk}
 
 
 def test_a_custom_period_without_snapshots_says_so(client, marketing_user, shop):
@@ -192,6 +194,6 @@ def timezone_today():
 
 def test_a_second_click_while_a_run_is_pending_queues_nothing(shop, marketing_user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        first = analytics.analytics_run_request(by=marketing_user)
-        second = analytics.analytics_run_request(by=marketing_user)
+        first = snapshots.analytics_run_request(by=marketing_user)
+        second = snapshots.analytics_run_request(by=marketing_user)
     assert first.pk == second.pk and AnalyticsRun.objects.count() == 1 and len(callbacks) == 1

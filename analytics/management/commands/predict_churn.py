@@ -5,8 +5,9 @@ import json
 from django.core.management import BaseCommand, CommandError
 from django.utils import timezone
 
-from campaigns.management.commands._analytics_cli import parse_day
-from crm import metrics, scores
+from analytics import metrics
+from analytics.management.commands._analytics_cli import parse_day
+from analytics.services import scores
 
 
 class Command(BaseCommand):
@@ -19,10 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, **options):
-        from crm.predictions import FitError
+        from analytics.predictions.model import FitError
 
         end = options["calibration_end"]
-        calibration_end = metrics._aware(parse_day(end, "--calibration-end")) if end else None
+        calibration_end = metrics.aware(parse_day(end, "--calibration-end")) if end else None
         if calibration_end is not None and calibration_end > timezone.now():
             raise CommandError(f"--calibration-end {end} is in the future.")
         try:

@@ -2,10 +2,10 @@
 
 import json
 
-from django.core.management import BaseCommand, CommandError
+from django.core.management import BaseCommand
 
-from campaigns.management.commands._analytics_cli import customers, period, rate
-from crm import metrics
+from analytics import metrics
+from analytics.management.commands._analytics_cli import customers, period, rate
 
 
 class Command(BaseCommand):
@@ -15,15 +15,13 @@ class Command(BaseCommand):
         parser.add_argument("--segment", required=True, help="A segment slug, or 'all' for every customer.")
         parser.add_argument("--start", required=True, help="First day of the period, YYYY-MM-DD.")
         parser.add_argument("--end", required=True, help="The day after the period, YYYY-MM-DD (exclusive).")
-        parser.add_argument("--window", type=int, help="Activity window W in days (default CRM_ACTIVITY_WINDOW_DAYS).")
+        parser.add_argument("--window", type=int, help="Activity window W in days, 1 to 3650 (default CRM_ACTIVITY_WINDOW_DAYS).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, **options):
-        start, end = period(options["start"], options["end"], required=True)
-        if options["window"] is not None and options["window"] < 1:
-            raise CommandError("--window must be a whole number of days of at least 1.")
+        chosen = period(options["start"], options["end"], required=True, window=options["window"])
         _segment, queryset = customers(options["segment"])
-        result = metrics.retention(queryset, start=start, end=end, window_days=options["window"])
+        result = metrics.retention(queryset, start=chosen.start, end=chosen.end, window_days=chosen.window_days)
         data = {"segment": options["segment"], **result.as_dict()}
         if options["json"]:
             self.stdout.write(json.dumps(data))

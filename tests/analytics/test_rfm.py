@@ -1,12 +1,15 @@
-"""RFM scores and segments against a hand-computed fixture (crm.rfm)."""
+"""RFM scores and segments against a hand-computed fixture (analytics.rfm)."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from analytics import metrics, rfm
+from analytics.models import CustomerScore
+from analytics.services.scores import rfm_refresh
 from campaigns.rules import customers_matching
-from crm import metrics, rfm, services
-from crm.models import Customer, CustomerScore
+from crm import services
+from crm.models import Customer
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +40,7 @@ def scored(place_order, settings):
     people["K"] = CustomerFactory(first_name="K")  # only a cancelled order: not scored
     place_order(people["K"], days_ago=3, total="500", status="cancelled")
     people["L"] = CustomerFactory(first_name="L")  # no order at all
-    rfm.rfm_refresh()
+    rfm_refresh()
     return people
 
 
@@ -66,7 +69,7 @@ def test_it_scores_quintiles_and_names_the_segments(scored):
 def test_it_scores_in_two_statements_and_a_rerun_changes_nothing(scored):
     before = scores_by_name()
     with CaptureQueriesContext(connection) as queries:
-        result = rfm.rfm_refresh()
+        result = rfm_refresh()
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     assert len(statements) == 2  # one INSERT ... SELECT ... ON CONFLICT, one UPDATE
     assert result == {"scored": 10, "cleared": 0}
@@ -76,7 +79,7 @@ def test_it_scores_in_two_statements_and_a_rerun_changes_nothing(scored):
 def test_a_customer_whose_orders_are_all_refunded_loses_their_scores(scored):
     order = scored["A"].orders.get()
     services.order_refund(order=order, amount=order.total)
-    result = rfm.rfm_refresh()
+    result = rfm_refresh()
     assert result["cleared"] == 1
     score = CustomerScore.objects.get(customer=scored["A"])
     assert (score.rfm_r, score.rfm_segment) == (None, None)
@@ -99,7 +102,7 @@ def test_the_sql_case_agrees_with_the_python_grid(scored):
     # Put every customer in every cell in turn is heavy; instead check the CASE on all 25 cells at once.
     cases = " UNION ALL ".join(f"SELECT {r} AS r, {f} AS f" for r in range(1, 6) for f in range(1, 6))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT r, f, {rfm._segment_case()} FROM ({cases}) cells")
+        cursor.execute(f"SELECT r, f, {rfm.segment_case_sql()} FROM ({cases}) cells")
         rows = cursor.fetchall()
     assert {(r, f): segment for r, f, segment in rows} == {(r, f): rfm.segment_for(r, f) for r in range(1, 6) for f in range(1, 6)}
 

@@ -21,16 +21,14 @@ scored and shown but does not change the segment:
     2         Hibernating     Hibernating     At risk         At risk         Cannot lose them
     1         Lost            Hibernating     At risk         At risk         Cannot lose them
 
-`rfm_refresh()` recomputes everything with one INSERT ... SELECT ... ON CONFLICT DO UPDATE
-(window functions in the SELECT) and one UPDATE that clears customers who no longer have a
-counted order. Both statements run as they are on PostgreSQL and SQLite (3.25+).
+The scores are written by `analytics.services.scores.rfm_refresh` (one INSERT ... SELECT ... ON
+CONFLICT DO UPDATE with the window functions in the SELECT, and one UPDATE that clears customers
+who no longer have a counted order); this module holds the definitions and the reads.
 """
 
-from django.db import connection, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Count, Q
 
-from crm.models import Customer, CustomerScore
+from analytics.models import CustomerScore
 
 Segment = CustomerScore.RfmSegment
 
@@ -65,7 +63,8 @@ def loyalty_condition() -> Q:
     return Q(score__rfm_segment__in=LOYAL_SEGMENTS)
 
 
-def _segment_case() -> str:
+def segment_case_sql() -> str:
+    """The grid as an SQL CASE over the columns r and f (constant text: no user input)."""
     whens = " ".join(
         f"WHEN r IN ({', '.join(map(str, r_scores))}) AND f IN ({', '.join(map(str, f_scores))}) THEN '{segment}'"
         for r_scores, f_scores, segment in GRID
@@ -73,51 +72,8 @@ def _segment_case() -> str:
     return f"CASE {whens} END"
 
 
-@transaction.atomic
-def rfm_refresh(*, at=None) -> dict:
-    """Score every customer with a counted order; returns {"scored": n, "cleared": m}."""
-    at = at or timezone.now()
-    quote = connection.ops.quote_name
-    customers, scores = quote(Customer._meta.db_table), quote(CustomerScore._meta.db_table)
-    # WHERE 1 = 1 before ON CONFLICT: SQLite would otherwise read ON as a join constraint.
-    upsert = f"""
-        INSERT INTO {scores} (customer_id, rfm_r, rfm_f, rfm_m, rfm_segment, rfm_computed_at)
-        SELECT id, r, f, m, {_segment_case()}, %s FROM (
-            SELECT id,
-                   MIN(r_tile) OVER (PARTITION BY last_order_at) AS r,
-                   MIN(f_tile) OVER (PARTITION BY orders_count) AS f,
-                   MIN(m_tile) OVER (PARTITION BY total_spent) AS m
-            FROM (
-                SELECT id, last_order_at, orders_count, total_spent,
-                       NTILE(5) OVER (ORDER BY last_order_at, id) AS r_tile,
-                       NTILE(5) OVER (ORDER BY orders_count, id) AS f_tile,
-                       NTILE(5) OVER (ORDER BY total_spent, id) AS m_tile
-                FROM {customers}
-                WHERE orders_count > 0 AND last_order_at IS NOT NULL
-            ) tiles
-        ) scored
-        WHERE 1 = 1
-        ON CONFLICT (customer_id) DO UPDATE SET
-            rfm_r = excluded.rfm_r, rfm_f = excluded.rfm_f, rfm_m = excluded.rfm_m,
-            rfm_segment = excluded.rfm_segment, rfm_computed_at = excluded.rfm_computed_at
-    """  # nosec B608 - quoted model tables and constant SQL; values are parameters
-    clear = f"""
-        UPDATE {scores} SET rfm_r = NULL, rfm_f = NULL, rfm_m = NULL, rfm_segment = NULL, rfm_computed_at = NULL
-        WHERE rfm_computed_at IS NOT NULL AND rfm_computed_at <> %s
-    """  # nosec B608 - quoted model tables and constant SQL; values are parameters
-    stamp = connection.ops.adapt_datetimefield_value(at)
-    with connection.cursor() as cursor:
-        cursor.execute(upsert, [stamp])
-        scored = cursor.rowcount
-        cursor.execute(clear, [stamp])
-        cleared = cursor.rowcount
-    return {"scored": scored, "cleared": cleared}
-
-
 def rfm_grid(customers=None) -> dict[tuple[int, int], int]:
     """Customers per (R, F) cell, for the admin's grid."""
-    from django.db.models import Count
-
     scores = CustomerScore.objects.filter(rfm_r__isnull=False)
     if customers is not None:
         scores = scores.filter(customer__in=customers.values("pk"))

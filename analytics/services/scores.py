@@ -1,17 +1,11 @@
-"""Per-customer scores written by the analytics jobs: RFM (crm.rfm) and predicted churn and CLV.
+"""Per-customer scores written by the analytics jobs: RFM and predicted churn and CLV.
 
-`predictions_refresh` summarises every customer's counted orders in SQL (x, t_x, T and the
-mean value of their repeat purchases), fits BG/NBD and Gamma-Gamma (crm.predictions),
-scores every customer in numpy and writes the scores back with batched set-based upserts:
-no Python loop over customers, no ORM object per customer.
-
-The summary, per customer with a counted order placed before the calibration end:
-- purchase days = the distinct calendar days (TIME_ZONE) with a counted order;
-- x = purchase days after the first; t_x = days from the first purchase day to the last;
-- T = days from the first purchase day to the calibration day (the calibration end's date,
-  or the next date when the calibration end is not midnight);
-- mean value = the counted value of the repeat days divided by x (Gamma-Gamma's z̄).
-With --unit weeks, t_x and T are divided by 7.
+`rfm_refresh` scores every customer with a counted order in one set-based upsert (analytics.rfm
+holds the grid). `predictions_refresh` reads every customer's summary in SQL
+(analytics.predictions.summaries: x, t_x, T and the mean value of their repeat purchases), fits
+BG/NBD and Gamma-Gamma (analytics.predictions.model), scores every customer in numpy and writes
+the scores back with batched set-based upserts: no Python loop over customers, no ORM object
+per customer. With --unit weeks, t_x and T are divided by 7.
 
 numpy and scipy are imported when a fit runs, not when Django starts.
 """
@@ -21,23 +15,22 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Sum
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from crm import rfm
-from crm.models import CustomerScore, Order, PredictionFit
+from analytics import rfm
+from analytics.models import CustomerScore, PredictionFit
+from analytics.predictions.summaries import customer_summaries
+from crm.models import Customer
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from crm import predictions
+    from analytics.predictions import model as predictions
 
 log = logging.getLogger(__name__)
 
@@ -45,72 +38,45 @@ UNIT_DAYS = {"days": 1.0, "weeks": 7.0}
 HORIZON_DAYS = 90  # expected_purchases_90d
 
 
-@dataclass(frozen=True)
-class Summary:
-    customer_id: np.ndarray
-    x: np.ndarray
-    t_x: np.ndarray  # in days
-    T: np.ndarray  # in days
-    mean_value: np.ndarray  # 0 when x = 0
-
-    def __len__(self) -> int:
-        return len(self.customer_id)
-
-
-def calibration_day(calibration_end: datetime) -> date:
-    local = timezone.localtime(calibration_end)
-    return local.date() if local.time() == datetime.min.time() else local.date() + timedelta(days=1)
-
-
-def customer_summaries(calibration_end: datetime) -> Summary:
-    """One row per customer with a counted order before the calibration end, as numpy arrays."""
-    import numpy as np
-
-    days = (
-        Order.objects.filter(is_counted=True, placed_at__lt=calibration_end)
-        .annotate(day=TruncDate("placed_at"))
-        .values("customer_id", "day")
-        .annotate(value=Sum("net_total"))
-        .order_by()
-    )
-    inner, params = days.query.sql_with_params()
-    day_diff, as_float = _vendor_sql()
-    sql = f"""
-        SELECT customer_id, COUNT(*) - 1,
-               {day_diff("MAX(day)", "MIN(day)")},
-               {day_diff("%s", "MIN(day)")},
-               CAST(COALESCE(SUM(CASE WHEN n > 1 THEN value END), 0) AS {as_float})
-        FROM (
-            SELECT customer_id, day, value, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY day) AS n
-            FROM ({inner}) purchase_days
-        ) numbered
-        GROUP BY customer_id
-    """  # nosec B608 - quoted model table and constant SQL; values are parameters
+@transaction.atomic
+def rfm_refresh(*, at=None) -> dict:
+    """Score every customer with a counted order; returns {"scored": n, "cleared": m}."""
+    at = at or timezone.now()
+    quote = connection.ops.quote_name
+    customers, scores = quote(Customer._meta.db_table), quote(CustomerScore._meta.db_table)
+    # WHERE 1 = 1 before ON CONFLICT: SQLite would otherwise read ON as a join constraint.
+    upsert = f"""
+        INSERT INTO {scores} (customer_id, rfm_r, rfm_f, rfm_m, rfm_segment, rfm_computed_at)
+        SELECT id, r, f, m, {rfm.segment_case_sql()}, %s FROM (
+            SELECT id,
+                   MIN(r_tile) OVER (PARTITION BY last_order_at) AS r,
+                   MIN(f_tile) OVER (PARTITION BY orders_count) AS f,
+                   MIN(m_tile) OVER (PARTITION BY total_spent) AS m
+            FROM (
+                SELECT id, last_order_at, orders_count, total_spent,
+                       NTILE(5) OVER (ORDER BY last_order_at, id) AS r_tile,
+                       NTILE(5) OVER (ORDER BY orders_count, id) AS f_tile,
+                       NTILE(5) OVER (ORDER BY total_spent, id) AS m_tile
+                FROM {customers}
+                WHERE orders_count > 0 AND last_order_at IS NOT NULL
+            ) tiles
+        ) scored
+        WHERE 1 = 1
+        ON CONFLICT (customer_id) DO UPDATE SET
+            rfm_r = excluded.rfm_r, rfm_f = excluded.rfm_f, rfm_m = excluded.rfm_m,
+            rfm_segment = excluded.rfm_segment, rfm_computed_at = excluded.rfm_computed_at
+    """  # nosec B608 - quoted model tables and constant SQL; values are parameters
+    clear = f"""
+        UPDATE {scores} SET rfm_r = NULL, rfm_f = NULL, rfm_m = NULL, rfm_segment = NULL, rfm_computed_at = NULL
+        WHERE rfm_computed_at IS NOT NULL AND rfm_computed_at <> %s
+    """  # nosec B608 - quoted model tables and constant SQL; values are parameters
+    stamp = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [calibration_day(calibration_end).isoformat(), *params])
-        rows = cursor.fetchall()
-    if not rows:
-        empty = np.empty(0)
-        return Summary(np.empty(0, dtype=np.int64), empty, empty, empty, empty)
-    table = np.array(rows, dtype=float)
-    x = table[:, 1]
-    repeat_value = table[:, 4]
-    mean_value = np.divide(repeat_value, x, out=np.zeros_like(x), where=x > 0)
-    return Summary(customer_id=table[:, 0].astype(np.int64), x=x, t_x=table[:, 2], T=table[:, 3], mean_value=mean_value)
-
-
-def _vendor_sql():
-    if connection.vendor == "postgresql":
-        def day_diff(later: str, earlier: str) -> str:
-            later = "CAST(%s AS date)" if later == "%s" else later
-            return f"({later} - {earlier})"
-
-        return day_diff, "double precision"
-
-    def day_diff(later: str, earlier: str) -> str:
-        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
-
-    return day_diff, "REAL"
+        cursor.execute(upsert, [stamp])
+        scored = cursor.rowcount
+        cursor.execute(clear, [stamp])
+        cleared = cursor.rowcount
+    return {"scored": scored, "cleared": cleared}
 
 
 @dataclass(frozen=True)
@@ -137,7 +103,7 @@ def predictions_refresh(*, calibration_end: datetime | None = None, unit: str | 
     Raises predictions.FitError when the data cannot identify the model."""
     import numpy as np
 
-    from crm import predictions
+    from analytics.predictions import model as predictions
 
     started = time.perf_counter()
     at = at or timezone.now()
@@ -230,23 +196,14 @@ def _nullable(values: np.ndarray, digits: int) -> list:
     return [None if value != value else value for value in values.tolist()]  # NaN -> NULL
 
 
-def likely_churning(customers=None, *, threshold: float | None = None):
-    """Customers whose P(alive) is below the setting (ANALYTICS_LIKELY_CHURN_P_ALIVE)."""
-    from crm.models import Customer
-
-    threshold = settings.ANALYTICS_LIKELY_CHURN_P_ALIVE if threshold is None else threshold
-    base = customers if customers is not None else Customer.objects.all()
-    return base.filter(score__p_alive__lt=threshold)
-
-
 # --- periodic jobs ---------------------------------------------------------------------------
 
 def rfm_job(run_date: date) -> dict:
-    return rfm.rfm_refresh()
+    return rfm_refresh()
 
 
 def predictions_job(run_date: date) -> dict:
-    from crm import predictions
+    from analytics.predictions import model as predictions
 
     try:
         result = predictions_refresh()

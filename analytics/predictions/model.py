@@ -1,7 +1,7 @@
 """Predicted churn and customer lifetime value: the BG/NBD and Gamma-Gamma models.
 
-Pure numpy/scipy, no Django: `crm.scores` reads the per-customer summaries out of the
-database in SQL and stores what this module predicts.
+Pure numpy/scipy, no Django: `analytics.predictions.summaries` reads the per-customer summaries out of the
+database in SQL and `analytics.services.scores` stores what this module predicts.
 
 BG/NBD (Fader, Hardie and Lee 2005, "Counting your customers the easy way"). While alive,
 a customer buys as a Poisson process with rate lambda ~ Gamma(r, alpha); after every

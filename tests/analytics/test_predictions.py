@@ -1,5 +1,5 @@
-"""BG/NBD and Gamma-Gamma (crm.predictions) against the published CDNOW estimates, and the
-database side (crm.scores) against a hand-computed summary."""
+"""BG/NBD and Gamma-Gamma (analytics.predictions.model) against the published CDNOW estimates, and the
+database side (analytics.predictions.summaries, analytics.services.scores) against a hand-computed summary."""
 
 import csv
 import json
@@ -12,9 +12,12 @@ import pytest
 from django.core.management import call_command
 from scipy import special
 
+from analytics import selectors
+from analytics.models import CustomerScore, PredictionFit
+from analytics.predictions import model as predictions, summaries
+from analytics.services import scores
 from campaigns.rules import customers_matching
-from crm import predictions, scores, services
-from crm.models import CustomerScore, PredictionFit
+from crm import services
 from tests.factories import CustomerFactory
 
 CDNOW = Path(__file__).resolve().parent.parent / "data" / "cdnow_customers_summary.csv"
@@ -163,7 +166,7 @@ def history(place_order):
 
 @pytest.mark.django_db
 def test_the_sql_summary_matches_the_hand_computed_one(history):
-    summary = scores.customer_summaries(CALIBRATION_END)
+    summary = summaries.customer_summaries(CALIBRATION_END)
     rows = {int(cid): (x, t_x, T, mean) for cid, x, t_x, T, mean in
             zip(summary.customer_id, summary.x, summary.t_x, summary.T, summary.mean_value)}
     A, B, D = history["A"], history["B"], history["D"]
@@ -218,7 +221,7 @@ def test_the_predict_churn_command_prints_the_contract_keys(history, place_order
     ([], "Cannot fit the model"),  # no order at all
 ])
 def test_predict_churn_refuses_bad_input_with_exit_status_1(capsys, argv, message):
-    from campaigns.management.commands.predict_churn import Command
+    from analytics.management.commands.predict_churn import Command
 
     with pytest.raises(SystemExit) as exit_info:
         Command().run_from_argv(["manage.py", "predict_churn", *argv])
@@ -236,7 +239,7 @@ def test_p_alive_is_a_segment_rule_and_likely_churning_a_filter(settings):
     CustomerScore.objects.create(customer=high, p_alive=0.9)
     matching = customers_matching({"all": [{"field": "p_alive", "op": "lt", "value": 0.5}]})
     assert list(matching) == [low]
-    assert list(scores.likely_churning()) == [low]
+    assert list(selectors.likely_churning()) == [low]
     from campaigns.rules import RuleError, validate
 
     with pytest.raises(RuleError, match="probability"):

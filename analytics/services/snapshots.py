@@ -1,0 +1,155 @@
+"""Retention snapshots: stored per segment (or all customers), period and activity window, so the
+dashboard only reads rows.
+
+`snapshots_refresh` computes them with `analytics.metrics.retention` for the last N closed
+months, quarters and years (a daily job, and the "recompute now" button through a Celery task
+that reports its progress in an `AnalyticsRun`). A closed period is computed once: changing a
+segment's rules later does not rewrite its history, unless a recompute is forced. Beside
+retention each snapshot keeps the period's NPS, CSAT and return rate (analytics.selectors).
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from analytics import metrics
+from analytics.models import AnalyticsRun, SegmentMetricSnapshot
+from analytics.periods import closed_periods
+from analytics.selectors import period_extras, segment_or_all_customers
+from campaigns.models import Segment
+
+log = logging.getLogger(__name__)
+
+PeriodKind = SegmentMetricSnapshot.Period
+
+
+@dataclass(frozen=True)
+class Target:
+    segment: Segment | None
+    period: str
+    start: date
+    end: date
+
+
+def snapshot_compute(target: Target, *, window_days: int, result: metrics.Retention | None = None,
+                     size: int | None = None) -> SegmentMetricSnapshot:
+    """Compute and store one snapshot (created, or replaced when it exists). `result` and
+    `size` may be given when they were computed for several segments at once."""
+    customers = segment_or_all_customers(target.segment)
+    if result is None:
+        result = metrics.retention(customers, start=target.start, end=target.end, window_days=window_days)
+    figures = {
+        "size": customers.count() if size is None else size,
+        "customers_at_start": result.customers_at_start, "retained": result.retained, "churned": result.churned,
+        "new_customers": result.new_customers, "customers_at_end": result.customers_at_end,
+        "retention_rate": result.retention_rate, "churn_rate": result.churn_rate, "crr_classic": result.crr_classic,
+        "extra": period_extras(customers, target.start, target.end),
+    }
+    snapshot, _created = SegmentMetricSnapshot.objects.update_or_create(
+        segment=target.segment, period=target.period, start=target.start, end=target.end, window_days=window_days,
+        defaults=figures,
+    )
+    return snapshot
+
+
+def snapshot_targets(*, today: date, window_days: int, periods: int | None = None, kinds=None,
+                     custom: tuple[date, date] | None = None, force: bool = False) -> list[Target]:
+    """What a refresh has to compute: every segment and all customers, for the last N closed
+    periods of each kind (and a custom period when asked), less what exists already (closed
+    periods are never recomputed unless forced)."""
+    periods = periods or settings.ANALYTICS_SNAPSHOT_PERIODS
+    kinds = kinds or (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)
+    segments = [None, *Segment.objects.order_by("pk")]
+    wanted = [
+        (kind, start, end) for kind in kinds for start, end in closed_periods(kind, today, periods)
+    ]
+    if custom is not None:
+        wanted.append((PeriodKind.CUSTOM, *custom))
+    existing = set()
+    if not force:
+        existing = set(
+            SegmentMetricSnapshot.objects.filter(window_days=window_days, period__in=[kind for kind, _, _ in wanted])
+            .values_list("segment_id", "period", "start", "end")
+        )
+    return [
+        Target(segment, kind, start, end)
+        for kind, start, end in wanted for segment in segments
+        if (segment.pk if segment else None, kind, start, end) not in existing
+    ]
+
+
+def snapshots_refresh(*, today: date | None = None, window_days: int | None = None, periods: int | None = None,
+                      kinds=None, custom: tuple[date, date] | None = None, force: bool = False,
+                      run: AnalyticsRun | None = None) -> dict:
+    today = today or timezone.localdate()
+    window_days = window_days or settings.CRM_ACTIVITY_WINDOW_DAYS
+    targets = snapshot_targets(today=today, window_days=window_days, periods=periods, kinds=kinds, custom=custom,
+                               force=force)
+    if run is not None:
+        AnalyticsRun.objects.filter(pk=run.pk).update(total=len(targets), done=0)
+    sizes: dict[int | None, int] = {}  # counted once per run
+    for target in targets:
+        key = target.segment.pk if target.segment else None
+        if key not in sizes:
+            sizes[key] = segment_or_all_customers(target.segment).count()
+        snapshot_compute(target, window_days=window_days, size=sizes[key])
+        if run is not None:
+            AnalyticsRun.objects.filter(pk=run.pk).update(done=F("done") + 1)
+    return {"computed": len(targets), "window_days": window_days}
+
+
+def snapshots_job(run_date: date) -> dict:
+    return snapshots_refresh(today=run_date)
+
+
+# --- the "recompute now" button -------------------------------------------------------------------
+
+@transaction.atomic
+def analytics_run_request(*, by=None, force: bool = False, window_days: int | None = None,
+                          custom: tuple[date, date] | None = None) -> AnalyticsRun:
+    """Queue a recomputation; a run already queued or running (within the task time limit)
+    is returned instead of a second one."""
+    pending = AnalyticsRun.objects.select_for_update().filter(
+        status__in=[AnalyticsRun.Status.QUEUED, AnalyticsRun.Status.RUNNING],
+        created_at__gte=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT),
+    ).first()
+    if pending is not None and custom is None:
+        return pending
+    run = AnalyticsRun.objects.create(requested_by=by, force=force)
+    options = {"window_days": window_days, "custom": [day.isoformat() for day in custom] if custom else None}
+
+    def queue():
+        from analytics.tasks import recompute_snapshots  # here: the task module imports this one
+
+        try:
+            recompute_snapshots.delay(run.pk, options)
+        except Exception:  # the broker is down: the run stays queued; the nightly snapshot job still runs
+            log.exception("Could not queue analytics run %s", run.pk)
+
+    transaction.on_commit(queue)
+    return run
+
+
+def analytics_run_execute(*, run_id: int, options: dict | None = None) -> dict:
+    """Claims the run and computes its snapshots (a queued run is worked once, even when the
+    task is delivered twice); a failure is recorded on the run, then raised."""
+    options = options or {}
+    claimed = AnalyticsRun.objects.filter(pk=run_id, status=AnalyticsRun.Status.QUEUED) \
+        .update(status=AnalyticsRun.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return {"skipped": run_id}
+    run = AnalyticsRun.objects.get(pk=run_id)
+    custom = tuple(date.fromisoformat(day) for day in options["custom"]) if options.get("custom") else None
+    try:
+        summary = snapshots_refresh(window_days=options.get("window_days"), custom=custom, force=run.force, run=run)
+    except Exception as error:  # recorded on the run for the page, then re-raised for the worker's log
+        AnalyticsRun.objects.filter(pk=run_id).update(status=AnalyticsRun.Status.FAILED, error=str(error)[:2000],
+                                                      finished_at=timezone.now())
+        raise
+    AnalyticsRun.objects.filter(pk=run_id).update(status=AnalyticsRun.Status.DONE, finished_at=timezone.now())
+    return summary
