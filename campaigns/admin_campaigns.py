@@ -19,7 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from campaigns import rendering, selectors, services
-from campaigns.models import Automation, Campaign, CampaignVariant, Channel, InboundSms, Message, Suppression
+from campaigns.models import (
+    Automation, Campaign, CampaignVariant, Channel, Engagement, InboundSms, Message, Suppression,
+)
 from campaigns.services.audience import campaign_audience
 from crm.admin_utils import FastChangeListMixin, ReadOnlyAdminMixin
 from crm.charts import bar_chart
@@ -336,20 +338,44 @@ def report_charts(report) -> dict:
     return {"funnel_chart": funnel, "variant_chart": by_variant}
 
 
+class EngagementFilter(admin.SimpleListFilter):
+    """Engagement from the timestamps (a message that was clicked is also listed as opened)."""
+
+    title = _("engagement")
+    parameter_name = "engagement"
+    NONE = "none"
+
+    def lookups(self, request, model_admin):
+        return [*Engagement.choices, (self.NONE, _("None yet"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.NONE:
+            return queryset.not_engaged()
+        if value in Engagement.values:
+            return queryset.engaged(value)
+        return queryset
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, FastChangeListMixin, admin.ModelAdmin):
-    list_display = ("customer", "channel", "source_display", "variant", "status", "created_at", "sent_at", "opened_at",
-                     "clicked_at", "converted_at")
+    list_display = ("customer", "channel", "source_display", "variant", "status", "engagement_display", "created_at",
+                    "sent_at", "opened_at", "clicked_at", "converted_at")
     list_select_related = ("customer", "campaign", "automation")
-    list_filter = ("status", "channel", "is_marketing")
+    list_filter = ("status", EngagementFilter, "channel", "is_marketing")
     search_fields = ("to_address", "customer__email", "=provider_id")
     raw_id_fields = ("customer", "campaign", "automation", "coupon", "conversion_order")
-    readonly_fields = [field.name for field in Message._meta.fields if field.name != "context"] + ["context_display"]
+    readonly_fields = [field.name for field in Message._meta.fields if field.name != "context"] + [
+        "engagement_display", "context_display"]
     exclude = ("context",)
 
     @admin.display(description=_("campaign or automation"))
     def source_display(self, message):
         return message.campaign or message.automation or "-"
+
+    @admin.display(description=_("engagement"))
+    def engagement_display(self, message):
+        return message.get_engagement_display() or "-"
 
     @admin.display(description=_("context"))
     def context_display(self, message):

@@ -284,12 +284,49 @@ class Automation(models.Model):
         return self.kind in self.MARKETING_KINDS
 
 
+class Engagement(models.TextChoices):
+    """What the customer did with a delivered message, furthest first. Read from the message's
+    timestamps (`opened_at`, ...), never stored as a status: a message can be opened *and*
+    clicked *and* unsubscribed, and its delivery status stays "sent"."""
+
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+    CONVERTED = "converted", _("Converted")
+    CLICKED = "clicked", _("Clicked")
+    OPENED = "opened", _("Opened")
+
+
+ENGAGEMENT_TIMESTAMPS = {
+    Engagement.UNSUBSCRIBED: "unsubscribed_at",
+    Engagement.CONVERTED: "converted_at",
+    Engagement.CLICKED: "clicked_at",
+    Engagement.OPENED: "opened_at",
+}
+
+
+class MessageQuerySet(models.QuerySet):
+    def engaged(self, engagement: str) -> "MessageQuerySet":
+        """Messages with this engagement (opened includes clicked ones whose pixel was blocked: a click sets both)."""
+        return self.filter(**{f"{ENGAGEMENT_TIMESTAMPS[engagement]}__isnull": False})
+
+    def not_engaged(self) -> "MessageQuerySet":
+        return self.filter(**{f"{column}__isnull": True for column in ENGAGEMENT_TIMESTAMPS.values()})
+
+    def with_engagement(self) -> "MessageQuerySet":
+        """Annotate `furthest_engagement` ("" when none), in SQL what the `Message.engagement` property computes."""
+        return self.annotate(furthest_engagement=models.Case(
+            *(models.When(**{f"{column}__isnull": False}, then=models.Value(engagement.value))
+              for engagement, column in ENGAGEMENT_TIMESTAMPS.items()),
+            default=models.Value(""), output_field=models.CharField(),
+        ))
+
+
 class Message(models.Model):
     """One message to one customer: a campaign's recipient or an automation's occasion.
 
     The row is written before anything is sent (the audience is frozen), then claimed
     with a conditional UPDATE (queued -> sending) by exactly one worker, and marked sent
-    only after the email or SMS backend accepted it."""
+    only after the email or SMS backend accepted it. `status` follows delivery only;
+    what the customer did afterwards is in the engagement timestamps (see Engagement)."""
 
     class Status(models.TextChoices):
         HELD = "held", _("Waiting for the A/B winner")
@@ -298,10 +335,6 @@ class Message(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         BOUNCED = "bounced", _("Bounced")
-        OPENED = "opened", _("Opened")
-        CLICKED = "clicked", _("Clicked")
-        CONVERTED = "converted", _("Converted")
-        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
         SKIPPED = "skipped", _("Skipped")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -311,7 +344,7 @@ class Message(models.Model):
         FREQUENCY_CAP = "frequency_cap", _("Frequency cap reached")
 
     # Statuses after a backend accepted the message.
-    DELIVERED_STATUSES = (Status.SENT, Status.OPENED, Status.CLICKED, Status.CONVERTED, Status.UNSUBSCRIBED)
+    DELIVERED_STATUSES = (Status.SENT,)
     # What counts towards the frequency cap: planned or sent, not failed, skipped or cancelled.
     CAP_STATUSES = (Status.HELD, Status.QUEUED, Status.SENDING, Status.BOUNCED, *DELIVERED_STATUSES)
 
@@ -352,6 +385,8 @@ class Message(models.Model):
                                             related_name="+", verbose_name=_("converting order"))
     revenue = models.DecimalField(_("revenue"), null=True, blank=True, max_digits=14, decimal_places=2)
 
+    objects = MessageQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("message")
@@ -378,6 +413,36 @@ class Message(models.Model):
     @property
     def source(self):
         return self.campaign or self.automation
+
+    @property
+    def source_kind(self) -> str:
+        """"campaign", or the automation's kind: what after-send hooks are keyed by."""
+        return "campaign" if self.campaign_id else (self.automation.kind if self.automation_id else "")
+
+    @property
+    def engagement(self) -> str:
+        """The furthest engagement from the timestamps ("" when none); see Engagement."""
+        return next((engagement.value for engagement, column in ENGAGEMENT_TIMESTAMPS.items()
+                     if getattr(self, column) is not None), "")
+
+    def get_engagement_display(self) -> str:
+        return str(Engagement(self.engagement).label) if self.engagement else ""
+
+    @property
+    def is_opened(self) -> bool:
+        return self.opened_at is not None
+
+    @property
+    def is_clicked(self) -> bool:
+        return self.clicked_at is not None
+
+    @property
+    def is_converted(self) -> bool:
+        return self.converted_at is not None
+
+    @property
+    def is_unsubscribed(self) -> bool:
+        return self.unsubscribed_at is not None
 
 
 class TrackedLink(models.Model):
