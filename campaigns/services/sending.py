@@ -41,6 +41,7 @@ from django.utils import timezone
 from campaigns import sms as sms_module
 from campaigns.models import Campaign, CampaignVariant, Channel, Message
 from campaigns.services import content
+from campaigns.services.audience import not_allowed
 from campaigns import tokens
 
 log = logging.getLogger(__name__)
@@ -106,10 +107,11 @@ def messages_send(*, message_ids: list[int]) -> SendResult:
     back in the queue, the ones after it were not touched."""
     result = SendResult()
     messages = list(
-        Message.objects.filter(pk__in=message_ids, status=Message.Status.QUEUED).select_related(*SEND_RELATED).order_by("pk")
+        Message.objects.filter(pk__in=message_ids, status=Message.Status.QUEUED).select_related(*SEND_RELATED)
+        .annotate(_not_allowed=not_allowed(channel_field="channel", customer="customer__")).order_by("pk")
     )
     result.skipped = len(set(message_ids)) - len(messages)
-    messages = _drop_not_allowed(messages, result)
+    messages = _skip_not_allowed(messages, result)
     if not messages:
         for campaign_id in result.campaign_ids:
             campaign_refresh_counts(campaign_id)
@@ -158,35 +160,19 @@ def messages_send(*, message_ids: list[int]) -> SendResult:
     return result
 
 
-def _drop_not_allowed(messages: list[Message], result: SendResult) -> list[Message]:
-    """Consent and suppression are checked again at send time: a customer who unsubscribed
-    after the audience was frozen (or while an A/B winner was awaited) gets nothing."""
-    from campaigns.models import Suppression
-    from campaigns.services.suppression import suppression_hash
-
-    hashes = {}
+def _skip_not_allowed(messages: list[Message], result: SendResult) -> list[Message]:
+    """Eligibility is read again at send time, with the audience's own definition
+    (audience.not_allowed, annotated in the query that loaded the messages): a customer who
+    unsubscribed after the audience was frozen (or while an A/B winner was awaited) gets nothing."""
+    skipped: dict[str, list[int]] = {}
     for message in messages:
-        customer = message.customer
-        if message.channel == Channel.EMAIL and customer.email:
-            hashes[message.pk] = suppression_hash(Suppression.Kind.EMAIL, customer.email)
-        elif message.channel == Channel.SMS and customer.phone:
-            hashes[message.pk] = suppression_hash(Suppression.Kind.PHONE, str(customer.phone))
-    suppressed = set(Suppression.objects.filter(value_hash__in=set(hashes.values())).values_list("value_hash", flat=True))
-    allowed, skipped = [], {}
-    for message in messages:
-        customer = message.customer
-        consent = customer.email_opt_in if message.channel == Channel.EMAIL else customer.sms_opt_in
-        if not consent or message.pk not in hashes:
-            skipped.setdefault(Message.SkipReason.NO_CONSENT, []).append(message.pk)
-        elif hashes[message.pk] in suppressed:
-            skipped.setdefault(Message.SkipReason.SUPPRESSED, []).append(message.pk)
-        else:
-            allowed.append(message)
+        if message._not_allowed:
+            skipped.setdefault(message._not_allowed, []).append(message.pk)
     for reason, ids in skipped.items():
         result.skipped += Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED).update(
             status=Message.Status.SKIPPED, skip_reason=reason)
         result.campaign_ids.update(message.campaign_id for message in messages if message.pk in ids and message.campaign_id)
-    return allowed
+    return [message for message in messages if not message._not_allowed]
 
 
 def _error_text(error) -> str:
