@@ -22,6 +22,7 @@ from campaigns import rendering, selectors, services
 from campaigns.models import (
     Automation, Campaign, CampaignVariant, Channel, Engagement, InboundSms, Message, Suppression,
 )
+from campaigns.services import after_send
 from campaigns.services.audience import campaign_audience
 from crm.admin_utils import FastChangeListMixin, ReadOnlyAdminMixin
 from crm.charts import bar_chart
@@ -379,7 +380,9 @@ class MessageAdmin(ReadOnlyAdminMixin, FastChangeListMixin, admin.ModelAdmin):
 
     @admin.display(description=_("context"))
     def context_display(self, message):
-        return {key: value for key, value in (message.context or {}).items() if key != "survey_url"}
+        # What the source forgets once sent (a single-use link) is never shown, sent or not.
+        forget = after_send.hooks_for(message).forget
+        return {key: value for key, value in (message.context or {}).items() if key not in forget}
 
 
 

@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from campaigns import sms as sms_module
 from campaigns.models import Campaign, CampaignVariant, Channel, Message
-from campaigns.services import content
+from campaigns.services import after_send, content
 from campaigns.services.audience import not_allowed
 from campaigns import tokens
 
@@ -119,6 +119,7 @@ def messages_send(*, message_ids: list[int]) -> SendResult:
     personal = content.personal_values(messages)
     variants = _variants_of(messages)
     links = {}
+    sent: list[Message] = []
     email_connection = None
     try:
         for message in messages:
@@ -148,6 +149,7 @@ def messages_send(*, message_ids: list[int]) -> SendResult:
                 result.failed += 1
                 continue
             _mark_sent(message, token, provider_id, to_address, rendered)
+            sent.append(message)
             result.sent += 1
     finally:
         if email_connection is not None:
@@ -155,6 +157,8 @@ def messages_send(*, message_ids: list[int]) -> SendResult:
                 email_connection.close()
             except (OSError, smtplib.SMTPException):
                 pass
+        # Also when the provider became unavailable half way: the messages sent before it are sent.
+        after_send.run_after_send(sent)
         for campaign_id in result.campaign_ids:
             campaign_refresh_counts(campaign_id)
     return result
@@ -274,15 +278,12 @@ def _mark_sent(message: Message, token, provider_id: str, to_address: str, rende
                "to_address": to_address[:254], "error": "", "claim_token": None}
     if message.channel == Channel.SMS:
         changes["sms_parts"] = sms_module.sms_length(rendered.sms).parts
-    context = message.context or {}
-    if "survey_url" in context:
-        # The survey link holds a single-use token that feedback keeps only hashed: forget it once sent.
-        changes["context"] = {key: value for key, value in context.items() if key != "survey_url"}
+    # What the source forgets once sent (a single-use token) goes in the same statement: never sent *and* kept.
+    context = after_send.context_after_send(message)
+    if context is not None:
+        changes["context"] = context
     Message.objects.filter(pk=message.pk, claim_token=token).update(**changes)
-    if context.get("invitation_id"):
-        from feedback.services import invitation_mark_sent
-
-        invitation_mark_sent(invitation_ids=[context["invitation_id"]], at=now)
+    message.status, message.sent_at = Message.Status.SENT, now
 
 
 def _release(message: Message, token, error: str) -> None:
