@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from crm.models import Customer
 
@@ -28,6 +29,9 @@ class Segment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Who changed the name, slug or rules, and when (the services set the user on every save).
+    # The counted size is a cache, not an edit.
+    history = HistoricalRecords(excluded_fields=["size", "size_counted_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
