@@ -14,7 +14,9 @@ from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
@@ -131,7 +133,7 @@ class CampaignAdmin(TranslationAdmin):
     change_form_template = "admin/campaigns/campaign/change_form.html"
     status_fields = ("status", "started_at", "finished_at", "cancelled_at", "winner_variant", "winner_decided_at",
                      "audience_size", "recipients", "skipped_no_consent", "skipped_suppressed", "skipped_frequency_cap",
-                     "sent_count", "failed_count")
+                     "sent_count", "failed_count", "history_display")
     fieldsets = (
         (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
         (_("Content"), {"fields": ("subject", "body", "sms_text"),
@@ -167,6 +169,18 @@ class CampaignAdmin(TranslationAdmin):
     @admin.display(description=_("skipped"))
     def skipped_display(self, campaign):
         return campaign.skipped
+
+    @admin.display(description=_("history"))
+    def history_display(self, campaign):
+        """The audit trail (CampaignEvent), newest first: what happened, who did it, from where."""
+        if campaign.pk is None:
+            return "–"
+        events = campaign.events.select_related("by")[:50]
+        return format_html_join(
+            "", "<div>{} · {} · {} · {}</div>",
+            ((date_format(timezone.localtime(event.at), "SHORT_DATETIME_FORMAT"), event.get_kind_display(),
+              event.by.get_username() if event.by else "—", event.source) for event in events),
+        ) or "–"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != Campaign.Status.DRAFT:
@@ -206,8 +220,8 @@ class CampaignAdmin(TranslationAdmin):
         "cancel": (lambda campaign, user: services.campaign_cancel(campaign=campaign, by=user), _("The campaign is cancelled.")),
         "resend_failed": (lambda campaign, user: services.campaign_resend_failed(campaign=campaign, by=user),
                           _("The failed messages are queued again.")),
-        "resume": (lambda campaign, user: services.campaign_resume(campaign=campaign), _("Sending resumes.")),
-        "pick_winner": (lambda campaign, user: services.campaign_pick_winner(campaign=campaign, force=True),
+        "resume": (lambda campaign, user: services.campaign_resume(campaign=campaign, by=user), _("Sending resumes.")),
+        "pick_winner": (lambda campaign, user: services.campaign_pick_winner(campaign=campaign, force=True, by=user),
                         _("The winner goes to the rest of the audience.")),
     }
 

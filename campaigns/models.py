@@ -235,6 +235,41 @@ class CampaignVariant(models.Model):
         return f"{self.label} ({self.split_percent}%)"
 
 
+class CampaignEvent(models.Model):
+    """What happened to a campaign, who did it and from where: one row per state change, written
+    by the service that made the change, in its transaction. Facts, not sentences: the kind and
+    its parameters; a page renders them in its reader's language. The dispatcher's own steps
+    (a scheduled start, an A/B winner at its hour) have no user."""
+
+    class Kind(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        SEND_NOW = "send_now", _("Sent now")
+        UNSCHEDULED = "unscheduled", _("Back to draft")
+        STARTED = "started", _("Started sending")
+        CANCELLED = "cancelled", _("Cancelled")
+        RESENT_FAILED = "resent_failed", _("Failed messages queued again")
+        RESUMED = "resumed", _("Sending resumed")
+        WINNER_PICKED = "winner_picked", _("A/B winner picked")
+        TEST_SENT = "test_sent", _("Test sent")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                           verbose_name=_("by"))
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    parameters = models.JSONField(_("details"), default=dict, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("campaign event")
+        verbose_name_plural = _("campaign events")
+        indexes = [models.Index(fields=["campaign", "-at"], name="campaigns_event_campaign")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+
 class Automation(models.Model):
     """A message sent by a periodic job or on a club/feedback event, once per customer and occasion."""
 
