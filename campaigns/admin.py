@@ -8,12 +8,13 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import rules as segment_rules
 from campaigns.models import Segment, SegmentMember
 from campaigns.segments import (
-    segment_add_customers, segment_customers, segment_import_csv, segment_refresh_size, segment_save,
+    segment_add_customers, segment_create, segment_customers, segment_import_csv, segment_refresh_size, segment_update,
 )
 
 SAMPLE_SIZE = 20
@@ -55,12 +56,15 @@ class SegmentForm(forms.ModelForm):
         model = Segment
         fields = ("name", "slug", "description", "kind", "rules")
 
+    compiled_rules = None
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("kind") == Segment.Kind.DYNAMIC:
             rules = cleaned.get("rules") or {"all": []}
             try:
-                segment_rules.validate(rules)
+                # The one compile of this save: the service reuses it to count the segment.
+                self.compiled_rules = segment_rules.compile_rules(rules)
             except ValidationError as error:
                 self.add_error("rules", error)
             cleaned["rules"] = rules
@@ -93,12 +97,16 @@ class SegmentAdmin(admin.ModelAdmin):
         return (*super().get_list_display(request), *extra)
 
     def save_model(self, request, obj, form, change):
-        # The service owns the write (validation, size); the admin only collects the form.
-        segment, _created = segment_save(
-            slug=form.cleaned_data["slug"], name=form.cleaned_data["name"], kind=form.cleaned_data["kind"],
-            rules=form.cleaned_data.get("rules") or {}, description=form.cleaned_data.get("description", ""), by=request.user,
-        )
-        obj.pk, obj.size = segment.pk, segment.size
+        # The services own the write (validation, size, audit); the admin only collects the form.
+        # A change updates the row it was opened on: renaming the slug keeps the segment and its campaigns.
+        data = form.cleaned_data
+        fields = {"slug": data["slug"], "name": data["name"], "kind": data["kind"], "rules": data.get("rules") or {},
+                  "description": data.get("description", ""), "by": request.user, "compiled": form.compiled_rules}
+        if change:
+            segment = segment_update(segment=obj, **fields)
+        else:
+            segment = segment_create(**fields)
+        obj.pk, obj.size, obj.size_counted_at = segment.pk, segment.size, segment.size_counted_at
 
     @admin.action(description=_("Count again"), permissions=["view"])
     def recount(self, request, queryset):
@@ -117,7 +125,8 @@ class SegmentAdmin(admin.ModelAdmin):
         if object_id:
             segment = Segment.objects.filter(pk=object_id).first()
             if segment is not None:
-                extra_context["sample"] = _sample(segment_customers(segment))
+                # Lazy: a POST that saves and redirects never renders it (and never compiles the old rules).
+                extra_context["sample"] = SimpleLazyObject(lambda: _sample(segment_customers(segment)))
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def preview_view(self, request):

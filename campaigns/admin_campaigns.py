@@ -14,12 +14,17 @@ from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from campaigns import rendering, selectors, services
-from campaigns.models import Automation, Campaign, CampaignVariant, Channel, InboundSms, Message, Suppression
+from campaigns.models import (
+    Automation, Campaign, CampaignVariant, Channel, Engagement, InboundSms, Message, Suppression,
+)
+from campaigns.services import after_send
 from campaigns.services.audience import campaign_audience
 from crm.admin_utils import FastChangeListMixin, ReadOnlyAdminMixin
 from core.charts import bar_chart
@@ -128,7 +133,7 @@ class CampaignAdmin(TranslationAdmin):
     change_form_template = "admin/campaigns/campaign/change_form.html"
     status_fields = ("status", "started_at", "finished_at", "cancelled_at", "winner_variant", "winner_decided_at",
                      "audience_size", "recipients", "skipped_no_consent", "skipped_suppressed", "skipped_frequency_cap",
-                     "sent_count", "failed_count")
+                     "sent_count", "failed_count", "history_display")
     fieldsets = (
         (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
         (_("Content"), {"fields": ("subject", "body", "sms_text"),
@@ -164,6 +169,18 @@ class CampaignAdmin(TranslationAdmin):
     @admin.display(description=_("skipped"))
     def skipped_display(self, campaign):
         return campaign.skipped
+
+    @admin.display(description=_("history"))
+    def history_display(self, campaign):
+        """The audit trail (CampaignEvent), newest first: what happened, who did it, from where."""
+        if campaign.pk is None:
+            return "–"
+        events = campaign.events.select_related("by")[:50]
+        return format_html_join(
+            "", "<div>{} · {} · {} · {}</div>",
+            ((date_format(timezone.localtime(event.at), "SHORT_DATETIME_FORMAT"), event.get_kind_display(),
+              event.by.get_username() if event.by else "—", event.source) for event in events),
+        ) or "–"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != Campaign.Status.DRAFT:
@@ -203,8 +220,8 @@ class CampaignAdmin(TranslationAdmin):
         "cancel": (lambda campaign, user: services.campaign_cancel(campaign=campaign, by=user), _("The campaign is cancelled.")),
         "resend_failed": (lambda campaign, user: services.campaign_resend_failed(campaign=campaign, by=user),
                           _("The failed messages are queued again.")),
-        "resume": (lambda campaign, user: services.campaign_resume(campaign=campaign), _("Sending resumes.")),
-        "pick_winner": (lambda campaign, user: services.campaign_pick_winner(campaign=campaign, force=True),
+        "resume": (lambda campaign, user: services.campaign_resume(campaign=campaign, by=user), _("Sending resumes.")),
+        "pick_winner": (lambda campaign, user: services.campaign_pick_winner(campaign=campaign, force=True, by=user),
                         _("The winner goes to the rest of the audience.")),
     }
 
@@ -336,24 +353,50 @@ def report_charts(report) -> dict:
     return {"funnel_chart": funnel, "variant_chart": by_variant}
 
 
+class EngagementFilter(admin.SimpleListFilter):
+    """Engagement from the timestamps (a message that was clicked is also listed as opened)."""
+
+    title = _("engagement")
+    parameter_name = "engagement"
+    NONE = "none"
+
+    def lookups(self, request, model_admin):
+        return [*Engagement.choices, (self.NONE, _("None yet"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.NONE:
+            return queryset.not_engaged()
+        if value in Engagement.values:
+            return queryset.engaged(value)
+        return queryset
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, FastChangeListMixin, admin.ModelAdmin):
-    list_display = ("customer", "channel", "source_display", "variant", "status", "created_at", "sent_at", "opened_at",
-                     "clicked_at", "converted_at")
+    list_display = ("customer", "channel", "source_display", "variant", "status", "engagement_display", "created_at",
+                    "sent_at", "opened_at", "clicked_at", "converted_at")
     list_select_related = ("customer", "campaign", "automation")
-    list_filter = ("status", "channel", "is_marketing")
+    list_filter = ("status", EngagementFilter, "channel", "is_marketing")
     search_fields = ("to_address", "customer__email", "=provider_id")
     raw_id_fields = ("customer", "campaign", "automation", "coupon", "conversion_order")
-    readonly_fields = [field.name for field in Message._meta.fields if field.name != "context"] + ["context_display"]
+    readonly_fields = [field.name for field in Message._meta.fields if field.name != "context"] + [
+        "engagement_display", "context_display"]
     exclude = ("context",)
 
     @admin.display(description=_("campaign or automation"))
     def source_display(self, message):
         return message.campaign or message.automation or "-"
 
+    @admin.display(description=_("engagement"))
+    def engagement_display(self, message):
+        return message.get_engagement_display() or "-"
+
     @admin.display(description=_("context"))
     def context_display(self, message):
-        return {key: value for key, value in (message.context or {}).items() if key != "survey_url"}
+        # What the source forgets once sent (a single-use link) is never shown, sent or not.
+        forget = after_send.hooks_for(message).forget
+        return {key: value for key, value in (message.context or {}).items() if key not in forget}
 
 
 

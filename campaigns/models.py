@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from crm.models import Customer
 
@@ -28,6 +29,9 @@ class Segment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Who changed the name, slug or rules, and when (the services set the user on every save).
+    # The counted size is a cache, not an edit.
+    history = HistoricalRecords(excluded_fields=["size", "size_counted_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -184,6 +188,41 @@ class CampaignVariant(models.Model):
         return f"{self.label} ({self.split_percent}%)"
 
 
+class CampaignEvent(models.Model):
+    """What happened to a campaign, who did it and from where: one row per state change, written
+    by the service that made the change, in its transaction. Facts, not sentences: the kind and
+    its parameters; a page renders them in its reader's language. The dispatcher's own steps
+    (a scheduled start, an A/B winner at its hour) have no user."""
+
+    class Kind(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        SEND_NOW = "send_now", _("Sent now")
+        UNSCHEDULED = "unscheduled", _("Back to draft")
+        STARTED = "started", _("Started sending")
+        CANCELLED = "cancelled", _("Cancelled")
+        RESENT_FAILED = "resent_failed", _("Failed messages queued again")
+        RESUMED = "resumed", _("Sending resumed")
+        WINNER_PICKED = "winner_picked", _("A/B winner picked")
+        TEST_SENT = "test_sent", _("Test sent")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                           verbose_name=_("by"))
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    parameters = models.JSONField(_("details"), default=dict, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("campaign event")
+        verbose_name_plural = _("campaign events")
+        indexes = [models.Index(fields=["campaign", "-at"], name="campaigns_event_campaign")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+
 class Automation(models.Model):
     """A message sent by a periodic job or on a club/feedback event, once per customer and occasion."""
 
@@ -237,12 +276,49 @@ class Automation(models.Model):
         return self.kind in self.MARKETING_KINDS
 
 
+class Engagement(models.TextChoices):
+    """What the customer did with a delivered message, furthest first. Read from the message's
+    timestamps (`opened_at`, ...), never stored as a status: a message can be opened *and*
+    clicked *and* unsubscribed, and its delivery status stays "sent"."""
+
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+    CONVERTED = "converted", _("Converted")
+    CLICKED = "clicked", _("Clicked")
+    OPENED = "opened", _("Opened")
+
+
+ENGAGEMENT_TIMESTAMPS = {
+    Engagement.UNSUBSCRIBED: "unsubscribed_at",
+    Engagement.CONVERTED: "converted_at",
+    Engagement.CLICKED: "clicked_at",
+    Engagement.OPENED: "opened_at",
+}
+
+
+class MessageQuerySet(models.QuerySet):
+    def engaged(self, engagement: str) -> "MessageQuerySet":
+        """Messages with this engagement (opened includes clicked ones whose pixel was blocked: a click sets both)."""
+        return self.filter(**{f"{ENGAGEMENT_TIMESTAMPS[engagement]}__isnull": False})
+
+    def not_engaged(self) -> "MessageQuerySet":
+        return self.filter(**{f"{column}__isnull": True for column in ENGAGEMENT_TIMESTAMPS.values()})
+
+    def with_engagement(self) -> "MessageQuerySet":
+        """Annotate `furthest_engagement` ("" when none), in SQL what the `Message.engagement` property computes."""
+        return self.annotate(furthest_engagement=models.Case(
+            *(models.When(**{f"{column}__isnull": False}, then=models.Value(engagement.value))
+              for engagement, column in ENGAGEMENT_TIMESTAMPS.items()),
+            default=models.Value(""), output_field=models.CharField(),
+        ))
+
+
 class Message(models.Model):
     """One message to one customer: a campaign's recipient or an automation's occasion.
 
     The row is written before anything is sent (the audience is frozen), then claimed
     with a conditional UPDATE (queued -> sending) by exactly one worker, and marked sent
-    only after the email or SMS backend accepted it."""
+    only after the email or SMS backend accepted it. `status` follows delivery only;
+    what the customer did afterwards is in the engagement timestamps (see Engagement)."""
 
     class Status(models.TextChoices):
         HELD = "held", _("Waiting for the A/B winner")
@@ -251,10 +327,6 @@ class Message(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         BOUNCED = "bounced", _("Bounced")
-        OPENED = "opened", _("Opened")
-        CLICKED = "clicked", _("Clicked")
-        CONVERTED = "converted", _("Converted")
-        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
         SKIPPED = "skipped", _("Skipped")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -264,7 +336,7 @@ class Message(models.Model):
         FREQUENCY_CAP = "frequency_cap", _("Frequency cap reached")
 
     # Statuses after a backend accepted the message.
-    DELIVERED_STATUSES = (Status.SENT, Status.OPENED, Status.CLICKED, Status.CONVERTED, Status.UNSUBSCRIBED)
+    DELIVERED_STATUSES = (Status.SENT,)
     # What counts towards the frequency cap: planned or sent, not failed, skipped or cancelled.
     CAP_STATUSES = (Status.HELD, Status.QUEUED, Status.SENDING, Status.BOUNCED, *DELIVERED_STATUSES)
 
@@ -305,6 +377,8 @@ class Message(models.Model):
                                             related_name="+", verbose_name=_("converting order"))
     revenue = models.DecimalField(_("revenue"), null=True, blank=True, max_digits=14, decimal_places=2)
 
+    objects = MessageQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("message")
@@ -331,6 +405,36 @@ class Message(models.Model):
     @property
     def source(self):
         return self.campaign or self.automation
+
+    @property
+    def source_kind(self) -> str:
+        """"campaign", or the automation's kind: what after-send hooks are keyed by."""
+        return "campaign" if self.campaign_id else (self.automation.kind if self.automation_id else "")
+
+    @property
+    def engagement(self) -> str:
+        """The furthest engagement from the timestamps ("" when none); see Engagement."""
+        return next((engagement.value for engagement, column in ENGAGEMENT_TIMESTAMPS.items()
+                     if getattr(self, column) is not None), "")
+
+    def get_engagement_display(self) -> str:
+        return str(Engagement(self.engagement).label) if self.engagement else ""
+
+    @property
+    def is_opened(self) -> bool:
+        return self.opened_at is not None
+
+    @property
+    def is_clicked(self) -> bool:
+        return self.clicked_at is not None
+
+    @property
+    def is_converted(self) -> bool:
+        return self.converted_at is not None
+
+    @property
+    def is_unsubscribed(self) -> bool:
+        return self.unsubscribed_at is not None
 
 
 class TrackedLink(models.Model):

@@ -17,7 +17,8 @@ def export_campaigns(customer) -> dict:
         "messages": [
             {"public_id": message.public_id, "campaign": message.campaign.name if message.campaign else None,
              "automation": message.automation.name if message.automation else None, "channel": message.channel,
-             "language": message.language, "status": message.status, "skip_reason": message.skip_reason,
+             "language": message.language, "status": message.status, "engagement": message.engagement,
+             "skip_reason": message.skip_reason,
              "to_address": message.to_address, "created_at": message.created_at, "sent_at": message.sent_at,
              "opened_at": message.opened_at, "clicked_at": message.clicked_at, "unsubscribed_at": message.unsubscribed_at}
             for message in messages

@@ -9,6 +9,7 @@ A rule that names an unknown field or operator, or a value of the wrong type, ra
 `RuleError` with a message that says where (e.g. `all[1].any[0].value`) and what is wrong.
 """
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -389,11 +390,19 @@ def _aliases(names: set[str], now: datetime) -> dict:
 class Compiled:
     condition: Q
     fields: set[str]
+    now: datetime | None = None
+    rules: object = None  # what was compiled, so a caller can tell whether it still matches
 
 
 def validate(rules) -> None:
     """Raise RuleError when the rules are malformed; do nothing otherwise."""
-    _compile(rules, timezone.now())
+    compile_rules(rules)
+
+
+def compile_rules(rules, *, at: datetime | None = None) -> Compiled:
+    """Validate and compile once; pass the result to customers_matching(compiled=...) to reuse it
+    (a segment's save validates and counts with one compile)."""
+    return _compile(rules, at or timezone.now())
 
 
 def _compile(rules, now: datetime) -> Compiled:
@@ -402,7 +411,7 @@ def _compile(rules, now: datetime) -> Compiled:
     counter = [0]
     fields: set[str] = set()
     condition = _group(rules, "", now, fields, counter, depth=1)
-    return Compiled(condition=condition, fields=fields)
+    return Compiled(condition=condition, fields=fields, now=now, rules=copy.deepcopy(rules))
 
 
 def _group(node: dict, where: str, now: datetime, fields: set[str], counter: list[int], depth: int) -> Q:
@@ -473,10 +482,12 @@ def _checked_value(spec: Field, op: str, value, where: str, present: bool):
     return item(value, where)
 
 
-def customers_matching(rules, *, at: datetime | None = None, base: QuerySet | None = None) -> QuerySet[Customer]:
-    """The customers a rule set selects, as one QuerySet."""
-    now = at or timezone.now()
-    compiled = _compile(rules, now)
+def customers_matching(rules, *, at: datetime | None = None, base: QuerySet | None = None,
+                       compiled: Compiled | None = None) -> QuerySet[Customer]:
+    """The customers a rule set selects, as one QuerySet (from `compiled` when given: no second compile)."""
+    if compiled is None:
+        compiled = compile_rules(rules, at=at)
+    now = compiled.now
     queryset = base if base is not None else Customer.objects.all()
     return queryset.alias(**_aliases(compiled.fields, now)).filter(compiled.condition)
 

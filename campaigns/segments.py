@@ -16,39 +16,93 @@ from crm.models import Customer
 from crm.services import normalize_email
 
 
-def segment_customers(segment: Segment, *, at=None) -> QuerySet[Customer]:
-    """The segment's customers as one QuerySet (a subquery, never a Python list)."""
+def segment_customers(segment: Segment, *, at=None, compiled: segment_rules.Compiled | None = None) -> QuerySet[Customer]:
+    """The segment's customers as one QuerySet (a subquery, never a Python list).
+    `compiled`: the segment's rules already compiled (a save reuses its validation's compile)."""
     if segment.kind == Segment.Kind.STATIC:
         return Customer.objects.filter(segment_memberships__segment=segment)
-    return segment_rules.customers_matching(segment.rules, at=at)
+    return segment_rules.customers_matching(segment.rules, at=at, compiled=compiled)
 
 
 @transaction.atomic
+def segment_create(*, slug: str, name: str, rules: dict | None = None, kind: str = Segment.Kind.DYNAMIC,
+                   description: str = "", by=None, compiled: segment_rules.Compiled | None = None) -> Segment:
+    """A new segment; its dynamic rules are validated and compiled once, and the same compile counts it.
+    A slug already taken is a ValidationError (editing a segment is segment_update)."""
+    slug, name = _checked_slug(slug), _checked_name(name)
+    if Segment.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": _("A segment with this slug already exists.")}, code="unique")
+    rules = rules or {}
+    compiled = _compiled(kind, rules, compiled)
+    segment = Segment(slug=slug, name=name, kind=kind, rules=rules, description=description or "", created_by=by)
+    segment._history_user = by  # the audit row names who did it, whatever the entry point
+    segment.save()
+    segment_refresh_size(segment=segment, compiled=compiled)
+    return segment
+
+
+@transaction.atomic
+def segment_update(*, segment: Segment, slug: str | None = None, name: str | None = None, rules: dict | None = None,
+                   kind: str | None = None, description: str | None = None, by=None,
+                   compiled: segment_rules.Compiled | None = None) -> Segment:
+    """Change a segment in place (None leaves a field as it is). Renaming the slug keeps the same
+    row, so campaigns that target or exclude it keep pointing at it."""
+    locked = Segment.objects.select_for_update().get(pk=segment.pk)
+    if slug is not None:
+        locked.slug = _checked_slug(slug)
+        if Segment.objects.filter(slug=locked.slug).exclude(pk=locked.pk).exists():
+            raise ValidationError({"slug": _("A segment with this slug already exists.")}, code="unique")
+    if name is not None:
+        locked.name = _checked_name(name)
+    if kind is not None:
+        locked.kind = kind
+    if description is not None:
+        locked.description = description
+    if rules is not None:
+        locked.rules = rules
+    compiled = _compiled(locked.kind, locked.rules, compiled)
+    locked._history_user = by
+    locked.save()
+    segment_refresh_size(segment=locked, compiled=compiled)
+    return locked
+
+
 def segment_save(*, slug: str, name: str, rules: dict | None = None, kind: str = Segment.Kind.DYNAMIC,
                  description: str = "", by=None) -> tuple[Segment, bool]:
-    """Create or update a segment by slug; dynamic rules are validated first."""
-    slug = slugify(slug)
+    """For entry points whose input names a segment by its slug (the segment_create command, segments kept
+    in version control, demo data): update the segment with this slug, or create it. Returns (segment, created).
+    Screens that edit a segment they loaded call segment_update, so a rename never makes a second segment."""
+    existing = Segment.objects.filter(slug=slugify(slug)).first()
+    if existing is None:
+        return segment_create(slug=slug, name=name, rules=rules, kind=kind, description=description, by=by), True
+    return segment_update(segment=existing, name=name, rules=rules, kind=kind, description=description or None, by=by), False
+
+
+def _checked_slug(slug: str) -> str:
+    slug = slugify(slug or "")
     if not slug:
         raise ValidationError({"slug": _("Give the segment a slug (letters, digits, hyphens).")})
+    return slug
+
+
+def _checked_name(name: str) -> str:
     if not name or not name.strip():
         raise ValidationError({"name": _("Give the segment a name.")})
-    if kind == Segment.Kind.DYNAMIC:
-        segment_rules.validate(rules)
-    segment, created = Segment.objects.select_for_update().get_or_create(
-        slug=slug, defaults={"name": name.strip(), "kind": kind, "rules": rules or {}, "description": description,
-                             "created_by": by},
-    )
-    if not created:
-        segment.name, segment.kind, segment.description = name.strip(), kind, description or segment.description
-        if rules is not None:
-            segment.rules = rules
-        segment.save()
-    segment_refresh_size(segment=segment)
-    return segment, created
+    return name.strip()
 
 
-def segment_refresh_size(*, segment: Segment) -> int:
-    size = segment_customers(segment).count()
+def _compiled(kind: str, rules, compiled: segment_rules.Compiled | None) -> segment_rules.Compiled | None:
+    """Dynamic rules compiled once per save: the caller's compile when it is of these very rules
+    (the admin form validated them), otherwise one compile here, which is also the validation."""
+    if kind != Segment.Kind.DYNAMIC:
+        return None
+    if compiled is not None and compiled.rules == rules:
+        return compiled
+    return segment_rules.compile_rules(rules)
+
+
+def segment_refresh_size(*, segment: Segment, compiled: segment_rules.Compiled | None = None) -> int:
+    size = segment_customers(segment, compiled=compiled).count()
     Segment.objects.filter(pk=segment.pk).update(size=size, size_counted_at=timezone.now())
     segment.size = size
     return size

@@ -117,8 +117,10 @@ def timeline_messages(customer, *, limit: int) -> list[TimelineEntry]:
             when=message.created_at, kind="message",
             title=_("%(channel)s: %(source)s") % {"channel": message.get_channel_display(), "source": source or "-"},
             detail=str(detail), url=reverse("admin:campaigns_message_change", args=[message.pk]),
-            badge=message.get_status_display(),
+            # The furthest engagement says more than "sent" once there is one (both come from the row).
+            badge=message.get_engagement_display() or message.get_status_display(),
             extra={"channel": message.channel, "campaign": message.campaign.name if message.campaign else "",
-                   "automation": message.automation.name if message.automation else "", "status": message.status},
+                   "automation": message.automation.name if message.automation else "", "status": message.status,
+                   "engagement": message.engagement},
         ))
     return entries

@@ -56,7 +56,7 @@ MARKETING = {
                  "invitation": "view add", "response": "view", "answer": "view", "returnrequest": "view",
                  "returnline": "view", "returnevent": "view"},
     "campaigns": {"segment": "view add change delete", "segmentmember": "view add delete",
-                  "campaign": "view add change delete", "campaignvariant": "view add change delete",
+                  "campaign": "view add change delete", "campaignvariant": "view add change delete", "campaignevent": "view",
                   "automation": "view add change", "message": "view", "trackedlink": "view", "suppression": "view add",
                   "inboundsms": "view"},
     "analytics": {"segmentmetricsnapshot": "view", "retentiondashboard": "view", "analyticsrun": "view add",
@@ -70,7 +70,8 @@ CLUB_MANAGER = {
              "pendingpoints": "view", "tierchange": "view", "referral": "view add", "birthdayreward": "view",
              "membernotice": "view"},
     "feedback": {"survey": "view", "response": "view", "answer": "view", "returnrequest": "view", "returnline": "view"},
-    "campaigns": {"segment": "view", "campaign": "view", "campaignvariant": "view", "automation": "view", "message": "view"},
+    "campaigns": {"segment": "view", "campaign": "view", "campaignvariant": "view", "campaignevent": "view", "automation": "view",
+                  "message": "view"},
 }
 
 

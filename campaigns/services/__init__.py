@@ -12,10 +12,11 @@ from campaigns.services.automations import (
     win_back_run,
 )
 from campaigns.services.campaigns import (
-    campaign_cancel, campaign_check_ready, campaign_pick_winner, campaign_preview, campaign_resend_failed, campaign_resume,
-    campaign_schedule, campaign_send_now, campaign_start, campaign_test_send, campaign_unschedule, campaigns_dispatch,
-    variants_validate,
+    campaign_cancel, campaign_check_ready, campaign_pick_winner, campaign_resend_failed, campaign_resume,
+    campaign_schedule, campaign_send_now, campaign_start, campaign_unschedule, campaigns_dispatch, variants_validate,
 )
+from campaigns.services.events import campaign_event_record
+from campaigns.services.preview import Preview, campaign_preview, campaign_test_send
 from campaigns.services.sending import (
     PermanentSendError, TransientSendError, campaign_refresh_counts, enqueue_send, messages_fail_queued, messages_send,
     messages_sweep_stale,
@@ -27,8 +28,8 @@ from campaigns.services.tracking import (
 )
 
 __all__ = [
-    "AudienceCounts", "PermanentSendError", "TransientSendError", "automation_messages_create", "campaign_audience",
-    "campaign_audience_estimate", "campaign_cancel", "campaign_check_ready", "campaign_pick_winner", "campaign_preview",
+    "AudienceCounts", "PermanentSendError", "Preview", "TransientSendError", "automation_messages_create", "campaign_audience",
+    "campaign_audience_estimate", "campaign_cancel", "campaign_check_ready", "campaign_event_record", "campaign_pick_winner", "campaign_preview",
     "campaign_refresh_counts", "campaign_resend_failed", "campaign_resume", "campaign_schedule", "campaign_send_now",
     "campaign_start", "campaign_test_send", "campaign_unschedule", "campaigns_dispatch", "conversion_record",
     "conversions_catch_up", "eligibility_counts", "enqueue_send", "inbound_sms_record", "is_stop_request",

@@ -1,9 +1,16 @@
 """Who may get a message: consent, address, suppression and the frequency cap, in SQL.
 
-`with_eligibility` annotates a Customer queryset with the channel each customer would get
-(`_channel`) and why they would be skipped (`_skip`: "" when they get it). Campaign freezes
-and automations both use it, so the rules are the same everywhere. The order of the checks
-is the order of the counts: no consent (or no address) first, then suppression, then the cap.
+One definition of eligibility, used at both ends of a message's life:
+- `not_allowed(channel_field=..., customer=...)` says why a customer may not get a message on a
+  channel ("" when they may): no consent or no address first, then the suppression list. The
+  audience build reads it over Customer rows; the sender reads the very same expression over the
+  Message rows it is about to send (`customer="customer__"`), in the query that loads them, so a
+  customer who withdrew consent after the audience was frozen is skipped at send time by the
+  same rule, not by a second copy of it in Python.
+- `with_eligibility` annotates a Customer queryset with the channel each customer would get
+  (`_channel`) and why they would be skipped (`_skip`: "" when they get it): `not_allowed`, then
+  the frequency cap for marketing. Campaign freezes and automations both use it. The order of
+  the checks is the order of the counts.
 
 "Preferred channel": the customer has no explicit preference field, so preferred means email
 when they can get email (consent and an address), otherwise SMS.
@@ -13,17 +20,43 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns.models import Campaign, ChannelChoice, Message
+from campaigns.models import Campaign, Channel, ChannelChoice, Message
 from campaigns.segments import segment_customers
 from campaigns.services.suppression import email_suppressed_expression, phone_suppressed_expression
 from crm.models import Customer
 
-EMAIL_OK = Q(email_opt_in=True, email__isnull=False) & ~Q(email="")
-SMS_OK = Q(sms_opt_in=True, phone__isnull=False) & ~Q(phone="")
+
+def consent_and_address(channel: str, *, customer: str = "") -> Q:
+    """The customer (reached through the `customer` prefix) agreed to the channel and has its address."""
+    opt_in, address = ("email_opt_in", "email") if channel == Channel.EMAIL else ("sms_opt_in", "phone")
+    return Q(**{f"{customer}{opt_in}": True, f"{customer}{address}__isnull": False}) & ~Q(**{f"{customer}{address}": ""})
+
+
+def suppressed(channel: str, *, customer: str = ""):
+    """EXISTS: the customer's address for the channel is on the suppression list."""
+    if channel == Channel.EMAIL:
+        return email_suppressed_expression(f"{customer}email")
+    return phone_suppressed_expression(f"{customer}phone")
+
+
+def not_allowed(*, channel_field: str, customer: str = "") -> Case:
+    """Why a message on the channel named by `channel_field` may not go out: a SkipReason, or ""."""
+    def reason(channel: str) -> Case:
+        return Case(
+            When(~consent_and_address(channel, customer=customer), then=Value(Message.SkipReason.NO_CONSENT)),
+            When(suppressed(channel, customer=customer), then=Value(Message.SkipReason.SUPPRESSED)),
+            default=Value(""), output_field=CharField(),
+        )
+
+    return Case(
+        When(**{channel_field: Channel.EMAIL}, then=reason(Channel.EMAIL)),
+        When(**{channel_field: Channel.SMS}, then=reason(Channel.SMS)),
+        default=Value(Message.SkipReason.NO_CONSENT), output_field=CharField(),
+    )
 
 
 def campaign_audience(campaign: Campaign) -> QuerySet[Customer]:
@@ -53,23 +86,13 @@ def recent_marketing_count(*, now: datetime | None = None):
 
 def with_eligibility(customers: QuerySet[Customer], *, channel: str, marketing: bool,
                      now: datetime | None = None) -> QuerySet[Customer]:
-    if channel == ChannelChoice.EMAIL:
-        channel_expression = Value("email")
-        consent = EMAIL_OK
-    elif channel == ChannelChoice.SMS:
-        channel_expression = Value("sms")
-        consent = SMS_OK
-    else:
-        channel_expression = Case(When(EMAIL_OK, then=Value("email")), When(SMS_OK, then=Value("sms")), default=Value(""))
-        consent = EMAIL_OK | SMS_OK
-    annotated = customers.annotate(
-        _channel=Case(When(consent, then=channel_expression), default=Value(""), output_field=CharField()),
-        _email_suppressed=email_suppressed_expression(),
-        _phone_suppressed=phone_suppressed_expression(),
-    )
-    suppressed = Q(_channel="email", _email_suppressed=True) | Q(_channel="sms", _phone_suppressed=True)
-    rules = [When(_channel="", then=Value(Message.SkipReason.NO_CONSENT)),
-             When(suppressed, then=Value(Message.SkipReason.SUPPRESSED))]
+    # The channel each customer would get ("" when none is possible: not_allowed says why).
+    candidates = [Channel(channel)] if channel in (ChannelChoice.EMAIL, ChannelChoice.SMS) else [Channel.EMAIL, Channel.SMS]
+    channel_expression = Case(*(When(consent_and_address(candidate), then=Value(candidate.value)) for candidate in candidates),
+                              default=Value(""), output_field=CharField())
+    annotated = customers.annotate(_channel=channel_expression)
+    annotated = annotated.annotate(_not_allowed=not_allowed(channel_field="_channel"))
+    rules = [When(~Q(_not_allowed=""), then=F("_not_allowed"))]
     if marketing:
         annotated = annotated.annotate(_recent=recent_marketing_count(now=now))
         rules.append(When(_recent__gte=settings.CAMPAIGNS_FREQUENCY_CAP, then=Value(Message.SkipReason.FREQUENCY_CAP)))

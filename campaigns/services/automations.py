@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 
 from campaigns import tokens
 from campaigns.models import Automation, Channel, ChannelChoice, Message
+from campaigns.services import after_send
 from campaigns.services.audience import with_eligibility
 from campaigns.services.sending import enqueue_send, queued_message_ids
 from club.services.common import day_end, day_start
@@ -187,14 +188,15 @@ def on_member_notification(sender, member, kind: str, context: dict, **kwargs) -
 def on_invitation_created(sender, invitation, token: str, **kwargs) -> None:
     """Receiver of feedback.signals.invitation_created (after commit; the only moment the raw token
     exists). The invitation goes out by email or SMS here; feedback's invitation_mark_sent is
-    called once the message is sent. An order's invitation is its post-purchase message."""
+    called once the message is sent (services.after_send). An order's invitation is its post-purchase message."""
     # The survey's title in the customer's language (it is translated per language), not the staff's.
     language = Customer.objects.filter(pk=invitation.customer_id).values_list("language", flat=True).first()
     with translation.override(language if language in {code for code, _name in settings.LANGUAGES} else "en"):
         title = invitation.survey.title
+    # after_send's hooks for these sources forget the link once sent and tell feedback the invitation went out.
     context = {
-        "survey_url": tokens.absolute(reverse("feedback:invitation", args=[token])),
-        "survey": title, "invitation_id": invitation.pk,
+        after_send.SURVEY_URL: tokens.absolute(reverse("feedback:invitation", args=[token])),
+        "survey": title, after_send.INVITATION_ID: invitation.pk,
     }
     automation = None
     if invitation.order_id:

@@ -1,13 +1,13 @@
 """A campaign's life: draft -> scheduled -> sending -> sent, or cancelled.
 
 Every transition is one of these functions; each locks the campaign row and refuses a
-transition that is not allowed with a message that says why. Starting a campaign freezes
+transition that is not allowed with a message that says why, and records who made it and
+from where (a CampaignEvent, in the same transaction; `by` is None for the dispatcher). Starting a campaign freezes
 its audience into one Message row per recipient (set-based: one SELECT streamed into
 bulk INSERTs) and queues the sending tasks after commit.
 """
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,13 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns import rendering
-from campaigns.models import Campaign, Channel, ChannelChoice, Message
+from campaigns.models import Campaign, CampaignEvent, ChannelChoice, Message
 from campaigns.services import content
 from campaigns.services.audience import AudienceCounts, campaign_audience, eligibility_counts, with_eligibility
+from campaigns.services.events import campaign_event_record
 from campaigns.services.sending import (
-    build_email, campaign_refresh_counts, enqueue_send, messages_sweep_stale, queued_message_ids,
+    campaign_refresh_counts, enqueue_send, messages_sweep_stale, queued_message_ids,
 )
-from crm.models import Customer
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ MAX_VARIANTS = 4
 INSERT_BATCH = 1000
 
 Status = Campaign.Status
+Event = CampaignEvent.Kind
 TRANSITIONS = {
     Status.DRAFT: {Status.SCHEDULED, Status.CANCELLED},
     Status.SCHEDULED: {Status.DRAFT, Status.SENDING, Status.CANCELLED},
@@ -114,6 +115,12 @@ def variants_validate(splits: list[tuple[str, int]]) -> None:
 @transaction.atomic
 def campaign_schedule(*, campaign: Campaign, at: datetime | None = None, by=None) -> Campaign:
     """Draft -> scheduled, to start at `at` (now when empty or past: the start is queued at once)."""
+    campaign = _schedule(campaign, at)
+    campaign_event_record(campaign=campaign, kind=Event.SCHEDULED, by=by, at=campaign.scheduled_at.isoformat())
+    return campaign
+
+
+def _schedule(campaign: Campaign, at: datetime | None) -> Campaign:
     campaign_check_ready(campaign)
     now = timezone.now()
     at = at or now
@@ -132,21 +139,26 @@ def campaign_send_now(*, campaign: Campaign, by=None) -> Campaign:
         Campaign.objects.filter(pk=campaign.pk).update(scheduled_at=timezone.now())
         campaign.refresh_from_db()
         _queue_start(campaign)
-        return campaign
-    return campaign_schedule(campaign=campaign, at=timezone.now(), by=by)
+    else:
+        campaign = _schedule(campaign, timezone.now())
+    campaign_event_record(campaign=campaign, kind=Event.SEND_NOW, by=by)
+    return campaign
 
 
 @transaction.atomic
 def campaign_unschedule(*, campaign: Campaign, by=None) -> Campaign:
-    return _transition(campaign, Status.DRAFT, allowed_from={Status.SCHEDULED}, scheduled_at=None)
+    campaign = _transition(campaign, Status.DRAFT, allowed_from={Status.SCHEDULED}, scheduled_at=None)
+    campaign_event_record(campaign=campaign, kind=Event.UNSCHEDULED, by=by)
+    return campaign
 
 
 @transaction.atomic
 def campaign_cancel(*, campaign: Campaign, by=None) -> Campaign:
     """Stop a campaign: what is not sent yet is never sent (messages already handed over stay sent)."""
     campaign = _transition(campaign, Status.CANCELLED, cancelled_at=timezone.now())
-    Message.objects.filter(campaign=campaign, status__in=[Message.Status.QUEUED, Message.Status.HELD]).update(
+    cancelled = Message.objects.filter(campaign=campaign, status__in=[Message.Status.QUEUED, Message.Status.HELD]).update(
         status=Message.Status.CANCELLED)
+    campaign_event_record(campaign=campaign, kind=Event.CANCELLED, by=by, messages=cancelled)
     campaign_refresh_counts(campaign.pk)
     return campaign
 
@@ -183,6 +195,7 @@ def campaign_start(*, campaign_id: int, now: datetime | None = None) -> bool:
             audience_size=counts.matching, recipients=created, skipped_no_consent=counts.no_consent,
             skipped_suppressed=counts.suppressed, skipped_frequency_cap=counts.frequency_cap,
         )
+        campaign_event_record(campaign=campaign, kind=Event.STARTED, audience=counts.matching, recipients=created)
         enqueue_send(queued_message_ids(Message.objects.filter(campaign=campaign)))
         campaign_refresh_counts(campaign.pk)
     return True
@@ -239,16 +252,18 @@ def campaign_resend_failed(*, campaign: Campaign, by=None) -> int:
                                               attempts=0)
     if current == Status.SENT:
         _transition(campaign, Status.SENDING, finished_at=None)
+    campaign_event_record(campaign=campaign, kind=Event.RESENT_FAILED, by=by, messages=len(ids))
     enqueue_send(ids)
     campaign_refresh_counts(campaign.pk)
     return len(ids)
 
 
-def campaign_resume(*, campaign: Campaign) -> int:
+def campaign_resume(*, campaign: Campaign, by=None) -> int:
     """After a worker died: sweep its stale claims and queue what is still queued. Safe to repeat."""
     messages_sweep_stale(campaign=campaign)
     with transaction.atomic():
         ids = queued_message_ids(Message.objects.filter(campaign=campaign, campaign__status=Status.SENDING))
+        campaign_event_record(campaign=campaign, kind=Event.RESUMED, by=by, messages=len(ids))
         enqueue_send(ids)
     campaign_refresh_counts(campaign.pk)
     return len(ids)
@@ -265,7 +280,8 @@ def variant_rates(campaign: Campaign) -> dict[str, dict]:
     return {row["variant"]: row for row in rows}
 
 
-def campaign_pick_winner(*, campaign: Campaign, now: datetime | None = None, force: bool = False) -> str | None:
+def campaign_pick_winner(*, campaign: Campaign, now: datetime | None = None, force: bool = False,
+                         by=None) -> str | None:
     """When the test has run its hours: the variant with the best click (or conversion) rate
     gets the held messages. Returns the winner, or None when it is not time yet."""
     now = now or timezone.now()
@@ -285,76 +301,13 @@ def campaign_pick_winner(*, campaign: Campaign, now: datetime | None = None, for
 
         winner = max(labels, key=score)
         Campaign.objects.filter(pk=locked.pk).update(winner_variant=winner, winner_decided_at=now)
+        campaign_event_record(campaign=locked, kind=Event.WINNER_PICKED, by=by, variant=winner, early=force)
         Message.objects.filter(campaign=locked, status=Message.Status.HELD).update(
             variant=winner, status=Message.Status.QUEUED, queued_at=now)
         enqueue_send(queued_message_ids(Message.objects.filter(campaign=locked)))
     campaign_refresh_counts(campaign.pk)
     campaign.refresh_from_db()
     return winner
-
-
-# --- test send and preview --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preview:
-    channel: str
-    language: str
-    subject: str
-    html: str
-    text: str
-    sms: str
-    sms_length: object | None
-
-
-def campaign_preview(*, campaign: Campaign, customer: Customer, variant: str = "A", channel: str | None = None,
-                     language: str | None = None) -> Preview:
-    """What `customer` would get (no coupon is issued: a placeholder code is shown)."""
-    channel = channel or (Channel.SMS if campaign.channel == ChannelChoice.SMS else Channel.EMAIL)
-    language = language or customer.language or content.FALLBACK_LANGUAGE
-    message = Message(campaign=campaign, customer=customer, channel=channel, language=language, variant=variant)
-    variant_obj = campaign.variants.filter(label=variant).first()
-    templates = content.campaign_templates(campaign, variant_obj, language)
-    for template in templates.values():
-        rendering.validate_template(template)
-    message.id = 0
-    personal = content.personal_values([message])[0]
-    context = content.context_for(message, personal, offer=campaign.offer, coupon=None)
-    if campaign.offer_id:
-        context["coupon_code"] = "XXXX-XXXX-XXXX"
-    rendered = content.render_for(message, templates, context, track=False)
-    return Preview(channel=channel, language=language, subject=rendered.subject, html=rendered.html, text=rendered.text,
-                   sms=rendered.sms, sms_length=content.sms_length_of(rendered.sms) if rendered.sms else None)
-
-
-def campaign_test_send(*, campaign: Campaign, to: str, customer: Customer | None = None, variant: str = "A",
-                       language: str = "en", by=None) -> Preview:
-    """Send one copy to a staff address (an email, or a phone number for SMS), marked [TEST].
-    Nothing is recorded against the campaign and no coupon is issued."""
-    from django.core.validators import validate_email
-
-    from campaigns import sms as sms_module
-
-    to = (to or "").strip()
-    is_email = "@" in to
-    if is_email:
-        validate_email(to)
-    sample = customer or Customer(first_name=getattr(by, "first_name", "") or _("Sample"), language=language)
-    preview = campaign_preview(campaign=campaign, customer=sample, variant=variant,
-                               channel=Channel.EMAIL if is_email else Channel.SMS, language=language)
-    if is_email:
-        if not (preview.subject and preview.html):
-            raise ValidationError(_("The campaign has no email subject or body to test."))
-        rendered = rendering.Rendered(subject=f"[TEST] {preview.subject}", html=preview.html, text=preview.text)
-        build_email(message=None, rendered=rendered, to_address=to).send(fail_silently=False)
-    else:
-        if not preview.sms:
-            raise ValidationError(_("The campaign has no SMS text to test."))
-        try:
-            sms_module.send_sms(to=to, text=f"[TEST] {preview.sms}", idempotency_key=f"test-{timezone.now().timestamp()}")
-        except sms_module.SmsError as error:
-            raise ValidationError(str(error)) from None
-    return preview
 
 
 # --- the dispatcher ---------------------------------------------------------------------------

@@ -40,7 +40,8 @@ from django.utils import timezone
 
 from campaigns import sms as sms_module
 from campaigns.models import Campaign, CampaignVariant, Channel, Message
-from campaigns.services import content
+from campaigns.services import after_send, content
+from campaigns.services.audience import not_allowed
 from campaigns import tokens
 
 log = logging.getLogger(__name__)
@@ -106,10 +107,11 @@ def messages_send(*, message_ids: list[int]) -> SendResult:
     back in the queue, the ones after it were not touched."""
     result = SendResult()
     messages = list(
-        Message.objects.filter(pk__in=message_ids, status=Message.Status.QUEUED).select_related(*SEND_RELATED).order_by("pk")
+        Message.objects.filter(pk__in=message_ids, status=Message.Status.QUEUED).select_related(*SEND_RELATED)
+        .annotate(_not_allowed=not_allowed(channel_field="channel", customer="customer__")).order_by("pk")
     )
     result.skipped = len(set(message_ids)) - len(messages)
-    messages = _drop_not_allowed(messages, result)
+    messages = _skip_not_allowed(messages, result)
     if not messages:
         for campaign_id in result.campaign_ids:
             campaign_refresh_counts(campaign_id)
@@ -117,6 +119,7 @@ def messages_send(*, message_ids: list[int]) -> SendResult:
     personal = content.personal_values(messages)
     variants = _variants_of(messages)
     links = {}
+    sent: list[Message] = []
     email_connection = None
     try:
         for message in messages:
@@ -146,6 +149,7 @@ def messages_send(*, message_ids: list[int]) -> SendResult:
                 result.failed += 1
                 continue
             _mark_sent(message, token, provider_id, to_address, rendered)
+            sent.append(message)
             result.sent += 1
     finally:
         if email_connection is not None:
@@ -153,40 +157,26 @@ def messages_send(*, message_ids: list[int]) -> SendResult:
                 email_connection.close()
             except (OSError, smtplib.SMTPException):
                 pass
+        # Also when the provider became unavailable half way: the messages sent before it are sent.
+        after_send.run_after_send(sent)
         for campaign_id in result.campaign_ids:
             campaign_refresh_counts(campaign_id)
     return result
 
 
-def _drop_not_allowed(messages: list[Message], result: SendResult) -> list[Message]:
-    """Consent and suppression are checked again at send time: a customer who unsubscribed
-    after the audience was frozen (or while an A/B winner was awaited) gets nothing."""
-    from campaigns.models import Suppression
-    from campaigns.services.suppression import suppression_hash
-
-    hashes = {}
+def _skip_not_allowed(messages: list[Message], result: SendResult) -> list[Message]:
+    """Eligibility is read again at send time, with the audience's own definition
+    (audience.not_allowed, annotated in the query that loaded the messages): a customer who
+    unsubscribed after the audience was frozen (or while an A/B winner was awaited) gets nothing."""
+    skipped: dict[str, list[int]] = {}
     for message in messages:
-        customer = message.customer
-        if message.channel == Channel.EMAIL and customer.email:
-            hashes[message.pk] = suppression_hash(Suppression.Kind.EMAIL, customer.email)
-        elif message.channel == Channel.SMS and customer.phone:
-            hashes[message.pk] = suppression_hash(Suppression.Kind.PHONE, str(customer.phone))
-    suppressed = set(Suppression.objects.filter(value_hash__in=set(hashes.values())).values_list("value_hash", flat=True))
-    allowed, skipped = [], {}
-    for message in messages:
-        customer = message.customer
-        consent = customer.email_opt_in if message.channel == Channel.EMAIL else customer.sms_opt_in
-        if not consent or message.pk not in hashes:
-            skipped.setdefault(Message.SkipReason.NO_CONSENT, []).append(message.pk)
-        elif hashes[message.pk] in suppressed:
-            skipped.setdefault(Message.SkipReason.SUPPRESSED, []).append(message.pk)
-        else:
-            allowed.append(message)
+        if message._not_allowed:
+            skipped.setdefault(message._not_allowed, []).append(message.pk)
     for reason, ids in skipped.items():
         result.skipped += Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED).update(
             status=Message.Status.SKIPPED, skip_reason=reason)
         result.campaign_ids.update(message.campaign_id for message in messages if message.pk in ids and message.campaign_id)
-    return allowed
+    return [message for message in messages if not message._not_allowed]
 
 
 def _error_text(error) -> str:
@@ -288,15 +278,12 @@ def _mark_sent(message: Message, token, provider_id: str, to_address: str, rende
                "to_address": to_address[:254], "error": "", "claim_token": None}
     if message.channel == Channel.SMS:
         changes["sms_parts"] = sms_module.sms_length(rendered.sms).parts
-    context = message.context or {}
-    if "survey_url" in context:
-        # The survey link holds a single-use token that feedback keeps only hashed: forget it once sent.
-        changes["context"] = {key: value for key, value in context.items() if key != "survey_url"}
+    # What the source forgets once sent (a single-use token) goes in the same statement: never sent *and* kept.
+    context = after_send.context_after_send(message)
+    if context is not None:
+        changes["context"] = context
     Message.objects.filter(pk=message.pk, claim_token=token).update(**changes)
-    if context.get("invitation_id"):
-        from feedback.services import invitation_mark_sent
-
-        invitation_mark_sent(invitation_ids=[context["invitation_id"]], at=now)
+    message.status, message.sent_at = Message.Status.SENT, now
 
 
 def _release(message: Message, token, error: str) -> None:

@@ -1,7 +1,8 @@
 """What happens after a message is sent: opens, clicks, unsubscribes, conversions, inbound SMS.
 
-Each is a conditional UPDATE on the message (the first open, the first click...), so a
-pixel loaded ten times or an order signal received twice counts once.
+Each is a conditional UPDATE of one engagement timestamp (the first open, the first click...),
+so a pixel loaded ten times or an order signal received twice counts once. The message's
+status is its delivery and stays "sent": engagement is read from the timestamps.
 """
 
 import re
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from campaigns import tokens
@@ -24,10 +25,8 @@ SMS_STOP_SOURCE = "sms stop"
 # What an inbound SMS may say to opt out (compared after normalisation: case, spaces, Arabic/Persian letter forms).
 STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "لغو", "الغاء", "إلغاء", "انصراف"})
 
-# Before these, a message is not "delivered" yet; after them the later states never go back.
-_OPENABLE = (Message.Status.SENT,)
-_CLICKABLE = (Message.Status.SENT, Message.Status.OPENED)
-_CONVERTIBLE = (Message.Status.SENT, Message.Status.OPENED, Message.Status.CLICKED)
+# What an order may convert: a delivered message whose recipient did not unsubscribe from it.
+CONVERTIBLE = Q(status=Message.Status.SENT, unsubscribed_at__isnull=True)
 
 
 def message_for_token(purpose: str, token: str, *, max_age_days: int | None = None) -> Message:
@@ -45,7 +44,6 @@ def message_for_token(purpose: str, token: str, *, max_age_days: int | None = No
 def message_mark_opened(message: Message, *, at: datetime | None = None) -> bool:
     at = at or timezone.now()
     changed = Message.objects.filter(pk=message.pk, opened_at__isnull=True, sent_at__isnull=False).update(opened_at=at)
-    Message.objects.filter(pk=message.pk, status__in=_OPENABLE).update(status=Message.Status.OPENED)
     return bool(changed)
 
 
@@ -68,7 +66,6 @@ def message_mark_clicked(message: Message, link: TrackedLink, *, at: datetime | 
     Message.objects.filter(pk=message.pk, clicked_at__isnull=True, sent_at__isnull=False).update(clicked_at=at)
     # A click proves the email was opened even when the pixel was blocked.
     Message.objects.filter(pk=message.pk, opened_at__isnull=True, sent_at__isnull=False).update(opened_at=at)
-    Message.objects.filter(pk=message.pk, status__in=_CLICKABLE).update(status=Message.Status.CLICKED)
 
 
 @transaction.atomic
@@ -77,7 +74,7 @@ def message_unsubscribe(message: Message, *, source: str = UNSUBSCRIBE_SOURCE, a
     Returns False when they had already withdrawn it."""
     at = at or timezone.now()
     change = crm_services.consent_set(customer=message.customer, channel=message.channel, granted=False, source=source, at=at)
-    Message.objects.filter(pk=message.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=at, status=Message.Status.UNSUBSCRIBED)
+    Message.objects.filter(pk=message.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=at)
     return change is not None
 
 
@@ -116,7 +113,7 @@ def inbound_sms_record(*, from_number: str, text: str, received_at: datetime | N
                 unsubscribed += 1
             latest = (Message.objects.filter(customer=customer, channel=Channel.SMS, sent_at__isnull=False,
                                              unsubscribed_at__isnull=True).order_by("-sent_at").values("pk")[:1])
-            Message.objects.filter(pk=Subquery(latest)).update(unsubscribed_at=received_at, status=Message.Status.UNSUBSCRIBED)
+            Message.objects.filter(pk=Subquery(latest)).update(unsubscribed_at=received_at)
     return InboundSms.objects.create(from_number=number, text=(text or "")[:1600], is_stop=stop,
                                      customers_unsubscribed=unsubscribed, received_at=received_at)
 
@@ -137,11 +134,11 @@ def conversion_record(*, order: Order) -> Message | None:
         return None
     since = placed_at - timedelta(days=settings.CAMPAIGNS_CONVERSION_DAYS)
     latest = (Message.objects.filter(customer_id=order.customer_id, sent_at__gte=since, sent_at__lte=placed_at,
-                                     converted_at__isnull=True, status__in=_CONVERTIBLE)
+                                     converted_at__isnull=True).filter(CONVERTIBLE)
               .order_by("-sent_at", "-pk").values("pk")[:1])
     changed = Message.objects.filter(pk=Subquery(latest), converted_at__isnull=True).exclude(
         Exists(Message.objects.filter(conversion_order=order))
-    ).update(converted_at=placed_at, conversion_order=order, revenue=revenue, status=Message.Status.CONVERTED)
+    ).update(converted_at=placed_at, conversion_order=order, revenue=revenue)
     return Message.objects.filter(conversion_order=order).first() if changed else None
 
 
@@ -152,7 +149,7 @@ def conversions_catch_up(*, run_date, days: int | None = None) -> int:
     days = days or settings.CAMPAIGNS_CONVERSION_DAYS
     end = day_end(run_date)
     recipients = Message.objects.filter(customer=OuterRef("customer"), sent_at__isnull=False, converted_at__isnull=True,
-                                        sent_at__lte=OuterRef("placed_at"), status__in=_CONVERTIBLE)
+                                        sent_at__lte=OuterRef("placed_at")).filter(CONVERTIBLE)
     converted_by = Message.objects.filter(conversion_order=OuterRef("pk"))
     orders = (Order.objects.filter(is_counted=True, placed_at__gte=end - timedelta(days=days + 1), placed_at__lt=end)
               .filter(Exists(recipients)).exclude(Exists(converted_by)).order_by("placed_at", "pk"))

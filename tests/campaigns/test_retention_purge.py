@@ -23,7 +23,7 @@ def test_it_deletes_only_finished_messages_older_than_the_age_and_is_idempotent(
     settings.RETENTION_MESSAGES_DAYS = 60
     customer = CustomerFactory()
     old = [_message(customer, 61, status) for status in (Message.Status.SENT, Message.Status.FAILED,
-                                                          Message.Status.SKIPPED, Message.Status.CLICKED)]
+                                                          Message.Status.SKIPPED, Message.Status.BOUNCED)]
     kept = [
         _message(customer, 60),  # exactly at the cutoff
         _message(customer, 3),

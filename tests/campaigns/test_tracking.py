@@ -41,7 +41,7 @@ def test_the_open_pixel_marks_the_message_opened_once(sent):
     assert first.status_code == 200 and first["Content-Type"] == "image/gif" and "no-cache" in first["Cache-Control"]
     message = Message.objects.get(customer__email=email.to[0])
     opened_at = message.opened_at
-    assert message.status == Message.Status.OPENED and opened_at
+    assert message.status == Message.Status.SENT and opened_at and message.engagement == "opened"
     Client().get(pixel)
     assert Message.objects.get(pk=message.pk).opened_at == opened_at
 
@@ -54,7 +54,8 @@ def test_a_click_redirects_to_the_campaigns_own_url_and_counts(sent):
     reply = Client().get(sale)
     assert reply["Location"] == "https://shop.example/spring"
     message = Message.objects.get(customer__email=email.to[0])
-    assert message.status == Message.Status.CLICKED and message.clicked_at and message.opened_at
+    assert message.status == Message.Status.SENT and message.clicked_at and message.opened_at
+    assert message.engagement == "clicked"
     assert TrackedLink.objects.get(campaign=sent, url="https://shop.example/spring").clicks == 1
     assert set(sent.links.values_list("url", flat=True)) == {"https://shop.example/spring", "https://shop.example/about?a=1&b=2"}
 
@@ -76,7 +77,8 @@ def test_an_order_within_the_window_converts_the_latest_message_with_its_revenue
     message = sent.messages.order_by("pk").first()
     order = place_order(message.customer, days_ago=0, total="120.00")
     message.refresh_from_db()
-    assert message.status == Message.Status.CONVERTED and message.conversion_order == order
+    assert message.status == Message.Status.SENT and message.conversion_order == order
+    assert message.engagement == "converted"
     assert message.revenue == Decimal("120.00") and message.converted_at == order.placed_at
     # The same order again (a redelivered signal): nothing changes.
     assert services.conversion_record(order=order) is None

@@ -47,7 +47,8 @@ def test_a_one_click_post_unsubscribes_with_no_login_cookie_or_csrf_token(sent):
     change = ConsentChange.objects.filter(customer=customer).first()
     assert (change.channel, change.granted, change.source) == ("email", False, "unsubscribe link")
     message = Message.objects.get(pk=sent["message"].pk)
-    assert message.status == Message.Status.UNSUBSCRIBED and message.unsubscribed_at
+    # Delivery stays "sent"; the unsubscribe is engagement, read from its timestamp.
+    assert message.status == Message.Status.SENT and message.unsubscribed_at and message.engagement == "unsubscribed"
     assert not reply.cookies
 
 
@@ -108,4 +109,5 @@ def test_a_stop_marks_the_latest_sms_as_unsubscribed(customers, django_capture_o
     campaign = make_campaign(segments=[static_segment("s", [customer])], channel="sms")
     send_everything(django_capture_on_commit_callbacks, campaign)
     services.inbound_sms_record(from_number=str(customer.phone), text="STOP")
-    assert campaign.messages.get().status == Message.Status.UNSUBSCRIBED
+    message = campaign.messages.get()
+    assert message.status == Message.Status.SENT and message.is_unsubscribed

@@ -4,7 +4,10 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management import BaseCommand, CommandError
 
-from campaigns.segments import segment_save
+from django.utils.text import slugify
+
+from campaigns.models import Segment
+from campaigns.segments import segment_create, segment_update
 
 
 class Command(BaseCommand):
@@ -23,9 +26,15 @@ class Command(BaseCommand):
             raise CommandError(f"{rules}: no such file.") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise CommandError(f"{rules}: not valid JSON ({error}).") from None
+        # The slug names the segment (segments can live in version control): update it when it exists.
+        existing = Segment.objects.filter(slug=slugify(slug)).first()
         try:
-            segment, created = segment_save(slug=slug, name=name, rules=data, description=description)
+            if existing is None:
+                segment = segment_create(slug=slug, name=name, rules=data, description=description)
+            else:
+                segment = segment_update(segment=existing, name=name, kind=Segment.Kind.DYNAMIC, rules=data,
+                                         description=description or None)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
-        verb = "Created" if created else "Updated"
+        verb = "Created" if existing is None else "Updated"
         self.stdout.write(f"{verb} segment {segment.slug}: {segment.size} customers.")

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("campaigns", "0003_analytics"),
+        ("campaigns", "0006_campaign_events"),
         ("analytics", "0001_initial"),
     ]
 
