@@ -11,6 +11,7 @@ block and restores them after, even when the block raises.
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from typing import Generic, TypeVar
 
 from django.utils.module_loading import autodiscover_modules
@@ -71,19 +72,13 @@ class Registry(Mapping[str, T], Generic[T]):
             self._items = saved
 
 
-_discovered = False
-
-
+@cache
 def contributions_discover() -> None:
     """Import every installed app's `contributions` module, once.
 
     Called from CoreConfig.ready(). Django imports every app's models before it calls any ready(),
     so the contributions may import models and services of any app; running here (core is the first
     project app) means the registries are full before the other apps' ready() and before any request,
-    command or test. The flag keeps a second call (a test, a reloaded app registry) from registering
+    command or test. The cache keeps a second call (a test, a reloaded app registry) from registering
     everything twice."""
-    global _discovered
-    if _discovered:
-        return
     autodiscover_modules(CONTRIBUTIONS_MODULE)
-    _discovered = True
