@@ -314,7 +314,7 @@ class TimelineSerializer(serializers.Serializer):
 
 
 class InteractionSerializer(StrictSerializer):
-    id = serializers.IntegerField(read_only=True)
+    id = serializers.UUIDField(source="public_id", read_only=True)
     channel = serializers.ChoiceField(choices=Interaction.Channel.choices, default=Interaction.Channel.PHONE)
     direction = serializers.ChoiceField(choices=Interaction.Direction.choices, default=Interaction.Direction.INBOUND)
     subject = serializers.CharField(max_length=200)

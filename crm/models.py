@@ -291,6 +291,7 @@ class Interaction(models.Model):
         WAITING = "waiting", _("Waiting")
         RESOLVED = "resolved", _("Resolved")
 
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("customer"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND)

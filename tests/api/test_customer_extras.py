@@ -157,7 +157,7 @@ def test_a_partner_logs_an_interaction_through_the_crm_service(api, customer, pl
     }, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
-    interaction = Interaction.objects.get(pk=body["id"])
+    interaction = Interaction.objects.get(public_id=body["id"])
     assert interaction.customer == customer and interaction.order == order and interaction.status == "open"
     assert body["order"] == str(order.public_id) and body["subject"] == "Where is my parcel? 📦"
     assert body["resolved_at"] is None and body["direction"] == "inbound"
