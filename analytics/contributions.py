@@ -7,15 +7,15 @@ JobRun history are keyed by them.
 """
 
 from analytics import demo, rfm
-from analytics import rules as analytics_rules
+from analytics import rule_fields
 from analytics.admin import SEGMENT_LIST_COLUMNS, segment_list_annotations
 from analytics.services import scores, snapshots
 from campaigns import admin as campaigns_admin
-from campaigns import rules as segment_rules
 from core.customers import loyalty_condition_registry
 from core.demo import demo_step_registry
 from core.jobs import Job, job_registry
 from core.roles import MARKETING, RoleGrant, role_registry
+from core.rule_fields import rule_fields_register
 
 
 def seed_demo(run):
@@ -42,8 +42,8 @@ role_registry.register("analytics.marketing", RoleGrant(MARKETING, "analytics", 
 # --- Customers: the top RFM segments count as "loyal" in the lifecycle stage ---------------------
 loyalty_condition_registry.register("analytics.rfm", rfm.loyalty_condition)
 
-# --- Segments: RFM and P(alive) rule fields; retention and churn columns on the segment list ----
-segment_rules.register_fields(*analytics_rules.FIELDS)
+# --- Segments: RFM, P(alive) and CLV rule fields; retention and churn columns on the segment list
+rule_fields_register(*rule_fields.FIELDS)
 campaigns_admin.register_segment_list_extension(annotations=segment_list_annotations, columns=SEGMENT_LIST_COLUMNS)
 
 # --- Demo data: scores, predictions and snapshots after campaigns' segments ---------------------

@@ -5,7 +5,7 @@ Discovered by core (core.registry.contributions_discover) like admin.py; it only
 
 from django.utils.translation import gettext_lazy as _
 
-from club import demo, jobs, selectors
+from club import demo, jobs, rule_fields, selectors
 from club import privacy as club_privacy
 from club.models import Coupon, Membership
 from club.templatetags.club_tags import render_member_card_panel
@@ -16,6 +16,7 @@ from core.jobs import Job, job_registry
 from core.panels import panel_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
+from core.rule_fields import rule_fields_register
 from core.timeline import timeline_registry
 
 READ_ONLY = ("view",)
@@ -92,6 +93,9 @@ history_source_registry.register("coupon", HistorySource(
     name="coupon", label=_("Coupon"), rows=lambda customer: Coupon.history.filter(member__customer_id=customer.pk),
     title="code", hidden=("member", "points_transaction"),
 ))
+
+# --- Segment rules: membership, tier, points, days since joining ------------------------------
+rule_fields_register(*rule_fields.FIELDS)
 
 # --- Privacy (issue 8): membership, ledger and coupons in the export; erasure of free text ------------
 exporter_registry.register("club", club_privacy.export_club)

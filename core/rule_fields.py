@@ -3,14 +3,19 @@
 A rule condition is `{"field": F, "op": OP, "value": V}` (campaigns compiles rules to one Customer
 QuerySet). Each app declares its fields in its contributions module
 (`rule_field_registry.register(field.name, RuleField(...))`), so the rule compiler needs to know no
-other app's models: club's tier and points, feedback's NPS and open returns, analytics' RFM and P(alive).
+other app's models: crm's customer and order figures, club's tier and points, feedback's NPS and open
+returns, analytics' RFM and P(alive).
+
+The contract lives here, below every app, so that each contributing app can build its conditions
+(core.rule_lookups) and refuse a value (`RuleError`) without importing campaigns.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from core.registry import Registry
@@ -18,6 +23,20 @@ from core.registry import Registry
 # Operator names the rules use.
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "between", "is_set", "is_not_set")
 KINDS = ("text", "number", "date", "bool", "choice", "tags", "category_window")
+
+# The usual operator sets of each kind (a field may offer fewer).
+TEXT_OPS = ("eq", "ne", "in", "not_in", "contains", "is_set", "is_not_set")
+NUMBER_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "between", "in", "not_in", "is_set", "is_not_set")
+DATE_OPS = ("eq", "lt", "lte", "gt", "gte", "between", "is_set", "is_not_set")
+CHOICE_OPS = ("eq", "ne", "in", "not_in", "is_set", "is_not_set")
+BOOL_OPS = ("eq", "ne")
+TAGS_OPS = ("contains", "in", "not_in", "is_set", "is_not_set")
+
+
+class RuleError(ValidationError):
+    """A rule that cannot be compiled. Always raised with a translatable message, a `code` and
+    `params` (at least `path`, where in the rules the problem is, e.g. `all[1].any[0].value`), so
+    the admin shows it in the staff member's language and a program can read the code."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,12 @@ class RuleField:
     choices: Callable[[], list[str]] | None = None  # for "choice" fields: the allowed values, read when needed
     help_text: Any = ""
     extra: dict = field(default_factory=dict)  # what build_q needs beyond the above (a column, a unit)
+    # aliases(now) -> {name: expression}: computed columns build_q compares (an alias is named
+    # `_rule_<field name>...` so two fields never collide); added to the QuerySet only when a rule uses the field.
+    aliases: Callable[[datetime], Mapping[str, Any]] | None = None
+    # check(value, path): refuses a value the kind accepts but the field does not (a probability above 1)
+    # by raising RuleError; called for each single value once the kind has parsed it.
+    check: Callable[[object, str], None] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -38,6 +63,12 @@ class RuleField:
         unknown = set(self.operators) - set(OPERATORS)
         if unknown:
             raise ValueError(f"Rule field {self.name!r}: unknown operators {', '.join(sorted(unknown))}")
+
+
+def rule_fields_register(*fields: RuleField) -> None:
+    """Register each field under its name (an app's contributions module calls this once)."""
+    for rule_field in fields:
+        rule_field_registry.register(rule_field.name, rule_field)
 
 
 # field name -> RuleField

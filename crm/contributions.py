@@ -12,8 +12,9 @@ from core.demo import demo_step_registry
 from core.jobs import Job, job_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
+from core.rule_fields import rule_fields_register
 from core.timeline import timeline_registry
-from crm import access, demo, privacy, timeline_entries
+from crm import access, demo, privacy, rule_fields, timeline_entries
 from crm.models import Customer
 
 
@@ -68,6 +69,9 @@ timeline_registry.register("consent", timeline_entries.consent_entries)
 history_source_registry.register("customer", HistorySource(
     name="customer", label=_("Customer"), rows=lambda customer: Customer.history.filter(id=customer.pk),
 ))
+
+# --- Segment rules: the customer's profile, consent, tags, lifecycle stage and order figures ---
+rule_fields_register(*rule_fields.FIELDS)
 
 # --- Privacy: the first sections of the export; crm's eraser runs last -------------------------
 exporter_registry.register("customer", privacy.profile_export)

@@ -10,8 +10,9 @@ from core.demo import demo_step_registry
 from core.jobs import Job, job_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
+from core.rule_fields import rule_fields_register
 from core.timeline import timeline_registry
-from feedback import demo, jobs, timeline
+from feedback import demo, jobs, rule_fields, timeline
 from feedback import privacy as feedback_privacy
 from feedback.models import ReturnRequest
 
@@ -51,6 +52,9 @@ history_source_registry.register("return_request", HistorySource(
     name="return_request", label=_("Return request"),
     rows=lambda customer: ReturnRequest.history.filter(customer_id=customer.pk), hidden=("customer",),
 ))
+
+# --- Segment rules: the latest NPS and CSAT answers, an open return ----------------------------
+rule_fields_register(*rule_fields.FIELDS)
 
 # --- Privacy (issue 8): invitations, responses and returns in the export; erasure of free text ------
 exporter_registry.register("feedback", feedback_privacy.export_feedback)

@@ -200,6 +200,13 @@ class Response(models.Model):
         return f"{self.survey} #{self.pk}"
 
 
+# The bands of an answer's score (DESIGN.md), for every report and segment rule that reads them:
+# NPS promoters answer 9-10, passives 7-8, detractors 0-6; CSAT counts 4 or 5 (of 1-5) as satisfied.
+NPS_PROMOTER_MIN = 9
+NPS_PASSIVE_MIN = 7
+CSAT_SATISFIED_MIN = 4
+
+
 class Answer(models.Model):
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
@@ -250,6 +257,9 @@ class ReturnRequest(models.Model):
         CUSTOMER = "customer", _("Customer's return page")
         STAFF = "staff", _("Staff")
         API = "api", _("Partner API")
+
+    # Still being worked: not yet settled, rejected or closed.
+    OPEN_STATES = (State.REQUESTED, State.APPROVED, State.RECEIVED)
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="return_requests", verbose_name=_("order"))

@@ -11,14 +11,16 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from feedback.models import Answer, Invitation, Question, Response, Survey
+from feedback.models import (
+    CSAT_SATISFIED_MIN, NPS_PASSIVE_MIN, NPS_PROMOTER_MIN, Answer, Invitation, Question, Response, Survey,
+)
 
 SCORE_COUNTS = {
     "nps_answers": Count("pk", filter=Q(question__scores="nps")),
-    "promoters": Count("pk", filter=Q(question__scores="nps", number__gte=9)),
-    "detractors": Count("pk", filter=Q(question__scores="nps", number__lte=6)),
+    "promoters": Count("pk", filter=Q(question__scores="nps", number__gte=NPS_PROMOTER_MIN)),
+    "detractors": Count("pk", filter=Q(question__scores="nps", number__lt=NPS_PASSIVE_MIN)),
     "csat_answers": Count("pk", filter=Q(question__scores="csat")),
-    "satisfied": Count("pk", filter=Q(question__scores="csat", number__gte=4)),
+    "satisfied": Count("pk", filter=Q(question__scores="csat", number__gte=CSAT_SATISFIED_MIN)),
 }
 
 

@@ -1,5 +1,6 @@
-"""What analytics adds to lower apps without their importing it: the RFM and P(alive) rule
-fields, and the models it took over from crm and campaigns with their rows."""
+"""What analytics adds to lower apps without their importing it: the RFM, P(alive) and CLV rule
+fields (through core's rule field registry), and the models it took over from crm and campaigns with
+their rows."""
 
 from datetime import date
 
@@ -12,9 +13,9 @@ from tests.factories import CustomerFactory
 
 
 @pytest.mark.django_db
-def test_the_rfm_and_p_alive_fields_reach_the_rule_compiler_through_its_hook():
+def test_the_rfm_p_alive_and_clv_fields_reach_the_rule_compiler_through_the_registry():
     names = [field["name"] for field in rules.field_catalogue()]
-    assert names[-2:] == ["rfm_segment", "p_alive"]  # registered last, as they were listed
+    assert names[-3:] == ["rfm_segment", "p_alive", "predicted_clv"]  # analytics is the last app to contribute
     rfm = next(field for field in rules.field_catalogue() if field["name"] == "rfm_segment")
     assert "champions" in rfm["choices"] and rfm["kind"] == "choice"
     with pytest.raises(rules.RuleError, match="not a probability"):
@@ -30,6 +31,18 @@ def test_a_low_p_alive_selects_the_customer():
     CustomerScore.objects.create(customer=high, p_alive=0.9, rfm_segment="champions")
     assert list(rules.customers_matching({"all": [{"field": "p_alive", "op": "lt", "value": 0.5}]})) == [low]
     assert list(rules.customers_matching({"all": [{"field": "rfm_segment", "op": "eq", "value": "champions"}]})) == [high]
+
+
+@pytest.mark.django_db
+def test_the_predicted_clv_selects_the_valuable_customers():
+    from analytics.models import CustomerScore
+
+    cheap, valuable = CustomerFactory(), CustomerFactory()
+    CustomerFactory()  # never scored: no CLV
+    CustomerScore.objects.create(customer=cheap, predicted_clv="12.50")
+    CustomerScore.objects.create(customer=valuable, predicted_clv="900.00")
+    assert list(rules.customers_matching({"all": [{"field": "predicted_clv", "op": "gte", "value": 100}]})) == [valuable]
+    assert rules.customers_matching({"all": [{"field": "predicted_clv", "op": "is_set"}]}).count() == 2
 
 
 OLD = [("crm", "0008_jobrun"), ("campaigns", "0003_analytics"), ("analytics", None)]
