@@ -1,15 +1,37 @@
+"""Fixtures used by more than one test package. A fixture used by one package lives in that
+package's conftest; helpers that are not fixtures live in tests/helpers.py, tests/<app>/helpers.py
+and tests/factories/."""
+
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from api import services as api_services
+from api.scopes import SCOPES
+from club import services as club_services
+from config.celery import app as celery_app
 from core import roles
 from crm import services
-from tests.factories import CustomerFactory, UserFactory
+from crm.services import LineInput
+from feedback.models import Question, Survey
+from tests.factories import (
+    ChoiceFactory,
+    CustomerFactory,
+    EarningRuleFactory,
+    MembershipFactory,
+    OfferFactory,
+    QuestionFactory,
+    SurveyFactory,
+    TierFactory,
+    UserFactory,
+)
 
 _order_numbers = count(1)
 
@@ -100,3 +122,161 @@ def override():
 
     with ExitStack() as stack:
         yield lambda registry, items=None, **named: stack.enter_context(registry.override(items, **named))
+
+
+@pytest.fixture
+def celery_eager():
+    """Celery runs queued tasks in-process (campaign and webhook tests use it through pytestmark)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+# --- the club: tiers, a purchase rule, a member, an offer ------------------------------------------
+
+
+@pytest.fixture
+def tiers(db):
+    """Bronze (entry) < Silver (500) < Gold (2000, exclusive, loyal) < Platinum (5000)."""
+    return {
+        "bronze": TierFactory(name="Bronze", rank=1, threshold=0, birthday_discount_value=Decimal("10")),
+        "silver": TierFactory(name="Silver", rank=2, threshold=500, points_multiplier=Decimal("1.25"),
+                              birthday_discount_value=Decimal("15")),
+        "gold": TierFactory(name="Gold", rank=3, threshold=2000, points_multiplier=Decimal("1.5"),
+                            birthday_discount_value=Decimal("20"), exclusive_offers=True, counts_as_loyal=True),
+        "platinum": TierFactory(name="Platinum", rank=4, threshold=5000, points_multiplier=Decimal("2"),
+                                birthday_discount_kind="fixed", birthday_discount_value=Decimal("50"),
+                                exclusive_offers=True, counts_as_loyal=True),
+    }
+
+
+@pytest.fixture
+def purchase_rule(db):
+    return EarningRuleFactory()
+
+
+@pytest.fixture
+def member(customer, tiers, purchase_rule):
+    return club_services.member_enroll(customer=customer)
+
+
+@pytest.fixture
+def make_member(tiers, purchase_rule):
+    def make(**customer_fields):
+        return MembershipFactory(customer=CustomerFactory(**customer_fields))
+
+    return make
+
+
+@pytest.fixture
+def offer(tiers):
+    return OfferFactory(title="10% off", value=Decimal("10"), points_cost=100)
+
+
+@pytest.fixture
+def order_with_lines(place_order):
+    """Two lines: 2 x beans at 100 and 1 x mug at 100 (total 300)."""
+
+    def place(customer, **kwargs):
+        kwargs.setdefault("total", "300.00")
+        kwargs.setdefault("days_ago", 0)
+        lines = [
+            LineInput(sku="BEANS", product_name="Beans", category="coffee", quantity=2, unit_price=Decimal("100")),
+            LineInput(sku="MUG", product_name="Mug", category="kitchen", quantity=1, unit_price=Decimal("100")),
+        ]
+        return place_order(customer, lines=lines, **kwargs)
+
+    return place
+
+
+# --- feedback: the survey every page and API test answers ------------------------------------------
+
+
+@pytest.fixture
+def survey(db):
+    """An NPS survey in three languages: NPS, CSAT, a single and a multiple choice, a free text."""
+    survey = SurveyFactory(
+        title="How did we do?", title_fa="نظر شما چیست؟", title_ar="ما رأيك؟",
+        intro="Two minutes, promise.", kind=Survey.Kind.NPS, trigger=Survey.Trigger.MANUAL,
+    )
+    QuestionFactory(
+        survey=survey, position=1, type=Question.Type.NPS, scores=Question.Score.NPS,
+        text="How likely are you to recommend us to a friend?",
+        text_fa="چقدر احتمال دارد ما را به دوستان خود پیشنهاد کنید؟",
+        text_ar="ما مدى احتمال أن توصي بنا لصديق؟",
+    )
+    QuestionFactory(survey=survey, position=2, type=Question.Type.RATING, scores=Question.Score.CSAT,
+                    text="How satisfied are you with your order?", text_fa="از سفارش خود چقدر راضی هستید؟")
+    single = QuestionFactory(survey=survey, position=3, type=Question.Type.SINGLE, scores="", text="Where did you shop?",
+                             required=False)
+    ChoiceFactory(question=single, position=1, label="Store", label_fa="فروشگاه")
+    ChoiceFactory(question=single, position=2, label="Online", label_fa="آنلاین")
+    multiple = QuestionFactory(survey=survey, position=4, type=Question.Type.MULTIPLE, scores="",
+                               text="What did you like?", required=False)
+    ChoiceFactory(question=multiple, position=1, label="Price")
+    ChoiceFactory(question=multiple, position=2, label="Service")
+    QuestionFactory(survey=survey, position=5, type=Question.Type.LONG_TEXT, scores="", text="Anything else?",
+                    text_fa="نکته دیگری دارید؟", required=False)
+    return survey
+
+
+# --- campaigns: messages go to memory --------------------------------------------------------------
+
+
+@pytest.fixture
+def campaign_settings(settings, tmp_path):
+    """Messages go to memory (mail.outbox, LocmemBackend.outbox) with https links
+    (on for every test of tests/campaigns, see its conftest)."""
+    from campaigns import sms
+
+    settings.SMS_BACKEND = "campaigns.sms.LocmemBackend"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+    settings.CAMPAIGNS_PUBLIC_BASE_URL = "https://crm.example.com"
+    settings.DEFAULT_FROM_EMAIL = "club@shop.example"
+    sms.LocmemBackend.outbox = []
+    return settings
+
+
+# --- the partner API: a partner and clients with a key -------------------------------------------
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    # Throttle counters live in the cache, keyed by the API key's id, which tests reuse.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def partner(db):
+    return api_services.partner_create(name="Shop One", contact="ops@shop.example")
+
+
+@pytest.fixture
+def make_client(partner, fresh_rate_limits):
+    """An APIClient sending `Authorization: Api-Key ...` for a new key with these scopes."""
+
+    def make(*scopes, own_data_only=False, for_partner=None, **key_fields):
+        key, secret = api_services.api_key_create(
+            partner=for_partner or partner, scopes=scopes or SCOPES, own_data_only=own_data_only, **key_fields
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+        client.key = key
+        client.secret = secret
+        return client
+
+    return make
+
+
+@pytest.fixture
+def webhook_subscribers_remembered(settings, db):
+    """Which webhook events have subscribers, already remembered (as it is on a busy server), so a
+    pinned query count does not depend on whether an earlier test asked within the cache's 5 seconds."""
+    from api.webhooks import subscribed_events
+
+    settings.API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS = 3600
+    cache.clear()
+    subscribed_events()

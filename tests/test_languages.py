@@ -26,11 +26,11 @@ from crm.services import LineInput
 from core.templatetags.localized import local_date, local_number
 from feedback.services import invitation_create
 from feedback.services.returns import order_return_link
-from tests.campaigns.conftest import campaign_settings, celery_eager, make_customer  # noqa: F401  (fixtures)
+from tests.campaigns.helpers import make_customer
 from tests.factories import UserFactory
-from tests.feedback.conftest import survey  # noqa: F401  (the fixture)
 
-pytestmark = pytest.mark.django_db
+# Messages go to memory for every test here, as they do in tests/campaigns.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("campaign_settings")]
 
 
 def gettext_in(language: str, text: str) -> str:

@@ -230,7 +230,7 @@ def _build_world() -> dict:
     from campaigns.services import suppression_add
     from core import demo
     from crm.models import Customer
-    from tests.campaigns.conftest import make_campaign
+    from tests.campaigns.helpers import make_campaign
 
     demo.seed_demo(customers=8, seed=7)
     customers = list(Customer.objects.order_by("pk")[:3])

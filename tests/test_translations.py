@@ -16,9 +16,9 @@ from campaigns.models import Message
 from crm.services import LineInput
 from feedback import services
 from feedback.services import returns
-from tests.campaigns.conftest import make_campaign, static_segment
+from tests.campaigns.helpers import make_campaign, static_segment
 from tests.factories import CustomerFactory
-from tests.feedback.conftest import answer_data, survey  # noqa: F401  (the survey fixture)
+from tests.feedback.helpers import answer_data
 
 LANGUAGES = {"fa": 2, "ar": 6}  # language: number of plural forms
 LOCALE = Path(settings.BASE_DIR) / "locale"

@@ -1,25 +1,20 @@
+"""Fixtures of the API tests. `partner`, `make_client` and the club fixtures are project-wide
+(tests/conftest.py); the webhook receiver is here because the admin's tests use it too."""
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
-from django.core.cache import cache
-from rest_framework.test import APIClient
 
-from api import services
-from api.scopes import SCOPES
-from tests.club.conftest import member, offer, purchase_rule, tiers  # noqa: F401  (shared club fixtures)
-
-ALL_SCOPES = SCOPES
+from api import services, webhooks
+from tests.api.webhook_helpers import Receiver
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    # Throttle counters live in the cache, keyed by the API key's id, which tests reuse.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def partner(db):
-    return services.partner_create(name="Shop One", contact="ops@shop.example")
+def fresh_rate_limits(fresh_rate_limits):
+    """Every API test starts with empty throttle counters (the project-wide fixture, for each test here)."""
+    return fresh_rate_limits
 
 
 @pytest.fixture
@@ -28,31 +23,42 @@ def other_partner(db):
 
 
 @pytest.fixture
-def make_client(partner):
-    """An APIClient sending `Authorization: Api-Key ...` for a new key with these scopes."""
-
-    def make(*scopes, own_data_only=False, for_partner=None, **key_fields):
-        key, secret = services.api_key_create(
-            partner=for_partner or partner, scopes=scopes or ALL_SCOPES, own_data_only=own_data_only, **key_fields
-        )
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-        client.key = key
-        client.secret = secret
-        return client
-
-    return make
-
-
-@pytest.fixture
 def api(make_client):
     return make_client()
 
 
-def assert_problem(response, status: int):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["type"] and body["title"] and body["detail"]
-    return body
+@pytest.fixture
+def receiver():
+    recorded = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            recorded.requests.append({"path": self.path, "headers": self.headers, "body": body})
+            time.sleep(recorded.delay)
+            answer = b"{}" if recorded.status < 300 else b"temporarily broken"
+            self.send_response(recorded.status)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    recorded.url = f"http://127.0.0.1:{server.server_port}/hooks"
+    yield recorded
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def webhook_settings(settings):
+    settings.API_WEBHOOK_ALLOW_INSECURE_URLS = True  # the receiver is http://127.0.0.1
+    settings.API_WEBHOOK_MAX_ATTEMPTS = 3
+    settings.API_WEBHOOK_RETRY_BASE_SECONDS = 60
+    webhooks.subscribed_events_forget()
+    yield settings
+    webhooks.subscribed_events_forget()  # nothing remembered leaks into other tests

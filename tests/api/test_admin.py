@@ -2,7 +2,6 @@ from django.contrib.messages import get_messages
 
 from api.models import ApiKey, Partner
 from api.services import api_key_hash
-from tests.api.webhook_helpers import celery_eager, receiver, webhook_settings  # noqa: F401  (fixtures)
 
 
 def test_a_superuser_creates_a_key_in_the_admin_and_sees_it_once(client, admin_user, partner):

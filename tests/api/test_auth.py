@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from api import services
 from api.models import ApiKey
-from tests.api.conftest import assert_problem
+from tests.api.helpers import assert_problem
 
 URL = "/api/v1/customers/"
 

@@ -3,7 +3,7 @@ import pytest
 
 from club import services as club_services
 from club.models import Coupon, CouponRedemption, Membership
-from tests.api.conftest import assert_problem
+from tests.api.helpers import assert_problem
 
 
 def members_url(customer, suffix=""):

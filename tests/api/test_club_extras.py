@@ -7,7 +7,7 @@ import pytest
 from api import services as api_services
 from club import services as club_services
 from club.models import EarningRule, Offer, PointsTransaction
-from tests.api.conftest import assert_problem
+from tests.api.helpers import assert_problem
 from tests.factories import CustomerFactory
 
 EVENTS_URL = "/api/v1/club/events/"
@@ -53,7 +53,7 @@ def test_the_ledger_lists_signed_points_newest_first(api, rich_member, customer,
 def test_points_earned_by_an_order_name_the_order_and_expire(api, member, customer):
     from django.utils import timezone
 
-    from tests.api.test_orders import order_body
+    from tests.api.helpers import order_body
 
     order = api.post("/api/v1/orders/", order_body(customer, placed_at=timezone.now().isoformat()), format="json").json()
     row = api.get(members_url(customer, "ledger/")).json()["results"][0]

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from api.models import IdempotencyRecord
 from crm import services as crm_services
 from crm.models import Order
-from tests.api.test_orders import URL, order_body
+from tests.api.helpers import ORDERS_URL as URL, order_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from crm import services as crm_services
 from crm.models import ConsentChange, Interaction
-from tests.api.conftest import assert_problem
+from tests.api.helpers import assert_problem
 from tests.factories import CustomerFactory
 
 URL = "/api/v1/customers/"

@@ -2,7 +2,7 @@ import pytest
 
 from api.models import PartnerCustomer
 from crm.models import ConsentChange, Customer
-from tests.api.conftest import assert_problem
+from tests.api.helpers import assert_problem
 from tests.factories import CustomerFactory
 
 URL = "/api/v1/customers/"

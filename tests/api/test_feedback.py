@@ -11,9 +11,8 @@ from crm.services import LineInput
 from feedback import services as feedback_services
 from feedback.models import Invitation, ReturnRequest, Survey
 from feedback.services import returns as return_services
-from tests.api.conftest import assert_problem
+from tests.api.helpers import assert_problem
 from tests.factories import CustomerFactory
-from tests.feedback.conftest import survey  # noqa: F401  (the shared survey fixture)
 
 SURVEYS = "/api/v1/surveys/"
 RETURNS = "/api/v1/returns/"

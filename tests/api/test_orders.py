@@ -2,23 +2,8 @@ import pytest
 
 from api.models import IdempotencyRecord
 from crm.models import Order
-from tests.api.conftest import assert_problem
+from tests.api.helpers import ORDERS_URL as URL, assert_problem, order_body
 from tests.factories import CustomerFactory
-
-URL = "/api/v1/orders/"
-
-
-def order_body(for_customer, **overrides):
-    body = {
-        "customer": str(for_customer.public_id), "order_number": "W-1001", "placed_at": "2026-01-05T10:00:00Z",
-        "status": "fulfilled", "channel": "online", "currency": "usd", "total": "250.00",
-        "lines": [
-            {"sku": "BEANS", "product_name": "Beans", "category": "coffee", "quantity": 2, "unit_price": "100.00"},
-            {"product_name": "Mug", "quantity": 1, "unit_price": "50.00"},
-        ],
-    }
-    body.update(overrides)
-    return body
 
 
 def test_it_creates_an_order_with_lines_and_updates_the_customer(api, customer, partner):

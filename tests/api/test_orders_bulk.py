@@ -7,9 +7,8 @@ from api import services as api_services
 from api.models import IdempotencyRecord
 from club.models import PointsTransaction
 from crm.models import Customer, Order, OrderLine, Product
-from tests.api.conftest import assert_problem
-from tests.api.test_orders import URL as ORDERS_URL
-from tests.api.test_orders import order_body
+from tests.api.helpers import assert_problem
+from tests.api.helpers import ORDERS_URL, order_body
 from tests.factories import CustomerFactory
 
 URL = "/api/v1/orders/bulk/"

@@ -40,9 +40,8 @@ from club import services as club_services
 from crm import services as crm_services
 from crm.services import LineInput
 from feedback.services import returns as return_services
-from tests.api.conftest import assert_problem
-from tests.campaigns.conftest import static_segment
-from tests.feedback.conftest import survey  # noqa: F401  (fixture)
+from tests.api.helpers import assert_problem
+from tests.campaigns.helpers import static_segment
 
 API_PREFIX = "/api/v1/"
 MAX_EXAMPLES = 10

@@ -11,7 +11,7 @@ from api import services as api_services
 from campaigns.models import Segment
 from campaigns.segments import segment_add_customers, segment_save
 from crm.models import Customer
-from tests.api.conftest import assert_problem
+from tests.api.helpers import assert_problem
 from tests.factories import CustomerFactory
 
 URL = "/api/v1/segments/"

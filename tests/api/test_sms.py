@@ -1,6 +1,6 @@
 import pytest
 
-from tests.api.conftest import assert_problem
+from tests.api.helpers import assert_problem
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

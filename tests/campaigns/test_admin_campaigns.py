@@ -6,7 +6,7 @@ from campaigns import services
 from campaigns.defaults import DEFAULT_AUTOMATIONS, automation_fields
 from campaigns.models import Automation, Campaign, Message, Suppression
 from core.timeline import customer_timeline
-from tests.campaigns.conftest import make_campaign, send_everything, static_segment
+from tests.campaigns.helpers import make_campaign, send_everything, static_segment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 

@@ -11,8 +11,8 @@ from campaigns import services
 from campaigns.models import Automation, Message
 from campaigns.services import after_send
 from feedback.models import Invitation, Survey
-from tests.campaigns.conftest import make_campaign, static_segment
-from tests.campaigns.test_automations import automation
+from tests.campaigns.helpers import make_campaign, static_segment
+from tests.campaigns.helpers import automation
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 

@@ -9,27 +9,17 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from campaigns.defaults import DEFAULT_AUTOMATIONS, automation_fields
-from campaigns.models import Automation, Message
+from campaigns.models import Message
 from club import services as club_services
 from club.models import Coupon, EarningRule
 from crm.services import LineInput
 from core.tasks import run_job
 from feedback.models import Invitation, Question, Survey
 from feedback.services import invitation_create
+from tests.campaigns.helpers import automation
 from tests.factories import ProductFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
-
-
-def automation(kind: str, **changes) -> Automation:
-    # The migration creates them with their default content; a transactional test elsewhere may have flushed them.
-    spec = next(spec for spec in DEFAULT_AUTOMATIONS if spec["kind"] == kind)
-    item = Automation.objects.filter(kind=kind).first() or Automation.objects.create(**automation_fields(spec))
-    for name, value in {"enabled": True, **changes}.items():
-        setattr(item, name, value)
-    item.save()
-    return item
 
 
 def today() -> date:

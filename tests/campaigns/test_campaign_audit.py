@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Campaign, CampaignEvent, Message
-from tests.campaigns.conftest import make_campaign, static_segment
+from tests.campaigns.helpers import make_campaign, static_segment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 Kind = CampaignEvent.Kind

@@ -12,7 +12,7 @@ from campaigns import services
 from campaigns.models import Campaign, Message
 from club import services as club_services
 from club.models import Coupon
-from tests.campaigns.conftest import make_campaign, send_everything, static_segment
+from tests.campaigns.helpers import make_campaign, send_everything, static_segment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 

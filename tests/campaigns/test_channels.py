@@ -9,7 +9,7 @@ from django.core import mail
 
 from campaigns import sms
 from campaigns.sms import GSM7, UCS2, sms_length
-from tests.campaigns.conftest import make_campaign, send_everything, static_segment
+from tests.campaigns.helpers import make_campaign, send_everything, static_segment
 
 pytestmark = pytest.mark.usefixtures("celery_eager")
 

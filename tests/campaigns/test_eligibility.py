@@ -9,7 +9,7 @@ from campaigns.models import Message
 from campaigns.services.audience import with_eligibility
 from crm.models import Customer
 from crm.services import consent_set
-from tests.campaigns.conftest import make_campaign, static_segment
+from tests.campaigns.helpers import make_campaign, static_segment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 

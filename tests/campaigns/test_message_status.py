@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from campaigns import selectors, services
 from campaigns.models import Engagement, Message
-from tests.campaigns.conftest import make_campaign, send_everything, static_segment
+from tests.campaigns.helpers import make_campaign, send_everything, static_segment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 

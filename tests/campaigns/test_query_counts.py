@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from campaigns import services
 from campaigns.models import Message
-from tests.campaigns.conftest import make_campaign, static_segment
+from tests.campaigns.helpers import make_campaign, static_segment
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from campaigns import rules as segment_rules
 from campaigns.models import Segment
 from campaigns.segments import segment_create, segment_save, segment_update
-from tests.campaigns.conftest import make_campaign
+from tests.campaigns.helpers import make_campaign
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from campaigns import services, sms
 from campaigns.models import Campaign, Message
 from campaigns.services import sending
 from campaigns.tasks import send_messages
-from tests.campaigns.conftest import make_campaign, send_everything, static_segment
+from tests.campaigns.helpers import make_campaign, send_everything, static_segment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 

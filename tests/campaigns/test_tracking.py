@@ -13,7 +13,7 @@ from campaigns import selectors, services, tokens
 from campaigns.models import Message, TrackedLink
 from crm import services as crm_services
 from crm.models import Order
-from tests.campaigns.conftest import make_campaign, send_everything, static_segment
+from tests.campaigns.helpers import make_campaign, send_everything, static_segment
 from tests.factories import OrderFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from campaigns import services, tokens
 from campaigns.models import InboundSms, Message
 from crm.models import ConsentChange, Customer
-from tests.campaigns.conftest import make_campaign, send_everything, static_segment
+from tests.campaigns.helpers import make_campaign, send_everything, static_segment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 

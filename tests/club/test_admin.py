@@ -11,7 +11,7 @@ from club import services
 from club.models import Membership, PointsTransaction
 from core import roles
 from core.timeline import customer_timeline
-from tests.club.conftest import give_points
+from tests.club.helpers import give_points
 
 pytestmark = pytest.mark.django_db
 

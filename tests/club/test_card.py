@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from club import services
 from club.models import Coupon, Membership, Offer, PointsTransaction
-from tests.club.conftest import give_points
+from tests.club.helpers import give_points
 
 
 def fa(text: str, **values) -> str:

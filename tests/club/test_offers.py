@@ -12,7 +12,7 @@ from club import services
 from club.exceptions import Conflict, CouponAlreadyRedeemed, InsufficientPoints, LimitReached
 from club.models import Coupon, CouponRedemption, Offer, PointsTransaction
 from club.selectors import offers_for_member
-from tests.club.conftest import give_points
+from tests.club.helpers import give_points
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

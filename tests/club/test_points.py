@@ -12,7 +12,8 @@ from club import services
 from club.exceptions import Conflict, InsufficientPoints
 from club.models import Membership, MemberNotice, PendingPoints, PointsTransaction
 from crm import services as crm_services
-from tests.club.conftest import give_points, ledger_sum, local
+from tests.club.helpers import give_points, ledger_sum
+from tests.helpers import local
 
 pytestmark = pytest.mark.django_db
 

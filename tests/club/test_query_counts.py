@@ -12,7 +12,7 @@ import pytest
 from club import services
 from club.models import Coupon, EarningRule, Offer
 from crm.services import LineInput
-from tests.club.conftest import give_points
+from tests.club.helpers import give_points
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from club.models import EarningRule, Membership, MemberNotice, PointsTransaction
 from club.codes import luhn_check_digit
 from crm import services as crm_services
 from crm.models import Customer
-from tests.club.conftest import ledger_sum
+from tests.club.helpers import ledger_sum
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

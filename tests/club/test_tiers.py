@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from club import services
 from club.models import PointsTransaction, TierChange
-from tests.club.conftest import local
+from tests.helpers import local
 
 pytestmark = pytest.mark.django_db
 

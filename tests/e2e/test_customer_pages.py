@@ -13,7 +13,6 @@ from crm.services import LineInput
 from feedback.models import Response, ReturnRequest
 from feedback.services import invitation_create
 from feedback.services.returns import order_return_link
-from tests.feedback.conftest import survey  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 

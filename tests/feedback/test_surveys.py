@@ -10,7 +10,7 @@ from crm.models import Interaction
 from feedback import selectors, services
 from feedback.models import Answer, Invitation, Response, Survey
 from tests.factories import CustomerFactory
-from tests.feedback.conftest import answer_data
+from tests.feedback.helpers import answer_data
 
 pytestmark = pytest.mark.django_db
 

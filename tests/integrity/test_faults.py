@@ -27,11 +27,10 @@ from crm.models import Order, OrderLine, Product
 from feedback import services as feedback_services
 from feedback.models import Answer, Invitation, Response
 from feedback.services import surveys as surveys_module
-from tests.api.conftest import fresh_rate_limits, make_client, partner  # noqa: F401  (the API's fixtures)
-from tests.api.test_orders import URL as ORDERS_URL, order_body
-from tests.feedback.conftest import answer_data, survey  # noqa: F401
+from tests.api.helpers import ORDERS_URL, order_body
+from tests.feedback.helpers import answer_data
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_rate_limits")]
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 

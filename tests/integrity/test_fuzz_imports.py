@@ -15,7 +15,7 @@ from crm.importing import import_customers, import_orders
 from crm.importing.common import ImportFailed
 from crm.models import ConsentChange, Customer, Order, OrderLine, Product, Tag
 from tests.factories import CustomerFactory
-from tests.integrity.conftest import DERANDOMIZE
+from tests.integrity.helpers import DERANDOMIZE
 
 
 pytestmark = pytest.mark.django_db

@@ -26,8 +26,7 @@ from crm.models import ConsentChange
 from feedback.models import Answer, ReturnLine, ReturnRequest, Response, Survey
 from feedback.services.returns import order_return_link
 from tests.factories import CustomerFactory
-from tests.feedback.conftest import survey  # noqa: F401  (the survey fixture)
-from tests.integrity.conftest import DERANDOMIZE
+from tests.integrity.helpers import DERANDOMIZE
 
 
 pytestmark = pytest.mark.django_db

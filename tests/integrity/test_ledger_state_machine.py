@@ -35,7 +35,7 @@ from club.selectors import credit_remaining
 from crm import services as crm_services
 from crm.models import Order
 from tests.factories import CustomerFactory
-from tests.integrity.conftest import DERANDOMIZE
+from tests.integrity.helpers import DERANDOMIZE
 
 pytestmark = pytest.mark.django_db
 

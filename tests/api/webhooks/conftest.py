@@ -1,11 +1,9 @@
-"""Fixtures of the webhook tests: a real local receiver, an eager or a broken broker."""
+"""Fixtures of the webhook tests: an eager or a broken broker (the receiver is in tests/api/conftest.py)."""
 
 import pytest
 
 from config.celery import app as celery_app
-from tests.api.webhook_helpers import forget_connections, celery_eager, receiver, webhook_settings  # noqa: F401  (fixtures)
-from tests.club.conftest import make_member, order_with_lines  # noqa: F401  (fixtures)
-from tests.feedback.conftest import survey  # noqa: F401  (fixture)
+from tests.api.webhook_helpers import forget_connections
 
 
 @pytest.fixture

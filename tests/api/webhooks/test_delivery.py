@@ -20,7 +20,7 @@ from api.serializers import OrderSerializer
 from api.tasks import deliver_webhook
 from crm.models import Order
 from tests.api.webhook_helpers import subscribe, sweep
-from tests.club.conftest import local
+from tests.helpers import local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_settings")]
 

@@ -24,7 +24,7 @@ from feedback.models import ReturnRequest
 from core import jobs
 from crm import services as crm_services
 from tests.api.webhook_helpers import subscribe
-from tests.club.conftest import local
+from tests.helpers import local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_settings")]
 

@@ -6,7 +6,7 @@ import pytest
 
 from api import webhooks
 from api.models import WebhookDelivery, WebhookSubscription
-from tests.api.conftest import assert_problem
+from tests.api.helpers import assert_problem
 from tests.api.webhook_helpers import subscribe
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_settings")]

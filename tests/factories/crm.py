@@ -1,28 +1,18 @@
-"""factory_boy factories for the crm models.
+"""Factories for the crm models.
 
-Build state through the services where the derived figures matter (orders); these
-factories are for the rows themselves.
+CustomerFactory, OrderFactory and friends make the rows themselves; PlacedOrderFactory goes
+through crm.services.order_create, so the derived figures, the club's points and the signals
+follow as they do in production.
 """
 
 from datetime import timedelta
 from decimal import Decimal
 
 import factory
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from crm import services
 from crm.models import Customer, Interaction, Order, OrderLine, Product
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ("username",)
-
-    username = factory.Sequence(lambda n: f"staff{n}")
-    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
-    is_staff = True
-    password = factory.django.Password("correct horse battery staple")
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
@@ -49,7 +39,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
 class OrderFactory(factory.django.DjangoModelFactory):
     """A raw order row; call crm.services.customers_refresh_order_stats after, or use
-    the `place_order` fixture, which goes through the service."""
+    PlacedOrderFactory (or the `place_order` fixture), which go through the service."""
 
     class Meta:
         model = Order
@@ -80,3 +70,41 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     subject = "Asked about delivery"
     channel = Interaction.Channel.PHONE
+
+
+class CustomerWithConsentFactory(CustomerFactory):
+    """A customer created through crm.services.customer_create, so consent is recorded as in production
+    (`email_opt_in`, `sms_opt_in`, `consent_source`, `tags` go to the service)."""
+
+    email_opt_in = True
+    sms_opt_in = False
+    consent_source = "test"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.customer_create(**kwargs)
+
+
+class PlacedOrderFactory(factory.django.DjangoModelFactory):
+    """An order placed through crm.services.order_create; `lines` is a list of crm.services.LineInput."""
+
+    class Meta:
+        model = Order
+
+    customer = factory.SubFactory(CustomerFactory)
+    order_number = factory.Sequence(lambda n: f"PO-{n:06d}")
+    placed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    total = Decimal("100.00")
+    lines = ()
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.order_create(**kwargs)
+
+
+class LoggedInteractionFactory(InteractionFactory):
+    """An interaction logged through crm.services.interaction_log (resolved ones may invite to a survey)."""
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.interaction_log(**kwargs)
