@@ -7,10 +7,11 @@ from decimal import Decimal
 from itertools import count
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from api import services as api_services
@@ -40,6 +41,14 @@ _order_numbers = count(1)
 def fast_password_hasher(settings):
     # Real hashers are slow on purpose; tests only need a password that checks.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    # LocaleMiddleware activates a request's language in the thread and nothing switches it back in the
+    # test client, so a Persian request would leave the next test speaking Persian.
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ ORDER_MEMBER = 42
 # read back, current, add), the consent (current value, update, change row)
 CUSTOMER_CREATE = 21
 IMPORT_CUSTOMERS = 5  # existing customers by key, one insert, one insert of the consent changes
-INTERACTION_LOG = 6  # customer and staff exist (full_clean), the row, the support survey to invite to
+INTERACTION_LOG = 7  # customer and staff exist, the public id is unique (full_clean), the row, the support survey to invite to
 
 
 def lines(count: int) -> list[LineInput]:
