@@ -26,7 +26,7 @@ from campaigns.models import (
 )
 from campaigns.services import after_send
 from campaigns.services.audience import campaign_audience
-from crm.admin_utils import FastChangeListMixin, ReadOnlyAdminMixin
+from crm.admin.utils import FastChangeListMixin, ReadOnlyAdminMixin
 from core.charts import bar_chart
 from crm.models import Customer
 
