@@ -3,12 +3,14 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from campaigns.models import Automation, Campaign, Message
 from core.timeline import TimelineEntry
+from crm.models import Customer
 
 _FIGURES = {
     "recipients": Count("pk", filter=~Q(status__in=[Message.Status.SKIPPED, Message.Status.CANCELLED])),
@@ -124,3 +126,19 @@ def timeline_messages(customer, *, limit: int) -> list[TimelineEntry]:
                    "engagement": message.engagement},
         ))
     return entries
+
+
+def test_send_customer(reference: str) -> Customer | None:
+    """The customer a test send is personalised as: by email, id or public id; None when none matches."""
+    reference = (reference or "").strip()
+    if not reference:
+        return None
+    query = Customer.objects.select_related("membership__tier")
+    if "@" in reference:
+        return query.filter(email=reference.lower()).first()
+    if reference.isdigit():
+        return query.filter(pk=int(reference)).first()
+    try:
+        return query.filter(public_id=reference).first()
+    except ValidationError:
+        return None

@@ -31,7 +31,7 @@ from club.models import (
     TierChange,
 )
 from club.selectors import member_card
-from crm.admin_utils import ReadOnlyAdminMixin
+from crm.admin.utils import ReadOnlyAdminMixin
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -20,11 +20,13 @@ from feedback.models import Invitation, Survey
 log = logging.getLogger(__name__)
 
 
-def _token_key(group, request):
+def token_key(group, request):
+    """Rate-limit key of the public pages reached by a token link (the survey and returns pages)."""
     return request.resolver_match.kwargs.get("token", "")
 
 
-def _rate(group, request):
+def public_page_rate(group, request):
+    """The rate of the public pages, read per request so that tests and settings can change it."""
     return settings.FEEDBACK_RATE_LIMIT
 
 
@@ -39,8 +41,8 @@ def _render(request, template, context, language, status=200):
     return response
 
 
-@ratelimit(key="ip", rate=_rate, block=True)
-@ratelimit(key=_token_key, rate=_rate, block=True)
+@ratelimit(key="ip", rate=public_page_rate, block=True)
+@ratelimit(key=token_key, rate=public_page_rate, block=True)
 @require_http_methods(["GET", "POST"])
 def invitation(request, token: str):
     try:
@@ -68,7 +70,7 @@ def invitation(request, token: str):
                    language, status=400 if request.method == "POST" else 200)
 
 
-@ratelimit(key="ip", rate=_rate, block=True)
+@ratelimit(key="ip", rate=public_page_rate, block=True)
 @require_http_methods(["GET", "POST"])
 def public_survey(request, slug: str):
     survey = get_object_or_404(Survey, public_slug=slug)

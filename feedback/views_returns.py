@@ -12,7 +12,7 @@ from crm.models import Order
 from crm.public import language_choices, page_language
 from feedback.forms import ReturnForm
 from feedback.services import returns as service
-from feedback.views import _rate, _token_key
+from feedback.views import public_page_rate, token_key
 
 
 
@@ -20,8 +20,8 @@ def _language(request, order: Order) -> str:
     return page_language(request, order.customer.language)
 
 
-@ratelimit(key="ip", rate=_rate, block=True)
-@ratelimit(key=_token_key, rate=_rate, block=True)
+@ratelimit(key="ip", rate=public_page_rate, block=True)
+@ratelimit(key=token_key, rate=public_page_rate, block=True)
 @require_http_methods(["GET", "POST"])
 def request_return(request, token: str):
     try:
@@ -63,7 +63,7 @@ def _attach(form: ReturnForm, error: ValidationError) -> None:
             form.add_error(key if key in form.fields else None, messages)
 
 
-@ratelimit(key="ip", rate=_rate, block=True)
+@ratelimit(key="ip", rate=public_page_rate, block=True)
 def return_done(request, token: str):
     try:
         order = service.order_for_return_link(token)

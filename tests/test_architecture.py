@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -26,6 +28,18 @@ def test_the_readme_picture_is_drawn_from_the_code():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert import_graph.readme_picture(text) == import_graph.mermaid(import_graph.app_imports()), (
         "README.md's import picture is out of date: run scripts/import_graph.py --write")
+
+
+@pytest.mark.parametrize("app", import_graph.LAYERS)
+def test_no_module_of_an_app_passes_about_400_lines(app):
+    # Migrations are generated history, not code anyone reads top-down.
+    long = [
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.parts
+        and (lines := len(path.read_text(encoding="utf-8").splitlines())) > 450
+    ]
+    assert long == []
 
 
 def where_to_look_paths() -> list[str]:

@@ -5,9 +5,9 @@ import hashlib
 
 from django.db.models import prefetch_related_objects
 from django.urls import path
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,20 +15,19 @@ from api import services
 from api.idempotency import HEADER, idempotent
 from api.pagination import ApiCursorPagination
 from api.serializers import (
+    ClubEventInputSerializer,
+    ClubEventResultSerializer,
     CouponCheckInputSerializer,
     CouponCheckSerializer,
+    CouponListQuerySerializer,
     CouponRedeemInputSerializer,
     CouponRedemptionSerializer,
     CouponSerializer,
     EnrollSerializer,
-    MemberSerializer,
-    RedeemOfferSerializer,
-)
-from api.serializers_club import (
-    ClubEventInputSerializer,
-    ClubEventResultSerializer,
     LedgerRowSerializer,
     MemberOfferSerializer,
+    MemberSerializer,
+    RedeemOfferSerializer,
 )
 from api.views.common import customer_for_body, customer_for_path, order_for_body
 from club import selectors as club_selectors
@@ -88,11 +87,6 @@ class MemberLedgerView(_MemberListView):
 
 class CouponPagination(ApiCursorPagination):
     ordering = ("-issued_at", "-id")
-
-
-class CouponListQuerySerializer(serializers.Serializer):
-    usable = serializers.BooleanField(required=False, default=False,
-                                      help_text=gettext_lazy("Only coupons that can be used now (not redeemed, not expired)."))
 
 
 @extend_schema(parameters=[CouponListQuerySerializer])

@@ -1,7 +1,7 @@
-from django.utils.translation import gettext as _, gettext_lazy, ngettext
+from django.utils.translation import gettext as _, ngettext
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -12,53 +12,13 @@ from api.filters import OrderFilter
 from api.idempotency import idempotent
 from api.pagination import ApiCursorPagination
 from api.scoping import visible_orders
-from api.serializers import OrderSerializer, StrictSerializer
+from api.serializers import (
+    BulkOrdersInputSerializer, BulkOrdersResultSerializer, BulkOrdersSchemaSerializer, BulkProblemSerializer,
+    OrderSerializer, RefundSerializer,
+)
 from api.views.common import customer_for_body, parse_public_id, partner_source
 from crm import services as crm_services
-from crm.models import MONEY, Order
-
-
-class RefundSerializer(StrictSerializer):
-    amount = serializers.DecimalField(min_value=0, **MONEY)
-
-
-class BulkOrdersInputSerializer(StrictSerializer):
-    """The envelope; each item is checked on its own (OrderSerializer), so every bad item is reported."""
-
-    orders = serializers.ListField(child=serializers.JSONField(), allow_empty=False, max_length=services.BATCH_MAX_ORDERS)
-
-
-class BulkOrdersSchemaSerializer(StrictSerializer):
-    orders = OrderSerializer(many=True, allow_empty=False, max_length=services.BATCH_MAX_ORDERS,
-                             help_text=gettext_lazy("1 to 1,000 orders, stored all or nothing."))
-
-
-class BulkOrdersResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    orders = OrderSerializer(many=True, help_text=gettext_lazy("The orders stored, in the order they were sent."))
-
-
-_FIELD_ERRORS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
-
-
-@extend_schema_field({"oneOf": [
-    {"type": "array", "description": "Each bad order: its position in `orders` (from 0) and its field errors.",
-     "items": {"type": "object", "required": ["index", "errors"],
-               "properties": {"index": {"type": "integer"}, "errors": _FIELD_ERRORS}}},
-    {**_FIELD_ERRORS, "description": "Errors of the envelope itself (e.g. `orders` empty or too long)."},
-]})
-class BulkErrorsField(serializers.JSONField):
-    pass
-
-
-class BulkProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details, with each bad order's field errors."""
-
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    errors = BulkErrorsField(required=False)
+from crm.models import Order
 
 
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

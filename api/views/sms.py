@@ -3,24 +3,13 @@
 from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import idempotent
-from api.serializers import StrictSerializer
+from api.serializers import InboundSmsResultSerializer, InboundSmsSerializer
 from campaigns.services import inbound_sms_record
-
-
-class InboundSmsSerializer(StrictSerializer):
-    from_number = serializers.CharField(max_length=32)
-    text = serializers.CharField(max_length=1600, allow_blank=True, trim_whitespace=False)
-    received_at = serializers.DateTimeField(required=False)
-
-
-class InboundSmsResultSerializer(serializers.Serializer):
-    stop = serializers.BooleanField()
-    customers_unsubscribed = serializers.IntegerField()
 
 
 class InboundSmsView(APIView):

@@ -9,41 +9,17 @@ The signing secret is in the response to the create call only.
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from api import webhooks
 from api.idempotency import idempotent
-from api.models import WebhookEvent, WebhookSubscription
+from api.models import WebhookSubscription
 from api.pagination import ApiCursorPagination
 from api.permissions import MissingScope
-from api.serializers import StrictSerializer
+from api.serializers import WebhookSubscriptionCreatedSerializer, WebhookSubscriptionSerializer
 from api.views.common import parse_public_id
-
-
-class WebhookSubscriptionSerializer(StrictSerializer):
-    """A webhook subscription: where the partner's events are POSTed, and which ones."""
-
-    id = serializers.UUIDField(source="public_id", read_only=True)
-    url = serializers.URLField(max_length=500, help_text="https:// URL the events are POSTed to.")
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False, max_length=len(WebhookEvent.values),
-    )
-    active = serializers.BooleanField(default=True)
-    own_data_only = serializers.BooleanField(
-        read_only=True, help_text="Set from the key that created it: only events about the partner's own customers.",
-    )
-    created_at = serializers.DateTimeField(read_only=True)
-
-
-class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
-    """The new subscription with its signing secret (this response only)."""
-
-    secret = serializers.CharField(
-        read_only=True,
-        help_text="Signs every delivery (X-Webhook-Signature). Shown in this response only: store it now.",
-    )
 
 
 @extend_schema_view(

@@ -23,7 +23,7 @@ from api.serializers import (
     ReturnRequestSerializer,
     SurveyResponseSerializer,
 )
-from api.serializers_club import LedgerRowSerializer, TierChangeSerializer
+from api.serializers import LedgerRowSerializer, TierChangeSerializer
 from api.webhooks.outbox import Emission, events_emit, subscribed_events_forget
 
 Render = Callable[[list], list[dict]]

@@ -1,5 +1,4 @@
 """Turns the seeded random generator into rows, one chunk of customers at a time."""
-
 import random
 import re
 import uuid
@@ -14,6 +13,7 @@ from typing import Any
 
 from django.db.models import F
 
+from crm.demo.activity import ActivityRows
 from crm.demo.names import NamePools
 from crm.demo.reference import (
     CATALOGUE,
@@ -21,24 +21,18 @@ from crm.demo.reference import (
     CONSENT_SOURCE,
     CUSTOMER_PREFIX,
     EMAIL_DOMAINS,
-    FOLLOW_UP_OFFSETS,
-    GENERAL_TOPICS,
     HISTORY_DAYS,
-    INTERACTION_TOPICS,
     LANGUAGE_WEIGHTS,
     MARKETS,
     NOTES,
     ORDER_CHANNELS,
-    ORDER_PREFIX,
-    ORDER_TOPICS,
     PHONE_PLANS,
     PROFILES,
-    RECENT_DAYS,
     SOURCES,
-    STAFF_WEIGHTS,
     season_weight,
 )
 from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product
+
 
 BATCH_SIZE = 5000
 
@@ -52,9 +46,7 @@ class Chunk:
 
 def _choices(weights: Mapping[str, int]) -> tuple[list[str], list[int]]:
     return list(weights), list(accumulate(weights.values()))
-
-
-class Generator:
+class Generator(ActivityRows):
     """Draws every value from one seeded Random, customer after customer, so the data
     depends only on the seed, the anchor and the number of customers (not the chunk size)."""
 
@@ -90,10 +82,10 @@ class Generator:
         self.day_cum = list(accumulate(self.day_weight[1:]))
 
     # -- helpers
-    def _pick(self, options: list[str], cum: list[int]) -> str:
+    def pick(self, options: list[str], cum: list[int]) -> str:
         return options[bisect_right(cum, self.rng.random() * cum[-1])]
 
-    def _uuid(self) -> uuid.UUID:
+    def new_uuid(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
 
     def _seasonal_day(self, low: int = 1, high: int = HISTORY_DAYS) -> int:
@@ -189,7 +181,7 @@ class Generator:
         seq = self.next_customer
         self.next_customer += 1
 
-        language = self._pick(self.languages, self.language_cum)
+        language = self.pick(self.languages, self.language_cum)
         country, cities, locale = rng.choice(MARKETS[language])
         gender = rng.choices(["female", "male", "other", ""], weights=[48, 48, 1, 3])[0]
         if gender in ("female", "male"):
@@ -207,21 +199,21 @@ class Generator:
         if rng.random() < 0.82:
             birth_date = self.today - timedelta(days=rng.randint(18 * 365, 75 * 365))
 
-        profile = self._pick(self.profiles, self.profile_cum)
+        profile = self.pick(self.profiles, self.profile_cum)
         days = self._order_days(profile)
         if days:
             lead = rng.choice([0, 0, 0, 0, 1, 3, 7, 21])
             acquired_at = self._at(min(days[0] + lead, HISTORY_DAYS + 21))
-            source = self._pick(self.sources, self.source_cum)
+            source = self.pick(self.sources, self.source_cum)
         else:
             acquired_at = self._at(rng.randint(1, HISTORY_DAYS))
             source = rng.choice(["web", "web", "instagram", "instagram", "referral", "partner"])
-        favourite = [self._pick(self.categories, self.category_cum) for _ in range(2)]
-        preferred_channel = "store" if source == "store" else self._pick(self.channels, self.channel_cum)
+        favourite = [self.pick(self.categories, self.category_cum) for _ in range(2)]
+        preferred_channel = "store" if source == "store" else self.pick(self.channels, self.channel_cum)
         wholesale = rng.random() < 0.02
 
         customer = Customer(
-            public_id=self._uuid(), first_name=first, last_name=last, email=email, phone=phone,
+            public_id=self.new_uuid(), first_name=first, last_name=last, email=email, phone=phone,
             external_ref=f"{CUSTOMER_PREFIX}{seq:07d}", birth_date=birth_date, gender=gender, language=language,
             city=rng.choice(cities), country=country, source=source, acquired_at=acquired_at,
             notes=rng.choice(NOTES) if rng.random() < 0.03 else "",
@@ -232,7 +224,7 @@ class Generator:
             placed_at = self._at(day)
             if index == 0 and placed_at < acquired_at:
                 placed_at = acquired_at + timedelta(minutes=rng.randint(1, 90))
-            orders.append(self._order(placed_at, favourite, preferred_channel, wholesale))
+            orders.append(self.order_rows(placed_at, favourite, preferred_channel, wholesale))
 
         tags = self._tags(profile, favourite, wholesale, source, len(days))
         consents = []
@@ -245,7 +237,7 @@ class Generator:
             customer.sms_opt_in = True
             consents.extend(self._consent(customer, ConsentChange.Channel.SMS, acquired_at))
 
-        interactions = self._interactions(language, acquired_at, orders, profile)
+        interactions = self.interaction_rows(language, acquired_at, orders, profile)
         return customer, {"orders": orders, "interactions": interactions, "consents": consents, "tags": tags}
 
     def _email(self, first: str, last: str, seq: int) -> str:
@@ -300,108 +292,3 @@ class Generator:
             rows.append(ConsentChange(channel=channel, granted=False, source=CONSENT_SOURCE, changed_at=withdrawn_at))
             setattr(customer, f"{channel}_opt_in", False)
         return rows
-
-    def _order(self, placed_at: datetime, favourite: list[str], preferred_channel: str,
-               wholesale: bool) -> tuple[Order, list[OrderLine]]:
-        rng = self.rng
-        number = self.next_order
-        self.next_order += 1
-        channel = preferred_channel if rng.random() < 0.75 else self._pick(self.channels, self.channel_cum)
-        holidays = placed_at.month == 12 or (placed_at.month == 11 and placed_at.day >= 15)
-
-        lines = []
-        subtotal = Decimal("0")
-        for _ in range(rng.choices((1, 2, 3, 4), weights=(66, 24, 8, 2))[0]):
-            if holidays and rng.random() < 0.3:
-                category = "gifts"
-            elif rng.random() < 0.75:
-                category = rng.choice(favourite)
-            else:
-                category = self._pick(self.categories, self.category_cum)
-            product, price = rng.choice(self.products_by_category[category])
-            quantity = rng.randint(5, 20) if wholesale else rng.choices((1, 2, 3), weights=(75, 18, 7))[0]
-            subtotal += price * quantity
-            lines.append(OrderLine(
-                public_id=self._uuid(), product_id=product.pk, sku=product.sku, product_name=product.name,
-                category=category, quantity=quantity, unit_price=price,
-            ))
-        discount = Decimal("0")
-        if wholesale:
-            discount = (subtotal * Decimal("0.15")).quantize(Decimal("0.01"))
-        elif rng.random() < 0.12:
-            discount = (subtotal * Decimal(rng.choice((5, 10, 15, 20))) / 100).quantize(Decimal("0.01"))
-        total = subtotal - discount
-
-        status, refunded, fulfilled_at = Order.Status.FULFILLED, Decimal("0"), placed_at
-        if channel in ("online", "app", "phone"):
-            fulfilled_at = placed_at + timedelta(hours=rng.randint(4, 96))
-        roll = rng.random()
-        if roll < 0.03:
-            status, fulfilled_at = Order.Status.CANCELLED, None
-        elif fulfilled_at > self.now:
-            status, fulfilled_at = rng.choice((Order.Status.PLACED, Order.Status.PAID)), None
-        elif roll < 0.05:
-            status, refunded = Order.Status.REFUNDED, total
-        elif roll < 0.08 and total >= Decimal("2.00"):
-            # A partial refund: one line when there are several, otherwise part of the total.
-            if len(lines) > 1:
-                refunded = lines[-1].unit_price * lines[-1].quantity
-            else:
-                refunded = (total * Decimal(rng.randint(10, 50)) / 100).quantize(Decimal("0.01"))
-            refunded = min(refunded, total - Decimal("0.01"))
-
-        order = Order(
-            public_id=self._uuid(), order_number=f"{ORDER_PREFIX}{number:09d}", source="", placed_at=placed_at,
-            status=status, channel=channel, currency="USD", total=total, discount=discount,
-            refunded_amount=refunded, fulfilled_at=fulfilled_at,
-        )
-        return order, lines
-
-    def _interactions(self, language: str, acquired_at: datetime, orders: list, profile: str) -> list[Interaction]:
-        rng = self.rng
-        roll = rng.random()
-        if roll >= 0.30:
-            return []
-        interactions = []
-        for _ in range(2 if roll < 0.03 else 1):
-            order = None
-            if orders and rng.random() < 0.5:
-                order, _ = rng.choice(orders)
-                topic = rng.choice(ORDER_TOPICS)
-                occurred_at = order.placed_at + timedelta(hours=rng.randint(2, 120))
-            else:
-                if profile == "lapsed" and rng.random() < 0.4:
-                    topic = "win_back"
-                elif orders and rng.random() < 0.2:
-                    topic = "welcome"
-                else:
-                    topic = rng.choice(GENERAL_TOPICS)
-                # Many conversations are recent, so the follow-up queues are busy.
-                start = max(acquired_at, self.now - timedelta(days=HISTORY_DAYS))
-                if rng.random() < 0.4:
-                    start = max(start, self.now - timedelta(days=RECENT_DAYS))
-                occurred_at = start + (self.now - start) * rng.random()
-                if topic == "welcome":
-                    occurred_at = orders[0][0].placed_at + timedelta(days=rng.randint(1, 5))
-            occurred_at = min(occurred_at, self.now - timedelta(minutes=rng.randint(5, 600)))
-            channels, direction, texts = INTERACTION_TOPICS[topic]
-            subject, body = texts[language]
-            product = rng.choice(self.products_by_category[rng.choice(self.categories)])[0].name
-            values = {"order": order.order_number if order else "", "product": product}
-
-            age_days = (self.now - occurred_at).days
-            status, follow_up_on, resolved_at = Interaction.Status.RESOLVED, None, None
-            if age_days < RECENT_DAYS and rng.random() < 0.7:
-                status = rng.choice((Interaction.Status.OPEN, Interaction.Status.OPEN, Interaction.Status.WAITING))
-                # Some overdue, some due today, the rest in the coming days.
-                follow_up_on = self.today + timedelta(days=rng.choice(FOLLOW_UP_OFFSETS))
-            else:
-                resolved_at = occurred_at + timedelta(minutes=rng.randint(5, 3 * 24 * 60))
-                resolved_at = min(resolved_at, self.now)
-            interactions.append(Interaction(
-                channel=rng.choice(channels), direction=direction, subject=subject.format(**values)[:200],
-                body=body.format(**values), status=status,
-                staff_id=rng.choices(self.staff_ids, weights=STAFF_WEIGHTS)[0],
-                occurred_at=occurred_at, follow_up_on=follow_up_on, order=order, resolved_at=resolved_at,
-            ))
-        return interactions

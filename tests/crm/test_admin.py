@@ -466,7 +466,7 @@ def test_orders_are_searched_by_exact_order_number(admin_client, customer, place
 
 @pytest.mark.postgres
 def test_an_unfiltered_list_shows_postgresqls_estimate(admin_client, monkeypatch):
-    from crm.admin_utils import EstimatedCountPaginator
+    from crm.admin.utils import EstimatedCountPaginator
 
     CustomerFactory.create_batch(3)
     with connection.cursor() as cursor:
@@ -482,7 +482,7 @@ def test_an_unfiltered_list_shows_postgresqls_estimate(admin_client, monkeypatch
 
 @pytest.mark.postgres
 def test_a_filtered_list_counts_no_further_than_the_cap(admin_client, monkeypatch):
-    from crm.admin_utils import EstimatedCountPaginator
+    from crm.admin.utils import EstimatedCountPaginator
 
     CustomerFactory.create_batch(4, country="AE")
     monkeypatch.setattr(EstimatedCountPaginator, "count_cap", 2)

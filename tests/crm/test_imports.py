@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import path, reverse
 
 from crm import services, signals
-from crm.admin_import import CsvImportAdminMixin
+from crm.admin.imports import CsvImportAdminMixin
 from crm.importing import ImportFailed, import_customers, import_orders
 from crm.models import ConsentChange, Customer, Order, OrderLine, Product, Tag
 from tests.factories import CustomerFactory, ProductFactory

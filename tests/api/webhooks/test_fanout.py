@@ -17,7 +17,7 @@ from api.serializers import (
     ReturnRequestSerializer,
     SurveyResponseSerializer,
 )
-from api.serializers_club import LedgerRowSerializer
+from api.serializers import LedgerRowSerializer
 from club.models import Coupon, PointsTransaction, TierChange
 from crm.models import Customer, Order
 from feedback.models import ReturnRequest

@@ -6,9 +6,109 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from api.serializers import StrictSerializer
+from api.serializers.base import StrictSerializer
 from club.models import Offer, PointsTransaction
 from crm.models import MONEY
+
+
+class MemberProgressSerializer(serializers.Serializer):
+    basis = serializers.CharField()
+    qualifying_value = serializers.DecimalField(**MONEY)
+    next_tier = serializers.CharField(allow_null=True)
+    to_next_tier = serializers.DecimalField(allow_null=True, **MONEY)
+    percent = serializers.IntegerField()
+
+
+class MemberExpiringSerializer(serializers.Serializer):
+    points = serializers.IntegerField()
+    on = serializers.DateField(allow_null=True)
+
+
+class MemberSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The customer's public id.")
+    member_number = serializers.CharField()
+    status = serializers.CharField()
+    joined_at = serializers.DateTimeField()
+    tier = serializers.CharField(allow_null=True)
+    balance = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    expiring = MemberExpiringSerializer()
+    progress = MemberProgressSerializer()
+
+    @staticmethod
+    def from_card(card) -> dict:
+        member = card.member
+        return {
+            "id": member.customer.public_id,
+            "member_number": card.member_number,
+            "status": member.status,
+            "joined_at": member.joined_at,
+            "tier": member.tier.name if member.tier_id else None,
+            "balance": card.balance,
+            "pending": card.pending,
+            "expiring": {"points": card.expiring_points, "on": card.expiring_on},
+            "progress": {
+                "basis": card.basis,
+                "qualifying_value": card.qualifying_value,
+                "next_tier": card.next_tier.name if card.next_tier is not None else None,
+                "to_next_tier": card.to_next_tier,
+                "percent": card.progress_percent,
+            },
+        }
+
+
+class EnrollSerializer(StrictSerializer):
+    customer = serializers.UUIDField()
+
+
+class RedeemOfferSerializer(StrictSerializer):
+    offer = serializers.UUIDField(help_text="The offer's `id` (as listed by the member's offers).")
+
+
+class CouponSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    kind = serializers.CharField()
+    offer = serializers.UUIDField(source="offer.public_id", allow_null=True, default=None)
+    discount_kind = serializers.CharField()
+    value = serializers.DecimalField(**MONEY)
+    min_order_value = serializers.DecimalField(**MONEY)
+    valid_from = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    redeemed_at = serializers.DateTimeField(allow_null=True)
+
+
+class CouponListQuerySerializer(serializers.Serializer):
+    usable = serializers.BooleanField(required=False, default=False,
+                                      help_text=_("Only coupons that can be used now (not redeemed, not expired)."))
+
+
+class CouponCheckInputSerializer(StrictSerializer):
+    code = serializers.CharField(max_length=64)
+    customer = serializers.UUIDField(required=False, allow_null=True)
+    order_value = serializers.DecimalField(min_value=0, **MONEY)
+
+
+class CouponRedeemInputSerializer(CouponCheckInputSerializer):
+    order = serializers.UUIDField(required=False, allow_null=True)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class CouponCheckSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    discount = serializers.DecimalField(**MONEY)
+    reason = serializers.CharField(allow_blank=True)
+    message = serializers.CharField(allow_blank=True)
+    free_shipping = serializers.BooleanField()
+    gift_product = serializers.CharField(allow_null=True, help_text="The SKU of the gift product, if any.")
+
+
+class CouponRedemptionSerializer(serializers.Serializer):
+    code = serializers.CharField(source="coupon.code")
+    order_value = serializers.DecimalField(**MONEY)
+    discount = serializers.DecimalField(**MONEY)
+    order = serializers.UUIDField(source="order.public_id", allow_null=True, default=None)
+    reference = serializers.CharField(allow_blank=True)
+    redeemed_at = serializers.DateTimeField()
 
 
 class LedgerRowSerializer(serializers.Serializer):

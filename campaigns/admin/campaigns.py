@@ -1,123 +1,30 @@
-"""Campaigns, messages, automations and the suppression list in the Django admin.
+"""Campaigns in the Django admin.
 
 Marketers edit a campaign while it is a draft; every state change (schedule, send now,
 cancel, resend the failed ones, resume) is a POST to a small view that calls one service.
 Once a campaign is scheduled its content is read-only: what was sent is what the page shows.
 """
 
-from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
-from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
+from modeltranslation.admin import TranslationAdmin
 
-from campaigns import rendering, selectors, services
-from campaigns.models import (
-    Automation, Campaign, CampaignVariant, Channel, Engagement, InboundSms, Message, Suppression,
+from campaigns import selectors, services
+from campaigns.admin.campaign_forms import (
+    CONTENT_PREFIXES, CampaignForm, CampaignVariantInline, TestSendForm,
 )
-from campaigns.services import after_send
+from campaigns.models import Campaign, Channel
 from campaigns.services.audience import campaign_audience
-from crm.admin_utils import FastChangeListMixin, ReadOnlyAdminMixin
 from core.charts import bar_chart
 from crm.models import Customer
-
-CONTENT_PREFIXES = ("subject", "body", "sms_text")
-
-
-def _template_errors(form) -> None:
-    for name, value in list(form.cleaned_data.items()):
-        if name.startswith(CONTENT_PREFIXES) and isinstance(value, str) and value:
-            try:
-                rendering.validate_template(value)
-            except ValidationError as error:
-                form.add_error(name, error)
-
-
-class CampaignForm(forms.ModelForm):
-    class Meta:
-        model = Campaign
-        fields = "__all__"  # the admin's fieldsets choose; modeltranslation adds the language columns
-
-    def clean(self):
-        cleaned = super().clean()
-        _template_errors(self)
-        return cleaned
-
-
-class VariantForm(forms.ModelForm):
-    class Meta:
-        model = CampaignVariant
-        fields = "__all__"
-
-    def clean(self):
-        cleaned = super().clean()
-        _template_errors(self)
-        return cleaned
-
-
-class VariantFormSet(BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        splits = [
-            (form.cleaned_data.get("label"), form.cleaned_data.get("split_percent") or 0)
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        services.variants_validate(splits)
-
-
-class CampaignVariantInline(TranslationStackedInline):
-    model = CampaignVariant
-    form = VariantForm
-    formset = VariantFormSet
-    extra = 0
-    max_num = 4
-    fields = ("label", "split_percent", "subject", "body", "sms_text")
-
-    def _editable(self, obj):
-        return obj is None or obj.status == Campaign.Status.DRAFT
-
-    def has_add_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_delete_permission(request, obj)
-
-
-class TestSendForm(forms.Form):
-    to = forms.CharField(label=_("Send to"), max_length=254,
-                         help_text=_("A staff email address, or a phone number in international form for an SMS test."))
-    customer = forms.CharField(label=_("Personalise as customer"), required=False,
-                               help_text=_("Optional: a customer's email or public id; empty uses a sample."))
-    variant = forms.ChoiceField(label=_("Variant"), choices=CampaignVariant.Label.choices, initial="A")
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-
-
-def _find_customer(reference: str) -> Customer | None:
-    reference = (reference or "").strip()
-    if not reference:
-        return None
-    query = Customer.objects.select_related("membership__tier")
-    if "@" in reference:
-        return query.filter(email=reference.lower()).first()
-    if reference.isdigit():
-        return query.filter(pk=int(reference)).first()
-    try:
-        return query.filter(public_id=reference).first()
-    except ValidationError:
-        return None
 
 
 @admin.register(Campaign)
@@ -290,7 +197,7 @@ class CampaignAdmin(TranslationAdmin):
             raise PermissionDenied
         form = TestSendForm(request.POST or None, initial={"to": request.user.email})
         if request.method == "POST" and form.is_valid():
-            customer = _find_customer(form.cleaned_data["customer"])
+            customer = selectors.test_send_customer(form.cleaned_data["customer"])
             if form.cleaned_data["customer"] and customer is None:
                 form.add_error("customer", _("No customer with this email or id."))
             else:
@@ -312,7 +219,7 @@ class CampaignAdmin(TranslationAdmin):
         campaign = get_object_or_404(Campaign, pk=pk)
         if not self.has_view_permission(request, campaign):
             raise PermissionDenied
-        customer = _find_customer(request.GET.get("customer", ""))
+        customer = selectors.test_send_customer(request.GET.get("customer", ""))
         if customer is None:
             customer = campaign_audience(campaign).select_related("membership__tier").order_by("pk").first() \
                 or Customer(first_name=str(_("Sample")), language="en")
@@ -351,155 +258,3 @@ def report_charts(report) -> dict:
             title=str(_("Click and conversion rate by variant")), value_suffix="%",
         )
     return {"funnel_chart": funnel, "variant_chart": by_variant}
-
-
-class EngagementFilter(admin.SimpleListFilter):
-    """Engagement from the timestamps (a message that was clicked is also listed as opened)."""
-
-    title = _("engagement")
-    parameter_name = "engagement"
-    NONE = "none"
-
-    def lookups(self, request, model_admin):
-        return [*Engagement.choices, (self.NONE, _("None yet"))]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == self.NONE:
-            return queryset.not_engaged()
-        if value in Engagement.values:
-            return queryset.engaged(value)
-        return queryset
-
-
-@admin.register(Message)
-class MessageAdmin(ReadOnlyAdminMixin, FastChangeListMixin, admin.ModelAdmin):
-    list_display = ("customer", "channel", "source_display", "variant", "status", "engagement_display", "created_at",
-                    "sent_at", "opened_at", "clicked_at", "converted_at")
-    list_select_related = ("customer", "campaign", "automation")
-    list_filter = ("status", EngagementFilter, "channel", "is_marketing")
-    search_fields = ("to_address", "customer__email", "=provider_id")
-    raw_id_fields = ("customer", "campaign", "automation", "coupon", "conversion_order")
-    readonly_fields = [field.name for field in Message._meta.fields if field.name != "context"] + [
-        "engagement_display", "context_display"]
-    exclude = ("context",)
-
-    @admin.display(description=_("campaign or automation"))
-    def source_display(self, message):
-        return message.campaign or message.automation or "-"
-
-    @admin.display(description=_("engagement"))
-    def engagement_display(self, message):
-        return message.get_engagement_display() or "-"
-
-    @admin.display(description=_("context"))
-    def context_display(self, message):
-        # What the source forgets once sent (a single-use link) is never shown, sent or not.
-        forget = after_send.hooks_for(message).forget
-        return {key: value for key, value in (message.context or {}).items() if key not in forget}
-
-
-
-class AutomationForm(forms.ModelForm):
-    class Meta:
-        model = Automation
-        fields = "__all__"
-
-    def clean(self):
-        cleaned = super().clean()
-        _template_errors(self)
-        return cleaned
-
-
-@admin.register(Automation)
-class AutomationAdmin(TranslationAdmin):
-    form = AutomationForm
-    list_display = ("name", "kind", "enabled", "channel", "days", "cooldown_days", "offer", "report_link")
-    list_filter = ("kind", "enabled", "channel")
-    list_editable = ("enabled",)
-    list_select_related = ("offer",)
-    fieldsets = (
-        (None, {"fields": ("name", "kind", "enabled", "channel", "days", "cooldown_days", "offer")}),
-        (_("Content"), {"fields": ("subject", "subject_b", "body", "sms_text"),
-                        "description": _("Placeholders as in campaigns, plus {{ survey_url }}, {{ order_number }} "
-                                         "(post-purchase), {{ products }} (replenishment), {{ points }} and "
-                                         "{{ expires_on }} (club notices).")}),
-    )
-
-    @admin.display(description=_("report"))
-    def report_link(self, automation):
-        return format_html('<a href="{}">{}</a>', reverse("admin:campaigns_automation_report", args=[automation.pk]), _("Report"))
-
-    def get_urls(self):
-        return [path("<int:pk>/report/", self.admin_site.admin_view(self.report_view), name="campaigns_automation_report")] \
-            + super().get_urls()
-
-    def report_view(self, request, pk: int):
-        automation = get_object_or_404(Automation, pk=pk)
-        if not self.has_view_permission(request, automation):
-            raise PermissionDenied
-        report = selectors.automation_report(automation)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": automation,
-                   "title": _("Report: %(name)s") % {"name": automation.name}, "report": report, **report_charts(report)}
-        return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)
-
-
-class SuppressionAddForm(forms.ModelForm):
-    address = forms.CharField(label=_("Email or phone number"), max_length=254,
-                              help_text=_("Only a hash of it is stored."))
-
-    class Meta:
-        model = Suppression
-        fields = ("reason", "note")
-
-
-@admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
-    list_display = ("kind", "short_hash", "reason", "note", "created_at", "created_by")
-    list_filter = ("kind", "reason")
-    list_select_related = ("created_by",)
-    search_fields = ("=value_hash",)
-    readonly_fields = ("kind", "value_hash", "reason", "note", "created_at", "created_by")
-
-    @admin.display(description=_("hash"))
-    def short_hash(self, suppression):
-        return f"{suppression.value_hash[:16]}…"
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = SuppressionAddForm
-        return super().get_form(request, obj, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else self.readonly_fields
-
-    def get_fields(self, request, obj=None):
-        return ("address", "reason", "note") if obj is None else self.readonly_fields
-
-    def get_search_results(self, request, queryset, search_term):
-        # Search by the address itself: hash what was typed.
-        if search_term and ("@" in search_term or search_term.strip().lstrip("+").isdigit()):
-            kind = Suppression.Kind.EMAIL if "@" in search_term else Suppression.Kind.PHONE
-            return queryset.filter(value_hash=services.suppression_hash(kind, search_term)), False
-        return super().get_search_results(request, queryset, search_term)
-
-    def save_model(self, request, obj, form, change):
-        address = form.cleaned_data["address"]
-        services.suppression_add(
-            email=address if "@" in address else None, phone=None if "@" in address else address,
-            reason=form.cleaned_data["reason"], note=form.cleaned_data.get("note", ""), by=request.user,
-        )
-        kind = Suppression.Kind.EMAIL if "@" in address else Suppression.Kind.PHONE
-        saved = Suppression.objects.get(value_hash=services.suppression_hash(kind, address))
-        obj.pk = saved.pk
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(InboundSms)
-class InboundSmsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("received_at", "from_number", "text", "is_stop", "customers_unsubscribed")
-    list_filter = ("is_stop",)
-    search_fields = ("=from_number",)
-

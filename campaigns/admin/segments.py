@@ -1,3 +1,5 @@
+"""Segments in the Django admin: the rule builder, a live count and sample, static lists."""
+
 import json
 from collections.abc import Callable, Sequence
 
@@ -202,6 +204,3 @@ def add_to_static_segment(modeladmin, request, queryset):
                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "count": queryset.count()}
     return TemplateResponse(request, "admin/campaigns/segment/add_customers.html", context)
 
-
-# Campaigns, messages, automations and the suppression list live in their own module.
-from campaigns import admin_campaigns  # noqa: E402,F401

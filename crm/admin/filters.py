@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_utils import InputFilter
+from crm.admin.utils import InputFilter
 from crm.models import Customer, Tag
 
 MAX_TAGS_IN_FILTER = 100

@@ -1,0 +1,44 @@
+"""What every serializer of the API shares: strict input, problem details, a period."""
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+MAX_TEXT = 10_000
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses unknown fields (a typo must not be silently ignored) and read-only ones sent as input."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown or read-only field.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+class PeriodQuerySerializer(StrictSerializer):
+    """An optional period [start, end) in whole days."""
+
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        start, end = attrs.get("start"), attrs.get("end")
+        for name, day in (("start", start), ("end", end)):
+            if day is not None and not 1900 <= day.year <= 2200:
+                raise serializers.ValidationError({name: [_("Give a date between the years 1900 and 2200.")]})
+        if start and end and end <= start:
+            raise serializers.ValidationError({"end": [_("The end must be after the start.")]})
+        return attrs

@@ -1,0 +1,30 @@
+"""What the crm admin's pages share: adopting a row a service created, money as text, the
+customer search on lists of a customer's rows."""
+
+from django.utils.formats import number_format
+
+from crm.models import Customer
+
+
+def adopt(target, saved) -> None:
+    """Make the admin's unsaved instance the row a service just created, so the admin
+    goes on (change message, redirect) with the saved object."""
+    for name, value in vars(saved).items():
+        if name != "_state":
+            setattr(target, name, value)
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
+def money(value, currency: str = "") -> str:
+    amount = number_format(value, 2, force_grouping=True)
+    return f"{amount} {currency}".strip()
+
+
+class CustomerSearchMixin:
+    """Search a list of rows that belong to a customer with the customer search."""
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(customer__in=Customer.objects.search(search_term).values("pk")), False

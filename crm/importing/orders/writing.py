@@ -1,0 +1,92 @@
+"""The writes of an order import, once every row is known to be good: products, orders,
+lines and the customers' derived figures, each one set-based statement over the staged
+rows (crm.importing.orders.staging)."""
+
+from crm.importing.orders.staging import ORDERS, STAGE
+from crm.models import Customer, Order, OrderLine, Product
+
+
+class WritingSteps:
+    """Part of crm.importing.orders.importer.OrderImport (its cursor, result and clock)."""
+
+    def create_products(self) -> None:
+        """The catalogue builds itself from what is sold: unknown SKUs become products."""
+        skip_existing = f"AND s.order_number NOT IN (SELECT order_number FROM {ORDERS} WHERE existing)"  # nosec B608 - identifiers are constants or checked column names; values are parameters
+        self.cursor.execute(
+            f"INSERT INTO {Product._meta.db_table} (sku, name, category, created_at) "  # nosec B608 - identifiers are constants or checked column names; values are parameters
+            f"SELECT r.sku, COALESCE(r.product_name, r.sku), COALESCE(r.category, ''), %s FROM {STAGE} r "
+            f"WHERE r.line IN (SELECT MIN(s.line) FROM {STAGE} s WHERE s.sku IS NOT NULL "
+            f"{skip_existing if self.result.skipped else ''} GROUP BY s.sku) "
+            f"ON CONFLICT (sku) DO NOTHING",
+            [self.db_datetime(self.now)],
+        )
+        self.result.details["products_created"] = max(self.cursor.rowcount, 0)
+
+    def insert_orders(self) -> None:
+        if not self.result.created:
+            return
+        now = self.db_datetime(self.now)
+        columns = (
+            "customer_id, source, order_number, placed_at, status, channel, currency, total, discount, "
+            "refunded_amount, fulfilled_at, created_at, updated_at"
+        )
+        # As the services leave them: a fulfilled order was fulfilled when it was placed
+        # (order_create), a refunded one was refunded in full (order_set_status).
+        values = (
+            "customer_id, '', order_number, placed_at, status, channel, currency, total, 0, "
+            "CASE WHEN status = 'refunded' THEN total ELSE 0 END, CASE WHEN status = 'fulfilled' THEN placed_at END, "
+            "%s, %s"
+        )
+        if self.postgres:
+            self.cursor.execute(
+                f"INSERT INTO {Order._meta.db_table} (id, public_id, {columns}) "  # nosec B608 - identifiers are constants or checked column names; values are parameters
+                f"SELECT id, order_uuid, {values} FROM {ORDERS} WHERE NOT existing",  # in id order already
+                [now, now],
+            )
+        else:
+            self.cursor.execute(
+                f"INSERT INTO {Order._meta.db_table} (public_id, {columns}) "  # nosec B608 - identifiers are constants or checked column names; values are parameters
+                f"SELECT order_uuid, {values} FROM {ORDERS} WHERE NOT existing ORDER BY line",
+                [now, now],
+            )
+            self.cursor.execute(
+                f"UPDATE {ORDERS} SET id = (SELECT o.id FROM {Order._meta.db_table} o "  # nosec B608 - identifiers are constants or checked column names; values are parameters
+                f"WHERE o.source = '' AND o.order_number = {ORDERS}.order_number) WHERE NOT existing"
+            )
+
+    def insert_lines(self) -> None:
+        if not self.result.created:
+            self.result.details["lines_created"] = 0
+            return
+        self.cursor.execute(
+            f"INSERT INTO {OrderLine._meta.db_table} "  # nosec B608 - identifiers are constants or checked column names; values are parameters
+            f"(public_id, order_id, product_id, sku, product_name, category, quantity, unit_price) "
+            f"SELECT r.line_uuid, o.id, p.id, COALESCE(r.sku, ''), COALESCE(r.product_name, ''), "
+            f"COALESCE(r.category, p.category, ''), r.quantity, r.unit_price "
+            f"FROM {STAGE} r JOIN {ORDERS} o ON o.order_number = r.order_number "
+            f"LEFT JOIN {Product._meta.db_table} p ON p.sku = r.sku "
+            f"WHERE r.unit_price IS NOT NULL AND NOT o.existing ORDER BY r.line"
+        )
+        self.result.details["lines_created"] = max(self.cursor.rowcount, 0)
+
+    def refresh_customer_stats(self) -> None:
+        """The derived figures of the customers who got orders, as one statement.
+
+        The same figures as crm.services.customers_refresh_order_stats, which runs four
+        correlated subqueries per customer and takes a list of ids; over a million rows
+        one aggregate over the new orders' customers is many times faster. A customer
+        whose new orders are not counted keeps figures the import did not change.
+        Updating in id order keeps the heap and index pages it touches together."""
+        if not self.result.created:
+            return
+        customers, orders = Customer._meta.db_table, Order._meta.db_table
+        self.cursor.execute(
+            f"UPDATE {customers} SET orders_count = s.orders_count, total_spent = s.total_spent, "  # nosec B608 - identifiers are constants or checked column names; values are parameters
+            f"first_order_at = s.first_order_at, last_order_at = s.last_order_at "
+            f"FROM (SELECT o.customer_id, COUNT(*) AS orders_count, SUM(o.net_total) AS total_spent, "
+            f"      MIN(o.placed_at) AS first_order_at, MAX(o.placed_at) AS last_order_at "
+            f"      FROM {orders} o WHERE o.is_counted "
+            f"      AND o.customer_id IN (SELECT customer_id FROM {ORDERS} WHERE NOT existing) "
+            f"      GROUP BY o.customer_id ORDER BY o.customer_id) s "
+            f"WHERE {customers}.id = s.customer_id"
+        )
