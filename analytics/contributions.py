@@ -10,10 +10,10 @@ from analytics import demo, rfm
 from analytics import rule_fields
 from analytics.admin import SEGMENT_LIST_COLUMNS, segment_list_annotations
 from analytics.services import scores, snapshots
-from campaigns import admin as campaigns_admin
 from core.customers import loyalty_condition_registry
 from core.demo import demo_step_registry
 from core.jobs import Job, job_registry
+from core.panels import ListColumns, list_columns_registry
 from core.roles import MARKETING, RoleGrant, role_registry
 from core.rule_fields import rule_fields_register
 
@@ -44,7 +44,9 @@ loyalty_condition_registry.register("analytics.rfm", rfm.loyalty_condition)
 
 # --- Segments: RFM, P(alive) and CLV rule fields; retention and churn columns on the segment list
 rule_fields_register(*rule_fields.FIELDS)
-campaigns_admin.register_segment_list_extension(annotations=segment_list_annotations, columns=SEGMENT_LIST_COLUMNS)
+list_columns_registry.register("analytics.segment_retention", ListColumns(
+    model="campaigns.segment", annotations=segment_list_annotations, columns=tuple(SEGMENT_LIST_COLUMNS),
+))
 
 # --- Demo data: scores, predictions and snapshots after campaigns' segments ---------------------
 demo_step_registry.register("analytics", seed_demo)

@@ -53,3 +53,37 @@ class ContributedActionsMixin:
         for func, name, description in self._filter_actions_by_permissions(request, extra):
             actions.setdefault(name, (func, name, description))
         return actions
+
+
+@dataclass(frozen=True)
+class ListColumns:
+    """Columns an app adds to the changelist of a model it does not own (analytics' retention and churn on
+    campaigns' segment list). `annotations()` returns QuerySet annotations, so the list stays one query
+    whatever the number of rows; each column is an admin display function `column(obj)`."""
+
+    model: str  # the target model's label, lower case: "campaigns.segment"
+    annotations: Callable[[], dict]
+    columns: tuple[Callable, ...]
+
+
+# name -> ListColumns
+list_columns_registry: Registry[ListColumns] = Registry("changelist columns")
+
+
+def contributed_list_columns(model_label: str) -> list[ListColumns]:
+    return [item for item in list_columns_registry.values() if item.model == model_label]
+
+
+class ContributedListColumnsMixin:
+    """A ModelAdmin whose changelist also shows the columns other apps contribute to its model."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        for extension in contributed_list_columns(self.model._meta.label_lower):
+            queryset = queryset.annotate(**extension.annotations())
+        return queryset
+
+    def get_list_display(self, request):
+        extra = [column for extension in contributed_list_columns(self.model._meta.label_lower)
+                 for column in extension.columns]
+        return (*super().get_list_display(request), *extra)

@@ -5,7 +5,7 @@ ModelAdmin, the way Django's admin autodiscovery expects of `campaigns.admin`.
 
 from campaigns.admin.segments import (
     SAMPLE_SIZE, AddToSegmentForm, CsvUploadForm, RuleBuilderWidget, SegmentAdmin, SegmentForm, SegmentMemberAdmin,
-    add_to_static_segment, register_segment_list_extension,
+    add_to_static_segment,
 )
 from campaigns.admin.campaigns import CampaignAdmin, report_charts
 from campaigns.admin.messages import EngagementFilter, MessageAdmin
@@ -16,5 +16,4 @@ __all__ = [
     "SAMPLE_SIZE", "AddToSegmentForm", "AutomationAdmin", "AutomationForm", "CampaignAdmin", "CsvUploadForm",
     "EngagementFilter", "InboundSmsAdmin", "MessageAdmin", "RuleBuilderWidget", "SegmentAdmin", "SegmentForm",
     "SegmentMemberAdmin", "SuppressionAddForm", "SuppressionAdmin", "add_to_static_segment", "report_charts",
-    "register_segment_list_extension",
 ]

@@ -1,7 +1,6 @@
 """Segments in the Django admin: the rule builder, a live count and sample, static lists."""
 
 import json
-from collections.abc import Callable, Sequence
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,21 +17,13 @@ from campaigns.models import Segment, SegmentMember
 from campaigns.segments import (
     segment_add_customers, segment_create, segment_customers, segment_import_csv, segment_refresh_size, segment_update,
 )
+from core.panels import ContributedListColumnsMixin
 
 SAMPLE_SIZE = 20
 
 # Columns a higher app adds to the segment list (analytics: the latest retention and churn, a link
 # to its page), with the annotations they read, so the list stays one query. campaigns may not
 # import analytics; a stopgap until core's admin contribution registry takes over.
-_segment_list_extensions: list[tuple[Callable[[], dict], tuple[Callable, ...]]] = []
-
-
-def register_segment_list_extension(*, annotations: Callable[[], dict], columns: Sequence[Callable]) -> None:
-    """`annotations()` returns annotations for the Segment QuerySet; each column is an
-    admin display function `column(segment)`."""
-    _segment_list_extensions.append((annotations, tuple(columns)))
-
-
 class RuleBuilderWidget(forms.Textarea):
     """The JSON stays in a textarea (readable, and usable without JavaScript); the
     builder script draws the ALL/ANY form over it and keeps the two in step."""
@@ -78,7 +69,7 @@ class CsvUploadForm(forms.Form):
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(ContributedListColumnsMixin, admin.ModelAdmin):
     form = SegmentForm
     list_display = ("name", "slug", "kind", "size", "size_counted_at")
     list_filter = ("kind",)
@@ -87,16 +78,6 @@ class SegmentAdmin(admin.ModelAdmin):
     readonly_fields = ("size", "size_counted_at")
     change_form_template = "admin/campaigns/segment/change_form.html"
     actions = ["recount"]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        for annotations, _columns in _segment_list_extensions:
-            queryset = queryset.annotate(**annotations())
-        return queryset
-
-    def get_list_display(self, request):
-        extra = [column for _annotations, columns in _segment_list_extensions for column in columns]
-        return (*super().get_list_display(request), *extra)
 
     def save_model(self, request, obj, form, change):
         # The services own the write (validation, size, audit); the admin only collects the form.

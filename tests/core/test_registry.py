@@ -11,7 +11,7 @@ from core.audit import history_source_registry
 from core.customers import loyalty_condition_registry, search_extension_registry
 from core.demo import demo_step_registry
 from core.jobs import job_registry
-from core.panels import admin_action_registry, panel_registry
+from core.panels import admin_action_registry, list_columns_registry, panel_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.registry import AlreadyRegistered, Registry
 from core.roles import role_registry
@@ -22,7 +22,7 @@ PROJECT_APPS = ("core", "crm", "club", "feedback", "campaigns", "analytics", "ap
 EVERY_REGISTRY = (
     history_source_registry, loyalty_condition_registry, search_extension_registry, demo_step_registry, job_registry,
     admin_action_registry, panel_registry, eraser_registry, exporter_registry, role_registry, rule_field_registry,
-    timeline_registry,
+    timeline_registry, list_columns_registry,
 )
 
 
@@ -106,6 +106,7 @@ def test_discovery_finds_each_apps_contributions():
     assert "club_member_card" in panel_registry
     assert "club.member_number" in search_extension_registry and "club.top_tiers" in loyalty_condition_registry and "analytics.rfm" in loyalty_condition_registry
     assert admin_action_registry["add_to_static_segment"].model == "crm.customer"
+    assert list_columns_registry["analytics.segment_retention"].model == "campaigns.segment"
 
 
 @pytest.mark.parametrize("label", PROJECT_APPS)
