@@ -2,12 +2,13 @@ import json
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.management import BaseCommand, CommandError
+from django.core.management import CommandError
 
 from campaigns.segments import segment_save
+from core.commands import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create or update a dynamic segment from a JSON rules file (segments can live in version control)."
 
     def add_arguments(self, parser):
