@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from core import roles
+from core.audit import audit_scope
 from crm import services
 from tests.factories import CustomerFactory, UserFactory
 
@@ -18,6 +19,14 @@ _order_numbers = count(1)
 def fast_password_hasher(settings):
     # Real hashers are slow on purpose; tests only need a password that checks.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_audit_scope():
+    """Each test starts with no audit source or actor, and forgets what it set (a view called
+    without the request middleware, an API authentication), as each request does (core.audit)."""
+    with audit_scope():
+        yield
 
 
 @pytest.fixture

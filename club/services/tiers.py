@@ -19,6 +19,7 @@ from club.dates import day_end
 from club.models import Membership, Tier, TierChange
 from club.selectors.tiers import tier_for_value, tier_qualifying_value, tier_window
 from club.services.common import after_commit, lock_member
+from core.audit import audited
 
 
 def tier_upgrade_if_qualified(*, member: Membership, at: datetime | None = None) -> TierChange | None:
@@ -43,6 +44,7 @@ def tiers_upgrade_qualified(*, member_ids) -> int:
     return sum(tier_upgrade_if_qualified(member=member) is not None for member in members)
 
 
+@audited
 @transaction.atomic
 def tier_set(*, member: Membership, tier: Tier | None, by, note: str, frozen_until: date | None = None) -> TierChange:
     """Staff set a member's tier; with `frozen_until`, neither upgrades nor the review touch it until then."""

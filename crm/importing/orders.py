@@ -29,6 +29,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audited
 from crm.importing.common import (
     PLAIN_MONEY, CsvRows, ErrorList, ImportFailed, ImportResult, Progress, Source, check_length, local_timezone,
     parse_datetime, parse_money, parse_quantity, read_header, ref_as_phone, wrong_width,
@@ -58,6 +59,7 @@ _REF_PHONES = "crm_import_order_ref_phones"
 _POSTGRES_WORK_MEM = "256MB"
 
 
+@audited
 def import_orders(file: Source, *, progress: Progress | None = None, by=None) -> ImportResult:
     """Import orders from a CSV file; all or nothing.
 
