@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import HistoricalRecords, history_user
+from core.audit import AuditSourceField, HistoricalRecords, history_user
 from crm.models import MONEY
 
 
@@ -145,6 +145,7 @@ class TierChange(models.Model):
     note = models.CharField(_("note"), max_length=255, blank=True)
     changed_at = models.DateTimeField(_("when"), default=timezone.now)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, job: <name>, ... (core.audit)
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -256,6 +257,7 @@ class PointsTransaction(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("staff")
     )
+    audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, job: <name>, ... (core.audit)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -439,6 +441,7 @@ class CouponRedemption(models.Model):
     reference = models.CharField(_("reference"), max_length=100, blank=True, help_text=_("Till, shop or partner reference."))
     redeemed_at = models.DateTimeField(_("redeemed at"), default=timezone.now)
     redeemed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, public page, ... (core.audit)
 
     class Meta:
         ordering = ["-redeemed_at"]

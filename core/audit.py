@@ -15,8 +15,9 @@ Celery task class (core.tasks.AuditedTask). Each request starts with neither set
 (AuditScopeMiddleware), so nothing leaks from one request to the next on a worker thread.
 
 Append-only tables need no copy: the points ledger (`created_by`), consent changes
-(`changed_by`, `source`), tier changes (`changed_by`) and return events (`by`) are their own
-history. Writes made with `QuerySet.update()`/`bulk_create()` send no signal and so leave no
+(`changed_by`, `source`), tier changes (`changed_by`), coupon redemptions (`redeemed_by`) and
+return events (`by`) are their own history; the ledger, tier changes, redemptions and return
+events record the source too (`audit_source`, an AuditSourceField filled on insert). Writes made with `QuerySet.update()`/`bulk_create()` send no signal and so leave no
 historical row: the services that change audited rows that way either write one of those
 event rows (consent: ConsentChange; tier: TierChange; coupon redemption: CouponRedemption;
 points: the ledger) or call `history_record` themselves (membership status, customers an
@@ -36,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import formats, timezone
 from django.utils.text import capfirst
@@ -155,6 +157,32 @@ def record_source(sender, history_instance, **kwargs):
     """Receiver of simple_history's pre_create_historical_record (connected in CoreConfig.ready)."""
     if not history_instance.history_change_reason:
         history_instance.history_change_reason = current_source()[:SOURCE_MAX_LENGTH]
+
+
+class AuditSourceField(models.CharField):
+    """Where an event row (a ledger line, a tier change, a return event, a redemption) came from: the
+    current source, written when the row is inserted, by `save()` and `bulk_create()` alike (both call
+    `pre_save`), unless the row was given one. Raw SQL inserts name it themselves (`current_source()`).
+
+    It deconstructs as a plain CharField, so migrations need no project code (tests/test_migrations.py)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", SOURCE_MAX_LENGTH)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if add and not value:
+            value = current_source()[: self.max_length]
+            setattr(model_instance, self.attname, value)
+        return value
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
 
 
 def public_page(view: Callable) -> Callable:

@@ -261,3 +261,21 @@ def test_every_command_of_the_project_that_writes_runs_as_an_audited_entry_point
         and not isinstance(load_command_class(app, name), AuditedCommand)
     ]
     assert unaudited == []
+
+
+def test_event_rows_record_their_source_whether_saved_or_bulk_created(card_member, admin_user):
+    with history_source("api: Shop One"):
+        coupon = club.coupon_issue(member=card_member, kind=Coupon.Kind.CAMPAIGN, discount_kind="percent", value=10)
+        redemption = club.coupon_redeem(code=coupon.code, order_value="50.00")
+    with history_source("job: club.expire_points"):
+        [bulk] = PointsTransaction.objects.bulk_create([PointsTransaction(
+            member=card_member, points=5, kind=PointsTransaction.Kind.EARN, source=PointsTransaction.Source.SYSTEM,
+            reason="test", idempotency_key="bulk-1")])
+    given = PointsTransaction.objects.create(member=card_member, points=5, kind="earn", source="system", reason="test",
+                                             idempotency_key="given", audit_source="command: club_balances")
+
+    assert redemption.audit_source == "api: Shop One"
+    assert PointsTransaction.objects.get(pk=bulk.pk).audit_source == "job: club.expire_points"
+    assert PointsTransaction.objects.get(pk=given.pk).audit_source == "command: club_balances"  # a given source stays
+    welcome = PointsTransaction.objects.get(member=card_member, reason="Welcome")
+    assert (welcome.audit_source, welcome.created_by) == ("system", admin_user)

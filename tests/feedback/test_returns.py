@@ -282,3 +282,4 @@ class TestAudit:
 
         version = ReturnRequest.history.get()
         assert (version.history_change_reason, version.history_user) == ("public page", None)
+        assert ReturnEvent.objects.get().audit_source == "public page"
