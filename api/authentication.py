@@ -11,6 +11,7 @@ from rest_framework import authentication, exceptions
 
 from api.models import ApiKey, Partner
 from api.services import api_key_hash, api_key_touch
+from core.audit import api_source, history_source_set
 
 KEYWORD = "Api-Key"
 QUERY_PARAMS_REFUSED = ("api_key", "apikey", "api-key", "key", "token", "access_token", "authorization")
@@ -54,6 +55,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not key.partner.active:
             raise exceptions.AuthenticationFailed(_("This partner is not active."))
         api_key_touch(key=key)
+        # The API is an audited entry point (core.audit): the partner is where the call's changes
+        # come from, for the rest of the request (core.middleware.AuditScopeMiddleware forgets it).
+        history_source_set(api_source(key.partner))
         return ApiClient(partner=key.partner, key=key), key
 
     def authenticate_header(self, request):

@@ -18,6 +18,7 @@ from django_ratelimit.decorators import ratelimit
 from campaigns import tokens
 from campaigns.models import Message, TrackedLink
 from campaigns.services import tracking
+from core.audit import public_page
 from crm.public import language_choices, page_language
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -49,6 +50,7 @@ def _render(request, template: str, context: dict, language: str, status: int = 
 @ratelimit(key="ip", rate=_rate, method="GET", block=True)
 @ratelimit(key=_token_key, rate=_rate, block=True)
 @require_http_methods(["GET", "POST"])
+@public_page
 def unsubscribe(request, token: str):
     """GET: a confirmation page that changes nothing. POST (one click, or the page's button):
     unsubscribe, answer 200 with no redirect."""
@@ -67,6 +69,7 @@ def unsubscribe(request, token: str):
 
 @never_cache
 @require_GET
+@public_page
 def open_pixel(request, token: str):
     try:
         message = tracking.message_for_token(tokens.OPEN, token)
@@ -78,6 +81,7 @@ def open_pixel(request, token: str):
 
 @never_cache
 @require_GET
+@public_page
 def click(request, token: str):
     """Redirect to a link recorded for the message's own campaign; anything else is a 404."""
     try:

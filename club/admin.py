@@ -248,7 +248,8 @@ class SetTierForm(forms.Form):
 
 @admin.register(PointsTransaction)
 class PointsTransactionAdmin(MemberNumberSearchMixin, ReadOnlyAdmin):
-    list_display = ("created_at", "member", "signed_points", "kind", "source", "reason", "shortfall", "expires_at", "created_by")
+    list_display = ("created_at", "member", "signed_points", "kind", "source", "reason", "shortfall", "expires_at", "created_by",
+                    "audit_source")
     list_filter = ("kind", "source")
     search_fields = ("idempotency_key", "reason", "order__order_number")
     list_select_related = ("member__customer", "created_by")
@@ -280,13 +281,13 @@ class CouponAdmin(MemberNumberSearchMixin, ReadOnlyAdmin):
 
 @admin.register(CouponRedemption)
 class CouponRedemptionAdmin(ReadOnlyAdmin):
-    list_display = ("coupon", "order_value", "discount", "reference", "redeemed_at")
+    list_display = ("coupon", "order_value", "discount", "reference", "redeemed_at", "audit_source")
     search_fields = ("coupon__code", "reference")
 
 
 @admin.register(TierChange)
 class TierChangeAdmin(MemberNumberSearchMixin, ReadOnlyAdmin):
-    list_display = ("changed_at", "member", "from_tier", "to_tier", "reason", "changed_by")
+    list_display = ("changed_at", "member", "from_tier", "to_tier", "reason", "changed_by", "audit_source")
     list_filter = ("reason", "to_tier")
     list_select_related = ("member__customer", "from_tier", "to_tier", "changed_by")
     search_fields = ("note",)

@@ -16,6 +16,7 @@ from club import services
 from club.exceptions import ClubError
 from club.models import Membership, Offer
 from club.selectors import member_card, member_coupons, offers_for_member
+from core.audit import public_page
 from crm.public import language_choices, page_language
 from core.templatetags.localized import local_number
 
@@ -35,6 +36,7 @@ def _token_key(group, request):
 @ratelimit(key="ip", rate=_rate, block=True)
 @ratelimit(key=_token_key, rate=_rate, block=True)
 @require_GET
+@public_page
 def card(request, token: str):
     member = _member_or_404(token)
     language = _language(request, member)
@@ -57,6 +59,7 @@ def card(request, token: str):
 @ratelimit(key="ip", rate=_rate, block=True)
 @ratelimit(key=_token_key, rate=_rate, block=True)
 @require_http_methods(["GET", "POST"])
+@public_page
 def redeem(request, token: str, offer_id: int):
     """GET asks the member to confirm; POST (with CSRF) spends the points and shows the coupon code."""
     member = _member_or_404(token)

@@ -5,7 +5,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("clubcrm")
+# Every task records itself as the source of the changes it makes (core.task_base).
+app = Celery("clubcrm", task_cls="core.task_base:AuditedTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

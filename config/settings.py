@@ -48,7 +48,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # --- Apps, middleware, templates
 INSTALLED_APPS = [
     "modeltranslation",  # before the admin, so translated fields get language tabs
-    "django.contrib.admin",
+    "core.admin_site.AdminConfig",  # django.contrib.admin whose site audits every admin view (core.audit)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -82,7 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.StaffLanguageMiddleware",  # the admin in the staff member's own language
     "django.contrib.messages.middleware.MessageMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",  # records who made an admin change
+    "core.middleware.AuditScopeMiddleware",  # each request's audit source and actor start empty (core.audit)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.security.PublicContentSecurityPolicyMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",

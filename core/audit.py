@@ -2,14 +2,22 @@
 
 django-simple-history keeps one historical row per save of the audited models (Customer,
 Membership, Coupon, ReturnRequest), with `history_user` and `history_change_reason`:
-- the user is the signed-in staff member of an admin request (HistoryRequestMiddleware);
-  API calls (the "user" is a partner's key), public pages, jobs and commands record none;
+- the user is the *actor*: the staff member of an admin request, or the `by` a service was
+  given (services that take `by` are `@audited`); API calls (the caller is a partner's key),
+  public pages, jobs and commands record none unless a service was given one;
 - the change reason carries the *source*: "admin", "api: <partner>", "public page",
-  "job: <name>", "command: <name>", or "system" (see `history_source`).
+  "job: <name>", "task: <name>", "command: <name>", or "system" when nothing set one.
+
+Both are set explicitly by each entry point, never guessed from a URL: the admin site's
+`admin_view` (core.admin_site), the API's key authentication (api.authentication), the
+`@public_page` views, `AuditedCommand` (core.commands), the job runner (core.jobs) and the
+Celery task class (core.tasks.AuditedTask). Each request starts with neither set
+(AuditScopeMiddleware), so nothing leaks from one request to the next on a worker thread.
 
 Append-only tables need no copy: the points ledger (`created_by`), consent changes
-(`changed_by`, `source`), tier changes (`changed_by`) and return events (`by`) are their own
-history. Writes made with `QuerySet.update()`/`bulk_create()` send no signal and so leave no
+(`changed_by`, `source`), tier changes (`changed_by`), coupon redemptions (`redeemed_by`) and
+return events (`by`) are their own history; the ledger, tier changes, redemptions and return
+events record the source too (`audit_source`, an AuditSourceField filled on insert). Writes made with `QuerySet.update()`/`bulk_create()` send no signal and so leave no
 historical row: the services that change audited rows that way either write one of those
 event rows (consent: ConsentChange; tier: TierChange; coupon redemption: CouponRedemption;
 points: the ledger) or call `history_record` themselves (membership status, customers an
@@ -20,6 +28,7 @@ millions of copies would double the import's cost and hold nothing the customer 
 """
 
 import contextvars
+import functools
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,58 +37,163 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
+from simple_history.models import HistoricalRecords  # noqa: F401  (the audited models import it from here)
 
 from core.registry import Registry
 
 SOURCE_MAX_LENGTH = 100
 
+SYSTEM = "system"
+ADMIN = "admin"
+PUBLIC_PAGE = "public page"
+
+# Where the change came from and who made it, set by the entry point (and, for the actor, by an
+# @audited service given `by`). Context variables, so a thread or an asyncio task sees only its own.
 _source: contextvars.ContextVar[str | None] = contextvars.ContextVar("history_source", default=None)
+_actor: contextvars.ContextVar[Any] = contextvars.ContextVar("history_actor", default=None)
+
+
+def api_source(partner) -> str:
+    return f"api: {partner}"
+
+
+def command_source(name: str) -> str:
+    return f"command: {name}"
+
+
+def job_source(name: str) -> str:
+    return f"job: {name}"
+
+
+def task_source(name: str) -> str:
+    return f"task: {name}"
+
+
+def is_user(by) -> bool:
+    """A saved staff user (a partner's ApiClient, an anonymous visitor or None are not)."""
+    return isinstance(by, get_user_model()) and by.pk is not None
 
 
 @contextmanager
-def history_source(source: str):
-    """Every historical row written inside the block records `source` as where the change came from."""
-    token = _source.set(source)
+def history_source(source: str, *, by=None):
+    """Every historical row written inside the block records `source` as where the change came from,
+    and `by` (a staff user) as who made it; without `by`, nobody (the entry point acts for no one)."""
+    source_token = _source.set(source)
+    actor_token = _actor.set(by if is_user(by) else None)
     try:
         yield
     finally:
-        _source.reset(token)
+        _actor.reset(actor_token)
+        _source.reset(source_token)
 
 
-def history_user(request=None, instance=None, **kwargs):
-    """The staff user behind a change, or None. API requests carry a partner, not a user."""
-    user = getattr(request, "user", None) if request is not None else None
-    if user is not None and isinstance(user, get_user_model()) and user.is_authenticated:
-        return user
-    return None
+def history_source_set(source: str, *, by=None) -> None:
+    """Set the source (and actor) for the rest of the current audit scope. For an entry point that is
+    not a block, such as the API's authentication: the request's AuditScopeMiddleware forgets it."""
+    _source.set(source)
+    _actor.set(by if is_user(by) else None)
+
+
+@contextmanager
+def audit_scope():
+    """A fresh scope: no source, no actor inside; whatever is set inside is forgotten on leaving."""
+    source_token, actor_token = _source.set(None), _actor.set(None)
+    try:
+        yield
+    finally:
+        _actor.reset(actor_token)
+        _source.reset(source_token)
+
+
+@contextmanager
+def history_by(by):
+    """Rows written inside the block record `by` as their user. None keeps the entry point's actor:
+    a service called by the system on behalf of the staff member's request still names them."""
+    if not is_user(by):
+        yield
+        return
+    token = _actor.set(by)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def audited(service: Callable) -> Callable:
+    """Decorate a service that takes keyword-only `by`: the audited rows it writes record `by`
+    (when it is a user) as who made the change, however deep the save."""
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        with history_by(kwargs.get("by")):
+            return service(*args, **kwargs)
+
+    return wrapper
+
+
+def current_actor():
+    """Who is making the change now: the user of the innermost @audited service or entry point, or None."""
+    return _actor.get()
 
 
 def current_source() -> str:
-    source = _source.get()
-    if source:
-        return source
-    request = getattr(HistoricalRecords.context, "request", None)
-    if request is None:
-        return "system"
-    path = getattr(request, "path", "") or ""
-    if path.startswith("/api/"):
-        partner = getattr(getattr(request, "user", None), "partner", None)
-        return f"api: {partner}" if partner is not None else "api"
-    if "/admin/" in path or path.startswith("/admin"):
-        return "admin"
-    return "public page"
+    """Where the change comes from, as the entry point set it; "system" when none did."""
+    return _source.get() or SYSTEM
+
+
+def history_user(request=None, instance=None, **kwargs):
+    """simple-history's `get_user`: the current actor. The request is not consulted: the entry
+    point that owns it has already said who acts."""
+    return current_actor()
 
 
 def record_source(sender, history_instance, **kwargs):
     """Receiver of simple_history's pre_create_historical_record (connected in CoreConfig.ready)."""
     if not history_instance.history_change_reason:
         history_instance.history_change_reason = current_source()[:SOURCE_MAX_LENGTH]
+
+
+class AuditSourceField(models.CharField):
+    """Where an event row (a ledger line, a tier change, a return event, a redemption) came from: the
+    current source, written when the row is inserted, by `save()` and `bulk_create()` alike (both call
+    `pre_save`), unless the row was given one. Raw SQL inserts name it themselves (`current_source()`).
+
+    It deconstructs as a plain CharField, so migrations need no project code (tests/test_migrations.py)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", SOURCE_MAX_LENGTH)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if add and not value:
+            value = current_source()[: self.max_length]
+            setattr(model_instance, self.attname, value)
+        return value
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+def public_page(view: Callable) -> Callable:
+    """Decorate a customer-facing view: the changes it makes come from "public page", made by no staff user."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with history_source(PUBLIC_PAGE):
+            return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def history_record(*instances, by=None, reason: str = "", batch_size: int = 2000) -> None:
@@ -90,7 +204,7 @@ def history_record(*instances, by=None, reason: str = "", batch_size: int = 2000
         return
     model = type(instances[0])
     manager = getattr(model, model._meta.simple_history_manager_attribute)
-    user = by if isinstance(by, get_user_model()) and by.pk else history_user(getattr(HistoricalRecords.context, "request", None))
+    user = by if is_user(by) else current_actor()
     manager.bulk_history_create(
         instances, batch_size=batch_size, update=True, default_user=user,
         default_change_reason=(reason or current_source())[:SOURCE_MAX_LENGTH],

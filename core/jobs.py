@@ -25,7 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError
 from django.utils import timezone
 
-from core.audit import history_source
+from core.audit import history_source, job_source
 from core.models import JobRun
 from core.registry import Registry
 from core.retention import purge_in_batches, retention_cutoff
@@ -91,7 +91,7 @@ def run_job(
     run = job_run_start(job=name, run_date=run_date, source=source, task_id=task_id, attempt=attempt)
     try:
         # Audited rows the job changes record it as their source (core.audit).
-        with history_source(f"job: {name}"):
+        with history_source(job_source(name)):
             summary = job.func(run_date)
     except Exception as exc:
         job_run_finish(run, status=JobRun.Status.RETRYING if will_retry else JobRun.Status.FAILED, error=exc)

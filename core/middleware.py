@@ -1,4 +1,6 @@
-"""The admin speaks each staff member's own language (core.models.StaffPreference).
+"""Request middleware of the platform: the audit scope of each request, and the staff member's language.
+
+The admin speaks each staff member's own language (core.models.StaffPreference).
 
 The preference is read once, when the staff member signs in, and kept in their session; the
 middleware then activates it for admin requests without a query of its own. Changing it on the
@@ -10,6 +12,7 @@ staff member's next sign-in. Customer pages are not affected: they choose the cu
 from django.urls import reverse
 from django.utils import translation
 
+from core.audit import audit_scope
 from core.services import STAFF_LANGUAGE_SESSION_KEY as SESSION_KEY
 from core.services import language_is_offered
 
@@ -41,3 +44,16 @@ class StaffLanguageMiddleware:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+class AuditScopeMiddleware:
+    """Each request starts with no audit source or actor (core.audit) and forgets, when it ends, what
+    its entry point set (the API's authentication sets them without a block of its own). The entry
+    point, not this middleware, says what they are: nothing here looks at the URL."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with audit_scope():
+            return self.get_response(request)

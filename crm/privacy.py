@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from core.audit import current_source
+from core.audit import audited, current_source
 from core.privacy import ERASED_TEXT, privacy_erase, privacy_export
 from crm.models import ConsentChange, Customer, ErasureEvent, Interaction
 
@@ -129,6 +129,7 @@ def _order(order) -> dict:
 # --- Erasure ----------------------------------------------------------------------------------
 
 
+@audited
 @transaction.atomic
 def customer_erase(*, customer: Customer, by=None) -> ErasureEvent:
     """Anonymise a customer for good. Orders, the ledger and return amounts stay; nothing

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audited
 from crm import signals
 from crm.selectors import counted_order_stats_expressions
 from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product, Tag
@@ -45,6 +46,7 @@ def _clean_customer_values(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+@audited
 @transaction.atomic
 def customer_create(
     *,
@@ -70,6 +72,7 @@ def customer_create(
     return customer
 
 
+@audited
 @transaction.atomic
 def customer_update(*, customer: Customer, values: dict[str, Any], tags: Iterable[str] | None = None,
                     consent_source: str = "admin", by=None) -> Customer:
@@ -96,6 +99,7 @@ def tags_ensure(names: Iterable[str]) -> list[Tag]:
     return list(Tag.objects.filter(name__in=wanted))
 
 
+@audited
 @transaction.atomic
 def consent_set(*, customer: Customer, channel: str, granted: bool, source: str, by=None,
                 at: datetime | None = None) -> ConsentChange | None:
@@ -160,6 +164,7 @@ def products_ensure(lines: Iterable[LineInput]) -> dict[str, Product]:
     return {product.sku: product for product in Product.objects.filter(sku__in=by_sku)}
 
 
+@audited
 @transaction.atomic
 def order_create(
     *,
@@ -174,6 +179,7 @@ def order_create(
     discount: Decimal | str = Decimal("0"),
     source: str = "",
     fulfilled_at: datetime | None = None,
+    by=None,
 ) -> Order:
     lines = list(lines)
     if status == Order.Status.FULFILLED and fulfilled_at is None:
@@ -232,6 +238,7 @@ _TRANSITIONS = {
 }
 
 
+@audited
 @transaction.atomic
 def order_set_status(*, order: Order, status: str, by=None, at: datetime | None = None) -> Order:
     current = Order.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
@@ -249,10 +256,12 @@ def order_set_status(*, order: Order, status: str, by=None, at: datetime | None 
     return _change_order(order, by=by, **changes)
 
 
+@audited
 def order_cancel(*, order: Order, by=None) -> Order:
     return order_set_status(order=order, status=Order.Status.CANCELLED, by=by)
 
 
+@audited
 @transaction.atomic
 def order_refund(*, order: Order, amount: Decimal | str, by=None) -> Order:
     """Refund part or all of an order; a full refund sets the status to refunded."""
@@ -302,6 +311,7 @@ def interaction_log(
     return interaction
 
 
+@audited
 @transaction.atomic
 def interaction_resolve(*, interaction: Interaction, by=None) -> Interaction:
     # The conditional UPDATE makes a double click (or two staff at once) resolve it once.

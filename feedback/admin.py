@@ -184,7 +184,7 @@ class ReturnLineInline(admin.TabularInline):
 class ReturnEventInline(admin.TabularInline):
     model = ReturnEvent
     extra = 0
-    fields = ("at", "from_state", "to_state", "by", "note")
+    fields = ("at", "from_state", "to_state", "by", "audit_source", "note")
     readonly_fields = fields
     can_delete = False
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import HistoricalRecords, history_user
+from core.audit import AuditSourceField, HistoricalRecords, history_user
 from crm.models import Customer, Interaction, Order
 
 
@@ -323,6 +323,7 @@ class ReturnEvent(models.Model):
     to_state = models.CharField(_("to"), max_length=10)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                            verbose_name=_("by"))
+    audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, public page, ... (core.audit)
     at = models.DateTimeField(_("at"), default=timezone.now)
     note = models.CharField(_("note"), max_length=500, blank=True)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from core.audit import public_page
 from crm.public import language_choices, page_language
 from feedback import services
 from feedback.forms import SurveyForm
@@ -44,6 +45,7 @@ def _render(request, template, context, language, status=200):
 @ratelimit(key="ip", rate=public_page_rate, block=True)
 @ratelimit(key=token_key, rate=public_page_rate, block=True)
 @require_http_methods(["GET", "POST"])
+@public_page
 def invitation(request, token: str):
     try:
         invite = services.invitation_for_token(token)
@@ -72,6 +74,7 @@ def invitation(request, token: str):
 
 @ratelimit(key="ip", rate=public_page_rate, block=True)
 @require_http_methods(["GET", "POST"])
+@public_page
 def public_survey(request, slug: str):
     survey = get_object_or_404(Survey, public_slug=slug)
     language = choose_language(request, survey)
@@ -90,6 +93,7 @@ def public_survey(request, slug: str):
                    language, status=400 if request.method == "POST" else 200)
 
 
+@public_page
 def thanks(request, survey_id: int):
     survey = get_object_or_404(Survey, pk=survey_id)
     return _render(request, "feedback/thanks.html", {"survey": survey}, choose_language(request, survey))

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from core.audit import public_page
 from crm.models import Order
 from crm.public import language_choices, page_language
 from feedback.forms import ReturnForm
@@ -23,6 +24,7 @@ def _language(request, order: Order) -> str:
 @ratelimit(key="ip", rate=public_page_rate, block=True)
 @ratelimit(key=token_key, rate=public_page_rate, block=True)
 @require_http_methods(["GET", "POST"])
+@public_page
 def request_return(request, token: str):
     try:
         order = service.order_for_return_link(token)
@@ -64,6 +66,7 @@ def _attach(form: ReturnForm, error: ValidationError) -> None:
 
 
 @ratelimit(key="ip", rate=public_page_rate, block=True)
+@public_page
 def return_done(request, token: str):
     try:
         order = service.order_for_return_link(token)

@@ -19,6 +19,7 @@ from api.scopes import SCOPES
 from club import services as club_services
 from config.celery import app as celery_app
 from core import roles
+from core.audit import audit_scope
 from crm import services
 from crm.services import LineInput
 from feedback.models import Question, Survey
@@ -49,6 +50,14 @@ def default_language_after_each_test():
     # test client, so a Persian request would leave the next test speaking Persian.
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def fresh_audit_scope():
+    """Each test starts with no audit source or actor, and forgets what it set (a view called
+    without the request middleware, an API authentication), as each request does (core.audit)."""
+    with audit_scope():
+        yield
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from club.models.membership import Membership
+from core.audit import AuditSourceField
 from crm.models import MONEY
 
 
@@ -116,6 +117,7 @@ class PointsTransaction(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("staff")
     )
+    audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, job: <name>, ... (core.audit)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

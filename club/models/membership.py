@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import HistoricalRecords, history_user
+from core.audit import AuditSourceField, HistoricalRecords, history_user
 from crm.models import MONEY
 
 
@@ -138,6 +138,7 @@ class TierChange(models.Model):
     note = models.CharField(_("note"), max_length=255, blank=True)
     changed_at = models.DateTimeField(_("when"), default=timezone.now)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, job: <name>, ... (core.audit)
 
     class Meta:
         ordering = ["-changed_at", "-id"]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from club.models.ledger import PointsTransaction
 from club.models.membership import Membership, Tier
-from core.audit import HistoricalRecords, history_user
+from core.audit import AuditSourceField, HistoricalRecords, history_user
 from crm.models import MONEY
 
 
@@ -121,6 +121,7 @@ class CouponRedemption(models.Model):
     reference = models.CharField(_("reference"), max_length=100, blank=True, help_text=_("Till, shop or partner reference."))
     redeemed_at = models.DateTimeField(_("redeemed at"), default=timezone.now)
     redeemed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, public page, ... (core.audit)
 
     class Meta:
         ordering = ["-redeemed_at"]

@@ -12,7 +12,7 @@ from club.selectors.tiers import tier_for_value
 from club.services.common import lock_member
 from club.services.earning import points_award_for_profile, points_award_signup, referral_create
 from club.services.notifications import notice_send_once
-from core.audit import history_record
+from core.audit import audited, history_record
 from crm.models import Customer
 
 
@@ -22,6 +22,7 @@ def member_number_generate() -> str:
     return body + str(luhn_check_digit(body))
 
 
+@audited
 @transaction.atomic
 def member_enroll(*, customer: Customer, by=None, source: str = "admin", referred_by: Membership | None = None) -> Membership:
     """Enrol a customer in the club (admin, API, imports). Idempotent: an active member is
@@ -60,6 +61,7 @@ def member_enroll(*, customer: Customer, by=None, source: str = "admin", referre
     return membership
 
 
+@audited
 @transaction.atomic
 def member_set_status(*, member: Membership, status: str, by=None) -> Membership:
     if status not in Membership.Status.values:

@@ -24,12 +24,14 @@ from club.models import Coupon, CouponRedemption, Membership, Offer, PointsTrans
 from club.selectors.offers import coupon_validate, offer_refusal
 from club.services.common import after_commit, lock_member
 from club.services.points import points_append
+from core.audit import audited
 
 
 def coupon_code_generate() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+@audited
 @transaction.atomic
 def offer_redeem(*, member: Membership, offer: Offer, idempotency_key: str | None = None, by=None) -> Coupon:
     """Spend the offer's points cost and issue its coupon.
@@ -56,6 +58,7 @@ def offer_redeem(*, member: Membership, offer: Offer, idempotency_key: str | Non
             member=locked, points=-offer.points_cost, kind=PointsTransaction.Kind.REDEEM, source=PointsTransaction.Source.OFFER,
             reason=_("Offer: %(title)s") % {"title": offer.title}, source_ref=str(offer.pk),
             idempotency_key=f"offer:{idempotency_key}" if idempotency_key else f"offer:{offer.pk}:{secrets.token_hex(12)}",
+            created_by=by,
         )
     # The conditional UPDATE is the total limit: the database counts, not the Python code.
     claimed = Offer.objects.filter(pk=offer.pk).filter(Q(total_limit__isnull=True) | Q(redeemed_count__lt=F("total_limit"))) \
@@ -72,6 +75,7 @@ def offer_redeem(*, member: Membership, offer: Offer, idempotency_key: str | Non
     return coupon
 
 
+@audited
 @transaction.atomic
 def coupon_issue(
     *,
@@ -124,6 +128,7 @@ def coupon_issue(
     return coupon
 
 
+@audited
 @transaction.atomic
 def coupon_redeem(
     *, code: str, order_value: Decimal | str, customer=None, order=None, reference: str = "", by=None

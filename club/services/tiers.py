@@ -19,6 +19,7 @@ from club.dates import day_end
 from club.models import Membership, Tier, TierChange
 from club.selectors.tiers import tier_for_value, tier_qualifying_value, tier_window
 from club.services.common import after_commit, lock_member
+from core.audit import SOURCE_MAX_LENGTH, audited, current_source
 
 
 def tier_upgrade_if_qualified(*, member: Membership, at: datetime | None = None) -> TierChange | None:
@@ -43,6 +44,7 @@ def tiers_upgrade_qualified(*, member_ids) -> int:
     return sum(tier_upgrade_if_qualified(member=member) is not None for member in members)
 
 
+@audited
 @transaction.atomic
 def tier_set(*, member: Membership, tier: Tier | None, by, note: str, frozen_until: date | None = None) -> TierChange:
     """Staff set a member's tier; with `frozen_until`, neither upgrades nor the review touch it until then."""
@@ -131,6 +133,8 @@ def tiers_review(*, run_date: date) -> dict:
         "start": _param(start, "datetime"),
         "end": _param(end, "datetime"),
         "now": _param(timezone.now(), "datetime"),
+        # The rows are inserted in SQL, not by the model: they name their source themselves (core.audit).
+        "audit_source": current_source()[:SOURCE_MAX_LENGTH],
     }
     below_since = """CASE
         WHEN club_membership.tier_frozen_until IS NOT NULL AND club_membership.tier_frozen_until >= %(run_date)s THEN NULL
@@ -163,15 +167,17 @@ def tiers_review(*, run_date: date) -> dict:
                 WHERE previous.id = club_membership.id AND {change_condition}
                 RETURNING club_membership.id AS member_id, previous.tier_id AS from_tier_id, club_membership.tier_id AS to_tier_id
             )
-            INSERT INTO club_tierchange (member_id, from_tier_id, to_tier_id, reason, note, changed_at, changed_by_id)
-            SELECT member_id, from_tier_id, to_tier_id, {_REASON}, '', %(now)s, NULL FROM changed
+            INSERT INTO club_tierchange (member_id, from_tier_id, to_tier_id, reason, note, changed_at, changed_by_id,
+                                         audit_source)
+            SELECT member_id, from_tier_id, to_tier_id, {_REASON}, '', %(now)s, NULL, %(audit_source)s FROM changed
             RETURNING id
         """]  # nosec B608 - table names and conditions are constants; values are parameters
     else:
         statements = [
             f"""
-            INSERT INTO club_tierchange (member_id, from_tier_id, to_tier_id, reason, note, changed_at, changed_by_id)
-            SELECT member_id, from_tier_id, to_tier_id, {_REASON}, '', %(now)s, NULL FROM (
+            INSERT INTO club_tierchange (member_id, from_tier_id, to_tier_id, reason, note, changed_at, changed_by_id,
+                                         audit_source)
+            SELECT member_id, from_tier_id, to_tier_id, {_REASON}, '', %(now)s, NULL, %(audit_source)s FROM (
                 SELECT club_membership.id AS member_id, club_membership.tier_id AS from_tier_id,
                     club_membership.qualified_tier_id AS to_tier_id
                 FROM club_membership WHERE {change_condition}

@@ -3,12 +3,13 @@
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from core.commands import AuditedCommand
 from crm.importing.common import ImportFailed, ImportResult
 
 
-class ImportCommand(BaseCommand):
+class ImportCommand(AuditedCommand):
     kind = ""  # "customers" or "orders"
 
     def add_arguments(self, parser):

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import signals
-from core.audit import history_record
+from core.audit import audited, history_record
 from crm.importing.common import (
     CsvRows, ErrorList, ImportFailed, ImportResult, Progress, Source, check_length, local_timezone, parse_bool,
     parse_date, parse_datetime, parse_phone, read_header, wrong_width,
@@ -47,6 +47,7 @@ _TAG_LIMIT = Tag._meta.get_field("name").max_length
 CONSENT_SOURCE = "import"
 
 
+@audited
 def import_customers(file: Source, *, progress: Progress | None = None, by=None) -> ImportResult:
     """Create or update customers from a CSV file; all or nothing.
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from club.models import Membership, Offer
 from club.services import coupon_issue, member_enroll, points_award, points_reverse_for_order
+from core.audit import audited
 from crm import services as crm_services
 from crm.models import Order, OrderLine
 from feedback import signals
@@ -61,6 +62,7 @@ def return_window_closes(order: Order):
     return order.placed_at + timedelta(days=settings.FEEDBACK_RETURN_WINDOW_DAYS)
 
 
+@audited
 @transaction.atomic
 def return_request_create(
     *,
@@ -120,6 +122,7 @@ def return_request_create(
     return request
 
 
+@audited
 @transaction.atomic
 def return_transition(*, return_request: ReturnRequest, to_state: str, by=None, note: str = "") -> ReturnRequest:
     """Move a return to its next state; refused, with a message, when the move is not allowed."""

@@ -147,3 +147,17 @@ def test_the_review_is_a_fixed_number_of_statements_whatever_the_number_of_membe
     with CaptureQueriesContext(connection) as many:
         services.tiers_review(run_date=date.today())
     assert len(few) == len(many) <= 6
+
+
+def test_tier_changes_record_where_they_came_from_the_reviews_sql_rows_too(member, tiers, time_machine, settings):
+    from core.audit import history_source
+
+    settings.CLUB_TIER_GRACE_DAYS = 0
+    time_machine.move_to(local(2024, 1, 10, 12), tick=False)
+    with history_source("api: Shop One"):
+        earn(member, 600, "a")
+    with history_source("job: club.tiers_review"):
+        assert services.tiers_review(run_date=date(2025, 1, 15))["changed"] == 1
+
+    sources = dict(TierChange.objects.filter(member=member).values_list("reason", "audit_source"))
+    assert sources == {"enrolled": "system", "qualified": "api: Shop One", "review_downgrade": "job: club.tiers_review"}

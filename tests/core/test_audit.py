@@ -74,14 +74,14 @@ def test_a_change_through_the_api_records_no_user_but_the_partner_as_source(db, 
     assert _changes(latest)["city"][1] == "Tabriz"
 
 
-def test_a_service_change_outside_a_request_records_no_user_and_its_source(customer, admin_user):
+def test_a_service_outside_a_request_records_the_user_it_was_given_and_its_source(customer, admin_user):
     services.customer_update(customer=customer, values={"city": "Yazd"}, by=admin_user)
     with history_source("command: import_customers"):
         services.customer_update(customer=customer, values={"city": "Kerman"})
 
     newest, before = audit.customer_history(customer)[:2]
     assert (newest.user, newest.reason, _changes(newest)["city"]) == (None, "command: import_customers", ("Yazd", "Kerman"))
-    assert (before.user, before.reason) == (None, "system")
+    assert (before.user, before.reason) == (admin_user, "system")
 
 
 def test_a_job_records_itself_as_the_source(customer, override):

@@ -216,3 +216,26 @@ class TestInteractions:
         services.interaction_log(customer=customer, subject="theirs", staff=marketing_user, status="open", follow_up_on=today)
         services.interaction_log(customer=customer, subject="done", staff=support_user, status="resolved", follow_up_on=today)
         assert not Interaction.objects.follow_ups_due(staff=support_user).exists()
+
+
+def test_a_customer_created_or_changed_by_staff_names_them_on_the_history_and_the_consent_rows(admin_user):
+    customer = services.customer_create(first_name="Nima", email="nima@example.com", email_opt_in=True, by=admin_user)
+    services.customer_update(customer=customer, values={"city": "Shiraz"}, by=admin_user)
+
+    assert [v.history_user for v in Customer.history.filter(id=customer.pk)] == [admin_user, admin_user]
+    assert customer.consent_changes.get().changed_by == admin_user
+
+
+def test_an_order_refunded_by_staff_names_them_on_the_points_taken_back(customer, place_order, admin_user):
+    from club import services as club
+    from club.models import EarningRule, PointsTransaction, Tier
+
+    Tier.objects.create(name="Bronze", rank=1, threshold=0)
+    EarningRule.objects.create(name="1 point per unit", kind=EarningRule.Kind.PURCHASE, points_per_unit=Decimal("1"))
+    club.member_enroll(customer=customer)
+    order = place_order(customer, total="100.00")
+
+    services.order_refund(order=order, amount="100.00", by=admin_user)
+
+    reversal = PointsTransaction.objects.get(kind=PointsTransaction.Kind.REVERSE)
+    assert reversal.created_by == admin_user

@@ -263,3 +263,23 @@ class TestCustomerPage:
     def test_a_link_for_a_cancelled_order_says_closed(self, client, order):
         Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
         assert client.get(returns.order_return_link(order)).status_code == 410
+
+
+class TestAudit:
+    def test_each_version_of_a_return_names_the_staff_member_who_moved_it(self, order, support_user, admin_user):
+        request = request_beans(order, 1, by=support_user)
+        walk(request, State.APPROVED, by=admin_user)
+
+        versions = ReturnRequest.history.filter(id=request.pk).order_by("history_date", "history_id")
+        assert [(v.state, v.history_user) for v in versions] == [(State.REQUESTED, support_user), (State.APPROVED, admin_user)]
+        assert [event.by for event in ReturnEvent.objects.filter(return_request=request).order_by("id")] == [
+            support_user, admin_user]
+
+    def test_a_return_asked_for_on_the_customer_page_comes_from_the_public_page(self, client, order):
+        beans, _mug = lines_of(order)
+        client.post(returns.order_return_link(order), {f"qty_{beans.pk}": "1", f"reason_{beans.pk}": "damaged",
+                                                       "resolution": "refund"})
+
+        version = ReturnRequest.history.get()
+        assert (version.history_change_reason, version.history_user) == ("public page", None)
+        assert ReturnEvent.objects.get().audit_source == "public page"

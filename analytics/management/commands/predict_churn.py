@@ -2,15 +2,16 @@
 
 import json
 
-from django.core.management import BaseCommand, CommandError
+from django.core.management import CommandError
 from django.utils import timezone
 
 from analytics import metrics
 from analytics.management.commands._analytics_cli import parse_day
 from analytics.services import scores
+from core.commands import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = ("Fit BG/NBD and Gamma-Gamma on the counted orders placed before the calibration end (default now) and "
             "store every customer's P(alive), expected purchases in 90 days and predictive CLV.")
 

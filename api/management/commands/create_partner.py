@@ -1,13 +1,14 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from api import services
 from api.models import Partner
 from api.scopes import SCOPES, scopes_clean
+from core.commands import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create a partner (or reuse one of that name) and a new API key for it; the key is printed once."
 
     def add_arguments(self, parser):

@@ -2,15 +2,15 @@ import json
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.management import BaseCommand, CommandError
-
+from django.core.management import CommandError
 from django.utils.text import slugify
 
 from campaigns.models import Segment
 from campaigns.segments import segment_create, segment_update
+from core.commands import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create or update a dynamic segment from a JSON rules file (segments can live in version control)."
 
     def add_arguments(self, parser):

@@ -1,12 +1,13 @@
 """Verify the cached points balances against the ledger, and rebuild them with --rebuild."""
 
-from django.core.management import BaseCommand, CommandError
+from django.core.management import CommandError
 
 from club.models import Membership
 from club.services import points_rebuild_balances, points_verify_balances
+from core.commands import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Check every member's cached points figures against the ledger; --rebuild sets them from it."
 
     def add_arguments(self, parser):

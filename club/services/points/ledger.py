@@ -22,6 +22,7 @@ from club.models import EarningRule, Membership, PointsTransaction
 from club.selectors.ledger import ledger_balance_sum, ledger_pending_sum, ledger_shortfall_sum
 from club.services.common import after_commit, lock_member
 from club.services.tiers import tier_upgrade_if_qualified
+from core.audit import audited
 
 Kind = PointsTransaction.Kind
 Source = PointsTransaction.Source
@@ -57,6 +58,7 @@ def points_award(
         return row
 
 
+@audited
 def points_adjust(*, member: Membership, points: int, reason: str, by, idempotency_key: str | None = None) -> PointsTransaction:
     """A staff correction, signed; refuses to take the balance below zero."""
     reason = (reason or "").strip()

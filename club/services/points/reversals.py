@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 from club.models import Membership, PendingPoints, PointsTransaction
 from club.services.common import lock_member
 from club.services.points.ledger import member_copy_locked, points_append
+from core.audit import audited
 
 Kind = PointsTransaction.Kind
 Source = PointsTransaction.Source
 
 
+@audited
 @transaction.atomic
 def points_reverse_for_order(
     *, order, lines: dict[int, int] | None = None, by=None, idempotency_key: str | None = None

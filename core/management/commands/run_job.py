@@ -5,12 +5,13 @@ The run is recorded as a JobRun (started by hand), succeeded or failed; it is no
 import json
 from datetime import date
 
-from django.core.management import BaseCommand, CommandError
+from django.core.management import CommandError
 
 from core import jobs
+from core.commands import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Run a registered periodic job for a date (default today), or list the jobs with --list."
 
     def add_arguments(self, parser):

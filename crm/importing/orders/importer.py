@@ -26,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audited
 from crm.importing.common import (
     PLAIN_MONEY, CsvRows, ErrorList, ImportFailed, ImportResult, Progress, Source, local_timezone, read_header,
     wrong_width,
@@ -43,6 +44,7 @@ from crm.importing.orders.writing import WritingSteps
 logger = logging.getLogger("crm.importing.orders")
 
 
+@audited
 def import_orders(file: Source, *, progress: Progress | None = None, by=None) -> ImportResult:
     """Import orders from a CSV file; all or nothing.
 

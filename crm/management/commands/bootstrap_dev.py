@@ -3,12 +3,13 @@
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management import BaseCommand, call_command
+from django.core.management import call_command
 
+from core.commands import AuditedCommand
 from crm.models import Customer
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Load demo data into an empty database and create the first admin user (used by `make run`)."
 
     def add_arguments(self, parser):

@@ -1,14 +1,14 @@
 import sys
 
 from django.core.exceptions import ValidationError
-from django.core.management import BaseCommand, CommandError
+from django.core.management import CommandError
 
-from core.audit import history_source
+from core.commands import AuditedCommand
 from crm.models import Customer
 from crm.privacy import customer_erase, customer_find
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = ("Erase (anonymise) a customer for good: personal fields and free text removed, the email and phone "
             "suppressed; orders, points and return amounts stay. REF: public id, email or external reference.")
 
@@ -28,8 +28,7 @@ class Command(BaseCommand):
             if answer.strip().lower() != "yes":
                 raise CommandError("Not erased.", returncode=1)
         try:
-            with history_source("command: erase_customer"):
-                customer_erase(customer=customer, by=None)
+            customer_erase(customer=customer, by=None)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages), returncode=1) from None
         self.stdout.write(f"Erased customer {customer.public_id}.")

@@ -1,13 +1,15 @@
 from pathlib import Path
 
-from django.core.management import BaseCommand, CommandError
+from django.core.management import CommandError
 
+from core.audit import current_source
+from core.commands import AuditedCommand
 from crm.access import access_log
 from crm.models import Customer, CustomerAccess
 from crm.privacy import customer_find, export_json
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Write everything held about a customer as one JSON document (REF: public id, email or external reference)."
 
     def add_arguments(self, parser):
@@ -19,7 +21,7 @@ class Command(BaseCommand):
             customer = customer_find(ref)
         except Customer.DoesNotExist:
             raise CommandError(f"No customer with the public id, email or external reference {ref!r}.", returncode=1) from None
-        access_log(customer=customer, action=CustomerAccess.Action.EXPORTED, by=None, source="command: export_customer")
+        access_log(customer=customer, action=CustomerAccess.Action.EXPORTED, by=None, source=current_source())
         text = export_json(customer)
         if output:
             path = Path(output)

@@ -1,10 +1,11 @@
-from django.core.management import BaseCommand, CommandError
+from django.core.management import CommandError
 
+from core.commands import AuditedCommand
 from crm.selectors import customers_with_stale_stats
 from crm.services import customers_refresh_order_stats
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Recompute every customer's derived order figures (counted orders, value, first/last order) from the orders."
 
     def add_arguments(self, parser):

@@ -3,10 +3,11 @@ import time
 from datetime import UTC, datetime
 from functools import partial
 
-from django.core.management import BaseCommand, CommandError
+from django.core.management import CommandError
 from tqdm import tqdm
 
 from core import demo
+from core.commands import AuditedCommand
 
 
 def non_negative_int(value: str) -> int:
@@ -20,7 +21,7 @@ def iso_date(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Fill the database with realistic demo data: customers (English, Persian and Arabic names), two years of "
         "orders with seasonality, interactions, consent history, and whatever the other apps register. "
