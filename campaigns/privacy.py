@@ -5,7 +5,8 @@ from datetime import date
 from django.conf import settings
 
 from campaigns.models import InboundSms, Message, SegmentMember, Suppression
-from campaigns.services.suppression import is_suppressed, suppression_add
+from campaigns.selectors.suppression import is_suppressed
+from campaigns.services.suppression import suppression_add
 from core.privacy import ERASED_TEXT
 from crm.retention import purge_in_batches, retention_cutoff
 

@@ -22,7 +22,7 @@ from campaigns.admin.campaign_forms import (
     CONTENT_PREFIXES, CampaignForm, CampaignVariantInline, TestSendForm,
 )
 from campaigns.models import Campaign, Channel
-from campaigns.services.audience import campaign_audience
+from campaigns.selectors.audience import campaign_audience, campaign_audience_estimate
 from core.charts import bar_chart
 from crm.models import Customer
 
@@ -162,7 +162,7 @@ class CampaignAdmin(TranslationAdmin):
         context = {"campaign": campaign, "can_act": self.has_change_permission(request, campaign),
                    "progress_url": reverse("admin:campaigns_campaign_progress", args=[campaign.pk])}
         if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
-            context["estimate"] = services.campaign_audience_estimate(campaign)
+            context["estimate"] = campaign_audience_estimate(campaign)
             context["segment_sizes"] = [(segment, segment.size) for segment in campaign.segments.all()]
             context["excluded_sizes"] = [(segment, segment.size) for segment in campaign.excluded_segments.all()]
             try:

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from campaigns import services
+from campaigns import selectors, services
 from campaigns.models import InboundSms, Suppression
 from crm.admin.utils import ReadOnlyAdminMixin
 
@@ -45,7 +45,7 @@ class SuppressionAdmin(admin.ModelAdmin):
         # Search by the address itself: hash what was typed.
         if search_term and ("@" in search_term or search_term.strip().lstrip("+").isdigit()):
             kind = Suppression.Kind.EMAIL if "@" in search_term else Suppression.Kind.PHONE
-            return queryset.filter(value_hash=services.suppression_hash(kind, search_term)), False
+            return queryset.filter(value_hash=selectors.suppression_hash(kind, search_term)), False
         return super().get_search_results(request, queryset, search_term)
 
     def save_model(self, request, obj, form, change):
@@ -55,7 +55,7 @@ class SuppressionAdmin(admin.ModelAdmin):
             reason=form.cleaned_data["reason"], note=form.cleaned_data.get("note", ""), by=request.user,
         )
         kind = Suppression.Kind.EMAIL if "@" in address else Suppression.Kind.PHONE
-        saved = Suppression.objects.get(value_hash=services.suppression_hash(kind, address))
+        saved = Suppression.objects.get(value_hash=selectors.suppression_hash(kind, address))
         obj.pk = saved.pk
 
     def has_change_permission(self, request, obj=None):

@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from campaigns import tokens
 from campaigns.models import Automation, Channel, ChannelChoice, Message
 from campaigns.services import after_send
-from campaigns.services.audience import with_eligibility
+from campaigns.selectors.audience import with_eligibility
 from campaigns.services.sending import enqueue_send, queued_message_ids
 from club.services.common import day_end, day_start
 from crm.models import Customer, Order, OrderLine, Product

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from campaigns import rendering
 from campaigns.models import Campaign, CampaignEvent, ChannelChoice, Message
 from campaigns.services import content
-from campaigns.services.audience import AudienceCounts, campaign_audience, eligibility_counts, with_eligibility
+from campaigns.selectors.audience import AudienceCounts, campaign_audience, eligibility_counts, with_eligibility
 from campaigns.services.events import campaign_event_record
 from campaigns.services.sending import (
     campaign_refresh_counts, enqueue_send, messages_sweep_stale, queued_message_ids,

@@ -41,7 +41,7 @@ from django.utils import timezone
 from campaigns import sms as sms_module
 from campaigns.models import Campaign, CampaignVariant, Channel, Message
 from campaigns.services import after_send, content
-from campaigns.services.audience import not_allowed
+from campaigns.selectors.audience import not_allowed
 from campaigns import tokens
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from campaigns import services
+from campaigns import selectors, services
 from campaigns.defaults import DEFAULT_AUTOMATIONS, automation_fields
 from campaigns.models import Automation, Campaign, Message, Suppression
 from core.timeline import customer_timeline
@@ -132,7 +132,7 @@ def test_staff_add_an_address_to_the_suppression_list_as_a_hash(client, marketin
     assert reply.status_code == 302
     suppression = Suppression.objects.get()
     assert suppression.kind == "email" and "spam" not in suppression.value_hash
-    assert services.is_suppressed(email="spam@example.com")
+    assert selectors.is_suppressed(email="spam@example.com")
     found = client.get(reverse("admin:campaigns_suppression_changelist") + "?q=SPAM@example.com").content.decode()
     assert suppression.value_hash[:16] in found
 

@@ -6,7 +6,7 @@ from django.core import mail
 
 from campaigns import services
 from campaigns.models import Message
-from campaigns.services.audience import with_eligibility
+from campaigns.selectors.audience import with_eligibility
 from crm.models import Customer
 from crm.services import consent_set
 from tests.campaigns.helpers import make_campaign, static_segment

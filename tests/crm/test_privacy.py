@@ -17,7 +17,7 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from campaigns.models import InboundSms, Message, Suppression
-from campaigns.services.suppression import is_suppressed
+from campaigns.selectors import is_suppressed
 from club import services as club
 from club.models import EarningRule, Membership, Offer, Tier
 from core import audit

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Channel, ChannelChoice, Message
 from campaigns.segments import segment_customers
-from campaigns.services.suppression import email_suppressed_expression, phone_suppressed_expression
+from campaigns.selectors.suppression import email_suppressed_expression, phone_suppressed_expression
 from crm.models import Customer
 
 
