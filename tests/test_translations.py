@@ -1,6 +1,7 @@
 """The Persian and Arabic translations: complete, faithful to their placeholders, compiled, and shown on real pages."""
 
 import re
+import shutil
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -8,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.core.cache import cache
 from django.utils import translation
 
@@ -86,6 +88,23 @@ def placeholders(text: str) -> Counter:
 def catalog(request):
     header, entries = read_po(LOCALE / request.param / "LC_MESSAGES" / "django.po")
     return request.param, header, entries
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="makemessages needs GNU gettext (apt-get install gettext)")
+def test_the_catalogs_hold_every_translatable_string_of_the_code(tmp_path, settings, monkeypatch):
+    """A string added to the code but never extracted would show in English on a Persian page: extract the
+    strings again (into a copy of the catalogs) and find each one translated."""
+    copy = tmp_path / "locale"
+    shutil.copytree(LOCALE, copy)
+    settings.LOCALE_PATHS = [copy]
+    monkeypatch.chdir(settings.BASE_DIR)
+    call_command("makemessages", locale=sorted(LANGUAGES), no_obsolete=True, verbosity=0,
+                 ignore_patterns=[".venv", "venv", "tests", "bench", "var", "test-output", "static"])
+    for language in LANGUAGES:
+        _header, entries = read_po(copy / language / "LC_MESSAGES" / "django.po")
+        missing = [entry["msgid"] for entry in entries
+                   if "fuzzy" in entry["flags"] or not all(text.strip() for text in entry["msgstr"].values())]
+        assert missing == [], f"{language}: run makemessages -l {language} and translate {missing}"
 
 
 class TestCatalogs:
