@@ -6,13 +6,15 @@ NPS or CSAT question count.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
+from crm.models import Order, OrderLine
 from feedback.models import (
-    CSAT_SATISFIED_MIN, NPS_PASSIVE_MIN, NPS_PROMOTER_MIN, Answer, Invitation, Question, Response, Survey,
+    CSAT_SATISFIED_MIN, NPS_PASSIVE_MIN, NPS_PROMOTER_MIN, Answer, Invitation, Question, Response, ReturnLine, Survey,
 )
 
 SCORE_COUNTS = {
@@ -127,8 +129,6 @@ def free_text_answers(survey: Survey, *, limit: int = 100) -> QuerySet[Answer]:
 
 def returns_by_reason(*, start: datetime | None = None, end: datetime | None = None) -> list[dict]:
     """Returned units per reason (rejected requests excluded) and each reason's share."""
-    from feedback.models import ReturnLine
-
     lines = ReturnLine.objects.filter(return_request__rejected=False)
     if start is not None:
         lines = lines.filter(return_request__created_at__gte=start)
@@ -174,9 +174,6 @@ def _return_rate_rows(customers: QuerySet | None, start: datetime | None, end: d
     the orders placed in [start, end) (orders not cancelled); units returned = the quantities of
     those same lines on return requests that were not rejected, whenever they were requested.
     Two aggregates (grouped by category when asked); only their rows meet in Python."""
-    from crm.models import Order, OrderLine
-    from feedback.models import ReturnLine
-
     lines = OrderLine.objects.exclude(order__status=Order.Status.CANCELLED)
     if customers is not None and customers.query.where:
         lines = lines.filter(order__customer__in=customers.values("pk"))
@@ -197,3 +194,23 @@ def _return_rate_rows(customers: QuerySet | None, start: datetime | None, end: d
                    rate=round((back.get(category) or 0) / units, 4) if units else None)
         for category, units in sold.items()
     ]
+
+
+# --- The returns desk: what an order can still send back -------------------------------------------
+
+def returnable_quantities(order: Order) -> dict[int, int]:
+    """{order_line_id: quantity that can still be returned}: bought minus what other,
+    not rejected, return requests already hold. One query."""
+    lines = order.lines.annotate(
+        held=Sum("return_lines__quantity", filter=Q(return_lines__return_request__rejected=False))
+    ).values_list("pk", "quantity", "held")
+    return {pk: quantity - (held or 0) for pk, quantity, held in lines}
+
+
+def return_window_closes(order: Order):
+    return order.placed_at + timedelta(days=settings.FEEDBACK_RETURN_WINDOW_DAYS)
+
+
+def order_lines_for_return(order: Order) -> list[tuple[OrderLine, int]]:
+    available = returnable_quantities(order)
+    return [(line, max(available.get(line.pk, 0), 0)) for line in order.lines.all()]

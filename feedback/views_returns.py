@@ -11,6 +11,7 @@ from django_ratelimit.decorators import ratelimit
 from core.audit import public_page
 from crm.models import Order
 from crm.public import language_choices, page_language
+from feedback import selectors
 from feedback.forms import ReturnForm
 from feedback.services import returns as service
 from feedback.views import public_page_rate, token_key
@@ -33,10 +34,10 @@ def request_return(request, token: str):
     language = _language(request, order)
     with translation.override(language):
         context = {"order": order, "languages": language_choices(),
-                   "closes": service.return_window_closes(order)}
+                   "closes": selectors.return_window_closes(order)}
         if order.status == Order.Status.CANCELLED or timezone.now() > context["closes"]:
             return render(request, "feedback/return_closed.html", context, status=410)
-        form = ReturnForm(request.POST or None, lines=service.order_lines_for_return(order))
+        form = ReturnForm(request.POST or None, lines=selectors.order_lines_for_return(order))
         if request.method == "POST" and form.is_valid():
             try:
                 created = service.return_request_create(

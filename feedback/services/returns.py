@@ -22,9 +22,10 @@ from club.models import Membership, Offer
 from club.services import coupon_issue, member_enroll, points_award, points_reverse_for_order
 from core.audit import audited
 from crm import services as crm_services
-from crm.models import Order, OrderLine
+from crm.models import Order
 from feedback import signals
 from feedback.models import ReturnEvent, ReturnLine, ReturnRequest
+from feedback.selectors import returnable_quantities, return_window_closes
 
 State = ReturnRequest.State
 
@@ -47,19 +48,6 @@ class LineRequest:
     quantity: int
     reason: str
     note: str = ""
-
-
-def returnable_quantities(order: Order) -> dict[int, int]:
-    """{order_line_id: quantity that can still be returned}: bought minus what other,
-    not rejected, return requests already hold. One query."""
-    lines = order.lines.annotate(
-        held=Sum("return_lines__quantity", filter=Q(return_lines__return_request__rejected=False))
-    ).values_list("pk", "quantity", "held")
-    return {pk: quantity - (held or 0) for pk, quantity, held in lines}
-
-
-def return_window_closes(order: Order):
-    return order.placed_at + timedelta(days=settings.FEEDBACK_RETURN_WINDOW_DAYS)
 
 
 @audited
@@ -239,8 +227,3 @@ def order_for_return_link(token: str) -> Order:
         return Order.objects.select_related("customer").get(public_id=data["o"])
     except (Order.DoesNotExist, ValidationError, ValueError):
         raise Order.DoesNotExist from None
-
-
-def order_lines_for_return(order: Order) -> list[tuple[OrderLine, int]]:
-    available = returnable_quantities(order)
-    return [(line, max(available.get(line.pk, 0), 0)) for line in order.lines.all()]

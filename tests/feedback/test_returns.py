@@ -63,7 +63,7 @@ class TestRequests:
         assert request.state == State.REQUESTED and request.customer == order.customer
         assert ReturnEvent.objects.get(return_request=request).to_state == State.REQUESTED
         beans, mug = lines_of(order)
-        assert returns.returnable_quantities(order) == {beans.pk: 1, mug.pk: 1}
+        assert selectors.returnable_quantities(order) == {beans.pk: 1, mug.pk: 1}
 
     def test_it_refuses_more_than_was_bought_minus_what_is_already_returned(self, order):
         request_beans(order, 1)
