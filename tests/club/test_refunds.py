@@ -241,3 +241,17 @@ def test_a_line_refund_of_a_customer_who_is_not_a_member_refunds_and_takes_nothi
     order.refresh_from_db()
     assert order.refunded_amount == Decimal("50.00")
     assert not PointsTransaction.objects.exists()
+
+
+def test_a_take_back_reads_in_the_reader_s_language_from_the_facts_it_stores(member, place_order):
+    from django.utils import translation
+
+    order = place_order(member.customer, total="100.00", status="paid")
+    crm_services.order_refund(order=order, amount="40.00")
+    crm_services.order_cancel(order=order)
+    refund, cancel = PointsTransaction.objects.filter(kind="reverse").order_by("id")
+
+    assert (refund.reason, cancel.reason) == ("", "")  # no sentence saved in the writer's language
+    assert (refund.description, cancel.description) == ("Refund of 40.00", "Order cancelled")
+    with translation.override("fa"):
+        assert (refund.description, cancel.description) == ("بازپرداخت 40.00", "سفارش لغو شد")
