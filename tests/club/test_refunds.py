@@ -255,3 +255,19 @@ def test_a_take_back_reads_in_the_reader_s_language_from_the_facts_it_stores(mem
     assert (refund.description, cancel.description) == ("Refund of 40.00", "Order cancelled")
     with translation.override("fa"):
         assert (refund.description, cancel.description) == ("بازپرداخت 40.00", "سفارش لغو شد")
+
+
+def test_a_partial_refund_takes_its_share_of_points_still_pending(member, place_order, settings):
+    from club.models import PendingPoints
+
+    settings.CLUB_PENDING_DAYS = 14
+    order = place_order(member.customer, total="100.00")
+    crm_services.order_refund(order=order, amount="40.00")
+    crm_services.order_refund(order=order, amount="30.00")
+
+    # 150 pending; 40 of 100 takes floor(150 x 0.4) = 60; then 30 of the 60 left takes floor(90 x 0.5) = 45.
+    member.refresh_from_db()
+    assert PendingPoints.objects.get(order=order).points == 45 == member.pending_points
+    assert balance(member) == 0 and not take_backs(order)
+    crm_services.order_refund(order=order, amount="30.00")
+    assert PendingPoints.objects.get(order=order).status == PendingPoints.Status.CANCELLED
