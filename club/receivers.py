@@ -16,15 +16,17 @@ def on_order_created(sender, order: Order, **kwargs) -> None:
     points_award_for_order(order=order)
 
 
-def on_order_changed(sender, order: Order, previous_status: str, by=None, **kwargs) -> None:
-    """A cancellation or full refund takes back what is left of the order's points.
+def on_order_changed(sender, order: Order, previous_status: str, previous_refunded=None, refund_lines=None, by=None,
+                     **kwargs) -> None:
+    """A cancellation or a refund takes points back, whichever road it came by (the API, the admin,
+    the returns desk): club.services.points.refunds."""
+    from club.services import points_take_back_for_order_change
 
-    Partial refunds are left to the returns desk, which names the lines returned
-    (points_reverse_for_order with lines); reversing here too would take them twice."""
-    from club.services import points_reverse_for_order
-
-    if order.status in (Order.Status.CANCELLED, Order.Status.REFUNDED) and previous_status != order.status:
-        points_reverse_for_order(order=order, by=by)
+    points_take_back_for_order_change(
+        order=order, previous_status=previous_status,
+        previous_refunded=order.refunded_amount if previous_refunded is None else previous_refunded,
+        refund_lines=refund_lines, by=by,
+    )
 
 
 def on_customer_saved(sender, instance: Customer, created: bool, raw: bool = False, **kwargs) -> None:

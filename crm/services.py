@@ -215,7 +215,7 @@ def order_create(
     return order
 
 
-def _change_order(order: Order, *, by, **changes) -> Order:
+def _change_order(order: Order, *, by, refund_lines: dict[int, int] | None = None, **changes) -> Order:
     locked = Order.objects.select_for_update().get(pk=order.pk)
     previous_status, previous_refunded = locked.status, locked.refunded_amount
     for field, value in changes.items():
@@ -224,7 +224,8 @@ def _change_order(order: Order, *, by, **changes) -> Order:
     locked.refresh_from_db(fields=["is_counted", "net_total"])
     customers_refresh_order_stats(customer_ids=[locked.customer_id])
     signals.order_changed.send(
-        sender=Order, order=locked, previous_status=previous_status, previous_refunded=previous_refunded, by=by
+        sender=Order, order=locked, previous_status=previous_status, previous_refunded=previous_refunded, by=by,
+        refund_lines=refund_lines,
     )
     return locked
 
@@ -263,8 +264,11 @@ def order_cancel(*, order: Order, by=None) -> Order:
 
 @audited
 @transaction.atomic
-def order_refund(*, order: Order, amount: Decimal | str, by=None) -> Order:
-    """Refund part or all of an order; a full refund sets the status to refunded."""
+def order_refund(*, order: Order, amount: Decimal | str, lines: dict[int, int] | None = None, by=None) -> Order:
+    """Refund part or all of an order; a full refund sets the status to refunded.
+
+    `lines` ({order_line_id: quantity}) names what is refunded (the returns desk does), so the club
+    takes back those lines' points rather than the refunded share of the whole order."""
     amount = _decimal(amount, "amount")
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if amount <= 0:
@@ -276,10 +280,25 @@ def order_refund(*, order: Order, amount: Decimal | str, by=None) -> Order:
         raise ValidationError(
             {"amount": _("At most %(remaining)s can still be refunded on this order.") % {"remaining": remaining}}
         )
+    if lines:
+        _check_refund_lines(locked, lines)
     changes: dict[str, Any] = {"refunded_amount": locked.refunded_amount + amount}
     if amount == remaining:
         changes["status"] = Order.Status.REFUNDED
-    return _change_order(locked, by=by, **changes)
+    return _change_order(locked, by=by, refund_lines=lines or None, **changes)
+
+
+def _check_refund_lines(order: Order, lines: dict[int, int]) -> None:
+    bought = dict(order.lines.values_list("pk", "quantity"))
+    errors = {}
+    for line_id, quantity in lines.items():
+        if int(line_id) not in bought:
+            errors[f"lines.{line_id}"] = _("Order line %(id)s is not a line of order %(number)s.") % {
+                "id": line_id, "number": order.order_number}
+        elif not 1 <= int(quantity) <= bought[int(line_id)]:
+            errors[f"lines.{line_id}"] = _("Refund between 1 and %(count)s of this line.") % {"count": bought[int(line_id)]}
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic

@@ -9,7 +9,8 @@ from django.dispatch import Signal
 
 # sender=Order, order=<Order>
 order_created = Signal()
-# sender=Order, order=<Order>, previous_status=str, previous_refunded=Decimal, by=<User|None>
+# sender=Order, order=<Order>, previous_status=str, previous_refunded=Decimal, by=<User|None>,
+# refund_lines={order_line_id: quantity} | None (a refund that names the lines it refunds)
 order_changed = Signal()
 # sender=Interaction, interaction=<Interaction>, by=<User|None>
 interaction_resolved = Signal()

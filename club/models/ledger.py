@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from club.models.membership import Membership
 from core.audit import AuditSourceField
@@ -137,6 +137,19 @@ class PointsTransaction(models.Model):
 
     def __str__(self):
         return f"{self.points:+d} {self.get_kind_display()} ({self.reason})"
+
+    @property
+    def description(self) -> str:
+        """What the row is, in the reader's language: a take-back stores facts (club.services.points.refunds),
+        rendered here when read, never a sentence saved in the writer's language."""
+        if self.reason:
+            return self.reason
+        if self.kind == self.Kind.REVERSE and self.source_ref == "cancel":
+            return gettext("Order cancelled")
+        if self.kind == self.Kind.REVERSE and self.source_ref.startswith("refund:"):
+            before, _sep, after = self.source_ref.removeprefix("refund:").partition("-")
+            return gettext("Refund of %(amount)s") % {"amount": Decimal(after) - Decimal(before)}
+        return str(self.get_source_display())
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -39,7 +39,7 @@ def timeline_points(customer, *, limit: int) -> list[TimelineEntry]:
         TimelineEntry(
             when=row.created_at,
             kind="points",
-            title=_("%(points)+d points: %(reason)s") % {"points": row.points, "reason": row.reason or row.get_source_display()},
+            title=_("%(points)+d points: %(reason)s") % {"points": row.points, "reason": row.description},
             detail=_("Shortfall: %(points)s points could not be taken back") % {"points": row.shortfall} if row.shortfall else "",
             url=_admin_url("admin:club_pointstransaction_change", row.pk),
             badge=row.get_kind_display(),

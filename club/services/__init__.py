@@ -43,6 +43,7 @@ from club.services.points import (
     points_release_pending,
     points_reverse_for_order,
     points_spend,
+    points_take_back_for_order_change,
     points_verify_balances,
     points_warn_expiring,
 )
@@ -55,7 +56,7 @@ __all__ = [
     "notice_send_once", "offer_redeem", "offer_refusal", "points_adjust", "points_award", "points_award_birthday", "points_award_for_event", "points_refresh_cached",
     "points_award_for_feedback", "points_award_for_order", "points_award_for_profile", "points_award_signup",
     "points_expire_due", "points_for_order", "points_hold_pending", "points_rebuild_balances", "points_release_pending",
-    "points_reverse_for_order", "points_spend", "points_verify_balances", "points_warn_expiring", "referral_check", "referral_create",
+    "points_reverse_for_order", "points_spend", "points_take_back_for_order_change", "points_verify_balances", "points_warn_expiring", "referral_check", "referral_create",
     "referral_reward_for_order", "rules_active", "tier_for_value", "tier_next", "tier_qualifying_value", "tier_set",
     "tier_upgrade_if_qualified", "tiers_review",
 ]

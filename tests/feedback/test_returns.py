@@ -171,7 +171,8 @@ class TestStateMachine:
         def broken(**kwargs):
             raise RuntimeError("ledger unavailable")
 
-        monkeypatch.setattr(returns, "points_reverse_for_order", broken)
+        # The club takes the points back on crm's order_changed, in the refund's transaction.
+        monkeypatch.setattr("club.services.points_take_back_for_order_change", broken)
         with pytest.raises(RuntimeError):
             returns.return_transition(return_request=request, to_state=State.REFUNDED)
         order.refresh_from_db()

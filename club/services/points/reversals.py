@@ -25,7 +25,7 @@ Source = PointsTransaction.Source
 @audited
 @transaction.atomic
 def points_reverse_for_order(
-    *, order, lines: dict[int, int] | None = None, by=None, idempotency_key: str | None = None
+    *, order, lines: dict[int, int] | None = None, by=None, idempotency_key: str | None = None, source_ref: str = ""
 ) -> list[PointsTransaction]:
     """Take back the points an order earned: all that is left of them (lines=None, a
     cancellation or full refund), or those of the given {order_line_id: quantity}.
@@ -34,7 +34,8 @@ def points_reverse_for_order(
     was already fully reversed does nothing. Points the member has already spent cannot
     be taken (the balance never goes negative): the rest is recorded as a shortfall on the
     reverse row and on the membership, where club managers see it. Pending points of the
-    order are reduced first."""
+    order are reduced first. `source_ref` names what caused it (a refund, a cancellation:
+    club.services.points.refunds) on each row."""
     membership = Membership.objects.filter(customer_id=order.customer_id).first()
     if membership is None:
         return []
@@ -44,30 +45,44 @@ def points_reverse_for_order(
     rows = []
     earnings = PointsTransaction.objects.filter(member=member, order=order, kind=Kind.EARN, source=Source.ORDER).order_by("id")
     for earning in earnings:
-        remaining_lines, remaining_points = _left_to_reverse(earning)
+        remaining_lines, remaining_points = left_to_reverse(earning)
         taken_lines, to_reverse = _take(remaining_lines, remaining_points, wanted)
         to_reverse = min(to_reverse, max(remaining_points, 0))  # never more than is left of the earning
         if to_reverse <= 0:
             continue
-        take = min(to_reverse, member.points_balance)
-        shortfall = to_reverse - take
         if wanted is None:
             key = f"reverse:{earning.pk}:all"
         elif idempotency_key:
             key = f"reverse:{earning.pk}:{idempotency_key}"
         else:
             key = f"reverse:{earning.pk}:{uuid4().hex}"
-        row, created = points_append(
-            member=member, points=-take, kind=Kind.REVERSE, source=Source.ORDER, idempotency_key=key,
-            reason=_("Reversal for order %(number)s") % {"number": order.order_number}, order=order, original=earning,
-            lines=taken_lines, shortfall=shortfall, created_by=by,
-        )
-        if created and shortfall:
-            Membership.objects.filter(pk=member.pk).update(points_shortfall=F("points_shortfall") + shortfall)
-            member.points_shortfall += shortfall
+        row = points_take_back(member=member, earning=earning, points=to_reverse, idempotency_key=key,
+                               lines=taken_lines, source_ref=source_ref, by=by)
         rows.append(row)
     member_copy_locked(membership, member)
     return rows
+
+
+def points_take_back(
+    *, member: Membership, earning: PointsTransaction, points: int, idempotency_key: str, lines: dict | None = None,
+    source_ref: str = "", by=None,
+) -> PointsTransaction:
+    """Append one reverse row taking `points` of `earning` back from a member the caller has locked.
+
+    The row stores facts (the order, the earning, the lines, what caused it in `source_ref`), never
+    a sentence, so each reader sees it in their own language. What the member already spent cannot
+    be taken: it is recorded as the row's shortfall and added to the membership's."""
+    take = min(points, member.points_balance)
+    shortfall = points - take
+    row, created = points_append(
+        member=member, points=-take, kind=Kind.REVERSE, source=earning.source, idempotency_key=idempotency_key,
+        order_id=earning.order_id, original=earning, lines=lines or {}, shortfall=shortfall, source_ref=source_ref[:100],
+        created_by=by,
+    )
+    if created and shortfall:
+        Membership.objects.filter(pk=member.pk).update(points_shortfall=F("points_shortfall") + shortfall)
+        member.points_shortfall += shortfall
+    return row
 
 
 def _validated_lines(order, lines: dict[int, int] | None) -> dict[str, int] | None:
@@ -89,7 +104,7 @@ def _validated_lines(order, lines: dict[int, int] | None) -> dict[str, int] | No
     return wanted
 
 
-def _left_to_reverse(earning: PointsTransaction) -> tuple[dict, int]:
+def left_to_reverse(earning: PointsTransaction) -> tuple[dict, int]:
     """What of an earning is still there to reverse: per line, and in total."""
     lines = {key: dict(value) for key, value in earning.lines.items()}
     points = earning.points
