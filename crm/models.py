@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from core.bounds import MONEY, MONEY_SUM  # the sizes of money live there; MONEY is re-exported
 from core.indexes import PostgresOnlyIndex
 from core.audit import HistoricalRecords, history_user
 from crm.querysets import CustomerQuerySet, InteractionQuerySet, OrderQuerySet
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 class Tag(models.Model):
@@ -70,7 +70,7 @@ class Customer(models.Model):
     first_order_at = models.DateTimeField(_("first order"), null=True, blank=True, editable=False)
     last_order_at = models.DateTimeField(_("last order"), null=True, blank=True, editable=False)
     orders_count = models.PositiveIntegerField(_("orders"), default=0, editable=False)
-    total_spent = models.DecimalField(_("total spent"), default=Decimal("0"), editable=False, **MONEY)
+    total_spent = models.DecimalField(_("total spent"), default=Decimal("0"), editable=False, **MONEY_SUM)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
