@@ -16,6 +16,7 @@ Validation refuses what is larger before any write, so the database never has to
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -25,12 +26,17 @@ AMOUNT_MAX = Decimal("999999999999999.99")
 POINTS_MAX = 2**63 - 1
 POINTS_MIN = -POINTS_MAX  # a signed adjustment mirrors the largest credit
 
-AMOUNT_TOO_LARGE = _("Ensure %(field)s is at most %(limit_value)s.")
-POINTS_TOO_LARGE = _("Ensure %(field)s is at most %(limit_value)s points.")
+# The model fields' validators of an amount: full_clean() in the services and the admin's
+# forms refuse a larger one with code max_value and the limit in params["limit_value"].
+AMOUNT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(AMOUNT_MAX)]
+
+# Worded as Django's MaxValueValidator, which full_clean() uses for the same bound.
+TOO_LARGE = _("Ensure this value is less than or equal to %(limit_value)s.")
 
 
 def amount_limit_text() -> str:
-    return f"{AMOUNT_MAX:,}"
+    """The limit as every road prints it (Django's validators print str(limit))."""
+    return str(AMOUNT_MAX)
 
 
 def check_amount(value, *, field: str) -> None:
@@ -41,8 +47,7 @@ def check_amount(value, *, field: str) -> None:
         return  # not a number at all is the caller's other check; this one is only about size
     if number.is_finite() and abs(number) > AMOUNT_MAX:
         raise ValidationError(
-            {field: ValidationError(AMOUNT_TOO_LARGE, code="max_value",
-                                    params={"field": field, "limit_value": amount_limit_text()})}
+            {field: ValidationError(TOO_LARGE, code="max_value", params={"limit_value": AMOUNT_MAX, "value": value})}
         )
 
 
@@ -50,6 +55,5 @@ def check_points(value: int, *, field: str) -> None:
     """A points figure, or the balance it would leave: at most a 64-bit integer (code max_value)."""
     if abs(value) > POINTS_MAX:
         raise ValidationError(
-            {field: ValidationError(POINTS_TOO_LARGE, code="max_value",
-                                    params={"field": field, "limit_value": POINTS_MAX})}
+            {field: ValidationError(TOO_LARGE, code="max_value", params={"limit_value": POINTS_MAX, "value": value})}
         )

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="order",
             name="discount",
-            field=models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=18, validators=[django.core.validators.MinValueValidator(0)], verbose_name="discount"),
+            field=models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=18, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(Decimal("999999999999999.99"))], verbose_name="discount"),
         ),
         migrations.AlterField(
             model_name="order",
@@ -48,12 +48,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="order",
             name="total",
-            field=models.DecimalField(decimal_places=2, max_digits=18, validators=[django.core.validators.MinValueValidator(0)], verbose_name="total"),
+            field=models.DecimalField(decimal_places=2, max_digits=18, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(Decimal("999999999999999.99"))], verbose_name="total"),
         ),
         migrations.AlterField(
             model_name="orderline",
             name="unit_price",
-            field=models.DecimalField(decimal_places=2, max_digits=18, validators=[django.core.validators.MinValueValidator(0)], verbose_name="unit price"),
+            field=models.DecimalField(decimal_places=2, max_digits=18, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(Decimal("999999999999999.99"))], verbose_name="unit price"),
         ),
         migrations.AddField(
             model_name="order",

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,6 +65,9 @@ def import_orders(file: Source, *, progress: Progress | None = None, by=None) ->
                 result = OrderImport(columns, len(rows.header), errors).run(rows)
                 commit_started = time.perf_counter()
             _log_phase("commit (deferred foreign key checks)", time.perf_counter() - commit_started)
+        except DataError as exc:
+            logger.exception("orders import: a value the row checks let through")
+            raise ImportFailed.refused_by_database(exc) from None
         except IntegrityError:
             # Only a concurrent writer can get here: every row was checked first.
             logger.exception("orders import hit a constraint")
