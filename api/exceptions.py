@@ -15,7 +15,7 @@ import math
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -99,7 +99,7 @@ def problem_exception_handler(exc, context):
         return problem(400, kind=exc.code, title=_("Invalid request."), detail=exc.message)
     if isinstance(exc, (Http404, ObjectDoesNotExist, exceptions.NotFound)):
         return problem(404, kind="not_found", title=_("Not found."), detail=_("No such object."))
-    if isinstance(exc, DatabaseError):  # the transaction rolled back: nothing was saved
+    if isinstance(exc, DatabaseError | InterfaceError):  # the transaction rolled back: nothing was saved
         return _database_problem(exc)
     if isinstance(exc, DjangoPermissionDenied):
         return problem(403, kind="permission_denied", title=_("Forbidden."), detail=str(exc) or _("Forbidden."))
@@ -124,7 +124,7 @@ def problem_exception_handler(exc, context):
                    detail=_("Something went wrong on our side; it has been logged."))
 
 
-def _database_problem(exc: DatabaseError) -> Response:
+def _database_problem(exc: DatabaseError | InterfaceError) -> Response:
     """A database error by whose fault it is (core.db_errors): only connection trouble says "retry"."""
     fault = db_errors.classify(exc)
     if fault == db_errors.UNAVAILABLE:

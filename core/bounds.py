@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 MONEY_SUM = {"max_digits": 24, "decimal_places": 2}
-AMOUNT = {"max_digits": 17, "decimal_places": 2}  # what an input amount may have: < 10^15
 AMOUNT_MAX = Decimal("999999999999999.99")
 POINTS_MAX = 2**63 - 1
 POINTS_MIN = -POINTS_MAX  # a signed adjustment mirrors the largest credit

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from core.bounds import AMOUNT, AMOUNT_MAX, amount_limit_text
+from core.bounds import AMOUNT_MAX, MONEY, amount_limit_text
 
 MAX_TEXT = 10_000
 
@@ -18,7 +18,8 @@ class AmountField(serializers.DecimalField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 0)
-        super().__init__(max_value=AMOUNT_MAX, **AMOUNT, **kwargs)
+        # The column's digits, so that any stored amount renders (SQLite rounds to 15 significant digits).
+        super().__init__(max_value=AMOUNT_MAX, **MONEY, **kwargs)
 
     def to_internal_value(self, data):
         try:
