@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Segment
-from crm.models import MONEY, Customer
+from crm.models import MONEY, MONEY_SUM, Customer
 
 
 class CustomerScore(models.Model):
@@ -44,7 +44,7 @@ class CustomerScore(models.Model):
     p_alive = models.FloatField(_("P(alive)"), null=True, blank=True)
     expected_purchases_90d = models.FloatField(_("expected purchases in 90 days"), null=True, blank=True)
     expected_average_value = models.DecimalField(_("expected order value"), null=True, blank=True, **MONEY)
-    predicted_clv = models.DecimalField(_("predicted CLV"), null=True, blank=True, **MONEY)
+    predicted_clv = models.DecimalField(_("predicted CLV"), null=True, blank=True, **MONEY_SUM)
     predicted_at = models.DateTimeField(_("predicted at"), null=True, blank=True)
 
     class Meta:

@@ -4,8 +4,10 @@
      "detail": "...", "errors": {"field": ["message", ...]}}
 
 Services raise django's ValidationError (400) or a club domain exception (Conflict: 409);
-DRF raises its own exceptions (parse errors, authentication, throttling). Anything else
-is a bug: it is logged with its traceback and answered as a 500 problem, never as HTML.
+DRF raises its own exceptions (parse errors, authentication, throttling). A database error
+is answered by whose fault it is (core.db_errors): a refused value 400, a broken constraint
+409, connection trouble 503 with Retry-After, anything else 500. Anything else is a bug: it
+is logged with its traceback and answered as a 500 problem, never as HTML.
 """
 
 import logging
@@ -13,13 +15,14 @@ import math
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, InterfaceError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from club.exceptions import ClubError, Conflict, NotAMember
+from core import db_errors
 
 logger = logging.getLogger("api")
 
@@ -96,14 +99,8 @@ def problem_exception_handler(exc, context):
         return problem(400, kind=exc.code, title=_("Invalid request."), detail=exc.message)
     if isinstance(exc, (Http404, ObjectDoesNotExist, exceptions.NotFound)):
         return problem(404, kind="not_found", title=_("Not found."), detail=_("No such object."))
-    if isinstance(exc, IntegrityError):
-        logger.warning("API integrity error: %s", exc)
-        return problem(409, kind="conflict", title=_("Conflict."), detail=_("The request conflicts with the current state; retry."))
-    if isinstance(exc, DatabaseError):  # after IntegrityError, which is one; the transaction rolled back
-        logger.warning("API database error: %s", exc)
-        return problem(503, kind="database_unavailable", title=_("Service unavailable."),
-                       detail=_("The database could not complete the request; nothing was saved. Retry later."),
-                       headers={"Retry-After": "5"})
+    if isinstance(exc, DatabaseError | InterfaceError):  # the transaction rolled back: nothing was saved
+        return _database_problem(exc)
     if isinstance(exc, DjangoPermissionDenied):
         return problem(403, kind="permission_denied", title=_("Forbidden."), detail=str(exc) or _("Forbidden."))
     if isinstance(exc, exceptions.Throttled):
@@ -123,6 +120,31 @@ def problem_exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, str) else _first_message(flatten_errors(exc.detail))
         return problem(exc.status_code, kind=kind, title=str(exc.default_detail), detail=str(detail), headers=headers, **extra)
     logger.exception("Unhandled API error", exc_info=exc)
+    return problem(status.HTTP_500_INTERNAL_SERVER_ERROR, kind="server_error", title=_("Server error."),
+                   detail=_("Something went wrong on our side; it has been logged."))
+
+
+def _database_problem(exc: DatabaseError | InterfaceError) -> Response:
+    """A database error by whose fault it is (core.db_errors): only connection trouble says "retry"."""
+    fault = db_errors.classify(exc)
+    if fault == db_errors.UNAVAILABLE:
+        logger.warning("API database unavailable: %s", exc)
+        return problem(503, kind="database_unavailable", title=_("Service unavailable."),
+                       detail=_("The database could not be reached; nothing was saved. Retry later."),
+                       headers={"Retry-After": "5"})
+    if fault == db_errors.BAD_VALUE:
+        # Validation should have refused the value first: log it so that the bound gets added.
+        logger.error("API value refused by the database: %s", exc)
+        return problem(400, kind="value_out_of_range", title=_("Invalid input."),
+                       detail=_("The database refused a value of this request (%(reason)s); nothing was saved. "
+                                "Do not retry the same request.") % {"reason": db_errors.refused_value(exc)})
+    if fault == db_errors.CONFLICT:
+        logger.warning("API integrity error: %s", exc)
+        constraint = db_errors.constraint_name(exc)
+        return problem(409, kind="conflict", title=_("Conflict."),
+                       detail=_("The request conflicts with the stored data; nothing was saved."),
+                       **({"constraint": constraint} if constraint else {}))
+    logger.error("API database error", exc_info=exc)
     return problem(status.HTTP_500_INTERNAL_SERVER_ERROR, kind="server_error", title=_("Server error."),
                    detail=_("Something went wrong on our side; it has been logged."))
 

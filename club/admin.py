@@ -31,6 +31,7 @@ from club.models import (
     TierChange,
 )
 from club.selectors import member_card
+from core.bounds import POINTS_MAX, POINTS_MIN
 from crm.admin.utils import ReadOnlyAdminMixin
 
 
@@ -235,7 +236,8 @@ def _add_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 class AdjustPointsForm(forms.Form):
-    points = forms.IntegerField(label=_("Points"), help_text=_("Positive to add, negative to remove."))
+    points = forms.IntegerField(label=_("Points"), help_text=_("Positive to add, negative to remove."),
+                                min_value=POINTS_MIN, max_value=POINTS_MAX)
     reason = forms.CharField(label=_("Reason"), max_length=255, help_text=_("Required: the member and other staff will see it."))
 
 

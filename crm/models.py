@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from core.bounds import AMOUNT_VALIDATORS, MONEY, MONEY_SUM  # the sizes of money live there; MONEY is re-exported
 from core.indexes import PostgresOnlyIndex
 from core.audit import HistoricalRecords, history_user
 from crm.querysets import CustomerQuerySet, InteractionQuerySet, OrderQuerySet
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 class Tag(models.Model):
@@ -70,7 +70,7 @@ class Customer(models.Model):
     first_order_at = models.DateTimeField(_("first order"), null=True, blank=True, editable=False)
     last_order_at = models.DateTimeField(_("last order"), null=True, blank=True, editable=False)
     orders_count = models.PositiveIntegerField(_("orders"), default=0, editable=False)
-    total_spent = models.DecimalField(_("total spent"), default=Decimal("0"), editable=False, **MONEY)
+    total_spent = models.DecimalField(_("total spent"), default=Decimal("0"), editable=False, **MONEY_SUM)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
@@ -189,8 +189,8 @@ class Order(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.FULFILLED)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.STORE)
     currency = models.CharField(_("currency"), max_length=3, default="USD")
-    total = models.DecimalField(_("total"), validators=[MinValueValidator(0)], **MONEY)
-    discount = models.DecimalField(_("discount"), default=Decimal("0"), validators=[MinValueValidator(0)], **MONEY)
+    total = models.DecimalField(_("total"), validators=AMOUNT_VALIDATORS, **MONEY)
+    discount = models.DecimalField(_("discount"), default=Decimal("0"), validators=AMOUNT_VALIDATORS, **MONEY)
     refunded_amount = models.DecimalField(_("refunded"), default=Decimal("0"), editable=False, **MONEY)
     fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -252,7 +252,7 @@ class OrderLine(models.Model):
     product_name = models.CharField(_("product name"), max_length=200, blank=True)
     category = models.CharField(_("category"), max_length=100, blank=True)
     quantity = models.PositiveIntegerField(_("quantity"), default=1, validators=[MinValueValidator(1)])
-    unit_price = models.DecimalField(_("unit price"), validators=[MinValueValidator(0)], **MONEY)
+    unit_price = models.DecimalField(_("unit price"), validators=AMOUNT_VALIDATORS, **MONEY)
 
     class Meta:
         ordering = ["id"]

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from crm.models import MONEY, Customer, Order
+from crm.models import MONEY_SUM, Customer, Order
 
 
 def counted_order_stats_expressions() -> dict:
@@ -15,7 +15,7 @@ def counted_order_stats_expressions() -> dict:
         "orders_count": Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")), Value(0)),
         "total_spent": Coalesce(
             Subquery(counted.annotate(v=Sum("net_total")).values("v")), Value(Decimal("0")),
-            output_field=DecimalField(**MONEY),
+            output_field=DecimalField(**MONEY_SUM),  # a sum of orders: the width of total_spent
         ),
         "first_order_at": Subquery(counted.annotate(t=Min("placed_at")).values("t")),
         "last_order_at": Subquery(counted.annotate(t=Max("placed_at")).values("t")),

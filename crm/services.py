@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audited
+from core.bounds import check_amount
 from crm import signals
 from crm.selectors import counted_order_stats_expressions
 from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product, Tag
@@ -194,8 +195,13 @@ def order_create(
     for index, line in enumerate(lines):
         if line.quantity < 1:
             errors[f"lines[{index}].quantity"] = _("Quantity must be at least 1.")
-        if _decimal(line.unit_price, f"lines[{index}].unit_price") < 0:
+        unit_price = _decimal(line.unit_price, f"lines[{index}].unit_price")
+        if unit_price < 0:
             errors[f"lines[{index}].unit_price"] = _("Unit price cannot be negative.")
+        try:
+            check_amount(unit_price, field=f"lines[{index}].unit_price")
+        except ValidationError as error:
+            errors.update(error.error_dict)
         if not (line.sku or line.product_name):
             errors[f"lines[{index}]"] = _("A line needs a SKU or a product name.")
     if errors:

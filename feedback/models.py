@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import AuditSourceField, HistoricalRecords, history_user
-from crm.models import Customer, Interaction, Order
+from crm.models import MONEY, Customer, Interaction, Order
 
 
 def hash_token(token: str) -> str:
@@ -268,7 +268,7 @@ class ReturnRequest(models.Model):
     resolution = models.CharField(_("wanted resolution"), max_length=12, choices=Resolution.choices, default=Resolution.REFUND)
     channel = models.CharField(_("requested through"), max_length=10, choices=Channel.choices, default=Channel.STAFF)
     note = models.TextField(_("note"), blank=True)
-    refund_amount = models.DecimalField(_("refunded amount"), max_digits=14, decimal_places=2, default=0, editable=False)
+    refund_amount = models.DecimalField(_("refunded amount"), default=0, editable=False, **MONEY)
     credit_reference = models.CharField(_("store credit"), max_length=100, blank=True, editable=False,
                                         help_text=_("The coupon code or points transaction of the store credit."))
     rejected = models.BooleanField(_("rejected"), default=False, editable=False)

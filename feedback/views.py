@@ -3,7 +3,7 @@
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -42,6 +42,11 @@ def _render(request, template, context, language, status=200):
     return response
 
 
+# Only trouble reaching the database is worth "send again in a minute" (core.db_errors): a value
+# the form let through but the database refused is our bug, and a 500 gets it logged and fixed.
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+
+
 @ratelimit(key="ip", rate=public_page_rate, block=True)
 @ratelimit(key=token_key, rate=public_page_rate, block=True)
 @require_http_methods(["GET", "POST"])
@@ -65,7 +70,7 @@ def invitation(request, token: str):
                 services.response_submit(survey=survey, answers=form.answers(), invitation=invite, language=language)
             except services.InvitationUnavailable as unavailable:
                 return _unavailable(request, survey, unavailable.reason, language)
-            except DatabaseError:
+            except DATABASE_UNREACHABLE:
                 return _not_saved(request, survey, form, language)
             return HttpResponseRedirect(reverse("feedback:thanks", args=[survey.pk]) + f"?lang={language}")
     return _render(request, "feedback/survey.html", {"survey": survey, "form": form, "languages": _languages(survey)},
@@ -86,7 +91,7 @@ def public_survey(request, slug: str):
             if not form.is_bot():
                 try:
                     services.response_submit(survey=survey, answers=form.answers(), language=language)
-                except DatabaseError:
+                except DATABASE_UNREACHABLE:
                     return _not_saved(request, survey, form, language)
             return HttpResponseRedirect(reverse("feedback:thanks", args=[survey.pk]) + f"?lang={language}")
     return _render(request, "feedback/survey.html", {"survey": survey, "form": form, "languages": _languages(survey)},

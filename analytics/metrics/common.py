@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db.models import DecimalField, QuerySet
 from django.utils import timezone
 
-from crm.models import MONEY, Customer, Order
+from crm.models import MONEY_SUM, Customer, Order
 
-MONEY_FIELD = DecimalField(**MONEY)
+MONEY_FIELD = DecimalField(**MONEY_SUM)  # sums of many orders (revenue of a period, of a segment)
 
 
 def aware(moment: date | datetime) -> datetime:

@@ -1,9 +1,34 @@
 """What every serializer of the API shares: strict input, problem details, a period."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from core.bounds import AMOUNT_MAX, MONEY, amount_limit_text
+
 MAX_TEXT = 10_000
+
+
+class AmountField(serializers.DecimalField):
+    """A money amount a partner sends, bounded as on every other road (core.bounds.AMOUNT_MAX).
+
+    The size is checked before DRF counts digits, so a too-large amount is answered with the
+    limit itself ("at most 999,999,999,999,999.99"), as the importer and the services say it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        # The column's digits, so that any stored amount renders (SQLite rounds to 15 significant digits).
+        super().__init__(max_value=AMOUNT_MAX, **MONEY, **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            number = Decimal(str(data).strip())
+        except (InvalidOperation, ValueError):
+            number = None
+        if number is not None and number.is_finite() and abs(number) > AMOUNT_MAX:
+            self.fail("max_value", max_value=amount_limit_text())
+        return super().to_internal_value(data)
 
 
 class StrictSerializer(serializers.Serializer):

@@ -6,14 +6,14 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from api.serializers.base import StrictSerializer
+from api.serializers.base import AmountField, StrictSerializer
 from club.models import Offer, PointsTransaction
-from crm.models import MONEY
+from crm.models import MONEY, MONEY_SUM
 
 
 class MemberProgressSerializer(serializers.Serializer):
     basis = serializers.CharField()
-    qualifying_value = serializers.DecimalField(**MONEY)
+    qualifying_value = serializers.DecimalField(**MONEY_SUM)
     next_tier = serializers.CharField(allow_null=True)
     to_next_tier = serializers.DecimalField(allow_null=True, **MONEY)
     percent = serializers.IntegerField()
@@ -85,7 +85,7 @@ class CouponListQuerySerializer(serializers.Serializer):
 class CouponCheckInputSerializer(StrictSerializer):
     code = serializers.CharField(max_length=64)
     customer = serializers.UUIDField(required=False, allow_null=True)
-    order_value = serializers.DecimalField(min_value=0, **MONEY)
+    order_value = AmountField()
 
 
 class CouponRedeemInputSerializer(CouponCheckInputSerializer):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from api.serializers.base import MAX_TEXT, StrictSerializer
-from crm.models import MONEY, ConsentChange, Customer, Interaction
+from crm.models import MONEY_SUM, ConsentChange, Customer, Interaction
 
 
 class TagNamesField(serializers.ListField):
@@ -38,7 +38,7 @@ class CustomerSerializer(StrictSerializer):
     sms_opt_in = serializers.BooleanField(required=False)
     tags = TagNamesField(required=False, max_length=100)
     orders_count = serializers.IntegerField(read_only=True)
-    total_spent = serializers.DecimalField(read_only=True, **MONEY)
+    total_spent = serializers.DecimalField(read_only=True, **MONEY_SUM)
     first_order_at = serializers.DateTimeField(read_only=True, allow_null=True)
     last_order_at = serializers.DateTimeField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
@@ -81,7 +81,7 @@ class CustomerSerializer(StrictSerializer):
         return data
 
 
-_MONEY = serializers.DecimalField(**MONEY)
+_MONEY = serializers.DecimalField(**MONEY_SUM)  # renders total_spent, a sum
 
 
 def _datetime(value):

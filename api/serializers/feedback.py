@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from api.serializers.base import StrictSerializer
+from crm.models import MONEY
 from feedback.models import ReturnLine, ReturnRequest
 
 
@@ -122,7 +123,7 @@ class ReturnRequestSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(choices=ReturnRequest.Resolution.choices)
     channel = serializers.CharField()
     note = serializers.CharField(allow_blank=True)
-    refund_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    refund_amount = serializers.DecimalField(**MONEY)
     credit_reference = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api import services
-from api.serializers.base import StrictSerializer
+from api.serializers.base import AmountField, StrictSerializer
 from crm.models import MONEY, Order
 
 
@@ -16,7 +16,7 @@ class OrderLineSerializer(StrictSerializer):
     product_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
-    unit_price = serializers.DecimalField(min_value=0, **MONEY)
+    unit_price = AmountField()
 
 
 def placed_at_plausible(value):
@@ -33,8 +33,8 @@ class OrderSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=Order.Status.choices, default=Order.Status.FULFILLED)
     channel = serializers.ChoiceField(choices=Order.Channel.choices, default=Order.Channel.STORE)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3, default="USD")
-    total = serializers.DecimalField(min_value=0, **MONEY)
-    discount = serializers.DecimalField(min_value=0, default="0", **MONEY)
+    total = AmountField()
+    discount = AmountField(default="0")
     refunded_amount = serializers.DecimalField(read_only=True, **MONEY)
     source = serializers.CharField(read_only=True)
     lines = OrderLineSerializer(many=True, required=False, max_length=1000)
@@ -47,7 +47,7 @@ class OrderSerializer(StrictSerializer):
 
 
 class RefundSerializer(StrictSerializer):
-    amount = serializers.DecimalField(min_value=0, **MONEY)
+    amount = AmountField()
 
 
 class BulkOrdersInputSerializer(StrictSerializer):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models.campaigns import Automation, Campaign, Channel
-from crm.models import Customer
+from crm.models import MONEY_SUM, Customer
 
 
 class Engagement(models.TextChoices):
@@ -110,7 +110,7 @@ class Message(models.Model):
     # Last touch: an order converts at most one message.
     conversion_order = models.OneToOneField("crm.Order", null=True, blank=True, on_delete=models.SET_NULL,
                                             related_name="+", verbose_name=_("converting order"))
-    revenue = models.DecimalField(_("revenue"), null=True, blank=True, max_digits=14, decimal_places=2)
+    revenue = models.DecimalField(_("revenue"), null=True, blank=True, **MONEY_SUM)
 
     objects = MessageQuerySet.as_manager()
 

@@ -42,8 +42,8 @@ class EarningRule(models.Model):
     starts_at = models.DateTimeField(_("active from"), null=True, blank=True)
     ends_at = models.DateTimeField(_("active until"), null=True, blank=True)
 
-    points = models.PositiveIntegerField(_("points"), default=0, help_text=_("Fixed points (every kind but purchase). Referral: the referrer's points."))
-    referee_points = models.PositiveIntegerField(_("points for the new customer"), default=0, help_text=_("Referral only."))
+    points = models.PositiveBigIntegerField(_("points"), default=0, help_text=_("Fixed points (every kind but purchase). Referral: the referrer's points."))
+    referee_points = models.PositiveBigIntegerField(_("points for the new customer"), default=0, help_text=_("Referral only."))
     points_per_unit = models.DecimalField(
         _("points per currency unit"), max_digits=8, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(0)]
     )
@@ -100,7 +100,7 @@ class PointsTransaction(models.Model):
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="transactions", verbose_name=_("member"))
-    points = models.IntegerField(_("points"))
+    points = models.BigIntegerField(_("points"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
@@ -111,7 +111,7 @@ class PointsTransaction(models.Model):
     original = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
     # Per order line: {"<order_line_id>": {"quantity": q, "points": p}} (earn and reverse rows of orders).
     lines = models.JSONField(_("per-line points"), default=dict, blank=True)
-    shortfall = models.PositiveIntegerField(_("shortfall"), default=0, help_text=_("Points this reversal could not take back."))
+    shortfall = models.PositiveBigIntegerField(_("shortfall"), default=0, help_text=_("Points this reversal could not take back."))
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     created_by = models.ForeignKey(
@@ -174,7 +174,7 @@ class PendingPoints(models.Model):
     member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="pending")
     order = models.ForeignKey("crm.Order", on_delete=models.PROTECT, related_name="pending_points")
     rule = models.ForeignKey(EarningRule, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    points = models.PositiveIntegerField(_("points"))
+    points = models.PositiveBigIntegerField(_("points"))
     lines = models.JSONField(_("per-line points"), default=dict, blank=True)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     available_at = models.DateTimeField(_("available at"))

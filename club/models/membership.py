@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import AuditSourceField, HistoricalRecords, history_user
-from crm.models import MONEY
+from crm.models import MONEY, MONEY_SUM
 
 
 class Tier(models.Model):
@@ -72,15 +72,15 @@ class Membership(models.Model):
 
     # Cached from the ledger (`points_rebuild_balances` repairs them); changed only with F()
     # under the membership row lock, in the transaction that appends the ledger rows.
-    points_balance = models.IntegerField(_("points balance"), default=0, editable=False)
-    pending_points = models.IntegerField(_("pending points"), default=0, editable=False)
+    points_balance = models.BigIntegerField(_("points balance"), default=0, editable=False)
+    pending_points = models.BigIntegerField(_("pending points"), default=0, editable=False)
     # Points a reversal could not take back because the member had already spent them.
-    points_shortfall = models.IntegerField(_("reversal shortfall"), default=0, editable=False)
+    points_shortfall = models.BigIntegerField(_("reversal shortfall"), default=0, editable=False)
 
     # Tier bookkeeping: a manual override freezes the tier until a date; the periodic review
     # records the qualifying value and when a member first fell below their tier (grace period).
     tier_frozen_until = models.DateField(_("tier frozen until"), null=True, blank=True, editable=False)
-    qualifying_value = models.DecimalField(_("qualifying value at last review"), default=Decimal("0"), editable=False, **MONEY)
+    qualifying_value = models.DecimalField(_("qualifying value at last review"), default=Decimal("0"), editable=False, **MONEY_SUM)
     # Not indexed: the nightly review rewrites it, and an unindexed column keeps those updates cheap (HOT).
     qualified_tier = models.ForeignKey(
         Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False, db_index=False,

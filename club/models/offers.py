@@ -34,7 +34,7 @@ class Offer(models.Model):
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices, default=Kind.PERCENT)
     value = models.DecimalField(_("value"), default=Decimal("0"), validators=[MinValueValidator(0)], **MONEY)
     gift_product = models.ForeignKey("crm.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    points_cost = models.PositiveIntegerField(_("points cost"), default=0, help_text=_("0 for a free member offer."))
+    points_cost = models.PositiveBigIntegerField(_("points cost"), default=0, help_text=_("0 for a free member offer."))
     min_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("minimum tier"))
     exclusive = models.BooleanField(_("exclusive"), default=False, help_text=_("Only for tiers with access to exclusive offers."))
     min_order_value = models.DecimalField(_("minimum order value"), default=Decimal("0"), validators=[MinValueValidator(0)], **MONEY)

@@ -23,6 +23,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from core import db_errors
+from core.bounds import AMOUNT_MAX, amount_limit_text
+
 Progress = Callable[[int], None]
 Source = Union[str, os.PathLike, IO[bytes], IO[str], Iterable[bytes], Iterable[str]]
 
@@ -37,6 +40,14 @@ class ImportFailed(ValidationError):
     def __init__(self, errors: list[str]):
         self.errors = list(errors)
         super().__init__(self.errors, code="import_failed")
+
+    @classmethod
+    def refused_by_database(cls, exc: Exception) -> "ImportFailed":
+        """A value every row check let through but the database refused (a DataError): the
+        file's fault and the same on every run, so it is reported like a bad row, never as a
+        crash or as "try again"; the log keeps the error so that the missing check gets added."""
+        return cls([_("the database refused a value of this file (%(reason)s); nothing was imported")
+                    % {"reason": db_errors.refused_value(exc)}])
 
 
 @dataclass
@@ -281,8 +292,8 @@ def parse_date(text: str, column: str) -> date:
 
 
 # The usual way an amount is written; anything else goes the slow way through Decimal.
-PLAIN_MONEY = re.compile(r"\d{1,12}(?:\.\d{1,2})?")
-_MONEY_LIMIT = Decimal(10) ** 12
+# 15 integer digits at most: below core.bounds.AMOUNT_MAX by construction.
+PLAIN_MONEY = re.compile(r"\d{1,15}(?:\.\d{1,2})?")
 
 
 def parse_money(text: str, column: str) -> str:
@@ -297,8 +308,9 @@ def parse_money(text: str, column: str) -> str:
         raise ValueError(_('%(column)s "%(value)s" is not a number') % {"column": column, "value": text})
     if value < 0:
         raise ValueError(_('%(column)s "%(value)s" is negative') % {"column": column, "value": text})
-    if value >= _MONEY_LIMIT:
-        raise ValueError(_('%(column)s "%(value)s" is too large') % {"column": column, "value": text})
+    if value > AMOUNT_MAX:
+        raise ValueError(_('%(column)s "%(value)s" is larger than the limit of %(limit)s') % {
+            "column": column, "value": text, "limit": amount_limit_text()})
     if value != value.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
         raise ValueError(
             _('%(column)s "%(value)s" has more than 2 decimal places') % {"column": column, "value": text}

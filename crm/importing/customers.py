@@ -20,7 +20,7 @@ from itertools import islice
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,6 +65,9 @@ def import_customers(file: Source, *, progress: Progress | None = None, by=None)
                 for batch in _batches(rows, batch_size):
                     importer.import_batch(batch)
                 errors.raise_if_any()
+        except DataError as exc:
+            logger.exception("customers import: a value the row checks let through")
+            raise ImportFailed.refused_by_database(exc) from None
         except IntegrityError:
             # Every key was checked against the file and the database first: only a
             # concurrent writer can get here.

@@ -59,6 +59,14 @@ def test_the_adjust_form_refuses_a_missing_reason_and_a_negative_balance(client,
     assert member.points_balance == 10
 
 
+def test_the_adjust_form_refuses_points_beyond_64_bits_and_names_the_limit(client, club_manager, member):
+    client.force_login(club_manager)
+    response = client.post(adjust_url(member), {"points": str(2**63), "reason": "Typo"})
+    assert response.status_code == 200
+    assert "less than or equal to 9223372036854775807" in response.content.decode()
+    assert not PointsTransaction.objects.exists()
+
+
 @pytest.mark.parametrize("user_fixture", ["support_user", "marketing_user", "outsider"])
 def test_other_roles_cannot_adjust_points(request, client, member, user_fixture):
     client.force_login(request.getfixturevalue(user_fixture))

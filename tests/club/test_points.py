@@ -221,3 +221,43 @@ def test_a_return_after_the_points_expired_takes_nothing_back(member, order_with
     member.refresh_from_db()
     assert (member.points_balance, member.points_shortfall) == (500, 0)
     assert list(services.points_verify_balances()) == []
+
+
+# --- 64-bit bounds ----------------------------------------------------------------------------
+
+
+def test_an_adjustment_fills_a_balance_to_2_63_minus_1_and_refuses_one_more_point(member, admin_user):
+    limit = 2**63 - 1
+    services.points_adjust(member=member, points=limit, reason="migration from the old program", by=admin_user)
+    member.refresh_from_db()
+    assert member.points_balance == ledger_sum(member) == 9223372036854775807
+
+    with pytest.raises(ValidationError) as refused:
+        services.points_adjust(member=member, points=1, reason="one more", by=admin_user)
+    error = refused.value.error_dict["points_balance"][0]
+    assert (error.code, error.params["limit_value"]) == ("max_value", limit)
+    assert PointsTransaction.objects.count() == 1 and Membership.objects.get().points_balance == limit
+
+
+@pytest.mark.parametrize("points", [2**63, -(2**63)])
+def test_an_adjustment_beyond_64_bits_is_refused_before_any_write(member, admin_user, points):
+    with pytest.raises(ValidationError) as refused:
+        services.points_adjust(member=member, points=points, reason="typo", by=admin_user)
+    error = refused.value.error_dict["points"][0]
+    assert (error.code, error.params["limit_value"]) == ("max_value", 2**63 - 1)
+    assert not PointsTransaction.objects.exists()
+
+
+def test_an_order_whose_pending_points_would_pass_the_limit_is_refused_whole(member, customer, admin_user, settings,
+                                                                           place_order):
+    settings.CLUB_PENDING_DAYS = 14
+    services.points_adjust(member=member, points=2**63 - 1 - 50, reason="migration", by=admin_user)
+
+    with pytest.raises(ValidationError) as refused:
+        place_order(customer, days_ago=0, total="100.00")  # earns at least 100 points, held as pending
+
+    assert refused.value.error_dict["points_balance"][0].code == "max_value"
+    assert not PendingPoints.objects.exists() and not customer.orders.exists()
+    services.points_award(member=member, points=50, source="system", reason="gift", idempotency_key="gift-1")
+    member.refresh_from_db()
+    assert member.points_balance == 2**63 - 1

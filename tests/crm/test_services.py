@@ -239,3 +239,26 @@ def test_an_order_refunded_by_staff_names_them_on_the_points_taken_back(customer
 
     reversal = PointsTransaction.objects.get(kind=PointsTransaction.Kind.REVERSE)
     assert reversal.created_by == admin_user
+
+
+def test_order_create_refuses_an_amount_past_the_limit_with_the_field_the_code_and_the_limit(customer):
+    limit = Decimal("999999999999999.99")
+    with pytest.raises(ValidationError) as refused:
+        services.order_create(
+            customer=customer, order_number="BIG-1", placed_at=timezone.now(), total=limit + Decimal("0.01"),
+            discount=limit + Decimal("0.01"), lines=[LineInput(sku="GOLD", unit_price=limit + Decimal("0.01"))],
+        )
+    errors = refused.value.error_dict
+    assert sorted(errors) == ["discount", "total"]  # the order's fields first, as full_clean() reports them
+    assert {(errors[name][0].code, errors[name][0].params["limit_value"]) for name in errors} == {("max_value", limit)}
+
+    with pytest.raises(ValidationError) as refused:
+        services.order_create(customer=customer, order_number="BIG-2", placed_at=timezone.now(), total="10",
+                              lines=[LineInput(sku="GOLD", unit_price=limit + Decimal("0.01"))])
+    error = refused.value.error_dict["lines[0].unit_price"][0]
+    assert (error.code, error.params["limit_value"]) == ("max_value", limit)
+    assert not Order.objects.exists()
+
+    order = services.order_create(customer=customer, order_number="BIG-3", placed_at=timezone.now(), total=limit,
+                                  lines=[LineInput(sku="GOLD", unit_price=limit)])
+    assert order.total == limit

@@ -16,6 +16,7 @@ from club.services.points.ledger import (
     points_adjust,
     points_append,
     points_award,
+    points_check_room,
     points_refresh_cached,
     points_replayed,
     points_spend,
@@ -26,7 +27,7 @@ from club.services.points.reversals import points_reverse_for_order
 from club.services.points.verification import points_rebuild_balances, points_verify_balances
 
 __all__ = [
-    "member_copy_locked", "points_adjust", "points_append", "points_award", "points_expire_due", "points_hold_pending",
+    "member_copy_locked", "points_adjust", "points_append", "points_award", "points_check_room", "points_expire_due", "points_hold_pending",
     "points_rebuild_balances", "points_refresh_cached", "points_release_pending", "points_replayed", "points_reverse_for_order",
     "points_spend", "points_take_back_for_order_change", "points_verify_balances", "points_warn_expiring",
 ]

@@ -23,6 +23,7 @@ from club.selectors.ledger import ledger_balance_sum, ledger_pending_sum, ledger
 from club.services.common import after_commit, lock_member
 from club.services.tiers import tier_upgrade_if_qualified
 from core.audit import audited
+from core.bounds import check_points
 
 Kind = PointsTransaction.Kind
 Source = PointsTransaction.Source
@@ -69,6 +70,7 @@ def points_adjust(*, member: Membership, points: int, reason: str, by, idempoten
         errors["points"] = _("Enter a number of points other than zero.")
     if errors:
         raise ValidationError(errors)
+    check_points(points, field="points")
     with transaction.atomic():
         locked = lock_member(member)
         if points < 0 and locked.points_balance + points < 0:
@@ -111,6 +113,7 @@ def points_append(
     existing = PointsTransaction.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return points_replayed(existing, member), False
+    points_check_room(member, points)
     if points < 0 and member.points_balance + points < 0:
         raise InsufficientPoints(
             _("Not enough points: the balance is %(balance)s, %(needed)s are needed.")
@@ -136,6 +139,16 @@ def points_append(
         member.points_balance += points
     after_commit(signals.points_changed.send, sender=PointsTransaction, transaction=row)
     return row, True
+
+
+def points_check_room(member: Membership, points: int) -> None:
+    """Refuse, before any write, a points figure or a resulting balance beyond a 64-bit column
+    (core.bounds): a generous rule times a Rial-sized order can get there, and the database
+    would answer with an overflow instead of a reason. Pending points count as if released,
+    so that the daily release can never overflow a balance either."""
+    check_points(points, field="points")
+    if points > 0:
+        check_points(member.points_balance + member.pending_points + points, field="points_balance")
 
 
 def points_replayed(existing: PointsTransaction, member: Membership) -> PointsTransaction:

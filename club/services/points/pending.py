@@ -14,7 +14,7 @@ from django.utils import timezone
 from club.dates import day_end
 from club.models import EarningRule, Membership, PendingPoints, PointsTransaction
 from club.services.common import lock_member
-from club.services.points.ledger import member_copy_locked, points_refresh_cached
+from club.services.points.ledger import member_copy_locked, points_check_room, points_refresh_cached
 from club.services.tiers import tiers_upgrade_qualified
 
 Kind = PointsTransaction.Kind
@@ -30,6 +30,7 @@ def points_hold_pending(
         existing = PendingPoints.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None or PointsTransaction.objects.filter(idempotency_key=idempotency_key).exists():
             return existing
+        points_check_room(locked, points)
         pending = PendingPoints.objects.create(
             member=locked, order=order, rule=rule, points=points, lines=lines, reason=reason, idempotency_key=idempotency_key,
             available_at=timezone.now() + timedelta(days=settings.CLUB_PENDING_DAYS),

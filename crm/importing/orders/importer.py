@@ -22,11 +22,12 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audited
+from core.bounds import MONEY
 from crm.importing.common import (
     PLAIN_MONEY, CsvRows, ErrorList, ImportFailed, ImportResult, Progress, Source, local_timezone, read_header,
     wrong_width,
@@ -65,6 +66,9 @@ def import_orders(file: Source, *, progress: Progress | None = None, by=None) ->
                 result = OrderImport(columns, len(rows.header), errors).run(rows)
                 commit_started = time.perf_counter()
             _log_phase("commit (deferred foreign key checks)", time.perf_counter() - commit_started)
+        except DataError as exc:
+            logger.exception("orders import: a value the row checks let through")
+            raise ImportFailed.refused_by_database(exc) from None
         except IntegrityError:
             # Only a concurrent writer can get here: every row was checked first.
             logger.exception("orders import hit a constraint")
@@ -197,11 +201,12 @@ class OrderImport(MatchingSteps, WritingSteps):
             # more than it saves.
             self.cursor.execute(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'")
             self.cursor.execute("SET LOCAL jit = off")
+            money = "numeric({max_digits}, {decimal_places})".format(**MONEY)  # as the orders' own columns
             self.cursor.execute(
                 f"CREATE TEMPORARY TABLE {STAGE} (line integer NOT NULL, run_head integer NOT NULL, "
                 "order_number text NOT NULL, customer_ref text, placed_at timestamptz, status text, channel text, "
-                "currency text, total numeric(14, 2), order_uuid uuid, sku text, product_name text, category text, "
-                "quantity integer, unit_price numeric(14, 2), line_uuid uuid)"
+                f"currency text, total {money}, order_uuid uuid, sku text, product_name text, category text, "
+                f"quantity integer, unit_price {money}, line_uuid uuid)"
             )
         else:
             self.cursor.execute(
