@@ -139,11 +139,10 @@ def _database_problem(exc: DatabaseError | InterfaceError) -> Response:
                        detail=_("The database refused a value of this request (%(reason)s); nothing was saved. "
                                 "Do not retry the same request.") % {"reason": db_errors.refused_value(exc)})
     if fault == db_errors.CONFLICT:
-        logger.warning("API integrity error: %s", exc)
-        constraint = db_errors.constraint_name(exc)
+        # The constraint's name stays in the log: in an answer it would tell one partner what another stored.
+        logger.warning("API integrity error (constraint %s): %s", db_errors.constraint_name(exc) or "?", exc)
         return problem(409, kind="conflict", title=_("Conflict."),
-                       detail=_("The request conflicts with the stored data; nothing was saved."),
-                       **({"constraint": constraint} if constraint else {}))
+                       detail=_("The request conflicts with the stored data; nothing was saved."))
     logger.error("API database error", exc_info=exc)
     return problem(status.HTTP_500_INTERNAL_SERVER_ERROR, kind="server_error", title=_("Server error."),
                    detail=_("Something went wrong on our side; it has been logged."))
