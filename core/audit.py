@@ -81,16 +81,19 @@ def is_user(by) -> bool:
 
 
 @contextmanager
-def history_source(source: str, *, by=None):
-    """Every historical row written inside the block records `source` as where the change came from,
-    and `by` (a staff user) as who made it; without `by`, nobody (the entry point acts for no one)."""
-    source_token = _source.set(source)
-    actor_token = _actor.set(by if is_user(by) else None)
+def _scope(source: str | None, actor):
+    source_token, actor_token = _source.set(source), _actor.set(actor)
     try:
         yield
     finally:
         _actor.reset(actor_token)
         _source.reset(source_token)
+
+
+def history_source(source: str, *, by=None):
+    """Every historical row written inside the block records `source` as where the change came from,
+    and `by` (a staff user) as who made it; without `by`, nobody (the entry point acts for no one)."""
+    return _scope(source, by if is_user(by) else None)
 
 
 def history_source_set(source: str, *, by=None) -> None:
@@ -100,15 +103,9 @@ def history_source_set(source: str, *, by=None) -> None:
     _actor.set(by if is_user(by) else None)
 
 
-@contextmanager
 def audit_scope():
     """A fresh scope: no source, no actor inside; whatever is set inside is forgotten on leaving."""
-    source_token, actor_token = _source.set(None), _actor.set(None)
-    try:
-        yield
-    finally:
-        _actor.reset(actor_token)
-        _source.reset(source_token)
+    return _scope(None, None)
 
 
 @contextmanager
