@@ -11,15 +11,11 @@ from analytics import rule_fields
 from analytics.admin import SEGMENT_LIST_COLUMNS, segment_list_annotations
 from analytics.services import scores, snapshots
 from core.customers import loyalty_condition_registry
-from core.demo import demo_step_registry
+from core.demo import demo_step_registry, seed_step
 from core.jobs import Job, job_registry
 from core.panels import ListColumns, list_columns_registry
 from core.roles import MARKETING, RoleGrant, role_registry
 from core.rule_fields import rule_fields_register
-
-
-def seed_demo(run):
-    return demo.seed(rng=run.rng, customers=run.created, now=run.now, progress=run.progress)
 
 
 # --- Jobs -------------------------------------------------------------------------------------
@@ -49,4 +45,4 @@ list_columns_registry.register("analytics.segment_retention", ListColumns(
 ))
 
 # --- Demo data: scores, predictions and snapshots after campaigns' segments ---------------------
-demo_step_registry.register("analytics", seed_demo)
+demo_step_registry.register("analytics", seed_step(demo.seed))

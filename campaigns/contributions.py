@@ -6,16 +6,12 @@ Discovered by core (core.registry.contributions_discover) like admin.py; it only
 from campaigns import demo, jobs, selectors
 from campaigns import privacy as campaigns_privacy
 from campaigns.admin import add_to_static_segment
-from core.demo import demo_step_registry
+from core.demo import demo_step_registry, seed_step
 from core.jobs import Job, job_registry
 from core.panels import AdminAction, admin_action_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
 from core.timeline import timeline_registry
-
-
-def seed_demo(run):
-    return demo.seed(rng=run.rng, customers=run.created, now=run.now, progress=run.progress)
 
 
 # --- Roles ------------------------------------------------------------------------------------
@@ -61,4 +57,4 @@ exporter_registry.register("campaigns", campaigns_privacy.export_campaigns)
 eraser_registry.register("campaigns", campaigns_privacy.erase_campaigns)
 
 # --- Demo data --------------------------------------------------------------------------------
-demo_step_registry.register("campaigns", seed_demo)
+demo_step_registry.register("campaigns", seed_step(demo.seed))

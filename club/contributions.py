@@ -11,7 +11,7 @@ from club.models import Coupon, Membership
 from club.templatetags.club_tags import render_member_card_panel
 from core.audit import HistorySource, history_source_registry
 from core.customers import loyalty_condition_registry, search_extension_registry
-from core.demo import demo_step_registry
+from core.demo import demo_step_registry, seed_step
 from core.jobs import Job, job_registry
 from core.panels import panel_registry
 from core.privacy import eraser_registry, exporter_registry
@@ -21,10 +21,6 @@ from core.timeline import timeline_registry
 
 READ_ONLY = ("view",)
 EDIT = ("view", "add", "change", "delete")
-
-
-def seed_demo(run):
-    return demo.seed(rng=run.rng, customers=run.created, now=run.now, progress=run.progress)
 
 
 # --- Roles ------------------------------------------------------------------------------------
@@ -102,4 +98,4 @@ exporter_registry.register("club", club_privacy.export_club)
 eraser_registry.register("club", club_privacy.erase_club)
 
 # --- Demo data --------------------------------------------------------------------------------
-demo_step_registry.register("club", seed_demo)
+demo_step_registry.register("club", seed_step(demo.seed))

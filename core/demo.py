@@ -10,6 +10,7 @@ its own, derived from the seed and the step's name, so adding a step does not ch
 the others; `run.created` is a QuerySet of the customers this run created (set by crm's step).
 """
 
+import functools
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -64,6 +65,18 @@ class DemoRun:
 
 
 SeedStep = Callable[[DemoRun], Mapping[str, int] | None]
+
+
+def seed_step(seed: Callable[..., Mapping[str, int] | None]) -> SeedStep:
+    """A step from an app's `seed(*, rng, customers, now, progress)`: the customers this run created,
+    the step's own generator, the anchor and the progress bars."""
+
+    @functools.wraps(seed)
+    def step(run: DemoRun):
+        return seed(rng=run.rng, customers=run.created, now=run.now, progress=run.progress)
+
+    return step
+
 # name -> step, in the order they run
 demo_step_registry: Registry[SeedStep] = Registry("demo steps")
 

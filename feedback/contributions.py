@@ -6,7 +6,7 @@ Discovered by core (core.registry.contributions_discover) like admin.py; it only
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import HistorySource, history_source_registry
-from core.demo import demo_step_registry
+from core.demo import demo_step_registry, seed_step
 from core.jobs import Job, job_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
@@ -15,10 +15,6 @@ from core.timeline import timeline_registry
 from feedback import demo, jobs, rule_fields, timeline
 from feedback import privacy as feedback_privacy
 from feedback.models import ReturnRequest
-
-
-def seed_demo(run):
-    return demo.seed(rng=run.rng, customers=run.created, now=run.now, progress=run.progress)
 
 
 # --- Roles ------------------------------------------------------------------------------------
@@ -61,4 +57,4 @@ exporter_registry.register("feedback", feedback_privacy.export_feedback)
 eraser_registry.register("feedback", feedback_privacy.erase_feedback)
 
 # --- Demo data --------------------------------------------------------------------------------
-demo_step_registry.register("feedback", seed_demo)
+demo_step_registry.register("feedback", seed_step(demo.seed))
