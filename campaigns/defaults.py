@@ -136,10 +136,3 @@ def automation_fields(spec: dict) -> dict:
         for language, text in texts.items():
             values[f"{field}_{language}"] = text
     return values
-
-
-def create_default_automations(apps, schema_editor) -> None:
-    Automation = apps.get_model("campaigns", "Automation")
-    for spec in DEFAULT_AUTOMATIONS:
-        if not Automation.objects.filter(kind=spec["kind"]).exists():
-            Automation.objects.create(**automation_fields(spec))

@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from campaigns.defaults import DEFAULT_AUTOMATIONS, automation_fields
 from campaigns.models import Automation, Message
 from club import services as club
 from club.models import Offer, PointsTransaction, Tier
@@ -26,7 +25,7 @@ from crm.services import LineInput
 from core.templatetags.localized import local_date, local_number
 from feedback.services import invitation_create
 from feedback.services.returns import order_return_link
-from tests.campaigns.helpers import make_customer
+from tests.campaigns.helpers import automation, make_customer
 from tests.factories import UserFactory
 
 # Messages go to memory for every test here, as they do in tests/campaigns.
@@ -239,10 +238,7 @@ class TestTheAdminLanguage:
 
 
 def enable(kind: str) -> Automation:
-    spec = next(spec for spec in DEFAULT_AUTOMATIONS if spec["kind"] == kind)
-    automation = Automation.objects.filter(kind=kind).first() or Automation.objects.create(**automation_fields(spec))
-    Automation.objects.filter(pk=automation.pk).update(enabled=True)
-    return automation
+    return automation(kind)
 
 
 @pytest.mark.usefixtures("celery_eager", "campaign_settings")

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from api.models import IdempotencyRecord
 from campaigns import services as campaign_services
-from campaigns.defaults import DEFAULT_AUTOMATIONS, automation_fields
 from campaigns.models import Automation, Message
 from club import services as club_services
 from club.models import Membership, PendingPoints, PointsTransaction
@@ -28,6 +27,7 @@ from feedback import services as feedback_services
 from feedback.models import Answer, Invitation, Response
 from feedback.services import surveys as surveys_module
 from tests.api.helpers import ORDERS_URL, order_body
+from tests.campaigns.helpers import automation
 from tests.feedback.helpers import answer_data
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_rate_limits")]
@@ -138,11 +138,7 @@ def _forget_connections() -> None:
 
 
 def _welcome_automation() -> Automation:
-    spec = next(spec for spec in DEFAULT_AUTOMATIONS if spec["kind"] == Automation.Kind.WELCOME)
-    automation = Automation.objects.filter(kind=spec["kind"]).first() or Automation.objects.create(**automation_fields(spec))
-    automation.enabled = True
-    automation.save()
-    return automation
+    return automation(Automation.Kind.WELCOME)
 
 
 def test_the_broker_being_down_does_not_lose_an_order_or_its_points(make_client, member, broker_down):
