@@ -76,3 +76,23 @@ def points_release_pending(*, run_date: date, chunk_size: int = 1000) -> dict:
             if settings.CLUB_TIER_BASIS == "points":
                 tiers_upgrade_qualified(member_ids=chunk)
     return {"released": released, "points": points, "members": len(member_ids)}
+
+
+def pending_holds_locked(*, member: Membership, order):
+    """The member's holds on `order` still pending, locked for the change."""
+    return PendingPoints.objects.select_for_update().filter(order=order, member=member, status=PendingPoints.Status.PENDING)
+
+
+def pending_reduce(*, pending: PendingPoints, member: Membership, points: int, lines_taken: dict | None = None) -> None:
+    """Take `points` (and, per line, `lines_taken`) off a locked pending hold and the member's cached
+    pending total; a hold left with nothing is cancelled. `member` is the locked copy."""
+    for key, value in (lines_taken or {}).items():
+        pending.lines[key]["quantity"] -= value["quantity"]
+        pending.lines[key]["points"] -= value["points"]
+    pending.points -= points
+    if pending.points <= 0:
+        pending.points = 0
+        pending.status = PendingPoints.Status.CANCELLED
+    pending.save(update_fields=["points", "lines", "status"])
+    Membership.objects.filter(pk=member.pk).update(pending_points=F("pending_points") - points)
+    member.pending_points -= points

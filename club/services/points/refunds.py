@@ -23,11 +23,11 @@ the refund, which only grows, so it names the refund; each row's `source_ref` ho
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db import transaction
-from django.db.models import F
 
-from club.models import Membership, PendingPoints, PointsTransaction, Referral
+from club.models import Membership, PointsTransaction, Referral
 from club.services.common import lock_member
 from club.services.points.ledger import member_copy_locked
+from club.services.points.pending import pending_holds_locked, pending_reduce
 from club.services.points.reversals import left_to_reverse, points_reverse_for_order, points_take_back
 
 Kind = PointsTransaction.Kind
@@ -97,16 +97,10 @@ def _take_back_share(order, *, before: Decimal, key: str, source_ref: str, by) -
 
 def _reduce_pending(member: Membership, order, *, share: Decimal) -> None:
     """Points still pending have no history to count on, so each refund takes its share of what is left of them."""
-    for pending in PendingPoints.objects.select_for_update().filter(order=order, member=member, status=PendingPoints.Status.PENDING):
+    for pending in pending_holds_locked(member=member, order=order):
         points = min(_floor(pending.points * share), pending.points)
-        if points <= 0:
-            continue
-        pending.points -= points
-        if pending.points == 0:
-            pending.status = PendingPoints.Status.CANCELLED
-        pending.save(update_fields=["points", "status"])
-        Membership.objects.filter(pk=member.pk).update(pending_points=F("pending_points") - points)
-        member.pending_points -= points
+        if points > 0:
+            pending_reduce(pending=pending, member=member, points=points)
 
 
 def _cents(amount: Decimal) -> Decimal:

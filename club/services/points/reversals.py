@@ -13,9 +13,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from club.models import Membership, PendingPoints, PointsTransaction
+from club.models import Membership, PointsTransaction
 from club.services.common import lock_member
 from club.services.points.ledger import member_copy_locked, points_append
+from club.services.points.pending import pending_holds_locked, pending_reduce
 from core.audit import audited
 
 Kind = PointsTransaction.Kind
@@ -139,17 +140,7 @@ def _take(remaining_lines: dict, remaining_points: int, wanted: dict[str, int] |
 
 
 def _reverse_pending(member: Membership, order, wanted: dict[str, int] | None) -> None:
-    for pending in PendingPoints.objects.select_for_update().filter(order=order, member=member, status=PendingPoints.Status.PENDING):
+    for pending in pending_holds_locked(member=member, order=order):
         taken, points = _take(pending.lines, pending.points, wanted)
-        if not points:
-            continue
-        for key, value in taken.items():
-            pending.lines[key]["quantity"] -= value["quantity"]
-            pending.lines[key]["points"] -= value["points"]
-        pending.points -= points
-        if pending.points <= 0:
-            pending.points = 0
-            pending.status = PendingPoints.Status.CANCELLED
-        pending.save(update_fields=["points", "lines", "status"])
-        Membership.objects.filter(pk=member.pk).update(pending_points=F("pending_points") - points)
-        member.pending_points -= points
+        if points:
+            pending_reduce(pending=pending, member=member, points=points, lines_taken=taken)
