@@ -8,12 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api.exceptions import django_errors
 from api.models import ApiCall, ApiKey, IdempotencyRecord, Partner, PartnerCustomer
 from api.scopes import scopes_clean
 from api.scoping import visible_customers
@@ -170,52 +168,37 @@ class BatchInvalid(Exception):
 def partner_orders_create(
     *, key: ApiKey, source: str, orders: dict[int, dict], errors: dict[int, dict[str, list[str]]] | None = None
 ) -> list[Order]:
-    """Create a batch of orders for a partner, all or nothing, each through crm.services.order_create
-    (so lines, products, the customers' figures and the points earned are exactly as for one order).
+    """Create a batch of orders for a partner, all or nothing, through crm.services.orders_create (the one
+    road every order takes: lines, products, the customers' figures, points, tiers and webhooks).
 
     `orders` maps each item's index in the batch to its checked values (as OrderSerializer gives them);
     `errors` holds what the caller's own checks found in the other items. Every item is checked before
-    anything is written - the customer exists and this key may see it, the order number is not repeated
-    in the batch nor stored already for `source` - then all are written in one transaction. Raises
-    BatchInvalid with every item's errors; then nothing is stored. Returns the orders in batch order."""
+    anything is written - the customer exists and this key may see it, then crm's checks (the order
+    number is not repeated in the batch nor stored already for `source`) - and BatchInvalid lists every
+    item's errors; then nothing is stored. Returns the orders in batch order."""
     errors = {index: dict(found) for index, found in (errors or {}).items()}
-
-    def refuse(index: int, field: str, message: str) -> None:
-        errors.setdefault(index, {}).setdefault(field, []).append(message)
-
     wanted = {values["customer"]["public_id"] for values in orders.values()}
-    customers = {customer.public_id: customer for customer in visible_customers(key).filter(public_id__in=wanted)}
-    numbers = {values["order_number"] for values in orders.values()}
-    stored = set(Order.objects.filter(source=source, order_number__in=numbers).values_list("order_number", flat=True))
-    first_at: dict[str, int] = {}
+    customers = {customer.public_id: customer.pk for customer in visible_customers(key).filter(public_id__in=wanted).only("pk", "public_id")}
+    inputs, positions = [], []
     for index, values in sorted(orders.items()):
-        if values["customer"]["public_id"] not in customers:
-            refuse(index, "customer", _("No such customer."))
-        number = values["order_number"]
-        if number in stored:
-            refuse(index, "order_number", _("An order with this number is already stored for this partner."))
-        elif number in first_at:
-            refuse(index, "order_number", _("This order number is already used by the item at index %(index)s of this batch.")
-                   % {"index": first_at[number]})
-        else:
-            first_at[number] = index
-    if errors:
-        raise BatchInvalid(errors)
-
-    created: dict[int, Order] = {}
-    with transaction.atomic():
-        # Written in customer order, so two batches lock the same customers and members in the same order.
-        for index in sorted(orders, key=lambda at: (customers[orders[at]["customer"]["public_id"]].pk, at)):
-            values = dict(orders[index])
-            customer = customers[values.pop("customer")["public_id"]]
-            lines = [crm_services.LineInput(**line) for line in values.pop("lines", [])]
-            try:
-                created[index] = crm_services.order_create(customer=customer, lines=lines, source=source, **values)
-            except ValidationError as exc:  # order_create's own checks; its savepoint keeps the batch usable
-                errors[index] = django_errors(exc)
+        values = dict(values)
+        customer_id = customers.get(values.pop("customer")["public_id"])
+        if customer_id is None:
+            errors.setdefault(index, {}).setdefault("customer", []).append(_("No such customer."))
+            continue
+        lines = tuple(crm_services.LineInput(**line) for line in values.pop("lines", []))
+        inputs.append(crm_services.OrderInput(customer_id=customer_id, lines=lines, **values))
+        positions.append(index)
+    try:
         if errors:
-            raise BatchInvalid(errors)  # leaving the block rolls every order of the batch back
-    return [created[index] for index in sorted(created)]
+            crm_services.orders_check(inputs, source=source)  # to report the others' errors too
+            raise BatchInvalid(errors)
+        return crm_services.orders_create(orders=inputs, source=source)
+    except crm_services.OrdersInvalid as invalid:
+        for position, found in invalid.errors.items():
+            for field, messages in found.items():
+                errors.setdefault(positions[position], {}).setdefault(field, []).extend(messages)
+        raise BatchInvalid(errors) from None
 
 
 # --- Custom club events -------------------------------------------------------------------------

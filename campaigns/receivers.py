@@ -7,6 +7,6 @@ from feedback import signals as feedback_signals
 
 
 def connect() -> None:
-    crm_signals.order_created.connect(tracking.on_order_created, dispatch_uid="campaigns.conversions")
+    crm_signals.orders_created.connect(tracking.on_orders_created, dispatch_uid="campaigns.conversions")
     club_signals.member_notification.connect(automations.on_member_notification, dispatch_uid="campaigns.member_notification")
     feedback_signals.invitation_created.connect(automations.on_invitation_created, dispatch_uid="campaigns.invitations")

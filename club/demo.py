@@ -111,7 +111,6 @@ def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> dict[s
     ])
     by_customer = {member.customer_id: member for member in members}
     expiry = timedelta(days=settings.CLUB_POINTS_EXPIRY_DAYS)
-    retro = timedelta(days=settings.CLUB_RETROACTIVE_DAYS)
     signup = EarningRule.objects.filter(kind="signup").order_by("pk").first()
     ledger = []
     earned: dict[int, int] = {}
@@ -129,7 +128,7 @@ def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> dict[s
     for order_id, customer_id, number, placed_at, status, total, refunded in orders.iterator(chunk_size=CHUNK):
         member = by_customer[customer_id]
         points = int(total.to_integral_value(ROUND_FLOOR))
-        if status == Order.Status.CANCELLED or placed_at < member.joined_at - retro or placed_at > now or points <= 0:
+        if status == Order.Status.CANCELLED or placed_at < member.joined_at or placed_at > now or points <= 0:
             continue
         ledger.append(PointsTransaction(
             member=member, points=points, kind="earn", source="order", reason=f"Order {number}", rule=purchase_rule,

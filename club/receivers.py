@@ -1,7 +1,7 @@
 """How the club reacts to crm's events (connected in ClubConfig.ready).
 
-crm sends order_created / order_changed inside the order's transaction, so points are
-earned or reversed in the same transaction as the order itself.
+crm sends orders_created / order_changed inside the orders' transaction, so points are
+earned or reversed in the same transaction as the orders themselves.
 """
 
 from django.db.models.signals import post_save
@@ -10,10 +10,11 @@ from crm import signals as crm_signals
 from crm.models import Customer, Order
 
 
-def on_order_created(sender, order: Order, **kwargs) -> None:
-    from club.services import points_award_for_order
+def on_orders_created(sender, order_ids, **kwargs) -> None:
+    """A batch of new orders, whichever road it came by: club.services.purchases."""
+    from club.services import points_award_for_orders
 
-    points_award_for_order(order=order)
+    points_award_for_orders(order_ids=order_ids, new=True)
 
 
 def on_order_changed(sender, order: Order, previous_status: str, previous_refunded=None, refund_lines=None, by=None,
@@ -43,6 +44,6 @@ def on_customer_saved(sender, instance: Customer, created: bool, raw: bool = Fal
 
 
 def connect() -> None:
-    crm_signals.order_created.connect(on_order_created, dispatch_uid="club.on_order_created")
+    crm_signals.orders_created.connect(on_orders_created, dispatch_uid="club.on_orders_created")
     crm_signals.order_changed.connect(on_order_changed, dispatch_uid="club.on_order_changed")
     post_save.connect(on_customer_saved, sender=Customer, dispatch_uid="club.on_customer_saved")

@@ -10,7 +10,8 @@ from django.dispatch import Signal
 # The club records a MemberNotice row per (member, kind, key) first, so each is sent once;
 # receivers check the customer's consent for the channel they use.
 member_notification = Signal()
-# sender=PointsTransaction, transaction=<PointsTransaction>
+# sender=PointsTransaction, transactions=[<PointsTransaction>, ...]: rows appended together (a batch of
+# orders earns in one statement; a single change is a list of one)
 points_changed = Signal()
 # sender=Membership, member=<Membership>, from_tier=<Tier|None>, to_tier=<Tier|None>, reason=str
 tier_changed = Signal()

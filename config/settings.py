@@ -323,8 +323,6 @@ CLUB_BIRTHDAY_DAYS_BEFORE = env_int("CLUB_BIRTHDAY_DAYS_BEFORE", 0, minimum=0)
 CLUB_BIRTHDAY_COUPON_VALID_DAYS = env_int("CLUB_BIRTHDAY_COUPON_VALID_DAYS", 30, minimum=1)
 CLUB_EXPIRY_WARNING_DAYS = env_int("CLUB_EXPIRY_WARNING_DAYS", 14, minimum=0)
 CLUB_COUPON_VALID_DAYS = env_int("CLUB_COUPON_VALID_DAYS", 30, minimum=1)
-# Orders placed up to this many days before a customer joined still earn points.
-CLUB_RETROACTIVE_DAYS = env_int("CLUB_RETROACTIVE_DAYS", 30, minimum=0)
 # The member's club card page (/m/<token>/): its signed link is valid this long; requests per address and per link.
 CLUB_CARD_LINK_DAYS = env_int("CLUB_CARD_LINK_DAYS", 90, minimum=1)
 CLUB_CARD_RATE_LIMIT = env_str("CLUB_CARD_RATE_LIMIT", FEEDBACK_RATE_LIMIT)

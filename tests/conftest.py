@@ -23,6 +23,7 @@ from core.audit import audit_scope
 from crm import services
 from crm.services import LineInput
 from feedback.models import Question, Survey
+from tests.helpers import member_since
 from tests.factories import (
     ChoiceFactory,
     CustomerFactory,
@@ -176,13 +177,14 @@ def purchase_rule(db):
 
 @pytest.fixture
 def member(customer, tiers, purchase_rule):
-    return club_services.member_enroll(customer=customer)
+    """A member of two years' standing, in the entry tier."""
+    return member_since(club_services.member_enroll(customer=customer))
 
 
 @pytest.fixture
 def make_member(tiers, purchase_rule):
     def make(**customer_fields):
-        return MembershipFactory(customer=CustomerFactory(**customer_fields))
+        return member_since(MembershipFactory(customer=CustomerFactory(**customer_fields)))
 
     return make
 

@@ -8,36 +8,83 @@ from rest_framework import serializers
 from api import services
 from api.serializers.base import AmountField, StrictSerializer
 from crm.models import MONEY, Order
+from crm.services import order_input
+from crm.services.order_input import BadValue
+
+
+class Checked:
+    """A field whose value is checked by crm's one order validator (crm.services.order_input), so the
+    API answers a bad value with the very message a file import gives for it (`line N: <message>`)."""
+
+    def __init__(self, *args, check, **kwargs):
+        self.check = check
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, (dict, list)):
+            self.fail("invalid")
+        try:
+            return self.check(data)
+        except BadValue as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class CheckedText(Checked, serializers.CharField):
+    pass
+
+
+class CheckedChoice(Checked, serializers.ChoiceField):
+    pass
+
+
+class CheckedAmount(Checked, serializers.DecimalField):
+    def __init__(self, column: str, **kwargs):
+        super().__init__(check=lambda value: order_input.clean_money(value, column), min_value=0,
+                         max_value=order_input.AMOUNT_MAX, **MONEY, **kwargs)
+
+
+class CheckedQuantity(Checked, serializers.IntegerField):
+    pass
+
+
+def _text(column: str):
+    return lambda value: order_input.clean_text(value, column, order_input.TEXT_LIMITS[column])
+
+
+def placed_at_plausible(value):
+    try:
+        order_input.clean_placed_at(value)
+    except BadValue as exc:
+        raise serializers.ValidationError(str(exc)) from None
 
 
 class OrderLineSerializer(StrictSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    sku = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    product_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    category = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
-    unit_price = AmountField()
+    sku = CheckedText(check=_text("sku"), max_length=64, required=False, allow_blank=True, default="")
+    product_name = CheckedText(check=_text("product_name"), max_length=200, required=False, allow_blank=True, default="")
+    category = CheckedText(check=_text("category"), max_length=100, required=False, allow_blank=True, default="")
+    quantity = CheckedQuantity(check=order_input.clean_quantity, min_value=1, max_value=order_input.QUANTITY_MAX, default=1)
+    unit_price = CheckedAmount("unit_price")
 
-
-def placed_at_plausible(value):
-    """Date arithmetic on orders (return windows, conversion windows) needs room on both sides."""
-    if not 1900 <= value.year <= 9000:
-        raise serializers.ValidationError(_("Give a date between the years 1900 and 9000."))
+    def validate(self, attrs):
+        if not (attrs.get("sku") or attrs.get("product_name")):
+            raise serializers.ValidationError(_("a line needs a sku or a product_name"))
+        return attrs
 
 
 class OrderSerializer(StrictSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     customer = serializers.UUIDField(source="customer.public_id")
-    order_number = serializers.CharField(max_length=64)
+    order_number = CheckedText(check=order_input.clean_order_number, max_length=order_input.ORDER_NUMBER_MAX)
     placed_at = serializers.DateTimeField(validators=[placed_at_plausible])
-    status = serializers.ChoiceField(choices=Order.Status.choices, default=Order.Status.FULFILLED)
-    channel = serializers.ChoiceField(choices=Order.Channel.choices, default=Order.Channel.STORE)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3, default="USD")
-    total = AmountField()
-    discount = AmountField(default="0")
+    status = CheckedChoice(check=order_input.clean_status, choices=Order.Status.choices, default=Order.Status.FULFILLED)
+    channel = CheckedChoice(check=order_input.clean_channel, choices=Order.Channel.choices, default=Order.Channel.STORE)
+    currency = CheckedText(check=order_input.clean_currency, max_length=3, default="USD")
+    total = CheckedAmount("total")
+    discount = CheckedAmount("discount", default="0")
     refunded_amount = serializers.DecimalField(read_only=True, **MONEY)
     source = serializers.CharField(read_only=True)
-    lines = OrderLineSerializer(many=True, required=False, max_length=1000)
+    lines = OrderLineSerializer(many=True, required=False, max_length=order_input.LINES_MAX)
     created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, instance):

@@ -26,7 +26,7 @@ from api.webhooks.events import (
     on_coupon_issued,
     on_coupon_redeemed,
     on_customer_created,
-    on_order_created,
+    on_orders_created,
     on_partner_customer_saved,
     on_points_changed,
     on_response_submitted,
@@ -62,7 +62,7 @@ __all__ = [
     "RENDERERS", "event_announce", "EVENT_NAMESPACE", "EVENT_SCOPES", "SECRET_PREFIX", "USER_AGENT", "Emission", "ValidationError", "connect",
     "deliveries_enqueue", "deliveries_purge", "deliveries_requeue_due", "deliveries_retry", "delivery_attempt",
     "delivery_body", "event_emit", "events_clean", "events_emit", "events_missing_scope", "max_attempts",
-    "on_coupon_issued", "on_coupon_redeemed", "on_customer_created", "on_order_created", "on_partner_customer_saved",
+    "on_coupon_issued", "on_coupon_redeemed", "on_customer_created", "on_orders_created", "on_partner_customer_saved",
     "on_points_changed", "on_response_submitted", "on_return_updated", "on_tier_changed", "retry_delay", "signature",
     "subscribed_events", "subscribed_events_forget", "url_clean", "webhook_subscribe", "webhook_unsubscribe",
 ]

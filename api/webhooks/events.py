@@ -24,7 +24,7 @@ from api.serializers import (
     SurveyResponseSerializer,
 )
 from api.serializers import LedgerRowSerializer, TierChangeSerializer
-from api.webhooks.outbox import Emission, events_emit, subscribed_events_forget
+from api.webhooks.outbox import Emission, events_emit, subscribed_events, subscribed_events_forget
 
 Render = Callable[[list], list[dict]]
 
@@ -146,17 +146,27 @@ def on_partner_customer_saved(sender, instance: PartnerCustomer, created: bool, 
                    partner_id=instance.partner_id, own_data_only=True)
 
 
-def on_order_created(sender, order, **kwargs) -> None:
-    event_announce(WebhookEvent.ORDER_CREATED, customer_id=order.customer_id, subject=order, key=str(order.public_id))
+def on_orders_created(sender, order_ids, **kwargs) -> None:
+    """One order.created event per order of the batch, written to the outbox together (nothing is
+    read when nobody subscribed)."""
+    from crm.models import Order
 
-
-def on_points_changed(sender, transaction, **kwargs) -> None:
-    from club.models import PointsTransaction
-
-    row = transaction
-    if row.kind != PointsTransaction.Kind.EARN or row.points <= 0:
+    if WebhookEvent.ORDER_CREATED not in subscribed_events():
         return
-    event_announce(WebhookEvent.POINTS_EARNED, customer_id=row.member.customer_id, subject=row, key=str(row.public_id))
+    orders = Order.objects.filter(pk__in=order_ids).order_by("pk").only("pk", "public_id", "customer_id")
+    events_emit(event=WebhookEvent.ORDER_CREATED, render=RENDERERS[WebhookEvent.ORDER_CREATED], emissions=[
+        Emission(customer_id=order.customer_id, subject=order, key=str(order.public_id)) for order in orders])
+
+
+def on_points_changed(sender, transactions, **kwargs) -> None:
+    from club.models import Membership, PointsTransaction
+
+    earned = [row for row in transactions if row.kind == PointsTransaction.Kind.EARN and row.points > 0]
+    if not earned or WebhookEvent.POINTS_EARNED not in subscribed_events():
+        return
+    customers = dict(Membership.objects.filter(pk__in={row.member_id for row in earned}).values_list("pk", "customer_id"))
+    events_emit(event=WebhookEvent.POINTS_EARNED, render=RENDERERS[WebhookEvent.POINTS_EARNED], emissions=[
+        Emission(customer_id=customers[row.member_id], subject=row, key=str(row.public_id)) for row in earned])
 
 
 def on_tier_changed(sender, member, from_tier=None, to_tier=None, reason: str = "", **kwargs) -> None:
@@ -192,7 +202,7 @@ def connect() -> None:
 
     pairs = [
         (crm_signals.customer_created, on_customer_created),
-        (crm_signals.order_created, on_order_created),
+        (crm_signals.orders_created, on_orders_created),
         (club_signals.points_changed, on_points_changed),
         (club_signals.tier_changed, on_tier_changed),
         (club_signals.coupon_issued, on_coupon_issued),

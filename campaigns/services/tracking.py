@@ -142,8 +142,22 @@ def conversion_record(*, order: Order) -> Message | None:
     return Message.objects.filter(conversion_order=order).first() if changed else None
 
 
+def conversions_record(*, order_ids) -> int:
+    """Conversions of a batch of new orders (after they commit): one query finds the few orders whose
+    customer has a message that could convert; each of those is then claimed as conversion_record does."""
+    window = timedelta(days=settings.CAMPAIGNS_CONVERSION_DAYS)
+    recipients = Message.objects.filter(
+        customer=OuterRef("customer"), sent_at__isnull=False, converted_at__isnull=True,
+        sent_at__lte=OuterRef("placed_at"), sent_at__gte=OuterRef("placed_at") - window,
+    ).filter(CONVERTIBLE)
+    orders = (Order.objects.filter(pk__in=list(order_ids), is_counted=True).filter(Exists(recipients))
+              .exclude(Exists(Message.objects.filter(conversion_order=OuterRef("pk")))).order_by("placed_at", "pk"))
+    return sum(conversion_record(order=order) is not None for order in orders)
+
+
 def conversions_catch_up(*, run_date, days: int | None = None) -> int:
-    """Daily: orders that arrived without the order_created signal (CSV imports) convert too."""
+    """Daily: orders whose conversions were not recorded after their commit (a worker that died
+    between the commit and the conversions) convert too."""
     from club.services.common import day_end
 
     days = days or settings.CAMPAIGNS_CONVERSION_DAYS
@@ -156,6 +170,8 @@ def conversions_catch_up(*, run_date, days: int | None = None) -> int:
     return sum(conversion_record(order=order) is not None for order in orders.iterator(chunk_size=500))
 
 
-def on_order_created(sender, order: Order, **kwargs) -> None:
-    """Receiver of crm.signals.order_created (inside the order's transaction)."""
-    conversion_record(order=order)
+def on_orders_created(sender, order_ids, **kwargs) -> None:
+    """Receiver of crm.signals.orders_created: the conversions are recorded after the orders commit,
+    so the orders' transaction never waits on the messages' rows."""
+    ids = list(order_ids)
+    transaction.on_commit(lambda: conversions_record(order_ids=ids))

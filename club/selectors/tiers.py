@@ -33,6 +33,21 @@ def tier_qualifying_value(*, member: Membership, at: datetime | None = None) -> 
     return Decimal((figures["points"] or 0) - (figures["shortfall"] or 0))
 
 
+def tier_qualifying_values(*, members: list[Membership], at: datetime | None = None) -> dict[int, Decimal]:
+    """tier_qualifying_value for many members in one query: {member id: value} (absent: 0)."""
+    start, end = tier_window(at)
+    if settings.CLUB_TIER_BASIS == "spend":
+        by_customer = {member.customer_id: member.pk for member in members}
+        rows = Order.objects.filter(customer_id__in=by_customer, is_counted=True, placed_at__gte=start, placed_at__lte=end) \
+            .values("customer_id").annotate(value=Sum("net_total")).values_list("customer_id", "value")
+        return {by_customer[customer_id]: value or Decimal("0") for customer_id, value in rows}
+    rows = PointsTransaction.objects.filter(
+        member__in=[member.pk for member in members], kind__in=[Kind.EARN, Kind.REVERSE], created_at__gte=start,
+        created_at__lte=end,
+    ).values("member_id").annotate(points=Sum("points"), shortfall=Sum("shortfall")).values_list("member_id", "points", "shortfall")
+    return {member_id: Decimal((points or 0) - (shortfall or 0)) for member_id, points, shortfall in rows}
+
+
 def tier_for_value(value: Decimal) -> Tier | None:
     return Tier.objects.filter(threshold__lte=value).order_by("-rank").first()
 

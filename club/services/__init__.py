@@ -22,14 +22,14 @@ from club.services.earning import (
     points_award_birthday,
     points_award_for_event,
     points_award_for_feedback,
-    points_award_for_order,
     points_award_for_profile,
     points_award_signup,
-    points_for_order,
     referral_check,
     referral_create,
     referral_reward_for_order,
+    referral_rewards_for_orders,
 )
+from club.services.purchases import order_points, points_award_for_orders
 from club.services.membership import member_enroll, member_set_status
 from club.services.notifications import notice_send_once
 from club.services.offers import coupon_issue, coupon_redeem, offer_redeem
@@ -54,9 +54,9 @@ __all__ = [
     "coupon_issue", "coupon_redeem", "coupon_validate", "credit_remaining", "credits_with_remaining", "member_enroll", "member_number_format",
     "member_for_card_link", "member_number_normalize", "member_number_qr_svg", "member_set_status", "members_due_birthday",
     "notice_send_once", "offer_redeem", "offer_refusal", "points_adjust", "points_award", "points_award_birthday", "points_award_for_event", "points_refresh_cached",
-    "points_award_for_feedback", "points_award_for_order", "points_award_for_profile", "points_award_signup",
-    "points_expire_due", "points_for_order", "points_hold_pending", "points_rebuild_balances", "points_release_pending",
+    "points_award_for_feedback", "points_award_for_orders", "points_award_for_profile", "points_award_signup",
+    "points_expire_due", "order_points", "points_hold_pending", "points_rebuild_balances", "points_release_pending",
     "points_reverse_for_order", "points_spend", "points_take_back_for_order_change", "points_verify_balances", "points_warn_expiring", "referral_check", "referral_create",
-    "referral_reward_for_order", "rules_active", "tier_for_value", "tier_next", "tier_qualifying_value", "tier_set",
+    "referral_reward_for_order", "referral_rewards_for_orders", "rules_active", "tier_for_value", "tier_next", "tier_qualifying_value", "tier_set",
     "tier_upgrade_if_qualified", "tiers_review",
 ]

@@ -7,9 +7,7 @@ membership lock, so two events at once cannot both slip under a limit.
 """
 
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -20,8 +18,7 @@ from club.exceptions import LimitReached
 from club.models import EarningRule, Membership, PendingPoints, PointsTransaction, Referral
 from club.selectors.members import rules_active
 from club.services.common import lock_member
-from club.services.points import points_award, points_hold_pending, points_replayed
-from club.services.tiers import tier_upgrade_if_qualified
+from club.services.points import points_award, points_replayed
 from crm.models import Customer, Order
 
 Rule = EarningRule.Kind
@@ -47,7 +44,7 @@ def _limit_allows(rule: EarningRule, member: Membership, at: datetime) -> bool:
 def _award(
     *, member: Membership, rule: EarningRule, points: int, key: str, source: str, reason: str,
     raise_on_limit: bool = False, **fields,
-) -> PointsTransaction | PendingPoints | None:
+) -> PointsTransaction | None:
     existing = PointsTransaction.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return points_replayed(existing, member)
@@ -64,59 +61,7 @@ def _award(
             if raise_on_limit:
                 raise LimitReached(_("The limit of the rule %(rule)s is reached.") % {"rule": rule.name})
             return None
-        if fields.pop("pending", False):
-            return points_hold_pending(member=locked, points=points, rule=rule, reason=reason, idempotency_key=key, **fields)
         return points_award(member=locked, points=points, source=source, reason=reason, idempotency_key=key, rule=rule, **fields)
-
-
-# --- Purchases -------------------------------------------------------------------------------
-
-
-def points_for_order(*, order: Order, rule: EarningRule, member: Membership) -> tuple[int, dict]:
-    """Points an order earns under a purchase rule, in total and per line.
-
-    Line amounts are scaled so they add up to the order total (discounts included); each
-    line earns floor(amount x points per unit x category multiplier x tier multiplier)."""
-    tier_multiplier = member.tier.points_multiplier if (rule.apply_tier_multiplier and member.tier_id) else Decimal("1")
-    per_unit = rule.points_per_unit * tier_multiplier
-    lines = list(order.lines.all())
-    gross = sum((line.line_total for line in lines), Decimal("0"))
-    if not lines or gross <= 0:
-        return int((order.total * per_unit).to_integral_value(ROUND_FLOOR)), {}
-    scale = order.total / gross
-    multipliers = {str(key): Decimal(str(value)) for key, value in (rule.category_multipliers or {}).items()}
-    breakdown = {}
-    for line in lines:
-        amount = line.line_total * scale * per_unit * multipliers.get(line.category, Decimal("1"))
-        breakdown[str(line.pk)] = {"quantity": line.quantity, "points": int(amount.to_integral_value(ROUND_FLOOR))}
-    return sum(value["points"] for value in breakdown.values()), breakdown
-
-
-def points_award_for_order(*, order: Order) -> list[PointsTransaction | PendingPoints]:
-    """Purchase points for a new counted order of an active member (called on crm's order_created).
-
-    Orders placed more than CLUB_RETROACTIVE_DAYS before the member joined earn nothing.
-    With CLUB_PENDING_DAYS > 0 the points are held as pending first."""
-    if order.status in (Order.Status.CANCELLED, Order.Status.REFUNDED):
-        return []
-    member = Membership.objects.select_related("tier").filter(customer_id=order.customer_id).first()
-    results = []
-    if member is not None and member.is_active and order.placed_at >= member.joined_at - timedelta(days=settings.CLUB_RETROACTIVE_DAYS):
-        for rule in rules_active(Rule.PURCHASE, at=order.placed_at):
-            if order.total < rule.min_order_value:
-                continue
-            points, lines = points_for_order(order=order, rule=rule, member=member)
-            row = _award(
-                member=member, rule=rule, points=points, key=f"order:{order.pk}:rule:{rule.pk}", source=Source.ORDER,
-                reason=_("Order %(number)s") % {"number": order.order_number}, order=order, lines=lines,
-                pending=settings.CLUB_PENDING_DAYS > 0,
-            )
-            if row is not None:
-                results.append(row)
-        if settings.CLUB_TIER_BASIS == "spend":
-            tier_upgrade_if_qualified(member=member)
-    referral_reward_for_order(order=order)
-    return results
 
 
 # --- Referrals -------------------------------------------------------------------------------
@@ -138,6 +83,17 @@ def referral_check(*, referrer: Membership, referred: Customer) -> None:
                                             % {"customer": referred}})
     if Referral.objects.filter(referred=referred).exists():
         raise ValidationError({"referred": _("%(customer)s was already referred.") % {"customer": referred}})
+
+
+def referral_rewards_for_orders(*, order_ids) -> list[PointsTransaction]:
+    """The referral rewards a batch of new orders brings: a referred customer's first counted order
+    pays the referrer and the newcomer (crm's orders_created, through club.services.purchases)."""
+    counted = Order.objects.filter(pk__in=list(order_ids), is_counted=True)
+    rows = []
+    for referral in Referral.objects.filter(referred_id__in=counted.values("customer_id"), rewarded_at__isnull=True):
+        first = counted.filter(customer_id=referral.referred_id).order_by("placed_at", "pk").first()
+        rows += referral_reward_for_order(order=first)
+    return rows
 
 
 def referral_reward_for_order(*, order: Order) -> list[PointsTransaction]:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from club import signals
 from club.dates import day_end
 from club.models import Membership, Tier, TierChange
-from club.selectors.tiers import tier_for_value, tier_qualifying_value, tier_window
+from club.selectors.tiers import tier_for_value, tier_qualifying_value, tier_qualifying_values, tier_window
 from club.services.common import after_commit, lock_member
 from core.audit import SOURCE_MAX_LENGTH, audited, current_source
 
@@ -38,10 +38,38 @@ def tier_upgrade_if_qualified(*, member: Membership, at: datetime | None = None)
         return change
 
 
-def tiers_upgrade_qualified(*, member_ids) -> int:
-    """Upgrade each of these members who qualifies (after a bulk release of pending points)."""
-    members = Membership.objects.filter(pk__in=list(member_ids), status=Membership.Status.ACTIVE).order_by("pk")
-    return sum(tier_upgrade_if_qualified(member=member) is not None for member in members)
+def tiers_upgrade_qualified(*, member_ids=None, members: list[Membership] | None = None) -> int:
+    """Upgrade each of these members who qualifies, set-based: one query for their qualifying values,
+    one for the tiers, one UPDATE per tier reached and one INSERT of the changes, whatever their number.
+
+    Called after a batch of orders (`members`, already locked by the caller) and after the bulk
+    release of pending points (`member_ids`)."""
+    if members is None:
+        members = list(Membership.objects.select_related("tier").filter(pk__in=list(member_ids)).order_by("pk"))
+    today = timezone.localdate()
+    members = [member for member in members if member.is_active and not member.tier_is_frozen(today)]
+    if not members:
+        return 0
+    tiers = list(Tier.objects.order_by("-rank"))
+    if not tiers:
+        return 0
+    values = tier_qualifying_values(members=members)
+    moves: dict[Tier, list[Membership]] = {}
+    for member in members:
+        target = next((tier for tier in tiers if tier.threshold <= values.get(member.pk, 0)), None)
+        if target is not None and target.rank > (member.tier.rank if member.tier_id else -1):
+            moves.setdefault(target, []).append(member)
+    changes = []
+    for tier, moving in moves.items():
+        Membership.objects.filter(pk__in=[member.pk for member in moving]).update(tier=tier, below_tier_since=None)
+        for member in moving:
+            changes.append(TierChange(member=member, from_tier=member.tier, to_tier=tier, reason=TierChange.Reason.QUALIFIED))
+            member.tier, member.below_tier_since = tier, None
+    TierChange.objects.bulk_create(changes)
+    for change in changes:
+        after_commit(signals.tier_changed.send, sender=Membership, member=change.member, from_tier=change.from_tier,
+                     to_tier=change.to_tier, reason=change.reason)
+    return len(changes)
 
 
 @audited

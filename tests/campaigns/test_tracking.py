@@ -20,6 +20,17 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
 
 
 @pytest.fixture
+def place_order(place_order, django_capture_on_commit_callbacks):
+    """Conversions are recorded after the order commits: the callbacks run as a commit would run them."""
+
+    def place(*args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return place_order(*args, **kwargs)
+
+    return place
+
+
+@pytest.fixture
 def sent(customers, django_capture_on_commit_callbacks):
     people = [customers(first_name=name) for name in ("Ana", "Ben", "Cy")]
     campaign = make_campaign(

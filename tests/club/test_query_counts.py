@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 # Measured on SQLite and PostgreSQL alike (savepoints included). A change here means a path
 # now runs more (or fewer) statements: check it does not grow with the input before updating.
 # The comments list the statements besides SAVEPOINT/RELEASE, which each atomic block adds in pairs.
-# member, rules, lines, key check, lock (x3: the award, the ledger, the tier check), key check, ledger row,
-# balance, qualifying value, tier; the referral
-AWARD_FOR_ORDER = 21
+# A batch of orders (club.services.purchases), whatever its size: the rules, the orders with their members
+# (locked), the keys already paid, the lines, the ledger rows, the balances, the tiers, the qualifying values.
+AWARD_FOR_ORDERS = 8
 SPEND = 8  # lock, key check, ledger row, balance
 # key check, lock, offer, key check, payment row, balance, the offer's total limit, coupon key check,
 # coupon, coupon history
@@ -48,17 +48,18 @@ def member_with_history(member):
     return member
 
 
-@pytest.mark.parametrize("line_count", [1, 5])
-def test_awarding_an_order_s_points_takes_a_fixed_number_of_queries(
-    member_with_history, purchase_rule, place_order, django_assert_num_queries, line_count
+@pytest.mark.parametrize(("order_count", "line_count"), [(1, 1), (1, 5), (6, 5)])
+def test_awarding_a_batch_of_orders_points_takes_a_fixed_number_of_queries(
+    member_with_history, make_member, purchase_rule, place_order, django_assert_num_queries, order_count, line_count
 ):
-    # The order is placed while the rule is off, so the award under test is the first one.
+    # The orders are placed while the rule is off, so the award under test is the first one.
     EarningRule.objects.filter(pk=purchase_rule.pk).update(enabled=False)
-    order = place_order(member_with_history.customer, days_ago=0, total=str(40 * line_count), lines=lines(line_count))
+    customers = [member_with_history.customer] + [make_member().customer for _index in range(order_count - 1)]
+    orders = [place_order(customer, days_ago=0, total=str(40 * line_count), lines=lines(line_count)) for customer in customers]
     EarningRule.objects.filter(pk=purchase_rule.pk).update(enabled=True)
-    with django_assert_num_queries(AWARD_FOR_ORDER):
-        rows = services.points_award_for_order(order=order)
-    assert [row.points for row in rows] == [40 * line_count]
+    with django_assert_num_queries(AWARD_FOR_ORDERS):
+        rows = services.points_award_for_orders(order_ids=[order.pk for order in orders])
+    assert [row.points for row in rows] == [40 * line_count] * order_count
 
 
 @pytest.mark.parametrize("earlier_spends", [0, 4])

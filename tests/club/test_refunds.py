@@ -20,7 +20,7 @@ from feedback.services import returns
 from feedback.services.returns import LineRequest
 from tests.club.helpers import ledger_sum
 from tests.factories import CustomerFactory, EarningRuleFactory
-from tests.helpers import local
+from tests.helpers import local, member_since
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def one_and_a_half(db):
 
 @pytest.fixture
 def member(customer, one_and_a_half):
-    return services.member_enroll(customer=customer)
+    return member_since(services.member_enroll(customer=customer))
 
 
 def balance(member) -> int:
@@ -91,7 +91,7 @@ def test_a_full_refund_takes_back_the_rest(member, place_order):
 
 def test_a_full_refund_after_the_points_expired_takes_back_only_what_is_left(customer, one_and_a_half, place_order, time_machine):
     time_machine.move_to(local(2024, 1, 10, 12), tick=False)
-    member = services.member_enroll(customer=customer)
+    member = member_since(services.member_enroll(customer=customer))
     order = place_order(member.customer, total="100.00", at=local(2024, 1, 10, 12))
     crm_services.order_refund(order=order, amount="40.00")  # -60, 90 left
     services.points_adjust(member=member, points=25, reason="goodwill", by=None)  # never expires
@@ -107,7 +107,7 @@ def test_a_full_refund_after_the_points_expired_takes_back_only_what_is_left(cus
 
 def test_a_partial_refund_after_part_expired_never_takes_more_than_is_left(customer, one_and_a_half, place_order, time_machine):
     time_machine.move_to(local(2024, 1, 10, 12), tick=False)
-    member = services.member_enroll(customer=customer)
+    member = member_since(services.member_enroll(customer=customer))
     order = place_order(member.customer, total="100.00", at=local(2024, 1, 10, 12))
     services.points_spend(member=member, points=100, reason="till", idempotency_key="till-1")  # 50 of the 150 unspent
     time_machine.move_to(local(2025, 1, 12, 12), tick=False)
@@ -195,7 +195,7 @@ class TestReferrals:
     def referral(self, member):
         EarningRuleFactory(name="Referral", kind=EarningRule.Kind.REFERRAL, points=200, referee_points=50)
         friend = CustomerFactory(email="friend@example.com")
-        services.member_enroll(customer=friend)
+        member_since(services.member_enroll(customer=friend))
         return services.referral_create(referrer=member, referred=friend)
 
     def first_order(self, referral, place_order, **kwargs):

@@ -13,6 +13,7 @@ from crm import services as crm_services
 from crm.models import Customer
 from tests.club.helpers import ledger_sum
 from tests.factories import CustomerFactory
+from tests.helpers import member_since
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +99,7 @@ def test_a_referral_pays_both_on_the_first_counted_order_only(member, place_orde
     EarningRule.objects.create(name="Refer a friend", kind="referral", points=200, referee_points=100)
     friend = CustomerFactory()
     services.referral_create(referrer=member, referred=friend)
-    friend_member = services.member_enroll(customer=friend)
+    friend_member = member_since(services.member_enroll(customer=friend))
     place_order(friend, total="10.00")
     place_order(friend, total="10.00")
     member.refresh_from_db()

@@ -26,6 +26,7 @@ from crm.models import Customer, ErasureEvent
 from crm.services import LineInput
 from feedback.models import Question, Survey
 from feedback.services import returns as feedback_returns
+from tests.helpers import member_since
 from feedback.services import surveys as feedback_surveys
 
 NAME = ("Sara", "Ahmadi")
@@ -59,7 +60,7 @@ def sara(customer, admin_user, place_order):
     EarningRule.objects.create(name="Referral", kind=EarningRule.Kind.REFERRAL, points=100, referee_points=20)
     referrer = club.member_enroll(customer=services.customer_create(first_name="Rita", email="rita@example.com"))
     club.referral_create(referrer=referrer, referred=customer)
-    member = club.member_enroll(customer=customer)
+    member = member_since(club.member_enroll(customer=customer))
     order = place_order(customer, total="300.00", lines=[
         LineInput(sku="BEANS", product_name="Beans", quantity=2, unit_price=Decimal("100")),
         LineInput(sku="MUG", product_name="Mug", quantity=1, unit_price=Decimal("100")),

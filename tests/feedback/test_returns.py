@@ -14,6 +14,7 @@ from crm.services import LineInput
 from feedback import selectors
 from feedback.models import ReturnEvent, ReturnLine, ReturnRequest
 from feedback.services import returns
+from tests.helpers import member_since
 from feedback.services.returns import LineRequest
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def fresh_rate_limits():
 def member(customer):
     Tier.objects.create(name="Bronze", rank=1, threshold=0)
     EarningRule.objects.create(name="1 point per unit", kind=EarningRule.Kind.PURCHASE, points_per_unit=Decimal("1"))
-    return club.member_enroll(customer=customer)
+    return member_since(club.member_enroll(customer=customer))
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from campaigns import services as campaign_services
 from campaigns.models import Automation, Message
 from club import services as club_services
 from club.models import Membership, PendingPoints, PointsTransaction
+from club.services import purchases
 from club.services.points import ledger as points_ledger
 from config.celery import app as celery_app
 from crm import services as crm_services
@@ -26,6 +27,7 @@ from crm.models import Order, OrderLine, Product
 from feedback import services as feedback_services
 from feedback.models import Answer, Invitation, Response
 from feedback.services import surveys as surveys_module
+from tests.helpers import member_since
 from tests.api.helpers import ORDERS_URL, order_body
 from tests.campaigns.helpers import automation
 from tests.feedback.helpers import answer_data
@@ -44,7 +46,7 @@ def counts() -> dict:
 def member(club):
     customer = crm_services.customer_create(first_name="Sara", email="sara@example.com", email_opt_in=True,
                                             consent_source="test")
-    return club_services.member_enroll(customer=customer)
+    return member_since(club_services.member_enroll(customer=customer))
 
 
 def fail_after_writing(monkeypatch, module, name: str):
@@ -69,9 +71,10 @@ def test_a_database_error_while_an_order_earns_points_leaves_no_order_and_a_retr
     api = make_client("orders:write")
     before = counts()
     body = order_body(member.customer, placed_at=timezone.now().isoformat())
-    calls = fail_after_writing(monkeypatch, points_ledger, "points_append")  # the order and its lines are written by then
+    # The ledger rows of the batch are written by then, after the order and its lines.
+    calls = fail_after_writing(monkeypatch, purchases, "_write")
     response = api.post(ORDERS_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="till-7-0001")
-    assert calls == ["points_append"]
+    assert calls == ["_write"]
     # A clean problem answer, no traceback: 503, retry later.
     assert response.status_code == 503, response.content
     assert response["Retry-After"] == "5"

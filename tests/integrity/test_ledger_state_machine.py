@@ -34,6 +34,7 @@ from club.services.common import day_start
 from club.selectors import credit_remaining
 from crm import services as crm_services
 from crm.models import Order
+from tests.helpers import member_since
 from tests.factories import CustomerFactory
 from tests.integrity.helpers import DERANDOMIZE
 
@@ -74,7 +75,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @initialize()
     def enrol(self):
-        self.member = services.member_enroll(customer=CustomerFactory())
+        self.member = member_since(services.member_enroll(customer=CustomerFactory()))
 
     # --- helpers -------------------------------------------------------------------------------
 

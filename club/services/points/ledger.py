@@ -137,7 +137,7 @@ def points_append(
         if not changed:  # only possible if the caller did not hold the lock
             raise InsufficientPoints(_("Not enough points."))
         member.points_balance += points
-    after_commit(signals.points_changed.send, sender=PointsTransaction, transaction=row)
+    after_commit(signals.points_changed.send, sender=PointsTransaction, transactions=[row])
     return row, True
 
 

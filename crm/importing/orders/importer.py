@@ -40,6 +40,7 @@ from crm.importing.orders.staging import (
     ORDERS, POSTGRES_WORK_MEM, REF_PHONES, REFS, STAGE, STAGE_COLUMNS, CopyWriter, SqliteWriter,
 )
 from crm.importing.orders.writing import WritingSteps
+from crm.services.order_input import QUANTITY_MAX
 
 # The name the module had before it became a package; log configurations and the benchmark use it.
 logger = logging.getLogger("crm.importing.orders")
@@ -114,6 +115,8 @@ class OrderImport(MatchingSteps, WritingSteps):
                 self.insert_lines()
             with _phase("refresh customers' figures"):
                 self.refresh_customer_stats()
+            with _phase("announce the orders (points, tiers, webhooks)"):
+                self.announce_orders()
             self._drop_temporary_tables()
         return self.result
 
@@ -174,7 +177,7 @@ class OrderImport(MatchingSteps, WritingSteps):
                     units = (1 if not quantity else int(quantity)
                              if quantity.isascii() and quantity.isdigit() and len(quantity) < 10 else 0)
                     if (
-                        units >= 1 and (sku or name) and money(price)
+                        1 <= units <= QUANTITY_MAX and (sku or name) and money(price)
                         and len(sku) <= 64 and len(name) <= 200 and len(category) <= 100
                     ):
                         line_values = (sku or None, name or None, category or None, units, price, new_id())

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from crm.importing.common import check_length, parse_datetime, parse_money, parse_quantity
-from crm.models import Order
+from crm.services.order_input import BadValue, clean_channel, clean_currency, clean_status
 
 ORDER_COLUMNS = ("order_number", "customer_ref", "placed_at", "status", "channel", "currency", "total")
 LINE_COLUMNS = ("sku", "product_name", "category", "quantity", "unit_price")
@@ -17,8 +17,6 @@ REQUIRED_COLUMNS = ("order_number", "customer_ref", "placed_at", "total")
 # The columns every row of an order must agree on, in the order they are reported.
 ORDER_LEVEL = ("customer_ref", "placed_at", "status", "channel", "currency", "total")
 
-_STATUSES = frozenset(Order.Status.values)
-_CHANNELS = frozenset(Order.Channel.values)
 _MAX_REF = 254  # the longest key a customer_ref can match: an email
 
 
@@ -44,17 +42,13 @@ def order_values(raw: tuple[str, ...], names: tuple[str, ...], tz) -> tuple:
             placed_at = parse_datetime(placed_at, "placed_at", tz)
         except ValueError as exc:
             reasons.append(str(exc))
-    status = cells.get("status", "").strip().lower() or Order.Status.FULFILLED.value
-    if status not in _STATUSES:
-        reasons.append(_('status "%(value)s" is not one of %(choices)s') % {
-            "value": cells["status"].strip(), "choices": ", ".join(Order.Status.values)})
-    channel = cells.get("channel", "").strip().lower() or Order.Channel.STORE.value
-    if channel not in _CHANNELS:
-        reasons.append(_('channel "%(value)s" is not one of %(choices)s') % {
-            "value": cells["channel"].strip(), "choices": ", ".join(Order.Channel.values)})
-    currency = cells.get("currency", "").strip().upper() or "USD"
-    if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
-        reasons.append(_('currency "%(value)s" is not a 3-letter code') % {"value": cells["currency"].strip()})
+    # The one check of an order's values (crm.services.order_input), as the API applies it.
+    checked = {}
+    for name, cleaner in (("status", clean_status), ("channel", clean_channel), ("currency", clean_currency)):
+        try:
+            checked[name] = cleaner(cells.get(name, ""))
+        except BadValue as exc:
+            reasons.append(str(exc))
     total = cells["total"].strip()
     if not total:
         reasons.append(_("total is required"))
@@ -65,7 +59,7 @@ def order_values(raw: tuple[str, ...], names: tuple[str, ...], tz) -> tuple:
             reasons.append(str(exc))
     if reasons:
         raise BadRow("; ".join(reasons))
-    return ref, placed_at, status, channel, currency, total
+    return ref, placed_at, checked["status"], checked["channel"], checked["currency"], total
 
 
 def line_values_checked(sku: str, name: str, category: str, quantity: str, price: str) -> tuple:

@@ -1,0 +1,263 @@
+"""Purchase points for a batch of new orders (crm's `orders_created`), whichever road the orders took.
+
+Who earns (DESIGN.md): an active member, for counted orders placed while a member (`placed_at`
+on or after joining). A batch is handled in a constant number of statements whatever its size:
+the earning orders come from one query (the orders joined to their memberships), the touched
+memberships are locked in one statement (in id order, so two batches never wait on each other
+in a circle), the ledger rows - one per order and rule, under the key `order:<id>:rule:<id>`, so
+a replayed batch earns nothing twice - are inserted in one statement, each member's cached
+balance moves once, and each member's tier is reviewed once.
+
+The points of a line are computed in Python with Decimal: SQLite has no exact decimals, and the
+refunds take back exactly the per-line figures written here.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, Count, Exists, F, OuterRef, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from club import signals
+from club.dates import day_start
+from club.models import EarningRule, Membership, PendingPoints, PointsTransaction
+from club.services.common import after_commit
+from club.services.earning import referral_rewards_for_orders
+from club.services.tiers import tiers_upgrade_qualified
+from core.bounds import check_points
+from crm.models import Order, OrderLine
+
+Kind = PointsTransaction.Kind
+Source = PointsTransaction.Source
+
+
+def order_earning_key(order_id: int, rule_id: int) -> str:
+    return f"order:{order_id}:rule:{rule_id}"
+
+
+def points_award_for_orders(*, order_ids: Iterable[int], new: bool = False) -> list[PointsTransaction | PendingPoints]:
+    """Purchase points (or pending points, with CLUB_PENDING_DAYS) for these orders, and the referral
+    rewards their customers' first orders bring. Called inside the orders' transaction; running it
+    again for the same orders adds nothing.
+
+    `new`: the orders were written by this very transaction (crm's orders_created), so no earlier
+    award can exist and the look-up of the keys is skipped; the unique key still stands guard."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return []
+    rules = list(EarningRule.objects.filter(kind__in=[EarningRule.Kind.PURCHASE, EarningRule.Kind.REFERRAL], enabled=True)
+                 .order_by("-created_at", "-pk"))
+    purchase_rules = [rule for rule in rules if rule.kind == EarningRule.Kind.PURCHASE]
+    rows: list[PointsTransaction | PendingPoints] = []
+    if purchase_rules or settings.CLUB_TIER_BASIS == "spend":
+        rows = _award_purchases(ids, purchase_rules, new=new)
+    referral_rules = [rule for rule in rules if rule.kind == EarningRule.Kind.REFERRAL and _in_force(rule, timezone.now())]
+    if referral_rules:
+        referral_rewards_for_orders(order_ids=ids)
+    return rows
+
+
+def _in_force(rule: EarningRule, at: datetime) -> bool:
+    return (rule.starts_at is None or rule.starts_at <= at) and (rule.ends_at is None or rule.ends_at > at)
+
+
+def _award_purchases(ids: Sequence[int], rules: list[EarningRule], *, new: bool) -> list[PointsTransaction | PendingPoints]:
+    # The earning orders and their members in one statement, which also locks the members: in id
+    # order (PostgreSQL locks the rows as the sort returns them), so two batches never wait on
+    # each other in a circle. The members read here are the ones the rest of the batch uses.
+    members: dict[int, Membership] = {}
+    orders = []
+    for order in (Order.objects.filter(pk__in=ids, is_counted=True, customer__membership__status=Membership.Status.ACTIVE,
+                                       placed_at__gte=F("customer__membership__joined_at"))
+                  .select_related("customer__membership__tier").select_for_update(of=("customer__membership",))
+                  .order_by("customer__membership__id", "pk")):
+        member = members.setdefault(order.customer.membership.pk, order.customer.membership)
+        orders.append({"pk": order.pk, "order_number": order.order_number, "placed_at": order.placed_at,
+                       "total": order.total, "member_id": member.pk})
+    if not orders:
+        return []
+    earnings = _earnings(orders, rules, members, new=new) if rules else []
+    rows = _write(earnings, members)
+    earned_by = {row.member_id for row in rows if isinstance(row, PointsTransaction)}
+    if settings.CLUB_TIER_BASIS == "spend":
+        tiers_upgrade_qualified(members=list(members.values()))
+    elif earned_by:
+        tiers_upgrade_qualified(members=[members[pk] for pk in sorted(earned_by)])
+    return rows
+
+
+def _earnings(orders: list[dict], rules: list[EarningRule], members: dict[int, Membership], *, new: bool) -> list[dict]:
+    """What each (order, rule) pair earns, with the per-line breakdown; pairs already paid are left out."""
+    candidates = [(order, rule) for order in orders for rule in rules
+                  if _in_force(rule, order["placed_at"]) and order["total"] >= rule.min_order_value]
+    if not candidates:
+        return []
+    keys = [order_earning_key(order["pk"], rule.pk) for order, rule in candidates]
+    paid = set() if new else set(PointsTransaction.objects.filter(idempotency_key__in=keys).order_by().values_list("idempotency_key", flat=True)
+               .union(PendingPoints.objects.filter(idempotency_key__in=keys).order_by().values_list("idempotency_key", flat=True)))
+    lines = defaultdict(list)
+    for line in OrderLine.objects.filter(order_id__in={order["pk"] for order, _rule in candidates}) \
+            .values("pk", "order_id", "quantity", "unit_price", "category").order_by("pk"):
+        lines[line["order_id"]].append(line)
+    allowed = _LimitCounter(rules, members)
+    earnings = []
+    for (order, rule), key in zip(candidates, keys):
+        if key in paid:
+            continue
+        member = members[order["member_id"]]
+        points, breakdown = order_points(total=order["total"], lines=lines[order["pk"]], rule=rule, member=member)
+        if points <= 0 or not allowed.take(rule, member):
+            continue
+        earnings.append({"order": order, "rule": rule, "member": member, "points": points, "lines": breakdown, "key": key})
+    return earnings
+
+
+def order_points(*, total: Decimal, lines: list[dict], rule: EarningRule, member: Membership) -> tuple[int, dict]:
+    """Points an order earns under a purchase rule, in total and per line.
+
+    Line amounts are scaled so they add up to the order total (discounts included); each
+    line earns floor(amount x points per unit x category multiplier x tier multiplier)."""
+    tier_multiplier = member.tier.points_multiplier if (rule.apply_tier_multiplier and member.tier_id) else Decimal("1")
+    per_unit = rule.points_per_unit * tier_multiplier
+    gross = sum((line["unit_price"] * line["quantity"] for line in lines), Decimal("0"))
+    if not lines or gross <= 0:
+        return int((total * per_unit).to_integral_value(ROUND_FLOOR)), {}
+    scale = total / gross
+    multipliers = {str(key): Decimal(str(value)) for key, value in (rule.category_multipliers or {}).items()}
+    breakdown = {}
+    for line in lines:
+        amount = line["unit_price"] * line["quantity"] * scale * per_unit * multipliers.get(line["category"], Decimal("1"))
+        breakdown[str(line["pk"])] = {"quantity": line["quantity"], "points": int(amount.to_integral_value(ROUND_FLOOR))}
+    return sum(value["points"] for value in breakdown.values()), breakdown
+
+
+class _LimitCounter:
+    """A rule's limit (once, N a day, N per period) over the batch: what each member earned and holds
+    under the rule already (one query per limited rule), plus what this batch gives them."""
+
+    def __init__(self, rules: list[EarningRule], members: dict[int, Membership]):
+        self.left: dict[tuple[int, int], int] = {}
+        now = timezone.now()
+        for rule in rules:
+            if rule.limit == EarningRule.Limit.NONE:
+                continue
+            if rule.limit == EarningRule.Limit.ONCE:
+                since, count = None, 1
+            elif rule.limit == EarningRule.Limit.PER_DAY:
+                since, count = day_start(timezone.localdate(now)), rule.limit_count
+            else:
+                since, count = now - timedelta(days=rule.limit_period_days), rule.limit_count
+            used = defaultdict(int)
+            for model, condition in ((PointsTransaction, {"kind": Kind.EARN}),
+                                     (PendingPoints, {"status": PendingPoints.Status.PENDING})):
+                rows = model.objects.filter(rule=rule, member_id__in=members, **condition)
+                if since is not None:
+                    rows = rows.filter(created_at__gte=since)
+                for member_id, found in rows.values("member_id").annotate(found=Count("pk")).values_list("member_id", "found"):
+                    used[member_id] += found
+            for member_id in members:
+                self.left[(rule.pk, member_id)] = count - used[member_id]
+
+    def take(self, rule: EarningRule, member: Membership) -> bool:
+        key = (rule.pk, member.pk)
+        if key not in self.left:
+            return True
+        if self.left[key] <= 0:
+            return False
+        self.left[key] -= 1
+        return True
+
+
+def _write(earnings: list[dict], members: dict[int, Membership]) -> list[PointsTransaction | PendingPoints]:
+    """The ledger (or pending) rows in one INSERT, and each member's cached figure moved once."""
+    if not earnings:
+        return []
+    added = defaultdict(int)
+    for earning in earnings:
+        added[earning["member"].pk] += earning["points"]
+    for earning in earnings:
+        check_points(earning["points"], field="points")
+    for member_id, points in added.items():
+        member = members[member_id]
+        # As points_check_room: pending points count as if released, so neither road can overflow a balance.
+        check_points(member.points_balance + member.pending_points + points, field="points_balance")
+    now = timezone.now()
+    pending = settings.CLUB_PENDING_DAYS > 0
+    if pending:
+        rows = PendingPoints.objects.bulk_create([
+            PendingPoints(member=earning["member"], order_id=earning["order"]["pk"], rule=earning["rule"],
+                          points=earning["points"], lines=earning["lines"], reason=_order_reason(earning),
+                          idempotency_key=earning["key"], created_at=now,
+                          available_at=now + timedelta(days=settings.CLUB_PENDING_DAYS))
+            for earning in earnings
+        ])
+        field = "pending_points"
+    else:
+        rows = PointsTransaction.objects.bulk_create([
+            PointsTransaction(member=earning["member"], points=earning["points"], kind=Kind.EARN, source=Source.ORDER,
+                              reason=_order_reason(earning), rule=earning["rule"], order_id=earning["order"]["pk"],
+                              lines=earning["lines"], idempotency_key=earning["key"], created_at=now,
+                              expires_at=now + timedelta(days=settings.CLUB_POINTS_EXPIRY_DAYS))
+            for earning in earnings
+        ])
+        field = "points_balance"
+        after_commit(signals.points_changed.send, sender=PointsTransaction, transactions=rows)
+    Membership.objects.filter(pk__in=added).update(**{field: F(field) + Case(
+        *(When(pk=member_id, then=Value(points)) for member_id, points in added.items()), default=Value(0))})
+    for member_id, points in added.items():
+        setattr(members[member_id], field, getattr(members[member_id], field) + points)
+    return rows
+
+
+def _order_reason(earning: dict) -> str:
+    return _("Order %(number)s") % {"number": earning["order"]["order_number"]}
+
+
+# --- Backfill -----------------------------------------------------------------------------------
+
+BACKFILL_CHUNK = 2000
+
+
+class _DryRun(Exception):
+    pass
+
+
+def points_backfill(*, since: datetime | None = None, dry_run: bool = False, progress=None) -> dict:
+    """Credit what orders that never earned should have earned (an import made before imports
+    earned points), through the very path a new batch takes, a chunk of orders at a time.
+
+    The orders looked at: counted orders of active members, placed on or after joining (and on or
+    after `since`), with no purchase points yet. Points earned now expire CLUB_POINTS_EXPIRY_DAYS
+    from now. Running it twice credits once (the ledger's keys). With `dry_run`, each chunk is
+    computed and rolled back, so the figures are what a real run would credit.
+    `progress(done, total)` is called after each chunk."""
+    orders = Order.objects.filter(is_counted=True, customer__membership__status=Membership.Status.ACTIVE,
+                                  placed_at__gte=F("customer__membership__joined_at"))
+    if since is not None:
+        orders = orders.filter(placed_at__gte=since)
+    orders = orders.exclude(Exists(PointsTransaction.objects.filter(order=OuterRef("pk"), source=Source.ORDER, kind=Kind.EARN))) \
+        .exclude(Exists(PendingPoints.objects.filter(order=OuterRef("pk"))))
+    ids = list(orders.order_by("pk").values_list("pk", flat=True))
+    totals = {"orders_examined": len(ids), "orders_credited": 0, "points": 0, "members": 0}
+    members: set[int] = set()
+    for start in range(0, len(ids), BACKFILL_CHUNK):
+        chunk = ids[start:start + BACKFILL_CHUNK]
+        try:
+            with transaction.atomic():
+                rows = points_award_for_orders(order_ids=chunk)  # purchase rows (the referral rewards are not listed)
+                totals["orders_credited"] += len({row.order_id for row in rows})
+                totals["points"] += sum(row.points for row in rows)
+                members.update(row.member_id for row in rows)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
+        if progress is not None:
+            progress(min(start + BACKFILL_CHUNK, len(ids)), len(ids))
+    totals["members"] = len(members)
+    return totals

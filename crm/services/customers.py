@@ -1,0 +1,169 @@
+"""Every write to customers, their consent and their interactions, and the customers' derived order figures.
+"""
+
+from datetime import date, datetime
+from typing import Any, Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audited
+from crm import signals
+from crm.selectors import counted_order_stats_expressions
+from crm.models import ConsentChange, Customer, Interaction, Order, Tag
+
+CUSTOMER_FIELDS = (
+    "first_name", "last_name", "email", "phone", "external_ref", "birth_date", "gender", "language",
+    "city", "country", "source", "acquired_at", "notes",
+)
+CONSENT_FIELDS = {"email_opt_in": ConsentChange.Channel.EMAIL, "sms_opt_in": ConsentChange.Channel.SMS}
+
+
+def normalize_email(email: str | None) -> str | None:
+    email = (email or "").strip()
+    return email.lower() or None
+
+
+def _clean_customer_values(values: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(values)
+    if "email" in cleaned:
+        cleaned["email"] = normalize_email(cleaned["email"])
+    for name in ("phone", "external_ref"):
+        if name in cleaned and not cleaned[name]:
+            cleaned[name] = None
+    if cleaned.get("external_ref"):
+        cleaned["external_ref"] = cleaned["external_ref"].strip()
+    if cleaned.get("country"):
+        cleaned["country"] = cleaned["country"].strip().upper()
+    return cleaned
+
+
+@audited
+@transaction.atomic
+def customer_create(
+    *,
+    tags: Iterable[str] = (),
+    email_opt_in: bool = False,
+    sms_opt_in: bool = False,
+    consent_source: str = "admin",
+    by=None,
+    **values: Any,
+) -> Customer:
+    unknown = set(values) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
+    customer = Customer(**_clean_customer_values(values))
+    customer.full_clean()
+    customer.save()
+    if tags:
+        customer.tags.set(tags_ensure(tags))
+    for channel, granted in ((ConsentChange.Channel.EMAIL, email_opt_in), (ConsentChange.Channel.SMS, sms_opt_in)):
+        if granted:
+            consent_set(customer=customer, channel=channel, granted=True, source=consent_source, by=by)
+    signals.customer_created.send(sender=Customer, customer=customer)
+    return customer
+
+
+@audited
+@transaction.atomic
+def customer_update(*, customer: Customer, values: dict[str, Any], tags: Iterable[str] | None = None,
+                    consent_source: str = "admin", by=None) -> Customer:
+    consent = {field: values.pop(field) for field in list(values) if field in CONSENT_FIELDS}
+    unknown = set(values) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
+    for field, value in _clean_customer_values(values).items():
+        setattr(customer, field, value)
+    customer.full_clean(exclude=["tags"])
+    customer.save()
+    if tags is not None:
+        customer.tags.set(tags_ensure(tags))
+    for field, granted in consent.items():
+        consent_set(customer=customer, channel=CONSENT_FIELDS[field], granted=bool(granted), source=consent_source, by=by)
+    return customer
+
+
+def tags_ensure(names: Iterable[str]) -> list[Tag]:
+    wanted = {name.strip() for name in names if name and name.strip()}
+    if not wanted:
+        return []
+    Tag.objects.bulk_create([Tag(name=name) for name in wanted], ignore_conflicts=True)
+    return list(Tag.objects.filter(name__in=wanted))
+
+
+@audited
+@transaction.atomic
+def consent_set(*, customer: Customer, channel: str, granted: bool, source: str, by=None,
+                at: datetime | None = None) -> ConsentChange | None:
+    """Record a consent change; does nothing when the consent already has that value."""
+    field = f"{channel}_opt_in"
+    if field not in CONSENT_FIELDS:
+        raise ValidationError({"channel": _("Unknown consent channel %(channel)s.") % {"channel": channel}})
+    if not source:
+        raise ValidationError({"source": _("Say where the consent change came from.")})
+    # Lock the row: two changes at once must leave the history and the flag in agreement.
+    current = Customer.objects.select_for_update().values_list(field, flat=True).get(pk=customer.pk)
+    if current == granted and customer.consent_changes.filter(channel=channel).exists():
+        return None
+    Customer.objects.filter(pk=customer.pk).update(**{field: granted, "updated_at": timezone.now()})
+    setattr(customer, field, granted)
+    return ConsentChange.objects.create(
+        customer=customer, channel=channel, granted=granted, source=source, changed_by=by, changed_at=at or timezone.now()
+    )
+
+
+def customers_refresh_order_stats(*, customer_ids: Iterable[int] | None = None) -> int:
+    """Recompute the derived order figures from counted orders, as one UPDATE.
+
+    With no ids, every customer is recomputed (the repair command)."""
+    queryset = Customer.objects.all()
+    if customer_ids is not None:
+        ids = list(customer_ids)
+        if not ids:
+            return 0
+        queryset = queryset.filter(pk__in=ids)
+    return queryset.update(**counted_order_stats_expressions())
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    customer: Customer,
+    subject: str,
+    channel: str = Interaction.Channel.PHONE,
+    direction: str = Interaction.Direction.INBOUND,
+    body: str = "",
+    status: str = Interaction.Status.RESOLVED,
+    staff=None,
+    occurred_at: datetime | None = None,
+    follow_up_on: date | None = None,
+    order: Order | None = None,
+) -> Interaction:
+    if order is not None and order.customer_id != customer.pk:
+        raise ValidationError({"order": _("That order belongs to another customer.")})
+    interaction = Interaction(
+        customer=customer, subject=subject, channel=channel, direction=direction, body=body, status=status,
+        staff=staff, occurred_at=occurred_at or timezone.now(), follow_up_on=follow_up_on, order=order,
+    )
+    if status == Interaction.Status.RESOLVED:
+        interaction.resolved_at = timezone.now()
+    interaction.full_clean()
+    interaction.save()
+    if status == Interaction.Status.RESOLVED:
+        signals.interaction_resolved.send(sender=Interaction, interaction=interaction, by=staff)
+    return interaction
+
+
+@audited
+@transaction.atomic
+def interaction_resolve(*, interaction: Interaction, by=None) -> Interaction:
+    # The conditional UPDATE makes a double click (or two staff at once) resolve it once.
+    changed = Interaction.objects.filter(pk=interaction.pk).exclude(status=Interaction.Status.RESOLVED).update(
+        status=Interaction.Status.RESOLVED, resolved_at=timezone.now()
+    )
+    interaction.refresh_from_db()
+    if changed:
+        signals.interaction_resolved.send(sender=Interaction, interaction=interaction, by=by)
+    return interaction
