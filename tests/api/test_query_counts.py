@@ -1,5 +1,5 @@
 """Query counts pinned on the API's main write paths: POST customers/ and POST orders/ (with one line
-and with four, which must cost the same). The key has been used once already (its first use is
+and with four, which must cost the same), and POST orders/{id}/refund/ naming one line and five (the same). The key has been used once already (its first use is
 recorded), work queued for after the commit (webhooks, messages) is not counted, and which webhook
 events have subscribers is already remembered. The counts include the SAVEPOINT/RELEASE pairs and are
 the same on SQLite and PostgreSQL.
@@ -7,7 +7,10 @@ the same on SQLite and PostgreSQL.
 
 import pytest
 
+from club import services as club_services
+from club.models import PointsTransaction
 from crm.models import Customer, Order
+from crm.services import LineInput
 from tests.api.helpers import ORDERS_URL, order_body
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +25,11 @@ POST_CUSTOMER = 31
 # the key; the customer by public id; order_create as in tests/crm/test_query_counts.py; the order and
 # its lines read again for the response; the call log
 POST_ORDER = 28
+# the key; the order and its lines (the named lines' public ids are looked up in these); order_refund (the order
+# locked, its lines checked, saved, its derived columns, the customer's figures); the club's take-back (the
+# membership, the lines checked, the member locked, the pending holds, the earning and what was taken of it before,
+# the reverse row, the balance); the order and its lines read again for the response; the call log
+POST_REFUND_WITH_LINES = 29
 
 
 @pytest.fixture
@@ -50,3 +58,16 @@ def test_creating_an_order_takes_a_fixed_number_of_queries(client, customer, dja
         response = client.post(ORDERS_URL, body, format="json")
     assert response.status_code == 201, response.content
     assert Order.objects.get().lines.count() == line_count
+
+
+@pytest.mark.parametrize("named", [1, 5])
+def test_a_refund_naming_lines_takes_a_fixed_number_of_queries(client, customer, purchase_rule, place_order,
+                                                                django_assert_num_queries, named):
+    club_services.member_enroll(customer=customer)
+    lines = [LineInput(sku=f"SKU-{n}", product_name=f"Product {n}", quantity=2, unit_price="10.00") for n in range(5)]
+    order = place_order(customer, total="100.00", lines=lines)
+    body = {"amount": "10.00", "lines": [{"line": str(line.public_id), "quantity": 1} for line in order.lines.all()[:named]]}
+    with django_assert_num_queries(POST_REFUND_WITH_LINES):
+        response = client.post(f"{ORDERS_URL}{order.public_id}/refund/", body, format="json")
+    assert response.status_code == 200, response.content
+    assert len(PointsTransaction.objects.get(kind=PointsTransaction.Kind.REVERSE).lines) == named
