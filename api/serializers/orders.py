@@ -50,8 +50,10 @@ class RefundLineSerializer(StrictSerializer):
     """A line of the order (its `id`) and how many of it are refunded."""
 
     line = serializers.UUIDField(help_text=gettext_lazy("The `id` of a line of the order."))
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000,
-                                        help_text=gettext_lazy("How many of the line are refunded, at most as many as were bought."))
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=1_000_000,
+        help_text=gettext_lazy("How many of the line are refunded, at most as many as were bought."),
+    )
 
 
 class RefundSerializer(StrictSerializer):

@@ -1,8 +1,8 @@
-"""Query counts pinned on the API's main write paths: POST customers/ and POST orders/ (with one line
-and with four, which must cost the same), and POST orders/{id}/refund/ naming one line and five (the same). The key has been used once already (its first use is
-recorded), work queued for after the commit (webhooks, messages) is not counted, and which webhook
-events have subscribers is already remembered. The counts include the SAVEPOINT/RELEASE pairs and are
-the same on SQLite and PostgreSQL.
+"""Query counts pinned on the API's main write paths: POST customers/, POST orders/ (with one line
+and with four, which must cost the same) and POST orders/{id}/refund/ (naming one line and five: the
+same). The key has been used once already (its first use is recorded), work queued for after the
+commit (webhooks, messages) is not counted, and which webhook events have subscribers is already
+remembered. The counts include the SAVEPOINT/RELEASE pairs and are the same on SQLite and PostgreSQL.
 """
 
 import pytest

@@ -143,7 +143,8 @@ def test_a_line_of_another_order_is_a_400_and_tells_nothing_about_that_order(api
 
 
 def test_an_amount_the_order_cannot_take_with_good_lines_is_a_400_on_the_amount(api, member, order):
-    body = assert_problem(refund(api, order, {"amount": "250.01", "lines": [{"line": line_id(order, "Mug"), "quantity": 1}]}), 400)
+    reply = refund(api, order, {"amount": "250.01", "lines": [{"line": line_id(order, "Mug"), "quantity": 1}]})
+    body = assert_problem(reply, 400)
     assert set(body["errors"]) == {"amount"}
     assert Order.objects.get().refunded_amount == 0 and not take_backs()
 
