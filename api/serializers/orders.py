@@ -93,8 +93,35 @@ class OrderSerializer(StrictSerializer):
         return data
 
 
+class RefundLineSerializer(StrictSerializer):
+    """A line of the order (its `id`) and how many of it are refunded."""
+
+    line = serializers.UUIDField(help_text=gettext_lazy("The `id` of a line of the order."))
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=1_000_000,
+        help_text=gettext_lazy("How many of the line are refunded, at most as many as were bought."),
+    )
+
+
 class RefundSerializer(StrictSerializer):
+    """The amount refunded and, optionally, the lines it refunds."""
+
     amount = AmountField()
+    lines = RefundLineSerializer(
+        many=True, required=False, max_length=1000,
+        help_text=gettext_lazy("The lines refunded, each once: the club takes back those lines' points. "
+                               "Without lines it takes back the refunded share of the order's points."),
+    )
+
+    def validate_lines(self, lines):
+        seen: set = set()
+        errors = []
+        for line in lines:
+            errors.append({"line": [_("This item is listed twice.")]} if line["line"] in seen else {})
+            seen.add(line["line"])
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return lines
 
 
 class BulkOrdersInputSerializer(StrictSerializer):

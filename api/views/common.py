@@ -1,5 +1,6 @@
 import uuid
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -42,3 +43,12 @@ def order_for_body(request, public_id, field: str = "order", *, message: str | N
 def partner_source(request) -> str:
     """Orders are unique per source: each partner numbers its own orders."""
     return f"partner:{request.auth.partner_id}"
+
+
+def line_errors_by_index(error: DjangoValidationError, line_pks: list[int]) -> DjangoValidationError:
+    """The services name order lines by their database id (`lines.<pk>`); the partner sent them as a
+    list of public ids, so its errors say `lines[<index>]` and never show a database id."""
+    if not hasattr(error, "error_dict"):
+        return error
+    positions = {f"lines.{pk}": f"lines[{index}]" for index, pk in enumerate(line_pks)}
+    return DjangoValidationError({positions.get(name, name): messages for name, messages in error.error_dict.items()})

@@ -33,7 +33,7 @@ from api.serializers import (
     SurveyResultsSerializer,
     SurveySerializer,
 )
-from api.views.common import customer_for_body, order_for_body, parse_public_id
+from api.views.common import customer_for_body, line_errors_by_index, order_for_body, parse_public_id
 from campaigns import tokens
 from club.exceptions import Conflict
 from feedback import selectors as feedback_selectors
@@ -186,7 +186,7 @@ class ReturnListCreateView(generics.ListAPIView):
                 channel=ReturnRequest.Channel.API,
             )
         except DjangoValidationError as error:
-            raise _line_errors_by_index(error, [line.order_line_id for line in lines]) from None
+            raise line_errors_by_index(error, [line.order_line_id for line in lines]) from None
         return Response(ReturnRequestSerializer(_returns(request).get(pk=return_request.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -195,15 +195,6 @@ def _order_filter(value):
         return parse_public_id(value)
     except Http404:  # a malformed id in a filter is bad input, not a missing page
         raise exceptions.ValidationError({"order": [_("Must be a valid UUID.")]}) from None
-
-
-def _line_errors_by_index(error: DjangoValidationError, line_pks: list[int]) -> DjangoValidationError:
-    """The service names lines by their database id (`lines.<pk>`); the partner sent them as a
-    list, so its errors say `lines[<index>]`."""
-    if not hasattr(error, "error_dict"):
-        return error
-    positions = {f"lines.{pk}": f"lines[{index}]" for index, pk in enumerate(line_pks)}
-    return DjangoValidationError({positions.get(name, name): messages for name, messages in error.error_dict.items()})
 
 
 class ReturnDetailView(APIView):

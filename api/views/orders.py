@@ -1,7 +1,8 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _, ngettext
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -16,7 +17,7 @@ from api.serializers import (
     BulkOrdersInputSerializer, BulkOrdersResultSerializer, BulkOrdersSchemaSerializer, BulkProblemSerializer,
     OrderSerializer, RefundSerializer,
 )
-from api.views.common import customer_for_body, parse_public_id, partner_source
+from api.views.common import customer_for_body, line_errors_by_index, parse_public_id, partner_source
 from crm import services as crm_services
 from crm.models import Order
 
@@ -92,15 +93,44 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = crm_services.order_cancel(order=self.get_object())
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
 
-    @extend_schema(request=RefundSerializer, responses=OrderSerializer)
+    @extend_schema(
+        request=RefundSerializer, responses=OrderSerializer,
+        description="Refund `amount` of the order; refunding all that is left sets it to `refunded`. With `lines` "
+                    "(each line of the order once, `quantity` at most what was bought) the club takes back those "
+                    "lines' points; without, the refunded share of the order's points. A bad line is a 400 naming "
+                    "`lines[<index>].line` or `lines[<index>].quantity`, and nothing is refunded.",
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def refund(self, request, *args, **kwargs):
         order = self.get_object()
         serializer = RefundSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = crm_services.order_refund(order=order, amount=serializer.validated_data["amount"])
+        data = serializer.validated_data
+        lines = _refund_lines(order, data.get("lines") or [])
+        try:
+            order = crm_services.order_refund(order=order, amount=data["amount"], lines=lines or None)
+        except DjangoValidationError as error:
+            raise line_errors_by_index(error, list(lines)) from None
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
+
+
+def _refund_lines(order: Order, wanted: list[dict]) -> dict[int, int]:
+    """The refund's lines as the service takes them ({order line pk: quantity}), in the order sent.
+
+    The order's lines come from get_object's prefetch: one query, however many lines are named.
+    A line of another order reads as an unknown one, so nothing is told about other orders."""
+    by_public_id = {line.public_id: line for line in order.lines.all()}
+    errors = {}
+    for index, item in enumerate(wanted):
+        line = by_public_id.get(item["line"])
+        if line is None:
+            errors[f"lines[{index}].line"] = [_("This item is not part of order %(number)s.") % {"number": order.order_number}]
+        elif item["quantity"] > line.quantity:
+            errors[f"lines[{index}].quantity"] = [_("Refund between 1 and %(count)s of this line.") % {"count": line.quantity}]
+    if errors:
+        raise exceptions.ValidationError(errors)
+    return {by_public_id[item["line"]].pk: item["quantity"] for item in wanted}
 
 
 router = SimpleRouter()

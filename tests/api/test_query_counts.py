@@ -1,15 +1,18 @@
-"""Query counts pinned on the API's main write paths: POST customers/ and POST orders/ (with one line
-and with four, which must cost the same). The key has been used once already (its first use is
-recorded), work queued for after the commit (webhooks, messages) is not counted, and which webhook
-events have subscribers is already remembered. The counts include the SAVEPOINT/RELEASE pairs and are
-the same on SQLite and PostgreSQL.
+"""Query counts pinned on the API's main write paths: POST customers/, POST orders/ (with one line
+and with four, which must cost the same) and POST orders/{id}/refund/ (naming one line and five: the
+same). The key has been used once already (its first use is recorded), work queued for after the
+commit (webhooks, messages) is not counted, and which webhook events have subscribers is already
+remembered. The counts include the SAVEPOINT/RELEASE pairs and are the same on SQLite and PostgreSQL.
 """
 
 import pytest
 
+from club import services as club_services
 from club.models import PointsTransaction
 from crm.models import Customer, Order
+from crm.services import LineInput
 from tests.api.helpers import ORDERS_URL, order_body
+from tests.helpers import member_since
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +30,11 @@ POST_ORDER = 14
 # "15 including points, tier and outbox" is the service's count; the HTTP request adds its key, the customer
 # look-up, the response and the call log
 POST_MEMBER_ORDER = 20
+# the key; the order and its lines (the named lines' public ids are looked up in these); order_refund (the order
+# locked, its lines checked, saved, its derived columns, the customer's figures); the club's take-back (the
+# membership, the lines checked, the member locked, the pending holds, the earning and what was taken of it before,
+# the reverse row, the balance); the order and its lines read again for the response; the call log
+POST_REFUND_WITH_LINES = 29
 
 
 @pytest.fixture
@@ -61,3 +69,16 @@ def test_creating_an_order_takes_a_fixed_number_of_queries(client, customer, dja
     assert Order.objects.get().lines.count() == line_count
     if club_member:
         assert PointsTransaction.objects.get(order__public_id=response.json()["id"]).points == 10 * line_count
+
+
+@pytest.mark.parametrize("named", [1, 5])
+def test_a_refund_naming_lines_takes_a_fixed_number_of_queries(client, customer, purchase_rule, place_order,
+                                                                django_assert_num_queries, named):
+    member_since(club_services.member_enroll(customer=customer))
+    lines = [LineInput(sku=f"SKU-{n}", product_name=f"Product {n}", quantity=2, unit_price="10.00") for n in range(5)]
+    order = place_order(customer, total="100.00", lines=lines)
+    body = {"amount": "10.00", "lines": [{"line": str(line.public_id), "quantity": 1} for line in order.lines.all()[:named]]}
+    with django_assert_num_queries(POST_REFUND_WITH_LINES):
+        response = client.post(f"{ORDERS_URL}{order.public_id}/refund/", body, format="json")
+    assert response.status_code == 200, response.content
+    assert len(PointsTransaction.objects.get(kind=PointsTransaction.Kind.REVERSE).lines) == named

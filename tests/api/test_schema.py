@@ -85,7 +85,7 @@ KNOWN_INTEGER_IDS: set[tuple[str, str]] = set()
 @pytest.mark.django_db
 def test_the_api_names_objects_by_public_ids_only():
     schema = APIClient().get("/api/schema/?format=json").json()
-    named = {"id", "offer", "survey", "transaction", "response", "invitation", "order", "customer"}
+    named = {"id", "offer", "survey", "transaction", "response", "invitation", "order", "customer", "line", "order_line"}
     integer_ids = {
         (component, name)
         for component, spec in schema["components"]["schemas"].items()
@@ -98,3 +98,18 @@ def test_the_api_names_objects_by_public_ids_only():
                      for parameter in operation.get("parameters", [])
                      if parameter["in"] == "path" and parameter["schema"].get("type") == "integer"]
     assert path_integers == []
+
+
+@pytest.mark.django_db
+def test_a_refund_names_its_lines_by_their_public_ids_with_a_quantity():
+    schema = _schema()
+    body = schema["paths"]["/api/v1/orders/{id}/refund/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/RefundRequest"}
+    components = schema["components"]["schemas"]
+    refund = components["RefundRequest"]
+    assert refund["required"] == ["amount"] and refund["additionalProperties"] is False
+    assert refund["properties"]["lines"]["items"] == {"$ref": "#/components/schemas/RefundLineRequest"}
+    line = components["RefundLineRequest"]
+    assert sorted(line["required"]) == ["line", "quantity"] and line["additionalProperties"] is False
+    assert line["properties"]["line"]["format"] == "uuid"
+    assert line["properties"]["quantity"]["minimum"] == 1
