@@ -179,4 +179,7 @@ def order_input_clean(order: OrderInput) -> tuple[OrderInput, dict[str, list[str
         discount=clean("discount", clean_money, order.discount, "discount"),
         fulfilled_at=order.fulfilled_at,
     )
+    if "total" not in errors and "discount" not in errors and cleaned.discount > cleaned.total:
+        errors.setdefault("discount", []).append(
+            _('discount "%(discount)s" is larger than the total %(total)s') % {"discount": cleaned.discount, "total": cleaned.total})
     return cleaned, errors

@@ -198,3 +198,9 @@ def test_a_stale_claim_is_taken_over_but_a_completed_one_is_replayed(api, custom
     time_machine.shift(timedelta(seconds=settings.API_IDEMPOTENCY_STALE_SECONDS + 1))
     third, claimed = api_services.idempotency_claim(**claim)
     assert not claimed and third.response_body == {"id": 1}
+
+
+def test_a_discount_larger_than_the_total_is_a_400_naming_the_discount(api, customer):
+    problem = assert_problem(api.post(URL, order_body(customer, total="10.00", discount="25.00"), format="json"), 400)
+    assert problem["errors"] == {"discount": ['discount "25.00" is larger than the total 10.00']}
+    assert not Order.objects.exists()

@@ -267,3 +267,13 @@ def test_order_create_refuses_an_amount_past_the_limit_with_the_field_the_code_a
     order = services.order_create(customer=customer, order_number="BIG-3", placed_at=timezone.now(), total=limit,
                                   lines=[LineInput(sku="GOLD", unit_price=limit)])
     assert order.total == limit
+
+
+def test_a_discount_larger_than_the_total_is_refused_and_nothing_is_written(customer):
+    with pytest.raises(ValidationError) as refused:
+        services.order_create(customer=customer, order_number="D-1", placed_at=timezone.now(), total="10.00",
+                              discount="10.01")
+    assert refused.value.message_dict == {"discount": ['discount "10.01" is larger than the total 10.00']}
+    assert not Order.objects.exists()
+    assert services.order_create(customer=customer, order_number="D-2", placed_at=timezone.now(), total="10.00",
+                                 discount="10.00").discount == Decimal("10.00")
