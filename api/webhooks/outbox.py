@@ -1,7 +1,7 @@
 """The fan-out (a transactional outbox): one pending WebhookDelivery per subscription that wants an
 event, written in the event's transaction; queueing, the sweeper, staff's retry and the purge.
 
-Inside the event's own transaction (customer_created, order_created, response_submitted) or right
+Inside the event's own transaction (customer_created, orders_created, response_submitted) or right
 after its commit (the club's signals, return_updated), `events_emit` writes the rows: an order and
 its webhook rows commit together, or neither does. On commit, one Celery task per row is queued;
 if the broker is down, the rows stay pending and due, and the `api.webhooks_sweep` job (every
