@@ -13,7 +13,8 @@ member_notification = Signal()
 # sender=PointsTransaction, transactions=[<PointsTransaction>, ...]: rows appended together (a batch of
 # orders earns in one statement; a single change is a list of one)
 points_changed = Signal()
-# sender=Membership, member=<Membership>, from_tier=<Tier|None>, to_tier=<Tier|None>, reason=str
+# sender=Membership, changes=[<TierChange>, ...] (member, from_tier, to_tier, reason): one manual change, the
+# upgrades a batch of orders brought, or a chunk of the periodic review
 tier_changed = Signal()
 # sender=Coupon, coupon=<Coupon>
 coupon_issued = Signal()

@@ -87,11 +87,6 @@ class OrderSerializer(StrictSerializer):
     lines = OrderLineSerializer(many=True, required=False, max_length=order_input.LINES_MAX)
     created_at = serializers.DateTimeField(read_only=True)
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["lines"] = OrderLineSerializer(instance.lines.all(), many=True).data
-        return data
-
 
 class RefundLineSerializer(StrictSerializer):
     """A line of the order (its `id`) and how many of it are refunded."""

@@ -35,15 +35,14 @@ def rows_renderer(queryset: Callable[[], QuerySet], serializer_class: type[seria
     and one per prefetched relation, whatever the number of subjects."""
 
     def render(subjects: list) -> list[dict]:
-        rows = queryset().in_bulk([subject.pk for subject in subjects])
-        payloads = []
-        for subject in subjects:
-            row = rows[subject.pk]
-            data = dict(serializer_class(row).data)
-            if customer is not None:
+        found = queryset().in_bulk([subject.pk for subject in subjects])
+        rows = [found[subject.pk] for subject in subjects]
+        # One serializer for the whole list: DRF copies a serializer's fields once per instance it builds.
+        payloads = [dict(data) for data in serializer_class(rows, many=True).data]
+        if customer is not None:
+            for row, data in zip(rows, payloads):
                 public_id = customer(row)
                 data["customer"] = str(public_id) if public_id is not None else None
-            payloads.append(data)
         return payloads
 
     return render
@@ -51,7 +50,7 @@ def rows_renderer(queryset: Callable[[], QuerySet], serializer_class: type[seria
 
 @dataclass(frozen=True)
 class TierMove:
-    """A tier change as the tier_changed signal describes it (the signal carries no TierChange row)."""
+    """A tier change as a webhook tells it: whose, from and to which tier (by name), and why."""
 
     customer_id: int
     from_tier: str | None
@@ -169,10 +168,12 @@ def on_points_changed(sender, transactions, **kwargs) -> None:
         Emission(customer_id=customers[row.member_id], subject=row, key=str(row.public_id)) for row in earned])
 
 
-def on_tier_changed(sender, member, from_tier=None, to_tier=None, reason: str = "", **kwargs) -> None:
-    move = TierMove(customer_id=member.customer_id, from_tier=from_tier.name if from_tier else None,
-                    to_tier=to_tier.name if to_tier else None, reason=reason)
-    event_announce(WebhookEvent.TIER_CHANGED, customer_id=member.customer_id, subject=move)
+def on_tier_changed(sender, changes, **kwargs) -> None:
+    """One tier.changed event per change, written together."""
+    moves = [TierMove(customer_id=change.member.customer_id, from_tier=change.from_tier.name if change.from_tier else None,
+                      to_tier=change.to_tier.name if change.to_tier else None, reason=change.reason) for change in changes]
+    events_emit(event=WebhookEvent.TIER_CHANGED, render=RENDERERS[WebhookEvent.TIER_CHANGED],
+                emissions=[Emission(customer_id=move.customer_id, subject=move) for move in moves])
 
 
 def on_coupon_issued(sender, coupon, **kwargs) -> None:

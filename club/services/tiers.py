@@ -66,9 +66,8 @@ def tiers_upgrade_qualified(*, member_ids=None, members: list[Membership] | None
             changes.append(TierChange(member=member, from_tier=member.tier, to_tier=tier, reason=TierChange.Reason.QUALIFIED))
             member.tier, member.below_tier_since = tier, None
     TierChange.objects.bulk_create(changes)
-    for change in changes:
-        after_commit(signals.tier_changed.send, sender=Membership, member=change.member, from_tier=change.from_tier,
-                     to_tier=change.to_tier, reason=change.reason)
+    if changes:
+        after_commit(signals.tier_changed.send, sender=Membership, changes=changes)
     return len(changes)
 
 
@@ -96,7 +95,7 @@ def _change(member: Membership, tier: Tier | None, reason: str, *, by=None, note
     Membership.objects.filter(pk=member.pk).update(tier=tier, below_tier_since=None)
     member.tier, member.below_tier_since = tier, None
     change = TierChange.objects.create(member=member, from_tier=previous, to_tier=tier, reason=reason, changed_by=by, note=note)
-    after_commit(signals.tier_changed.send, sender=Membership, member=member, from_tier=previous, to_tier=tier, reason=reason)
+    after_commit(signals.tier_changed.send, sender=Membership, changes=[change])
     return change
 
 
@@ -226,16 +225,14 @@ def tiers_review(*, run_date: date) -> dict:
 
 
 def _announce_review_changes(change_ids: list[int]) -> None:
-    """tier_changed for each member the review moved, after the commit: the update itself stays
-    set-based; listeners (the partners' webhooks) still hear of every change."""
+    """tier_changed for the members the review moved, after the commit, 500 changes at a time: the
+    update itself stays set-based; listeners (the partners' webhooks) still hear of every change."""
     if not change_ids or not signals.tier_changed.has_listeners(Membership):
         return
     for start in range(0, len(change_ids), 500):
-        changes = TierChange.objects.filter(pk__in=change_ids[start:start + 500]) \
-            .select_related("member__customer", "from_tier", "to_tier").order_by("pk")
-        for change in changes:
-            signals.tier_changed.send(sender=Membership, member=change.member, from_tier=change.from_tier,
-                                      to_tier=change.to_tier, reason=change.reason)
+        changes = list(TierChange.objects.filter(pk__in=change_ids[start:start + 500])
+                       .select_related("member", "from_tier", "to_tier").order_by("pk"))
+        signals.tier_changed.send(sender=Membership, changes=changes)
 
 
 def _param(value, kind: str):
