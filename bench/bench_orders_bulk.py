@@ -173,8 +173,8 @@ def time_baseline(batch: list[dict]) -> float:
 
     customers = dict(Customer.objects.filter(public_id__in={o["customer"] for o in batch}).values_list("public_id", "pk"))
     products = dict(Product.objects.filter(sku__startswith="BULK-SKU-").values_list("sku", "pk"))
-    order_ids = sequence_values(Order, len(batch))
-    line_ids = iter(sequence_values(OrderLine, sum(len(o["lines"]) for o in batch)))
+    order_ids = common.sequence_values(Order, len(batch))
+    line_ids = iter(common.sequence_values(OrderLine, sum(len(o["lines"]) for o in batch)))
     order_fields, line_fields = common.copy_columns(Order), common.copy_columns(OrderLine)
     now = datetime.now(timezone.utc)
     order_rows, line_rows = [], []
@@ -199,15 +199,6 @@ def time_baseline(batch: list[dict]) -> float:
         common.copy_into(cursor, OrderLine, line_fields, [b"".join(line_rows)])
         conn.commit()
         return time.perf_counter() - started
-
-
-def sequence_values(model, count: int) -> list[int]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [model._meta.db_table, count])
-        return [row[0] for row in cursor.fetchall()]
 
 
 if __name__ == "__main__":

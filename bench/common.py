@@ -43,6 +43,10 @@ PRODUCTION_ENV = {
 WEBHOOK_EVENTS = ["order.created", "points.earned"]
 
 
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
 # --- Django and databases ------------------------------------------------------------------------
 
 
@@ -85,7 +89,7 @@ def create_database(url: str, name: str) -> str:
     return database_url(url, name)
 
 
-def prepare_template(server: str, name: str, build: Callable[[], None], *, log=print) -> None:
+def prepare_template(server: str, name: str, build: Callable[[], None], *, log=None) -> None:
     """Create, migrate and `build` the template database `<name>_template`, in this process.
 
     Django must already be set up on the template's URL (setup_django(template_url(...))).
@@ -93,6 +97,7 @@ def prepare_template(server: str, name: str, build: Callable[[], None], *, log=p
     from django.core.management import call_command
     from django.db import connections
 
+    log = log or say
     log(f"template {name}_template: migrating and checking its data...")
     call_command("migrate", verbosity=0)
     build()
@@ -144,11 +149,13 @@ def club_configure() -> None:
                                       defaults={"points_per_unit": Decimal("1"), "enabled": True})
 
 
-def members_enroll(refs: list[str], *, joined_at: datetime | None = None, log=print) -> None:
+def members_enroll(refs: list[str], *, joined_at: datetime | None = None, log=None) -> None:
     """Customers `refs` (external_ref) and a club membership for each, through the services, for
     those missing. `joined_at`: enrol on that date (the clock is moved for the enrolment only), so
     that orders placed since then earn points."""
     import time_machine
+
+    log = log or say
 
     from club import services as club_services
     from crm.models import Customer
@@ -284,6 +291,16 @@ def _copy_text(value) -> str:
     if isinstance(value, (Decimal, int, float, UUID)):
         return str(value)
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def sequence_values(model, count: int) -> list[int]:
+    """`count` new ids from the model's own id sequence, as its inserts would take them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [model._meta.db_table, count])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def copy_into(cursor, model, fields: list, rows: Iterable[bytes]) -> None:
