@@ -88,7 +88,8 @@ def main() -> None:
     print("preparing the baseline's rows (untimed)...", flush=True)
     baseline = BaselineRows.from_csv(path)
     copy_seconds = time_plain_copy(url, path)
-    baseline_seconds = baseline.time_copy(url)
+    baseline_steps = baseline.time_copy(url)
+    baseline_seconds = sum(baseline_steps.values())
 
     url = common.database_afresh(server, args.database)
     before = club_outbox_counts()
@@ -112,6 +113,7 @@ def main() -> None:
           f"{import_seconds:8.2f} s {import_rate:12,.0f} rows/s")
     print(f"ratio import/baseline                                             {import_rate / baseline_rate:8.3f}   "
           "(goal: 0.5 or more)")
+    print("  the baseline's steps: " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in baseline_steps.items()))
     print(f"information: COPY of the file into a temporary table of text columns "
           f"{copy_seconds:5.2f} s {copy_rate:12,.0f} rows/s; ratio import/that {import_rate / copy_rate:.3f}")
     print(f"import peak memory (peak RSS)  {report['peak_mb']:8.0f} MB (Django loaded, before the import: "
@@ -178,8 +180,9 @@ class BaselineRows:
     products the import would create), written to COPY files beforehand, so that the timing is
     only the COPYs into the real tables and the commit."""
 
-    def __init__(self, products: list[bytes], orders: Path, lines: Path):
+    def __init__(self, products: list[bytes], orders: Path, lines: Path, order_count: int, line_count: int):
         self.products, self.orders, self.lines = products, orders, lines
+        self.order_count, self.line_count = order_count, line_count
 
     @classmethod
     def from_csv(cls, path: Path) -> "BaselineRows":
@@ -234,24 +237,32 @@ class BaselineRows:
                     "product_id": product_ids[row["sku"]], "sku": row["sku"], "product_name": row["product_name"],
                     "category": row["category"], "quantity": int(row["quantity"]), "unit_price": Decimal(row["unit_price"]),
                 }))
-        return cls(products, orders_path, lines_path)
+        return cls(products, orders_path, lines_path, numbers, line_count)
 
-    def time_copy(self, url: str) -> float:
-        """Products first (untimed, a few thousand rows the import creates too), then the timed part."""
+    def time_copy(self, url: str) -> dict[str, float]:
+        """Products first (untimed, a few thousand rows the import creates too), then the timed part:
+        the seconds of each COPY and of the commit."""
         import psycopg
 
         from crm.models import Order, OrderLine, Product
 
+        seconds = {}
         with psycopg.connect(common.psycopg_url(url)) as conn, conn.cursor() as cursor:
             common.copy_into(cursor, Product, common.copy_columns(Product), self.products)
-            started = time.perf_counter()
             for model, path in ((Order, self.orders), (OrderLine, self.lines)):
+                started = time.perf_counter()
                 with path.open("rb") as rows:
                     common.copy_into(cursor, model, common.copy_columns(model), iter(lambda: rows.read(1 << 20), b""))
+                seconds[f"COPY {model._meta.db_table}"] = time.perf_counter() - started
+            started = time.perf_counter()
             conn.commit()
-            seconds = time.perf_counter() - started
+            seconds["commit (deferred foreign key checks)"] = time.perf_counter() - started
+            counts = [cursor.execute(f'SELECT COUNT(*) FROM "{model._meta.db_table}"').fetchone()[0]  # nosec B608 - model tables
+                      for model in (Order, OrderLine)]
         self.orders.unlink()
         self.lines.unlink()
+        if counts != [self.order_count, self.line_count]:
+            sys.exit(f"the baseline stored {counts} orders and lines, not {[self.order_count, self.line_count]}")
         return seconds
 
 
