@@ -93,7 +93,7 @@ def main() -> None:
     post(client, BULK_URL, {"orders": orders(20)})  # warm-up: imports, caches, the first connection
     post(client, SINGLE_URL, orders(1)[0])
 
-    print(f"\n1. POST {BULK_URL} with {BATCH_MAX_ORDERS:,} orders, and the baseline (two COPYs and a commit), {args.runs} runs")
+    print(f"\n1. POST {BULK_URL} with {BATCH_MAX_ORDERS:,} orders, and the baseline (two COPYs and a commit); runs: {args.runs}")
     bulk_rates, baseline_rates = [], []
     for run in range(1, args.runs + 1):
         batch = orders(BATCH_MAX_ORDERS)
