@@ -92,7 +92,7 @@ def main() -> None:
     baseline_seconds = sum(baseline_steps.values())
 
     url = common.database_afresh(server, args.database)
-    before = club_outbox_counts()
+    before = common.club_outbox_counts()
     child = subprocess.run(
         [sys.executable, __file__, "--child", str(path)], env=os.environ, cwd=ROOT, capture_output=True, text=True,
     )
@@ -101,7 +101,7 @@ def main() -> None:
         sys.exit("the import failed")
     report = json.loads(child.stdout.strip().splitlines()[-1])
     import_seconds = report["seconds"]
-    written = {name: count - before[name] for name, count in club_outbox_counts().items()}
+    written = {name: count - before[name] for name, count in common.club_outbox_counts().items()}
 
     copy_rate, baseline_rate, import_rate = rows / copy_seconds, rows / baseline_seconds, rows / import_seconds
     print()
@@ -280,18 +280,6 @@ def time_plain_copy(url: str, path: Path) -> float:
         seconds = time.perf_counter() - started
         conn.rollback()
     return seconds
-
-
-def club_outbox_counts() -> dict[str, int]:
-    """Rows the import may write besides orders and lines (counted before and after it)."""
-    from api.models import WebhookDelivery
-    from club.models import PointsTransaction, TierChange
-
-    return {
-        "points ledger rows": PointsTransaction.objects.count(),
-        "tier changes": TierChange.objects.exclude(reason=TierChange.Reason.ENROLLED).count(),
-        "webhook deliveries": WebhookDelivery.objects.count(),
-    }
 
 
 def run_import_child(path: Path) -> None:

@@ -52,15 +52,20 @@ BULK_URL, SINGLE_URL = "/api/v1/orders/bulk/", "/api/v1/orders/"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=2000, help="club members in the template (default 2,000)")
-    parser.add_argument("--runs", type=int, default=3, help="bulk calls measured next to the baseline (default 3)")
-    parser.add_argument("--calls", type=int, default=10, help="bulk calls in a row for the per-call time (default 10)")
-    parser.add_argument("--singles", type=int, default=200, help="single orders (default 200)")
-    parser.add_argument("--quick", action="store_true", help="500 members, 1 run, 2 calls, 50 single orders")
+    parser.add_argument("--customers", type=int, help="club members in the template (default 2,000; --quick 500)")
+    parser.add_argument("--runs", type=int, help="bulk calls measured next to the baseline (default 3; --quick 1)")
+    parser.add_argument("--calls", type=int, help="bulk calls in a row for the per-call time (default 10; --quick 2)")
+    parser.add_argument("--singles", type=int, help="single orders (default 200; --quick 50)")
+    parser.add_argument("--quick", action="store_true", help="the smaller sizes, for a run of about 4 minutes today")
     parser.add_argument("--seed", type=int, default=14)
     args = parser.parse_args()
-    if args.quick:
-        args.customers, args.runs, args.calls, args.singles = 500, 1, 2, 50
+    sizes = {"customers": 500, "runs": 1, "calls": 2, "singles": 50} if args.quick else \
+        {"customers": 2000, "runs": 3, "calls": 10, "singles": 200}
+    for name, value in sizes.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if min(args.customers, args.runs, args.singles) < 1 or args.calls < 0:
+        parser.error("--customers, --runs and --singles must be at least 1, --calls at least 0")
 
     server = common.server_url()
     common.setup_django(common.template_url(server, DATABASE))
@@ -90,6 +95,7 @@ def main() -> None:
 
     print(f"database: {DATABASE} (a fresh copy of {DATABASE}_template); {len(members):,} members; "
           f"load average {common.load_average():.1f}", flush=True)
+    before = common.club_outbox_counts()
     post(client, BULK_URL, {"orders": orders(20)})  # warm-up: imports, caches, the first connection
     post(client, SINGLE_URL, orders(1)[0])
 
@@ -109,14 +115,14 @@ def main() -> None:
     print(f"  median: bulk {bulk:,.0f} orders/s (goal: 1,000 or more), baseline {baseline:,.0f} orders/s, "
           f"ratio bulk/baseline {bulk / baseline:.3f}")
 
-    total = args.calls * BATCH_MAX_ORDERS
-    print(f"\n2. {total:,} orders as the API takes them: {args.calls} calls of {BATCH_MAX_ORDERS:,}")
-    seconds = []
-    for _ in range(args.calls):
-        seconds.append(post(client, BULK_URL, {"orders": orders(BATCH_MAX_ORDERS)}, expect=201)["seconds"])
-    print(f"  per call: median {statistics.median(seconds):.2f} s, slowest {max(seconds):.2f} s "
-          f"(the web server's timeout: {SERVER_TIMEOUT_SECONDS} s); {total / sum(seconds):,.0f} orders/s overall")
-    print("  each call: " + ", ".join(f"{value:.2f}" for value in seconds) + " s")
+    if args.calls:
+        total = args.calls * BATCH_MAX_ORDERS
+        print(f"\n2. {total:,} orders as the API takes them: {args.calls} calls of {BATCH_MAX_ORDERS:,}")
+        seconds = [post(client, BULK_URL, {"orders": orders(BATCH_MAX_ORDERS)}, expect=201)["seconds"]
+                   for _ in range(args.calls)]
+        print(f"  per call: median {statistics.median(seconds):.2f} s, slowest {max(seconds):.2f} s "
+              f"(the web server's timeout: {SERVER_TIMEOUT_SECONDS} s); {total / sum(seconds):,.0f} orders/s overall")
+        print("  each call: " + ", ".join(f"{value:.2f}" for value in seconds) + " s")
 
     print(f"\n3. POST {SINGLE_URL}, {args.singles} orders one after the other")
     calls = [post(client, SINGLE_URL, body, expect=201) for body in orders(args.singles)]
@@ -124,7 +130,9 @@ def main() -> None:
     print(f"  {args.singles / spent:,.1f} orders/s, median {statistics.median(c['seconds'] for c in calls) * 1000:.1f} ms "
           f"per call, {statistics.median(c['queries'] for c in calls):.0f} queries per call")
     print(f"  median call: {split_text(sorted(calls, key=lambda c: c['seconds'])[len(calls) // 2])}")
-    print(f"\nload average after: {common.load_average():.1f} (other work on the machine slows every timing)")
+    written = {name: count - before[name] for name, count in common.club_outbox_counts().items()}
+    print("\nwritten by the API calls besides orders and lines: " + ", ".join(f"{n:,} {name}" for name, n in written.items()))
+    print(f"load average after: {common.load_average():.1f} (other work on the machine slows every timing)")
 
 
 def order_body(rng: random.Random, customer: str, number: str) -> dict:

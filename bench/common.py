@@ -73,9 +73,13 @@ def setup_django(url: str | None = None) -> None:
     for name, value in PRODUCTION_ENV.items():
         os.environ.setdefault(name, value)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import logging
+
     import django
 
     django.setup()
+    # The in-memory broker has no host name, and kombu warns about that on every connection.
+    logging.getLogger("kombu.connection").setLevel(logging.ERROR)
 
 
 def create_database(url: str, name: str) -> str:
@@ -200,6 +204,18 @@ def api_key_for(partner_name: str, scopes: list[str]) -> str:
 
     _key, secret = api_services.api_key_create(partner=Partner.objects.get(name=partner_name), scopes=scopes, name="bench")
     return secret
+
+
+def club_outbox_counts() -> dict[str, int]:
+    """Rows an order road may write besides orders and lines (counted before and after it)."""
+    from api.models import WebhookDelivery
+    from club.models import PointsTransaction, TierChange
+
+    return {
+        "points ledger rows": PointsTransaction.objects.count(),
+        "tier changes": TierChange.objects.exclude(reason=TierChange.Reason.ENROLLED).count(),
+        "webhook deliveries": WebhookDelivery.objects.count(),
+    }
 
 
 # --- Measuring -------------------------------------------------------------------------------------
