@@ -74,7 +74,7 @@ def main() -> None:
         common.members_enroll(refs, joined_at=JOINED)
         common.partner_with_webhooks(PARTNER)
 
-    common.prepare_template(server, args.database, build)
+    common.prepare_template(args.database, build)
     path = DATA / f"orders_{rows}_{args.seed}.csv"
     if not path.exists():
         print(f"writing {path.relative_to(ROOT)}...", flush=True)

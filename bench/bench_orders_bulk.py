@@ -76,7 +76,7 @@ def main() -> None:
         common.members_enroll(refs, joined_at=JOINED)
         common.partner_with_webhooks(PARTNER)
 
-    common.prepare_template(server, DATABASE, build)
+    common.prepare_template(DATABASE, build)
     common.database_afresh(server, DATABASE)
 
     from django.test import Client

@@ -93,7 +93,7 @@ def create_database(url: str, name: str) -> str:
     return database_url(url, name)
 
 
-def prepare_template(server: str, name: str, build: Callable[[], None], *, log=None) -> None:
+def prepare_template(name: str, build: Callable[[], None], *, log=None) -> None:
     """Create, migrate and `build` the template database `<name>_template`, in this process.
 
     Django must already be set up on the template's URL (setup_django(template_url(...))).
