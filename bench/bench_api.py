@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import PRODUCTION_ENV  # noqa: E402
 from bench.dataset import DEFAULT_DATABASE, QUICK, ensure_dataset  # noqa: E402
 
 LUA = Path(__file__).resolve().parent / "bench_api.lua"
@@ -55,17 +56,7 @@ ORDER_BODY = (
 RESULT = re.compile(r"^BENCH_RESULT (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+)$", re.MULTILINE)
 
 # The environment of both processes (this one and gunicorn): production-like, quiet, no limits.
-SERVER_ENV = {
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-only-not-a-secret",
-    "SECURE_SSL_REDIRECT": "0",
-    "SESSION_COOKIE_SECURE": "0",
-    "CSRF_COOKIE_SECURE": "0",
-    "LOG_LEVEL": "WARNING",  # the per-call INFO log line would go to the terminal
-    "CONN_MAX_AGE": "60",  # persistent connections, as a production deployment runs
-    "API_RATE_LIMIT": "100000000/min",
-    "CELERY_BROKER_URL": "memory://",  # nothing queued by the run outlives it
-}
+SERVER_ENV = PRODUCTION_ENV
 
 
 def main() -> None:

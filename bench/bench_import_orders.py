@@ -1,36 +1,51 @@
-"""Benchmark: import_orders on PostgreSQL next to a plain COPY of the same file.
+"""Benchmark: import_orders on PostgreSQL next to a COPY of the same rows into the same tables.
 
-    DATABASE_URL=postgres://user@host:5432/anydb .venv/bin/python bench/bench_import_orders.py [--rows N] [--quick]
+    .venv/bin/python bench/bench_import_orders.py [--rows 1000000] [--quick]
 
-Creates (if missing) and migrates its own database, `clubcrm_bench_import` on the same server,
-creates the customers the file references, writes the CSV under bench/data/ (about three
-lines per order), then, in the same run:
+Uses its own database, `clubcrm_bench_import`, on the server of BENCH_SERVER_URL (else of a
+postgres DATABASE_URL, else postgres@127.0.0.1:5432), copied afresh for each measurement from
+`clubcrm_bench_import_template`: migrated once, with the customers the file references (rows / 10),
+each a club member since before the file's first order (club.services.member_enroll), tiers, an
+active purchase rule and a partner subscribed to the order.created and points.earned webhooks. It
+writes the CSV under bench/data/ (about three lines per order), then, in the same run:
 
-1. times a plain `COPY ... FROM STDIN (FORMAT csv)` of the file into a temporary table of
-   text columns, no indexes, no checks - the fastest a file can enter PostgreSQL;
-2. empties the order tables and times `crm.importing.import_orders` on the same file, in a
-   child process so that its peak memory (max RSS) is the import's own;
-3. prints rows/s for both, the ratio import/COPY, the import's peak memory and where the
-   import spent its time.
+1. the baseline, the schema's own limit: the file's orders and lines turned beforehand (untimed)
+   into the exact rows of crm_order and crm_orderline (ids from their sequences, customers and
+   products resolved), then timed: a COPY into each of the real tables, with their indexes,
+   generated columns and foreign keys, and the commit that checks the deferred foreign keys;
+2. for information, a COPY of the file into a temporary table of text columns;
+3. `crm.importing.import_orders` on the file in a child process (so that its peak memory is the
+   import's own) on a fresh copy: whatever the import does is in its time (today's import earns
+   no points; once it does, the points, tiers and webhook outbox are measured with it);
+4. prints rows/s, the ratio import/baseline (goal: 0.5 or more), the peak memory, what the import
+   wrote besides orders (points, tier changes, webhook deliveries) and where it spent its time.
 """
 
 import argparse
+import csv
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+
+DATA = common.DATA
 BENCH_DATABASE = "clubcrm_bench_import"
+PARTNER = "bench: orders import"
+JOINED = datetime(2022, 12, 31, tzinfo=timezone.utc)  # the file's orders are placed from 2023 on
 # The steps that only write the checked rows into crm_order / crm_orderline (indexes,
-# generated columns, deferred foreign key checks): what no import of these tables can avoid.
+# generated columns, deferred foreign key checks): what the baseline does, and no more.
 WRITING_PHASES = ("insert orders", "insert lines", "commit (deferred foreign key checks)")
 HEADER = "order_number,customer_ref,placed_at,status,channel,currency,total,sku,product_name,category,quantity,unit_price"
 
@@ -45,31 +60,39 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         return run_import_child(Path(args.child))
+    if not args.database.startswith("clubcrm_bench"):
+        sys.exit("The database is dropped and copied afresh on every run: give a name starting with clubcrm_bench.")
     rows = 100_000 if args.quick else args.rows
     customers = max(rows // 10, 1)
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (postgres://user@host:5432/db); "
-                 f"the benchmark creates and uses {args.database} on that server.")
-    bench_url = create_database(url, args.database)
-    os.environ["DATABASE_URL"] = bench_url
-    setup_django()
+    server = common.server_url()
+    common.setup_django(common.template_url(server, args.database))
+    refs = [f"BENCH-{n:07d}" for n in range(1, customers + 1)]
 
-    from django.core.management import call_command
+    def build():
+        common.club_configure()
+        common.members_enroll(refs, joined_at=JOINED)
+        common.partner_with_webhooks(PARTNER)
 
-    print(f"database: {args.database}; migrating...", flush=True)
-    call_command("migrate", verbosity=0)
+    common.prepare_template(args.database, build)
     path = DATA / f"orders_{rows}_{args.seed}.csv"
     if not path.exists():
         print(f"writing {path.relative_to(ROOT)}...", flush=True)
         write_csv(path, rows=rows, customers=customers, seed=args.seed)
     orders = count_orders(path)
-    print(f"file: {rows:,} rows, {orders:,} orders, {path.stat().st_size / 1e6:.0f} MB", flush=True)
-    reset_tables(customers)
+    print(f"file: {rows:,} rows, {orders:,} orders, {path.stat().st_size / 1e6:.0f} MB; {customers:,} customers, "
+          "each a club member", flush=True)
 
-    load_before = os.getloadavg()[0]
-    copy_seconds = time_plain_copy(bench_url, path)
+    load_before = common.load_average()
+    url = common.database_afresh(server, args.database)
+    print("preparing the baseline's rows (untimed)...", flush=True)
+    baseline = BaselineRows.from_csv(path)
+    copy_seconds = time_plain_copy(url, path)
+    baseline_steps = baseline.time_copy(url)
+    baseline_seconds = sum(baseline_steps.values())
+
+    url = common.database_afresh(server, args.database)
+    before = common.club_outbox_counts()
     child = subprocess.run(
         [sys.executable, __file__, "--child", str(path)], env=os.environ, cwd=ROOT, capture_output=True, text=True,
     )
@@ -78,45 +101,33 @@ def main() -> None:
         sys.exit("the import failed")
     report = json.loads(child.stdout.strip().splitlines()[-1])
     import_seconds = report["seconds"]
+    written = {name: count - before[name] for name, count in common.club_outbox_counts().items()}
 
-    copy_rate, import_rate = rows / copy_seconds, rows / import_seconds
+    copy_rate, baseline_rate, import_rate = rows / copy_seconds, rows / baseline_seconds, rows / import_seconds
     print()
-    print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after "
-          "(other work on the machine slows both timings, the import's many writes more)")
-    print(f"plain COPY (text columns, temp table) {copy_seconds:8.2f} s  {copy_rate:12,.0f} rows/s")
-    print(f"import_orders                         {import_seconds:8.2f} s  {import_rate:12,.0f} rows/s")
-    print(f"ratio import/COPY                     {import_rate / copy_rate:8.3f}   (goal: 0.25 or more)")
-    print(f"import peak memory (peak RSS)         {report['peak_mb']:8.0f} MB (Django loaded, before the import: "
-          f"{report['baseline_mb']:.0f} MB; goal: under 300 MB)")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} before and {common.load_average():.1f} after "
+          "(other work on the machine slows every timing, the import's many writes more)")
+    print(f"baseline: COPY of the same rows into crm_order + crm_orderline, commit "
+          f"{baseline_seconds:8.2f} s {baseline_rate:12,.0f} rows/s")
+    print(f"import_orders (points, tiers and webhooks included)               "
+          f"{import_seconds:8.2f} s {import_rate:12,.0f} rows/s")
+    print(f"ratio import/baseline                                             {import_rate / baseline_rate:8.3f}   "
+          "(goal: 0.5 or more)")
+    print("  the baseline's steps: " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in baseline_steps.items()))
+    print(f"information: COPY of the file into a temporary table of text columns "
+          f"{copy_seconds:5.2f} s {copy_rate:12,.0f} rows/s; ratio import/that {import_rate / copy_rate:.3f}")
+    print(f"import peak memory (peak RSS)  {report['peak_mb']:8.0f} MB (Django loaded, before the import: "
+          f"{report['baseline_mb']:.0f} MB; goal: flat in the file's size)")
     print(f"result: {report['summary']}")
+    print("written besides orders and lines: " + ", ".join(f"{count:,} {name}" for name, count in written.items()))
     print("where the import spent its time:")
     for phase, seconds in report["phases"]:
         print(f"  {phase:<38}{seconds:8.2f} s")
     phases = dict(report["phases"])
     writing = sum(phases.get(name, 0) for name in WRITING_PHASES)
-    print(f"writing orders and lines into their indexed tables and checking their foreign keys: {writing:.2f} s "
-          f"({writing / import_seconds:.0%} of the import); with nothing else, the ratio would be "
-          f"{copy_seconds / writing:.3f} at best")
-
-
-def setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-
-
-def create_database(url: str, name: str) -> str:
-    import psycopg
-
-    parts = urlsplit(url)
-    with psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    if writing:
+        print(f"the import's own writing of orders and lines (with the foreign key checks): {writing:.2f} s "
+              f"({writing / import_seconds:.0%} of the import), the baseline's {baseline_seconds:.2f} s")
 
 
 def write_csv(path: Path, *, rows: int, customers: int, seed: int) -> None:
@@ -162,42 +173,104 @@ def count_orders(path: Path) -> int:
     return numbers
 
 
-def reset_tables(customers: int) -> None:
-    """Empty orders, lines and products; make sure the customers the file names exist."""
-    from django.db import connection
 
-    from crm.models import Customer, Order, OrderLine, Product
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"TRUNCATE {OrderLine._meta.db_table}, {Order._meta.db_table}, {Product._meta.db_table} CASCADE"
-        )
-        cursor.execute(
-            f"UPDATE {Customer._meta.db_table} SET orders_count = 0, total_spent = 0, first_order_at = NULL, "
-            "last_order_at = NULL WHERE orders_count <> 0"
-        )
-    existing = set(Customer.objects.filter(external_ref__startswith="BENCH-").values_list("external_ref", flat=True))
-    missing = [f"BENCH-{n:07d}" for n in range(1, customers + 1) if f"BENCH-{n:07d}" not in existing]
-    if missing:
-        print(f"creating {len(missing):,} customers...", flush=True)
-        Customer.objects.bulk_create(
-            (Customer(external_ref=ref, email=f"{ref.lower()}@bench.example", first_name="Bench", last_name=ref)
-             for ref in missing),
-            batch_size=5000,
-        )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-        try:
-            cursor.execute("CHECKPOINT")  # start both timings from the same, clean state
-        except Exception:  # CHECKPOINT needs a superuser (or pg_checkpoint); it only reduces noise
-            pass
+class BaselineRows:
+    """The file's orders and lines as the exact rows of crm_order and crm_orderline (and of the
+    products the import would create), written to COPY files beforehand, so that the timing is
+    only the COPYs into the real tables and the commit."""
+
+    def __init__(self, products: list[bytes], orders: Path, lines: Path, order_count: int, line_count: int):
+        self.products, self.orders, self.lines = products, orders, lines
+        self.order_count, self.line_count = order_count, line_count
+
+    @classmethod
+    def from_csv(cls, path: Path) -> "BaselineRows":
+        from zoneinfo import ZoneInfo
+
+        from django.conf import settings
+
+        from crm.models import Customer, Order, OrderLine, Product
+
+        tz = ZoneInfo(settings.TIME_ZONE)
+        customers = dict(Customer.objects.filter(external_ref__startswith="BENCH-").values_list("external_ref", "pk"))
+        with path.open(encoding="utf-8", newline="") as source:
+            reader = csv.DictReader(source)
+            skus, numbers, line_count = {}, 0, 0
+            previous = None
+            for row in reader:
+                skus.setdefault(row["sku"], (row["product_name"], row["category"]))
+                numbers += row["order_number"] != previous
+                previous = row["order_number"]
+                line_count += 1
+        product_fields = common.copy_columns(Product)
+        product_ids = dict(zip(skus, common.sequence_values(Product, len(skus))))
+        now = datetime.now(timezone.utc)
+        products = [common.copy_line(product_fields, {"id": product_ids[sku], "sku": sku, "name": name,
+                                                      "category": category, "created_at": now})
+                    for sku, (name, category) in skus.items()]
+        order_ids = iter(common.sequence_values(Order, numbers))
+        line_ids = iter(common.sequence_values(OrderLine, line_count))
+        order_fields, line_fields = common.copy_columns(Order), common.copy_columns(OrderLine)
+        orders_path, lines_path = path.with_suffix(".orders.copy"), path.with_suffix(".lines.copy")
+        with path.open(encoding="utf-8", newline="") as source, orders_path.open("wb") as orders, \
+                lines_path.open("wb") as lines:
+            previous, order_id = None, None
+            for row in csv.DictReader(source):
+                if row["order_number"] != previous:
+                    previous, order_id = row["order_number"], next(order_ids)
+                    placed_at = datetime.fromisoformat(row["placed_at"])
+                    if placed_at.tzinfo is None:
+                        placed_at = placed_at.replace(tzinfo=tz)
+                    total = Decimal(row["total"])
+                    orders.write(common.copy_line(order_fields, {
+                        "id": order_id, "public_id": uuid.uuid4(), "customer_id": customers[row["customer_ref"]],
+                        "source": "", "order_number": row["order_number"], "placed_at": placed_at,
+                        "status": row["status"], "channel": row["channel"], "currency": row["currency"].upper(),
+                        "total": total, "discount": Decimal("0"),
+                        "refunded_amount": total if row["status"] == "refunded" else Decimal("0"),
+                        "fulfilled_at": placed_at if row["status"] == "fulfilled" else None,
+                        "created_at": now, "updated_at": now,
+                    }))
+                lines.write(common.copy_line(line_fields, {
+                    "id": next(line_ids), "public_id": uuid.uuid4(), "order_id": order_id,
+                    "product_id": product_ids[row["sku"]], "sku": row["sku"], "product_name": row["product_name"],
+                    "category": row["category"], "quantity": int(row["quantity"]), "unit_price": Decimal(row["unit_price"]),
+                }))
+        return cls(products, orders_path, lines_path, numbers, line_count)
+
+    def time_copy(self, url: str) -> dict[str, float]:
+        """Products first (untimed, a few thousand rows the import creates too), then the timed part:
+        the seconds of each COPY and of the commit."""
+        import psycopg
+
+        from crm.models import Order, OrderLine, Product
+
+        seconds = {}
+        with psycopg.connect(common.psycopg_url(url)) as conn, conn.cursor() as cursor:
+            common.copy_into(cursor, Product, common.copy_columns(Product), self.products)
+            for model, path in ((Order, self.orders), (OrderLine, self.lines)):
+                started = time.perf_counter()
+                with path.open("rb") as rows:
+                    common.copy_into(cursor, model, common.copy_columns(model), iter(lambda: rows.read(1 << 20), b""))
+                seconds[f"COPY {model._meta.db_table}"] = time.perf_counter() - started
+            started = time.perf_counter()
+            conn.commit()
+            seconds["commit (deferred foreign key checks)"] = time.perf_counter() - started
+            counts = [cursor.execute(f'SELECT COUNT(*) FROM "{model._meta.db_table}"').fetchone()[0]  # nosec B608 - model tables
+                      for model in (Order, OrderLine)]
+        self.orders.unlink()
+        self.lines.unlink()
+        if counts != [self.order_count, self.line_count]:
+            sys.exit(f"the baseline stored {counts} orders and lines, not {[self.order_count, self.line_count]}")
+        return seconds
 
 
 def time_plain_copy(url: str, path: Path) -> float:
     import psycopg
 
     columns = ", ".join(f"{name} text" for name in HEADER.split(","))
-    with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn, conn.cursor() as cursor:
+    with psycopg.connect(common.psycopg_url(url)) as conn, conn.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE bench_plain_copy ({columns})")
         started = time.perf_counter()
         with path.open("rb") as source, cursor.copy("COPY bench_plain_copy FROM STDIN (FORMAT csv, HEADER true)") as copy:
@@ -209,21 +282,9 @@ def time_plain_copy(url: str, path: Path) -> float:
     return seconds
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory. Linux keeps ru_maxrss across exec (the child
-    would report the parent's peak), so the high-water mark of /proc is read first."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run_import_child(path: Path) -> None:
     """In the child: import the file, print one JSON line with the figures."""
-    setup_django()
+    common.setup_django()
     import logging
 
     from crm.importing import import_orders
@@ -239,11 +300,11 @@ def run_import_child(path: Path) -> None:
     logger.addHandler(PhaseTimes())
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
-    baseline = peak_rss_mb()
+    baseline = common.peak_rss_mb()
     started = time.perf_counter()
     result = import_orders(path)
     seconds = time.perf_counter() - started
-    peak = peak_rss_mb()
+    peak = common.peak_rss_mb()
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "baseline_mb": baseline, "summary": result.summary(),
                       "phases": phases}))
 
