@@ -65,13 +65,20 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def bulk(self, request, *args, **kwargs):
         envelope = BulkOrdersInputSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
+        items = envelope.validated_data["orders"]
         orders, errors = {}, {}
-        for index, item in enumerate(envelope.validated_data["orders"]):
-            serializer = OrderSerializer(data=item)
-            if serializer.is_valid():
-                orders[index] = serializer.validated_data
-            else:
-                errors[index] = flatten_errors(serializer.errors)
+        # One serializer for the whole list (DRF builds a serializer's fields once per instance); only
+        # when some item is bad are the items checked one by one, to keep the good ones' values.
+        batch = OrderSerializer(data=items, many=True)
+        if batch.is_valid():
+            orders = dict(enumerate(batch.validated_data))
+        else:
+            for index, item in enumerate(items):
+                serializer = OrderSerializer(data=item)
+                if serializer.is_valid():
+                    orders[index] = serializer.validated_data
+                else:
+                    errors[index] = flatten_errors(serializer.errors)
         try:
             created = services.partner_orders_create(key=request.auth, source=partner_source(request), orders=orders, errors=errors)
         except services.BatchInvalid as invalid:
