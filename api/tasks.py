@@ -11,3 +11,12 @@ def deliver_webhook(delivery_id: int, attempts: int | None = None) -> str:
     makes the row due again later (exponential backoff, stored on the row) and the sweeper job
     queues it then, so a retry survives a broker or worker restart."""
     return webhooks.delivery_attempt(delivery_id=delivery_id, expected_attempts=attempts)
+
+
+@shared_task(name="api.tasks.deliver_webhooks", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_webhooks(deliveries: list[list[int]]) -> int:
+    """One attempt at each of these deliveries ([delivery id, attempts so far], all to one subscription),
+    one after the other; each is deliver_webhook's attempt, with its own retry time on its row."""
+    for delivery_id, attempts in deliveries:
+        webhooks.delivery_attempt(delivery_id=delivery_id, expected_attempts=attempts)
+    return len(deliveries)

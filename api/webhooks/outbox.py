@@ -154,27 +154,35 @@ def event_emit(*, event: str, customer_id: int | None, data: Callable[[], dict],
 
 def events_enqueue(event_ids: list[uuid.UUID]) -> int:
     rows = WebhookDelivery.objects.filter(event_id__in=event_ids, status=Status.PENDING, attempts=0) \
-        .order_by("pk").values_list("pk", "attempts")
+        .order_by("pk").values_list("pk", "attempts", "subscription_id")
     return deliveries_enqueue(list(rows))
 
 
-def deliveries_enqueue(rows: list[tuple[int, int]]) -> int:
-    """Queue one delivery task per (delivery id, attempts so far). When the broker is down the rows
-    are made due at once, so the next sweep queues them; nothing is lost. Returns how many were queued."""
-    from api.tasks import deliver_webhook
+def deliveries_enqueue(rows: list[tuple[int, int, int]]) -> int:
+    """Queue the deliveries (delivery id, attempts so far, subscription id): one task per subscription and
+    chunk of API_WEBHOOK_TASK_CHUNK deliveries, so a batch of 1,000 orders queues a few tasks rather than
+    thousands, and a slow endpoint only delays its own deliveries. When the broker is down the rows are made
+    due at once, so the next sweep queues them; nothing is lost. Returns how many were queued."""
+    from api.tasks import deliver_webhooks
 
-    index = 0
+    size = int(setting("API_WEBHOOK_TASK_CHUNK", 50))
+    by_subscription: dict[int, list[list[int]]] = {}
+    for pk, attempts, subscription_id in rows:
+        by_subscription.setdefault(subscription_id, []).append([pk, attempts])
+    chunks = [deliveries[start:start + size] for deliveries in by_subscription.values()
+              for start in range(0, len(deliveries), size)]
+    queued: set[int] = set()
     try:
-        # One connection to the broker for the whole batch (a batch of orders queues thousands).
-        with deliver_webhook.app.producer_or_acquire() as producer:
-            for index, (pk, attempts) in enumerate(rows):
-                deliver_webhook.apply_async((pk, attempts), producer=producer)
+        # One connection to the broker for all the chunks.
+        with deliver_webhooks.app.producer_or_acquire() as producer:
+            for chunk in chunks:
+                deliver_webhooks.apply_async((chunk,), producer=producer)
+                queued.update(pk for pk, _attempts in chunk)
     except (OperationalError, OSError):
-        left = [row[0] for row in rows[index:]]
+        left = [pk for pk, _attempts, _subscription in rows if pk not in queued]
         log.warning("could not queue %s webhook deliveries; the sweeper will queue them again", len(left), exc_info=True)
         WebhookDelivery.objects.filter(pk__in=left, status=Status.PENDING).update(next_attempt_at=timezone.now())
-        return index
-    return len(rows)
+    return len(queued)
 
 
 def deliveries_requeue_due(*, now: datetime | None = None, limit: int | None = None) -> int:
@@ -184,11 +192,11 @@ def deliveries_requeue_due(*, now: datetime | None = None, limit: int | None = N
     limit = limit or int(setting("API_WEBHOOK_SWEEP_BATCH", 1000))
     rows = list(
         WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk").values_list("pk", "attempts")[:limit]
+        .order_by("next_attempt_at", "pk").values_list("pk", "attempts", "subscription_id")[:limit]
     )
     if not rows:
         return 0
-    WebhookDelivery.objects.filter(pk__in=[pk for pk, _attempts in rows], status=Status.PENDING,
+    WebhookDelivery.objects.filter(pk__in=[row[0] for row in rows], status=Status.PENDING,
                                    next_attempt_at__lte=now).update(next_attempt_at=now + queue_lease())
     return deliveries_enqueue(rows)
 
@@ -200,9 +208,9 @@ def deliveries_retry(*, delivery_ids: Iterable[int], now: datetime | None = None
     with transaction.atomic():
         rows = list(
             WebhookDelivery.objects.select_for_update().filter(pk__in=list(delivery_ids))
-            .exclude(status=Status.DELIVERED).order_by("pk").values_list("pk", "attempts")
+            .exclude(status=Status.DELIVERED).order_by("pk").values_list("pk", "attempts", "subscription_id")
         )
-        WebhookDelivery.objects.filter(pk__in=[pk for pk, _attempts in rows]).update(
+        WebhookDelivery.objects.filter(pk__in=[row[0] for row in rows]).update(
             status=Status.PENDING, next_attempt_at=now + queue_lease()
         )
         transaction.on_commit(lambda: deliveries_enqueue(rows))
