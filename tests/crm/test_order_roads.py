@@ -6,23 +6,28 @@ order's `source`, timestamps) is left out of the comparison."""
 
 import csv
 import io
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from api.models import WebhookDelivery
 from campaigns.models import Message
 from club import services as club_services
 from club.models import Membership, PointsTransaction, TierChange
 from config.celery import app as celery_app
-from crm.importing import LINE_COLUMNS, ORDER_COLUMNS
+from crm.importing import LINE_COLUMNS, ORDER_COLUMNS, ImportFailed, import_orders
+from crm.importing.common import ImportResult
 from crm.models import Customer, Order, OrderLine
 from tests.api.webhook_helpers import forget_connections, subscribe
+from tests.club.helpers import ledger_sum
 from tests.factories import CustomerFactory, EarningRuleFactory, MessageFactory
 from tests.helpers import member_since
 
@@ -248,3 +253,102 @@ def test_it_leaves_the_same_points_tiers_conversions_and_webhooks_whichever_road
         _send(road, shop, make_client=make_client, client=client, admin_user=admin_user, tmp_path=tmp_path)
 
     assert fingerprint() == EXPECTED
+
+
+# --- The same batch twice at the same moment (PostgreSQL: real transactions) ---------------------
+
+
+def _in_parallel(*calls):
+    """Run each call in its own thread (its own connection), all released at the same moment;
+    returns what each returned or raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(slot, call):
+        try:
+            barrier.wait(10)
+            results[slot] = call()
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test looks at
+            results[slot] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(slot, call)) for slot, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+@pytest.fixture
+def big_batch(tiers, purchase_rule):
+    """50 orders of 10 members of two years' standing, two lines each, placed over the last 50 days."""
+    members = [member_since(club_services.member_enroll(customer=CustomerFactory(email=f"m{index}@example.com")))
+               for index in range(10)]
+    now = timezone.now().replace(microsecond=0)
+    return [
+        {"order_number": f"B-{index:03d}", "customer": members[index % 10].customer, "ref": f"m{index % 10}@example.com",
+         "placed_at": now - timedelta(days=50 - index), "total": "30.00",
+         "lines": [{"sku": "BEANS", "product_name": "Beans", "category": "coffee", "quantity": 1, "unit_price": "20.00"},
+                   {"sku": "MUG", "product_name": "Mug", "category": "kitchen", "quantity": 1, "unit_price": "10.00"}]}
+        for index in range(50)
+    ]
+
+
+def _each_order_and_earning_once(batch) -> None:
+    numbers = [order["order_number"] for order in batch]
+    assert sorted(Order.objects.values_list("order_number", flat=True)) == numbers
+    assert OrderLine.objects.count() == 2 * len(batch)
+    earned = list(PointsTransaction.objects.values_list("order__order_number", "points"))
+    assert sorted(earned) == [(number, 50) for number in numbers]  # 20 x 2 (coffee) + 10
+    for member in Membership.objects.all():
+        assert member.points_balance == ledger_sum(member) == 250
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_batch_sent_twice_in_parallel_is_stored_once_and_the_loser_is_told_which_orders_exist(big_batch, make_client):
+    api = make_client("orders:write", "customers:read")
+    body = {"orders": [_api_body(order) for order in big_batch]}
+
+    def post(idempotency_key):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api.secret}")
+        return lambda: client.post(BULK_URL, body, format="json", HTTP_IDEMPOTENCY_KEY=idempotency_key)
+
+    first, second = _in_parallel(post("batch-a"), post("batch-b"))
+
+    assert sorted([first.status_code, second.status_code]) == [201, 400], [first.content, second.content]
+    loser = second if first.status_code == 201 else first
+    # Whether it raced the winner to the same rows or came a moment later, the loser is told which
+    # orders are stored already (crm.services.orders_create), and stored nothing.
+    problem = loser.json()
+    assert "nothing was stored" in problem["detail"]
+    assert problem["errors"] == [{"index": index, "errors": {"order_number": ["An order with this number is already stored."]}}
+                                 for index in range(len(big_batch))]
+    _each_order_and_earning_once(big_batch)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_imported_twice_in_parallel_is_stored_once_and_the_loser_fails_cleanly_or_skips(big_batch, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(_csv(big_batch))
+
+    def run():
+        with path.open("rb") as file:
+            return import_orders(file)
+
+    outcomes = _in_parallel(run, run)
+
+    results = [outcome for outcome in outcomes if isinstance(outcome, ImportResult)]
+    assert results and results[0].created == len(big_batch), outcomes
+    (loser,) = [outcome for outcome in outcomes if outcome is not results[0]]
+    if isinstance(loser, ImportResult):  # it came second: every order is skipped as stored already
+        assert (loser.created, loser.skipped) == (0, len(big_batch))
+    else:
+        assert isinstance(loser, ImportFailed), repr(loser)
+        assert "nothing was imported" in loser.errors[0]
+    _each_order_and_earning_once(big_batch)
