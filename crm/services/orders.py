@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,6 +98,18 @@ def orders_create(*, orders: Sequence[OrderInput], source: str = "", by=None) ->
     cleaned = orders_check(orders, source=source)
     if not cleaned:
         return []
+    try:
+        rows = _orders_write(cleaned, source)
+    except IntegrityError:
+        # Every number was checked above, so a writer that committed some of these orders since
+        # (the same batch sent twice at once) is the likely cause: the loser is told which orders,
+        # as it would be a moment later, rather than a bare conflict. Anything else stays a conflict.
+        orders_check(orders, source=source)
+        raise
+    return rows
+
+
+def _orders_write(cleaned: list[OrderInput], source: str) -> list[Order]:
     with transaction.atomic():
         rows = [_order_row(order, source) for order in cleaned]
         Order.objects.bulk_create(rows)

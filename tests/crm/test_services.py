@@ -174,6 +174,41 @@ class TestOrders:
         customer.refresh_from_db()
         assert not Order.objects.exists() and customer.orders_count == 0
 
+    def test_a_batch_that_loses_the_race_for_its_order_numbers_is_told_which_orders_exist(self, customer, monkeypatch):
+        """Two writers checked the same new numbers; the one that commits second hits the unique
+        constraint (tests/crm/test_order_roads.py races them for real on PostgreSQL)."""
+        from crm.services import orders as order_services
+
+        real_write = order_services._orders_write
+
+        def beaten(cleaned, source):
+            real_write(cleaned, source)  # the winner, committed first
+            raise IntegrityError('duplicate key value violates unique constraint "crm_order_number_unique_per_source"')
+
+        monkeypatch.setattr(order_services, "_orders_write", beaten)
+        batch = [services.OrderInput(customer_id=customer.pk, order_number=number, placed_at=timezone.now(), total="10")
+                 for number in ("R-1", "R-2")]
+
+        with pytest.raises(services.OrdersInvalid) as invalid:
+            services.orders_create(orders=batch, source="partner:1")
+
+        stored = ["An order with this number is already stored."]
+        assert invalid.value.errors == {0: {"order_number": stored}, 1: {"order_number": stored}}
+        assert Order.objects.count() == 2  # the winner's
+
+    def test_a_broken_constraint_of_another_kind_stays_a_conflict(self, customer, monkeypatch):
+        from crm.services import orders as order_services
+
+        def broken(cleaned, source):
+            raise IntegrityError("some other constraint")
+
+        monkeypatch.setattr(order_services, "_orders_write", broken)
+        batch = [services.OrderInput(customer_id=customer.pk, order_number="R-1", placed_at=timezone.now(), total="10")]
+
+        with pytest.raises(IntegrityError):
+            services.orders_create(orders=batch, source="partner:1")
+        assert not Order.objects.exists()
+
     def test_the_repair_finds_nothing_stale_after_service_writes(self, customer, place_order):
         order = place_order(customer)
         services.order_refund(order=order, amount="10")
