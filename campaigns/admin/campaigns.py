@@ -44,7 +44,8 @@ class CampaignAdmin(TranslationAdmin):
         (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
         (_("Content"), {"fields": ("subject", "body", "sms_text"),
                         "description": _("Personalise with {{ first_name }}, {{ tier }}, {{ points_balance }}, "
-                                         "{{ points_expiring }}, {{ coupon_code }}, {{ offer }}. Each customer gets their "
+                                         "{{ points_expiring }}, {{ coupon_code }}, {{ offer }}, {{ card_url }}, {{ return_url }}. "
+                                         "Each customer gets their "
                                          "language; empty languages fall back to English.")}),
         (_("Offer"), {"fields": ("offer",)}),
         (_("A/B test"), {"fields": ("test_percent", "winner_after_hours", "winner_metric"),

@@ -259,3 +259,25 @@ def test_a_test_send_goes_to_the_staff_address_only(customers, sms_outbox):
     assert mail.outbox[0].subject.startswith("[TEST] Hello")
     assert sms_outbox[0]["to"] == "+989121234567" and sms_outbox[0]["text"].startswith("[TEST] Hi")
     assert not Message.objects.exists() and Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT
+
+
+def test_the_card_and_return_links_are_rendered_per_recipient(customers, club, django_capture_on_commit_callbacks):
+    from club.card import member_for_card_link
+    from crm.models import Order
+    from feedback.services.returns import order_for_return_link
+    from tests.factories import OrderFactory
+
+    member, outsider = customers(first_name="Sara"), customers(first_name="Nima")
+    membership = club_services.member_enroll(customer=member)
+    old = OrderFactory(customer=outsider, placed_at=timezone.now() - timedelta(days=400))
+    recent = OrderFactory(customer=outsider, placed_at=timezone.now() - timedelta(days=2))
+    campaign = make_campaign(segments=[static_segment("s", [member, outsider])],
+                             body_en='<p>{% if card_url %}card {{ card_url }}{% endif %} '
+                                     '{% if return_url %}return {{ return_url }}{% else %}no order{% endif %}</p>')
+    send_everything(django_capture_on_commit_callbacks, campaign)
+    bodies = {email.to[0]: email.body for email in mail.outbox}
+    card = bodies[member.email].split("card ", 1)[1].split()[0]
+    assert member_for_card_link(card.rstrip("/").rsplit("/", 1)[1]) == membership and "no order" in bodies[member.email]
+    link = bodies[outsider.email].split("return ", 1)[1].split()[0]
+    assert order_for_return_link(link.rstrip("/").rsplit("/", 1)[1]) == recent != old
+    assert "card " not in bodies[outsider.email] and Order.objects.count() == 2
