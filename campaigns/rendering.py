@@ -34,6 +34,9 @@ PLACEHOLDERS = {
     "offer_description": _("The offer's description"),
     "unsubscribe_url": _("The one-click unsubscribe link (email)"),
     "survey_url": _("The feedback survey link (post-purchase and survey invitations)"),
+    "card_url": _("The member's club card link (empty for non-members)"),
+    "return_url": _("The link to request a return of the order (post-purchase), or of the customer's latest order "
+                    "still within the return window"),
     "survey": _("The survey's title"),
     "order_number": _("The order's number (post-purchase)"),
     "products": _("Products due again (replenishment)"),

@@ -4,6 +4,7 @@ saving), and a test send."""
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationStackedInline
@@ -81,6 +82,13 @@ class TestSendForm(forms.Form):
     to = forms.CharField(label=_("Send to"), max_length=254,
                          help_text=_("A staff email address, or a phone number in international form for an SMS test."))
     customer = forms.CharField(label=_("Personalise as customer"), required=False,
-                               help_text=_("Optional: a customer's email or public id; empty uses a sample."))
+                               help_text=_("Optional: a customer's email or public id; empty uses the first customer who "
+                                           "would receive the campaign."))
     variant = forms.ChoiceField(label=_("Variant"), choices=CampaignVariant.Label.choices, initial="A")
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+class ScheduleForm(forms.Form):
+    """When a scheduled campaign starts; empty keeps the campaign's "send at" (or starts at once)."""
+
+    at = forms.SplitDateTimeField(label=_("Send at"), required=False, widget=AdminSplitDateTime)

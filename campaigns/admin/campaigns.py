@@ -19,12 +19,11 @@ from modeltranslation.admin import TranslationAdmin
 
 from campaigns import selectors, services
 from campaigns.admin.campaign_forms import (
-    CONTENT_PREFIXES, CampaignForm, CampaignVariantInline, TestSendForm,
+    CONTENT_PREFIXES, CampaignForm, CampaignVariantInline, ScheduleForm, TestSendForm,
 )
 from campaigns.models import Campaign, Channel
-from campaigns.selectors.audience import campaign_audience, campaign_audience_estimate
+from campaigns.selectors.audience import campaign_audience_estimate, campaign_sample_recipient
 from core.charts import bar_chart
-from crm.models import Customer
 
 
 @admin.register(Campaign)
@@ -45,7 +44,8 @@ class CampaignAdmin(TranslationAdmin):
         (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
         (_("Content"), {"fields": ("subject", "body", "sms_text"),
                         "description": _("Personalise with {{ first_name }}, {{ tier }}, {{ points_balance }}, "
-                                         "{{ points_expiring }}, {{ coupon_code }}, {{ offer }}. Each customer gets their "
+                                         "{{ points_expiring }}, {{ coupon_code }}, {{ offer }}, {{ card_url }}, {{ return_url }}. "
+                                         "Each customer gets their "
                                          "language; empty languages fall back to English.")}),
         (_("Offer"), {"fields": ("offer",)}),
         (_("A/B test"), {"fields": ("test_percent", "winner_after_hours", "winner_metric"),
@@ -133,13 +133,23 @@ class CampaignAdmin(TranslationAdmin):
     }
 
     def action_view(self, request, pk: int, action: str):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """GET: a confirmation page that says what the action will do (who would receive the
+        campaign, who is left out and why) with its own form; POST: do it. The campaign page links
+        here, as the admin's delete link does: a form inside the change form would submit the
+        change form instead."""
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
         campaign = get_object_or_404(Campaign, pk=pk)
         if action not in self.ACTIONS:
             raise PermissionDenied
         if not self.has_change_permission(request, campaign):
             raise PermissionDenied
+        schedule_form = ScheduleForm(request.POST if request.method == "POST" else None,
+                                     initial={"at": campaign.scheduled_at}) if action == "schedule" else None
+        if request.method == "GET" or (schedule_form is not None and not schedule_form.is_valid()):
+            return self._confirmation(request, campaign, action, schedule_form)
+        if schedule_form is not None and schedule_form.cleaned_data["at"]:
+            campaign.scheduled_at = schedule_form.cleaned_data["at"]
         call, success = self.ACTIONS[action]
         try:
             call(campaign, request.user)
@@ -149,6 +159,16 @@ class CampaignAdmin(TranslationAdmin):
         else:
             self.message_user(request, success, messages.SUCCESS)
         return redirect("admin:campaigns_campaign_change", campaign.pk)
+
+    def _confirmation(self, request, campaign: Campaign, action: str, schedule_form=None):
+        context = {
+            "schedule_form": schedule_form, "media": self.media + schedule_form.media if schedule_form else self.media,
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": campaign,
+            "title": ACTION_QUESTIONS[action], "action": action, "confirm_label": ACTION_CONFIRM[action],
+            "action_url": reverse("admin:campaigns_campaign_action", args=[campaign.pk, action]),
+            **self._status_context(request, campaign),
+        }
+        return TemplateResponse(request, "admin/campaigns/campaign/action_confirmation.html", context)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = extra_context or {}
@@ -219,14 +239,16 @@ class CampaignAdmin(TranslationAdmin):
         campaign = get_object_or_404(Campaign, pk=pk)
         if not self.has_view_permission(request, campaign):
             raise PermissionDenied
-        customer = selectors.test_send_customer(request.GET.get("customer", ""))
-        if customer is None:
-            customer = campaign_audience(campaign).select_related("membership__tier").order_by("pk").first() \
-                or Customer(first_name=str(_("Sample")), language="en")
+        reference = request.GET.get("customer", "")
+        customer = selectors.test_send_customer(reference) if reference else campaign_sample_recipient(campaign)
         variant = request.GET.get("variant", "A")
-        language = request.GET.get("language") or customer.language or "en"
+        language = request.GET.get("language") or (customer.language if customer else "") or "en"
         previews, error = [], None
         channels = {"email": [Channel.EMAIL], "sms": [Channel.SMS], "preferred": [Channel.EMAIL, Channel.SMS]}[campaign.channel]
+        if customer is None:
+            error = (_("No customer with this email or id.") if reference else
+                     _("Nobody would receive this campaign yet: there is no recipient to preview it as."))
+            channels = []
         try:
             for channel in channels:
                 previews.append(services.campaign_preview(campaign=campaign, customer=customer, variant=variant,
@@ -240,6 +262,19 @@ class CampaignAdmin(TranslationAdmin):
             "variants": list(campaign.variants.values_list("label", flat=True)) or ["A"],
         }
         return TemplateResponse(request, "admin/campaigns/campaign/preview.html", context)
+
+
+ACTION_QUESTIONS = {
+    "schedule": _("Schedule this campaign?"), "send_now": _("Send this campaign now?"),
+    "unschedule": _("Take this campaign back to draft?"), "cancel": _("Cancel this campaign?"),
+    "resend_failed": _("Resend the failed messages?"), "resume": _("Resume sending?"),
+    "pick_winner": _("Send the winning variant now?"),
+}
+ACTION_CONFIRM = {
+    "schedule": _("Yes, schedule it"), "send_now": _("Yes, send it now"), "unschedule": _("Yes, back to draft"),
+    "cancel": _("Yes, cancel the campaign"), "resend_failed": _("Yes, resend them"), "resume": _("Yes, resume"),
+    "pick_winner": _("Yes, send the winner"),
+}
 
 
 def report_charts(report) -> dict:

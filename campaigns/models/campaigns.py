@@ -51,7 +51,8 @@ class Campaign(models.Model):
     sms_text = models.TextField(_("SMS text"), blank=True)
     offer = models.ForeignKey(
         "club.Offer", null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("offer"),
-        help_text=_("Each recipient who is a club member gets a unique coupon for this offer ({{ coupon_code }})."),
+        help_text=_("Only the club members the offer is for receive an offer campaign; each gets a unique coupon "
+                    "({{ coupon_code }})."),
     )
     test_percent = models.PositiveSmallIntegerField(
         _("A/B test share (%)"), default=20,
@@ -77,6 +78,8 @@ class Campaign(models.Model):
     skipped_no_consent = models.PositiveIntegerField(_("skipped: no consent or address"), default=0, editable=False)
     skipped_suppressed = models.PositiveIntegerField(_("skipped: suppressed"), default=0, editable=False)
     skipped_frequency_cap = models.PositiveIntegerField(_("skipped: frequency cap"), default=0, editable=False)
+    skipped_not_for_offer = models.PositiveIntegerField(_("skipped: not a member the offer is for"), default=0,
+                                                        editable=False)
     # Refreshed after each chunk, so list pages show progress without counting messages.
     sent_count = models.PositiveIntegerField(_("sent"), default=0, editable=False)
     failed_count = models.PositiveIntegerField(_("failed"), default=0, editable=False)
@@ -99,7 +102,7 @@ class Campaign(models.Model):
 
     @property
     def skipped(self) -> int:
-        return self.skipped_no_consent + self.skipped_suppressed + self.skipped_frequency_cap
+        return self.skipped_no_consent + self.skipped_suppressed + self.skipped_frequency_cap + self.skipped_not_for_offer
 
     @property
     def progress_percent(self) -> int:

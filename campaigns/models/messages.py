@@ -69,6 +69,7 @@ class Message(models.Model):
         NO_CONSENT = "no_consent", _("No consent or address for the channel")
         SUPPRESSED = "suppressed", _("On the suppression list")
         FREQUENCY_CAP = "frequency_cap", _("Frequency cap reached")
+        NOT_FOR_OFFER = "not_for_offer", _("Not a club member the offer is for")
 
     # Statuses after a backend accepted the message.
     DELIVERED_STATUSES = (Status.SENT,)

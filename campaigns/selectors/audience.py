@@ -12,6 +12,10 @@ One definition of eligibility, used at both ends of a message's life:
   the frequency cap for marketing. Campaign freezes and automations both use it. The order of
   the checks is the order of the counts.
 
+An offer (a campaign's or an automation's) is for active club members of the offer's tiers
+(`offer_recipients`): everyone else is skipped as NOT_FOR_OFFER before any other check, so no
+one gets "you have 0 points" with an empty coupon code, and the page says how many and why.
+
 "Preferred channel": the customer has no explicit preference field, so preferred means email
 when they can get email (consent and an address), otherwise SMS.
 """
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -73,6 +77,19 @@ def campaign_audience(campaign: Campaign) -> QuerySet[Customer]:
     return audience
 
 
+def offer_recipients(offer) -> Q:
+    """Customers who may get the offer's coupon: active members, of its minimum tier or above,
+    of a tier with exclusive offers when the offer is exclusive (as club.selectors.offers says)."""
+    from club.models import Membership
+
+    allowed = Q(membership__status=Membership.Status.ACTIVE)
+    if offer.min_tier_id:
+        allowed &= Q(membership__tier__rank__gte=offer.min_tier.rank)
+    if offer.exclusive:
+        allowed &= Q(membership__tier__exclusive_offers=True)
+    return allowed
+
+
 def recent_marketing_count(*, now: datetime | None = None):
     """Subquery: marketing messages planned or sent to the customer in the cap window."""
     since = (now or timezone.now()) - timedelta(days=settings.CAMPAIGNS_FREQUENCY_CAP_DAYS)
@@ -85,7 +102,7 @@ def recent_marketing_count(*, now: datetime | None = None):
 
 
 def with_eligibility(customers: QuerySet[Customer], *, channel: str, marketing: bool,
-                     now: datetime | None = None) -> QuerySet[Customer]:
+                     now: datetime | None = None, offer=None) -> QuerySet[Customer]:
     # The channel each customer would get ("" when none is possible: not_allowed says why).
     candidates = [Channel(channel)] if channel in (ChannelChoice.EMAIL, ChannelChoice.SMS) else [Channel.EMAIL, Channel.SMS]
     channel_expression = Case(*(When(consent_and_address(candidate), then=Value(candidate.value)) for candidate in candidates),
@@ -93,6 +110,10 @@ def with_eligibility(customers: QuerySet[Customer], *, channel: str, marketing: 
     annotated = customers.annotate(_channel=channel_expression)
     annotated = annotated.annotate(_not_allowed=not_allowed(channel_field="_channel"))
     rules = [When(~Q(_not_allowed=""), then=F("_not_allowed"))]
+    if offer is not None:
+        annotated = annotated.annotate(_for_offer=Case(When(offer_recipients(offer), then=Value(True)), default=Value(False),
+                                                       output_field=BooleanField()))
+        rules.insert(0, When(_for_offer=False, then=Value(Message.SkipReason.NOT_FOR_OFFER)))
     if marketing:
         annotated = annotated.annotate(_recent=recent_marketing_count(now=now))
         rules.append(When(_recent__gte=settings.CAMPAIGNS_FREQUENCY_CAP, then=Value(Message.SkipReason.FREQUENCY_CAP)))
@@ -105,10 +126,11 @@ class AudienceCounts:
     no_consent: int = 0
     suppressed: int = 0
     frequency_cap: int = 0
+    not_for_offer: int = 0
 
     @property
     def eligible(self) -> int:
-        return self.matching - self.no_consent - self.suppressed - self.frequency_cap
+        return self.matching - self.no_consent - self.suppressed - self.frequency_cap - self.not_for_offer
 
 
 def eligibility_counts(annotated: QuerySet[Customer]) -> AudienceCounts:
@@ -119,10 +141,20 @@ def eligibility_counts(annotated: QuerySet[Customer]) -> AudienceCounts:
         no_consent=counts.get(Message.SkipReason.NO_CONSENT, 0),
         suppressed=counts.get(Message.SkipReason.SUPPRESSED, 0),
         frequency_cap=counts.get(Message.SkipReason.FREQUENCY_CAP, 0),
+        not_for_offer=counts.get(Message.SkipReason.NOT_FOR_OFFER, 0),
     )
 
 
 def campaign_audience_estimate(campaign: Campaign) -> AudienceCounts:
     """What a send would do now: the audience (segments minus exclusions) and who would be skipped."""
-    audience = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True)
+    audience = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True,
+                                offer=campaign.offer)
     return eligibility_counts(audience)
+
+
+def campaign_sample_recipient(campaign: Campaign) -> Customer | None:
+    """A customer who would really get the campaign (first by id), for the preview and a test send;
+    None when nobody would."""
+    audience = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True,
+                                offer=campaign.offer)
+    return audience.filter(_skip="").select_related("membership__tier").order_by("pk").first()

@@ -59,7 +59,7 @@ def automation_messages_create(*, automation: Automation, occasions: list[tuple[
             eligibility = {
                 pk: (language, channel, skip) for pk, language, channel, skip in
                 with_eligibility(Customer.objects.filter(pk__in={row[0] for row in chunk}), channel=automation.channel,
-                                 marketing=automation.is_marketing, now=now)
+                                 marketing=automation.is_marketing, now=now, offer=automation.offer)
                 .values_list("pk", "language", "_channel", "_skip")
             }
             rows = []

@@ -194,6 +194,7 @@ def campaign_start(*, campaign_id: int, now: datetime | None = None) -> bool:
         Campaign.objects.filter(pk=campaign.pk).update(
             audience_size=counts.matching, recipients=created, skipped_no_consent=counts.no_consent,
             skipped_suppressed=counts.suppressed, skipped_frequency_cap=counts.frequency_cap,
+            skipped_not_for_offer=counts.not_for_offer,
         )
         campaign_event_record(campaign=campaign, kind=Event.STARTED, audience=counts.matching, recipients=created)
         enqueue_send(queued_message_ids(Message.objects.filter(campaign=campaign)))
@@ -202,7 +203,8 @@ def campaign_start(*, campaign_id: int, now: datetime | None = None) -> bool:
 
 
 def _freeze_audience(campaign: Campaign, *, now: datetime) -> tuple[AudienceCounts, int]:
-    annotated = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True, now=now)
+    annotated = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True, now=now,
+                                 offer=campaign.offer)
     counts = eligibility_counts(annotated)
     variants = [(variant.label, variant.split_percent) for variant in campaign.variants.order_by("label")] or [("A", 100)]
     total = counts.eligible

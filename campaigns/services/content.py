@@ -12,12 +12,16 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaigns import rendering, sms as sms_module, tokens
 from campaigns.models import Automation, Campaign, CampaignVariant, Channel, Message, TrackedLink
+from club.card import card_link
 from club.models import Coupon, Membership, Offer
+from crm.models import Order
+from feedback.services.returns import order_return_link
 from core.templatetags.localized import local_date, local_number
 
 FALLBACK_LANGUAGE = "en"
@@ -153,6 +157,7 @@ def personal_values(messages: list[Message]) -> dict[int, dict]:
         if member is not None:
             members[message.pk] = member
     expiring = expiring_points_by_member(sorted({member.pk for member in members.values()}))
+    returnable = returnable_order_by_message(messages)
     values = {}
     for message in messages:
         customer, member = message.customer, members.get(message.pk)
@@ -163,8 +168,34 @@ def personal_values(messages: list[Message]) -> dict[int, dict]:
             "member_number": member.member_number if member else "",
             "points_balance": member.points_balance if member else 0,
             "points_expiring": points, "points_expiring_on": _format_date(first, message.language),
+            "card_url": tokens.absolute(card_link(member)) if member else "",
+            "return_url": tokens.absolute(order_return_link(returnable[message.pk])) if message.pk in returnable else "",
         }
     return values
+
+
+def returnable_order_by_message(messages: list[Message]) -> dict[int, Order]:
+    """{message id: the order its return link is for}, in one query: the message's own order (a
+    post-purchase message's occasion "order:<id>"), else the customer's latest order still within
+    the return window. Cancelled and fully refunded orders have nothing to return."""
+    own = {message.pk: int(message.occasion.split(":", 1)[1]) for message in messages
+           if (message.occasion or "").startswith("order:") and message.occasion.split(":", 1)[1].isdigit()}
+    since = timezone.now() - timedelta(days=settings.FEEDBACK_RETURN_WINDOW_DAYS)
+    customer_ids = {message.customer_id for message in messages if message.pk not in own}
+    orders = (Order.objects.exclude(status__in=[Order.Status.CANCELLED, Order.Status.REFUNDED])
+              .filter(Q(pk__in=own.values()) | Q(customer_id__in=customer_ids, placed_at__gte=since))
+              .only("pk", "public_id", "customer_id", "placed_at").order_by("placed_at", "pk"))
+    by_pk, latest = {}, {}
+    for order in orders:
+        by_pk[order.pk] = order
+        if order.placed_at >= since:
+            latest[order.customer_id] = order  # ordered by date: the last one wins
+    chosen = {}
+    for message in messages:
+        order = by_pk.get(own[message.pk]) if message.pk in own else latest.get(message.customer_id)
+        if order is not None:
+            chosen[message.pk] = order
+    return chosen
 
 
 def _has_membership(customer) -> bool:

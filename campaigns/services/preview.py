@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import rendering
 from campaigns.models import Campaign, CampaignEvent, Channel, ChannelChoice, Message
+from campaigns.selectors.audience import campaign_sample_recipient, offer_recipients
 from campaigns.services import content
 from campaigns.services.events import campaign_event_record
 from campaigns.services.sending import build_email
@@ -28,7 +29,13 @@ class Preview:
 
 def campaign_preview(*, campaign: Campaign, customer: Customer, variant: str = "A", channel: str | None = None,
                      language: str | None = None) -> Preview:
-    """What `customer` would get (no coupon is issued: a placeholder code is shown)."""
+    """What `customer` would get (no coupon is issued: a placeholder code is shown).
+
+    For an offer campaign the customer must be one the offer is for: anyone else would not get
+    the campaign, and their preview would read "0 points" with an empty tier."""
+    if campaign.offer_id and not Customer.objects.filter(offer_recipients(campaign.offer), pk=customer.pk).exists():
+        raise ValidationError(_("%(customer)s is not a club member the offer is for, so they would not receive this "
+                                "campaign. Choose a member.") % {"customer": customer})
     channel = channel or (Channel.SMS if campaign.channel == ChannelChoice.SMS else Channel.EMAIL)
     language = language or customer.language or content.FALLBACK_LANGUAGE
     message = Message(campaign=campaign, customer=customer, channel=channel, language=language, variant=variant)
@@ -58,7 +65,10 @@ def campaign_test_send(*, campaign: Campaign, to: str, customer: Customer | None
     is_email = "@" in to
     if is_email:
         validate_email(to)
-    sample = customer or Customer(first_name=getattr(by, "first_name", "") or _("Sample"), language=language)
+    sample = customer or campaign_sample_recipient(campaign)
+    if sample is None:
+        raise ValidationError(_("Nobody would receive this campaign yet, so there is no one to personalise the test as: "
+                                "name a customer."))
     preview = campaign_preview(campaign=campaign, customer=sample, variant=variant,
                                channel=Channel.EMAIL if is_email else Channel.SMS, language=language)
     if is_email:

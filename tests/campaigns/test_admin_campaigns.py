@@ -67,7 +67,7 @@ def test_an_invalid_transition_is_refused_with_a_message(client, marketing_user,
     client.force_login(marketing_user)
     reply = client.post(reverse("admin:campaigns_campaign_action", args=[campaign.pk, "unschedule"]), follow=True)
     assert "draft cannot become draft" in reply.content.decode()
-    assert client.get(reverse("admin:campaigns_campaign_action", args=[campaign.pk, "cancel"])).status_code == 405
+    assert client.put(reverse("admin:campaigns_campaign_action", args=[campaign.pk, "cancel"])).status_code == 405
 
 
 def test_test_send_and_preview_pages(client, marketing_user, customers):
@@ -155,3 +155,54 @@ def test_the_customer_timeline_shows_their_messages(customers, django_capture_on
     entry = entries[0]
     assert entry.title == "Email: Spring sale" and entry.badge == "Sent" and entry.extra["campaign"] == "Spring sale"
     assert entry.url == reverse("admin:campaigns_message_change", args=[campaign.messages.get().pk])
+
+
+def test_the_campaign_page_has_no_form_inside_the_change_form(client, marketing_user, customers):
+    campaign = make_campaign(segments=[static_segment("s", [customers()])])
+    client.force_login(marketing_user)
+    page = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    start = page.index('id="campaign_form"')
+    change_form = page[start:page.index("</form>", start)]
+    assert "<form" not in change_form  # the actions are links to their confirmation pages
+    assert reverse("admin:campaigns_campaign_action", args=[campaign.pk, "send_now"]) in change_form
+
+
+def test_send_now_asks_first_and_nothing_is_sent_before_the_confirmation(client, marketing_user, customers, club,
+                                                                         django_capture_on_commit_callbacks):
+    from club import services as club_services
+
+    member, outsider = customers(first_name="Sara"), customers(first_name="Nima")
+    club_services.member_enroll(customer=member)
+    campaign = make_campaign(segments=[static_segment("s", [member, outsider])], offer=club["offer"])
+    client.force_login(marketing_user)
+    url = reverse("admin:campaigns_campaign_action", args=[campaign.pk, "send_now"])
+    page = client.get(url).content.decode()
+    assert "Send this campaign now?" in page and 'id="not-for-offer"' in page
+    assert "1 customer is left out" in page and f'action="{url}"' in page
+    assert Campaign.objects.get().status == Campaign.Status.DRAFT and not Message.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.skipped_not_for_offer == 1 and [email.to for email in mail.outbox] == [[member.email]]
+
+
+def test_schedule_asks_when_and_a_bad_date_is_shown_again_not_applied(client, marketing_user, customers):
+    campaign = make_campaign(segments=[static_segment("s", [customers()])])
+    client.force_login(marketing_user)
+    url = reverse("admin:campaigns_campaign_action", args=[campaign.pk, "schedule"])
+    assert 'name="at_0"' in client.get(url).content.decode()
+    reply = client.post(url, {"at_0": "not a date", "at_1": "10:00"})
+    assert reply.status_code == 200 and Campaign.objects.get().status == Campaign.Status.DRAFT
+    reply = client.post(url, {"at_0": "2099-01-02", "at_1": "10:00"})
+    campaign.refresh_from_db()
+    assert reply.status_code == 302 and campaign.status == Campaign.Status.SCHEDULED
+    assert campaign.scheduled_at.year == 2099
+
+
+def test_an_unknown_action_or_an_outsider_gets_403_on_the_confirmation_page(client, marketing_user, support_user,
+                                                                             customers):
+    campaign = make_campaign(segments=[static_segment("s", [customers()])])
+    client.force_login(marketing_user)
+    assert client.get(reverse("admin:campaigns_campaign_action", args=[campaign.pk, "explode"])).status_code == 403
+    client.force_login(support_user)
+    assert client.get(reverse("admin:campaigns_campaign_action", args=[campaign.pk, "cancel"])).status_code == 403

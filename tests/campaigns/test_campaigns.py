@@ -151,7 +151,8 @@ def test_personalisation_fills_the_club_fields_and_escapes_html(customers, club,
     assert coupon.kind == Coupon.Kind.CAMPAIGN and coupon.idempotency_key == f"campaign:{campaign.pk}:{customer.pk}"
 
 
-def test_each_member_gets_a_unique_coupon_and_non_members_none(customers, club, django_capture_on_commit_callbacks):
+def test_each_member_gets_a_unique_coupon_and_non_members_are_left_out_and_counted(customers, club,
+                                                                                   django_capture_on_commit_callbacks):
     members = [customers() for _ in range(3)]
     for customer in members:
         club_services.member_enroll(customer=customer)
@@ -162,8 +163,10 @@ def test_each_member_gets_a_unique_coupon_and_non_members_none(customers, club, 
     coupons = Coupon.objects.filter(kind=Coupon.Kind.CAMPAIGN)
     assert coupons.count() == 3 and len(set(coupons.values_list("code", flat=True))) == 3
     assert campaign.messages.filter(coupon__isnull=False).count() == 3
-    outsider_email = next(email for email in mail.outbox if email.to == [outsider.email])
-    assert "Join the club" in outsider_email.body
+    assert [email.to for email in mail.outbox if email.to == [outsider.email]] == []  # no "0 points" with no code
+    campaign.refresh_from_db()
+    assert (campaign.recipients, campaign.skipped_not_for_offer, campaign.skipped) == (3, 1, 1)
+    assert not campaign.messages.filter(customer=outsider).exists()
 
 
 def test_invalid_transitions_are_refused_with_a_message(customers, django_capture_on_commit_callbacks):
@@ -223,11 +226,29 @@ def test_cancelling_stops_what_was_not_sent(customers):
 
 def test_the_preview_shows_what_a_customer_would_get(customers, club):
     customer = customers(first_name="Reza", language="fa")
-    campaign = make_campaign(segments=[static_segment("s", [customer])], subject_fa="سلام {{ first_name }}",
-                             offer=club["offer"], body_en="<p>{{ coupon_code }}</p>")
+    outsider = customers(first_name="Nima")
+    club_services.member_enroll(customer=customer)
+    campaign = make_campaign(segments=[static_segment("s", [outsider, customer])], subject_fa="سلام {{ first_name }}",
+                             offer=club["offer"], body_en="<p>{{ coupon_code }} ({{ tier }})</p>")
     preview = services.campaign_preview(campaign=campaign, customer=customer)
-    assert preview.subject == "سلام Reza" and "XXXX-XXXX-XXXX" in preview.html
+    assert preview.subject == "سلام Reza" and "XXXX-XXXX-XXXX (Bronze)" in preview.html
+    with pytest.raises(ValidationError, match="not a club member the offer is for"):
+        services.campaign_preview(campaign=campaign, customer=outsider)
     assert not Coupon.objects.exists() and not Message.objects.exists()
+
+
+def test_a_test_send_without_a_customer_greets_the_first_real_recipient(customers, club):
+    outsider = customers(first_name="Nima")
+    member = customers(first_name="Sara")
+    club_services.member_enroll(customer=member)
+    campaign = make_campaign(segments=[static_segment("s", [outsider, member])], offer=club["offer"],
+                             subject_en="Hello {{ first_name }}", body_en="<p>{{ points_balance }} ({{ tier }})</p>")
+    preview = services.campaign_test_send(campaign=campaign, to="mina@shop.example")
+    assert mail.outbox[0].subject == "[TEST] Hello Sara" and "(Bronze)" in preview.html and "()" not in preview.html
+    nobody = make_campaign(segments=[static_segment("t", [outsider])], offer=club["offer"], name="Nobody")
+    with pytest.raises(ValidationError, match="Nobody would receive this campaign"):
+        services.campaign_test_send(campaign=nobody, to="mina@shop.example")
+    assert len(mail.outbox) == 1
 
 
 def test_a_test_send_goes_to_the_staff_address_only(customers, sms_outbox):
@@ -238,3 +259,25 @@ def test_a_test_send_goes_to_the_staff_address_only(customers, sms_outbox):
     assert mail.outbox[0].subject.startswith("[TEST] Hello")
     assert sms_outbox[0]["to"] == "+989121234567" and sms_outbox[0]["text"].startswith("[TEST] Hi")
     assert not Message.objects.exists() and Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DRAFT
+
+
+def test_the_card_and_return_links_are_rendered_per_recipient(customers, club, django_capture_on_commit_callbacks):
+    from club.card import member_for_card_link
+    from crm.models import Order
+    from feedback.services.returns import order_for_return_link
+    from tests.factories import OrderFactory
+
+    member, outsider = customers(first_name="Sara"), customers(first_name="Nima")
+    membership = club_services.member_enroll(customer=member)
+    old = OrderFactory(customer=outsider, placed_at=timezone.now() - timedelta(days=400))
+    recent = OrderFactory(customer=outsider, placed_at=timezone.now() - timedelta(days=2))
+    campaign = make_campaign(segments=[static_segment("s", [member, outsider])],
+                             body_en='<p>{% if card_url %}card {{ card_url }}{% endif %} '
+                                     '{% if return_url %}return {{ return_url }}{% else %}no order{% endif %}</p>')
+    send_everything(django_capture_on_commit_callbacks, campaign)
+    bodies = {email.to[0]: email.body for email in mail.outbox}
+    card = bodies[member.email].split("card ", 1)[1].split()[0]
+    assert member_for_card_link(card.rstrip("/").rsplit("/", 1)[1]) == membership and "no order" in bodies[member.email]
+    link = bodies[outsider.email].split("return ", 1)[1].split()[0]
+    assert order_for_return_link(link.rstrip("/").rsplit("/", 1)[1]) == recent != old
+    assert "card " not in bodies[outsider.email] and Order.objects.count() == 2
