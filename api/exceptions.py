@@ -13,16 +13,20 @@ is logged with its traceback and answered as a 500 problem, never as HTML.
 import logging
 import math
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from club.exceptions import ClubError, Conflict, NotAMember
 from core import db_errors
+from core import errors as error_classes
 
 logger = logging.getLogger("api")
 
@@ -84,7 +88,14 @@ def django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     return {"non_field_errors": list(exc.messages)}
 
 
+# DRF's default details of these hold placeholders ("Method \"{method}\" not allowed."): a title is
+# the same sentence for every instance of a problem, the detail names the method or media type.
+TITLES = {405: _lazy("Method not allowed."), 406: _lazy("Not acceptable."), 415: _lazy("Unsupported media type.")}
+
+
 def problem_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return too_large_problem()
     if isinstance(exc, DjangoValidationError):
         errors = django_errors(exc)
         return problem(400, kind="validation", title=_("Invalid input."), detail=_first_message(errors), errors=errors)
@@ -118,10 +129,31 @@ def problem_exception_handler(exc, context):
         codes = exc.get_codes()
         kind = codes if isinstance(codes, str) else exc.default_code
         detail = exc.detail if isinstance(exc.detail, str) else _first_message(flatten_errors(exc.detail))
-        return problem(exc.status_code, kind=kind, title=str(exc.default_detail), detail=str(detail), headers=headers, **extra)
+        title = str(TITLES.get(exc.status_code, exc.default_detail))
+        return problem(exc.status_code, kind=kind, title=title, detail=str(detail), headers=headers, **extra)
+    if error_classes.classify(exc) == error_classes.UNAVAILABLE:  # the broker, for a task a request queues
+        logger.warning("API broker unavailable: %s", exc)
+        return unavailable_problem(_("A service we depend on could not be reached; nothing was saved. Retry later."))
     logger.exception("Unhandled API error", exc_info=exc)
+    return server_error_problem()
+
+
+def server_error_problem() -> Response:
+    """Our fault: the answer carries the request id that the log line of the error carries."""
     return problem(status.HTTP_500_INTERNAL_SERVER_ERROR, kind="server_error", title=_("Server error."),
-                   detail=_("Something went wrong on our side; it has been logged."))
+                   detail=_("Something went wrong on our side; it has been logged with this request's id."),
+                   request_id=error_classes.request_id())
+
+
+def unavailable_problem(detail: str, *, kind: str = "service_unavailable") -> Response:
+    return problem(503, kind=kind, title=_("Service unavailable."), detail=detail,
+                   headers={"Retry-After": str(error_classes.RETRY_AFTER_SECONDS)})
+
+
+def too_large_problem() -> Response:
+    return problem(413, kind="body_too_large", title=_("Request body too large."),
+                   detail=_("The request body may be at most %(limit)d bytes; split it into smaller requests.")
+                   % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
 
 
 def _database_problem(exc: DatabaseError | InterfaceError) -> Response:
@@ -129,9 +161,8 @@ def _database_problem(exc: DatabaseError | InterfaceError) -> Response:
     fault = db_errors.classify(exc)
     if fault == db_errors.UNAVAILABLE:
         logger.warning("API database unavailable: %s", exc)
-        return problem(503, kind="database_unavailable", title=_("Service unavailable."),
-                       detail=_("The database could not be reached; nothing was saved. Retry later."),
-                       headers={"Retry-After": "5"})
+        return unavailable_problem(_("The database could not be reached; nothing was saved. Retry later."),
+                                   kind="database_unavailable")
     if fault == db_errors.BAD_VALUE:
         # Validation should have refused the value first: log it so that the bound gets added.
         logger.error("API value refused by the database: %s", exc)
@@ -144,8 +175,7 @@ def _database_problem(exc: DatabaseError | InterfaceError) -> Response:
         return problem(409, kind="conflict", title=_("Conflict."),
                        detail=_("The request conflicts with the stored data; nothing was saved."))
     logger.error("API database error", exc_info=exc)
-    return problem(status.HTTP_500_INTERNAL_SERVER_ERROR, kind="server_error", title=_("Server error."),
-                   detail=_("Something went wrong on our side; it has been logged."))
+    return server_error_problem()
 
 
 def _first_message(errors: dict[str, list[str]]) -> str:

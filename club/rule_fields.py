@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from club.models import Membership, Tier
-from core.rule_fields import BOOL_OPS, CHOICE_OPS, NUMBER_OPS, RuleField
+from core.rule_fields import BOOL_OPS, CHOICE_OPS, MAX_DAYS, NUMBER_OPS, RuleField, at_most
 from core.rule_lookups import column_comparison, days_since, exists_flag
 
 
@@ -24,5 +24,5 @@ FIELDS = (
     RuleField("points_balance", _("Points balance"), "number", NUMBER_OPS,
               column_comparison("membership__points_balance")),
     RuleField("joined_days_ago", _("Days since joining the club"), "number", NUMBER_OPS,
-              days_since("membership__joined_at")),
+              days_since("membership__joined_at"), check=at_most(MAX_DAYS)),
 )

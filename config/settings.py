@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",  # first: every log line of a request carries its id
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -196,6 +197,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # Public links carry tokens in their path (/f/<token>/, /r/<token>/): never send them to another site.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# A request body larger than this (from its Content-Length, before it is read) is refused: the API
+# answers 413, a form 400. 2.5 MB (Django's default) holds a bulk of orders many times over.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 # Customer-facing pages (config.security): no inline code, nothing from other origins, no framing.
 PUBLIC_CSP_PATH_PREFIXES = ("/f/", "/r/", "/c/", "/m/")
 PUBLIC_CONTENT_SECURITY_POLICY = env_str("PUBLIC_CONTENT_SECURITY_POLICY", "") or (
@@ -242,7 +246,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScopes"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "api.exceptions.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
@@ -298,8 +302,9 @@ FEEDBACK_STORE_CREDIT_POINTS_PER_UNIT = env_int("FEEDBACK_STORE_CREDIT_POINTS_PE
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"}},
+    "filters": {"request_id": {"()": "core.errors.RequestIdLogFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
@@ -382,6 +387,8 @@ API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 300, mi
 API_KEY_LAST_USED_RESOLUTION_SECONDS = env_int("API_KEY_LAST_USED_RESOLUTION_SECONDS", 60, minimum=1)
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
+# A JSON body nesting arrays and objects deeper than this is refused (400) before any view reads it.
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 64, minimum=8)
 # Call-log rows (api.middleware.ApiCallLogMiddleware) older than this are purged.
 API_CALL_LOG_DAYS = env_int("API_CALL_LOG_DAYS", 30, minimum=1)
 # Webhooks (api.webhooks): an outbox of deliveries, sent by Celery, swept every minute.

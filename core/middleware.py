@@ -12,6 +12,7 @@ staff member's next sign-in. Customer pages are not affected: they choose the cu
 from django.urls import reverse
 from django.utils import translation
 
+from core import errors
 from core.audit import audit_scope
 from core.services import STAFF_LANGUAGE_SESSION_KEY as SESSION_KEY
 from core.services import language_is_offered
@@ -57,3 +58,21 @@ class AuditScopeMiddleware:
     def __call__(self, request):
         with audit_scope():
             return self.get_response(request)
+
+
+class RequestIdMiddleware:
+    """First of all: each request gets an id (the caller's X-Request-ID or a new one, core.errors),
+    which every log line of the request carries, the response echoes, and a 500 page shows."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = errors.begin_request(request.META.get("HTTP_X_REQUEST_ID"))
+        request.request_id = errors.request_id()
+        try:
+            response = self.get_response(request)
+            response[errors.REQUEST_ID_HEADER] = request.request_id
+            return response
+        finally:
+            errors.end_request(token)

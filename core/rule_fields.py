@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.registry import Registry
 
@@ -73,3 +74,20 @@ def rule_fields_register(*fields: RuleField) -> None:
 
 # field name -> RuleField
 rule_field_registry: Registry[RuleField] = Registry("segment rule fields")
+
+
+# A count of days or years a rule compares is subtracted from today: beyond these the date would
+# fall before year 1. A thousand years is far beyond any customer's history.
+MAX_DAYS = 365_000
+MAX_YEARS = 1_000
+
+
+def at_most(limit: int) -> Callable[[object, str], None]:
+    """A RuleField check: a count (days, years) of at most `limit` either way."""
+
+    def check(value, path: str) -> None:
+        if abs(value) > limit:
+            raise RuleError(_("%(path)s: %(value)s is out of range; the largest this field takes is %(limit)s."),
+                            code="out_of_range", params={"path": path, "value": value, "limit": limit})
+
+    return check

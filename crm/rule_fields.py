@@ -8,7 +8,9 @@ from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.rule_fields import BOOL_OPS, CHOICE_OPS, DATE_OPS, NUMBER_OPS, TAGS_OPS, TEXT_OPS, RuleField
+from core.rule_fields import (
+    BOOL_OPS, CHOICE_OPS, DATE_OPS, MAX_DAYS, MAX_YEARS, NUMBER_OPS, TAGS_OPS, TEXT_OPS, RuleField, at_most,
+)
 from core.rule_lookups import (
     bool_column, column_comparison, date_comparison, days_since, whole_units_comparison,
 )
@@ -84,7 +86,7 @@ FIELDS = (
               choices=lambda: [code for code, _label in Customer._meta.get_field("language").choices]),
     RuleField("birth_month", _("Birth month (1-12)"), "number", NUMBER_OPS, column_comparison("_rule_birth_month"),
               aliases=lambda now: {"_rule_birth_month": ExtractMonth("birth_date")}),
-    RuleField("age", _("Age (years)"), "number", NUMBER_OPS, age),
+    RuleField("age", _("Age (years)"), "number", NUMBER_OPS, age, check=at_most(MAX_YEARS)),
     RuleField("acquired_at", _("Acquired on"), "date", DATE_OPS, date_comparison("acquired_at")),
     RuleField("lifecycle_stage", _("Lifecycle stage"), "choice", CHOICE_OPS, column_comparison("_rule_lifecycle_stage"),
               choices=lambda: list(Customer.LifecycleStage.values),
@@ -93,8 +95,10 @@ FIELDS = (
     RuleField("total_spent", _("Total spent"), "number", NUMBER_OPS, column_comparison("total_spent")),
     RuleField("average_order_value", _("Average order value"), "number", NUMBER_OPS,
               column_comparison("_rule_average_order_value"), aliases=average_order_value),
-    RuleField("days_since_last_order", _("Days since last order"), "number", NUMBER_OPS, days_since("last_order_at")),
-    RuleField("days_since_first_order", _("Days since first order"), "number", NUMBER_OPS, days_since("first_order_at")),
+    RuleField("days_since_last_order", _("Days since last order"), "number", NUMBER_OPS, days_since("last_order_at"),
+              check=at_most(MAX_DAYS)),
+    RuleField("days_since_first_order", _("Days since first order"), "number", NUMBER_OPS, days_since("first_order_at"),
+              check=at_most(MAX_DAYS)),
     RuleField("purchased_category_within_days", _("Bought a category within N days"), "category_window", ("eq", "ne"),
               category_window),
     RuleField("order_channel", _("Ordered through channel"), "choice", CHOICE_OPS, order_channel,

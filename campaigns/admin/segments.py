@@ -122,7 +122,7 @@ class SegmentAdmin(ContributedListColumnsMixin, admin.ModelAdmin):
             rules = json.loads(request.body or b"{}").get("rules")
             customers = segment_rules.customers_matching(rules)
             count = customers.count()
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # RecursionError: JSON nested thousands deep
             return JsonResponse({"error": str(_("The rules are not valid JSON."))}, status=400)
         except ValidationError as error:
             return JsonResponse({"error": " ".join(error.messages)}, status=400)

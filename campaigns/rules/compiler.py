@@ -130,4 +130,8 @@ class Walk:
         value = checked_value(spec, op, item.get("value"), f"{path}.value", "value" in item)
         if all(used.name != spec.name for used in self.specs):
             self.specs.append(spec)
-        return spec.build_q(spec, op, value, self.now)
+        try:
+            return spec.build_q(spec, op, value, self.now)
+        except (OverflowError, ValueError):  # a field without its own bound: still the rule's fault, not a 500
+            raise RuleError(_("%(path)s: the value is out of the range this field can compare."), code="out_of_range",
+                            params={"path": f"{path}.value"}) from None

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from core.rule_fields import RuleError, RuleField
+from core.rule_fields import MAX_DAYS, RuleError, RuleField
 
 JOINS = ("all", "any")
 CONDITION_KEYS = {"field", "op", "value"}
@@ -23,6 +23,8 @@ MAX_TEXT = 200
 MAX_LIST = 500
 # Far beyond any count or amount, and small enough that SQLite and PostgreSQL compare it exactly.
 MAX_NUMBER = Decimal("1e12")
+# A date a rule compares, with a day to spare either side (a rule adds a day to the date it reads).
+FIRST_DAY, LAST_DAY = date(1000, 1, 1), date(9998, 12, 31)
 
 
 def is_group(node) -> bool:
@@ -80,7 +82,14 @@ def number(value, path: str) -> Decimal:
 
 def day(value, path: str) -> date:
     if isinstance(value, str):
-        parsed = parse_date(value) or (parse_datetime(value).date() if parse_datetime(value) else None)
+        try:
+            parsed = parse_date(value) or (parse_datetime(value).date() if parse_datetime(value) else None)
+        except ValueError:  # a date shaped but impossible: 2024-02-30, an offset of 99 hours
+            parsed = None
+        if parsed and not FIRST_DAY <= parsed <= LAST_DAY:
+            raise RuleError(_("%(path)s: %(value)s is outside the dates a rule compares (%(first)s to %(last)s)."),
+                            code="date_out_of_range",
+                            params={"path": path, "value": value, "first": FIRST_DAY, "last": LAST_DAY})
         if parsed:
             return parsed
     raise RuleError(_("%(path)s: expected a date as YYYY-MM-DD, got %(value)r."), code="not_a_date",
@@ -91,6 +100,9 @@ def text(value, path: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
         raise RuleError(_("%(path)s: expected a non-empty text of at most %(limit)s characters, got %(value)r."),
                         code="not_a_text", params={"path": path, "value": value, "limit": MAX_TEXT})
+    if "\x00" in value:  # PostgreSQL's text cannot hold it: refused here, not by the database
+        raise RuleError(_("%(path)s: the text holds a NUL character, which no stored text can match."),
+                        code="nul_character", params={"path": path})
     return value.strip()
 
 
@@ -140,7 +152,7 @@ def category_window(value, path: str) -> dict:
         raise RuleError(_('%(path)s: expected {"category": "...", "days": N}, got %(value)r.'),
                         code="not_a_category_window", params={"path": path, "value": value})
     days = number(value["days"], f"{path}.days")
-    if days < 1 or days != int(days):
-        raise RuleError(_("%(path)s: expected a whole number of days of at least 1, got %(value)r."),
-                        code="not_whole_days", params={"path": f"{path}.days", "value": value["days"]})
+    if days < 1 or days != int(days) or days > MAX_DAYS:
+        raise RuleError(_("%(path)s: expected a whole number of days from 1 to %(limit)s, got %(value)r."),
+                        code="not_whole_days", params={"path": f"{path}.days", "value": value["days"], "limit": MAX_DAYS})
     return {"category": text(value["category"], f"{path}.category"), "days": int(days)}

@@ -99,6 +99,13 @@ class ErrorList:
             raise ImportFailed(self.messages())
 
 
+def _csv_error(exc: csv.Error) -> str:
+    """The csv module's error in words a person importing a file can act on."""
+    if "field larger than field limit" in str(exc):
+        return _("a cell is longer than %(limit)s characters") % {"limit": csv.field_size_limit()}
+    return _("this is not valid CSV (%(error)s)") % {"error": exc}
+
+
 class CsvRows:
     """Stream the records of a CSV file as (line, cells), the header excluded.
 
@@ -131,7 +138,7 @@ class CsvRows:
         except StopIteration:
             self.header = None
         except csv.Error as exc:
-            self._errors.add(1, _("the header is not valid CSV (%(error)s)") % {"error": exc})
+            self._errors.add(1, _("the header is not valid CSV (%(error)s)") % {"error": _csv_error(exc)})
             self.header = None
         if self._bad_encoding_line:
             self._errors.add(1, _("the text is not UTF-8"))
@@ -155,9 +162,9 @@ class CsvRows:
             except StopIteration:
                 return
             except csv.Error as exc:
-                # The csv module cannot resynchronise after a broken quote; everything
-                # after it would be guesswork, so report it and stop reading.
-                errors.add(last + 1, _("this is not valid CSV (%(error)s)") % {"error": exc})
+                # The csv module cannot resynchronise after a broken quote or an over-long cell;
+                # everything after it would be guesswork, so report it and stop reading.
+                errors.add(last + 1, _csv_error(exc))
                 return
             line = last + 1
             last = reader.line_num
@@ -167,6 +174,10 @@ class CsvRows:
                 continue
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue  # a blank line
+            if any("\x00" in cell for cell in cells):
+                # No stored text can hold it (PostgreSQL refuses it, and COPY would break on it).
+                errors.add(line, _("a cell holds a NUL character"))
+                continue
             count += 1
             if report and count % every == 0:
                 self._report_progress()

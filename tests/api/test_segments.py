@@ -132,9 +132,9 @@ def test_a_segments_customers_run_a_constant_number_of_queries(api, shop, django
             assert len(api.get(f"{URL}{slug}/customers/").json()["results"]) == size
 
 
-def test_a_bad_page_size_or_cursor_is_not_a_server_error(api, shop):
-    assert api.get(f"{URL}tehran/customers/?page_size=abc").status_code == 200
-    assert_problem(api.get(f"{URL}tehran/customers/?cursor=garbage"), 404)
+def test_a_bad_page_size_or_cursor_is_a_400_naming_it(api, shop):
+    assert "page_size" in assert_problem(api.get(f"{URL}tehran/customers/?page_size=abc"), 400)["errors"]
+    assert "cursor" in assert_problem(api.get(f"{URL}tehran/customers/?cursor=garbage"), 400)["errors"]
 
 
 # --- metrics --------------------------------------------------------------------------------------

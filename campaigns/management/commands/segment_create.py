@@ -26,6 +26,8 @@ class Command(AuditedCommand):
             raise CommandError(f"{rules}: no such file.") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise CommandError(f"{rules}: not valid JSON ({error}).") from None
+        except RecursionError:
+            raise CommandError(f"{rules}: the JSON nests too deeply to be rules.") from None
         # The slug names the segment (segments can live in version control): update it when it exists.
         existing = Segment.objects.filter(slug=slugify(slug)).first()
         try:
