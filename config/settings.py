@@ -301,7 +301,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-axes logs a start-up banner at INFO from every process, which pollutes the output of
+        # commands that scripts read; its lockout warnings come from other loggers and still show.
+        "axes.apps": {"level": "WARNING"},
+    },
 }
 
 # Index(include=...) is a PostgreSQL feature; SQLite simply builds the key-only index.
