@@ -63,5 +63,7 @@ web=$!
 set +m
 echo "Celery worker and beat running (log: $VAR/log/celery.log)"
 echo "Web server on http://$ADDRESS/ (admin: http://$ADDRESS/admin/). Ctrl-C stops everything."
-# Either one ending (a crash, a port in use) stops the other, through the EXIT trap.
-wait -n "$worker" "$web" || true
+# Either one ending (a crash, a port in use) stops the other, through the EXIT trap, with its status.
+status=0
+wait -n "$worker" "$web" || status=$?
+exit "$status"

@@ -87,7 +87,7 @@ def test_it_leaves_no_process_behind_however_make_run_is_stopped(var_dir, tmp_pa
         run = subprocess.Popen(["scripts/run.sh"], cwd=ROOT, env={**_environment(var_dir), "RUN_ADDRESS": f"127.0.0.1:{port}"},
                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        started = _wait(lambda: _answers(f"http://127.0.0.1:{port}/health/")
+        started = _wait(lambda: _answers(f"http://127.0.0.1:{port}/health/ready/")
                         and celery_log.exists() and " ready." in celery_log.read_text(), 180)
         assert started, f"make run did not start:\n{output.read_text()[-3000:]}"
         assert len(_session(run.pid)) >= 5  # the script, the web server and its reloader, the worker, its pool
