@@ -182,6 +182,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security. Production (DEBUG off) gets the strict defaults; each can be overridden.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer probes an instance over plain HTTP: the health endpoints answer it instead of redirecting.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
@@ -306,7 +308,12 @@ LOGGING = {
     "filters": {"request_id": {"()": "core.errors.RequestIdLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-axes logs a start-up banner at INFO from every process, which pollutes the output of
+        # commands that scripts read; its lockout warnings come from other loggers and still show.
+        "axes.apps": {"level": "WARNING"},
+    },
 }
 
 # Index(include=...) is a PostgreSQL feature; SQLite simply builds the key-only index.

@@ -1,16 +1,14 @@
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-
-def health(request):
-    return JsonResponse({"status": "ok"})
-
+from config import health
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
-    path("health/", health, name="health"),
+    path("health/", health.ready, name="health"),  # the readiness check, under its first name
+    path("health/live/", health.live, name="health-live"),
+    path("health/ready/", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
     path("f/", include("feedback.urls")),
     path("r/", include("feedback.urls_returns")),

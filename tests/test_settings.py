@@ -137,3 +137,22 @@ def test_every_variable_the_settings_read_is_documented_in_env_example():
 
     assert len(read) > 50  # the parser still finds them
     assert sorted(read - documented) == []
+
+
+def test_it_prints_no_library_banner_on_command_output(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY")}
+    environment.update({"DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(tmp_path)})
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=environment,
+                            capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert "AXES" not in result.stdout + result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_it_still_logs_the_lockout_warnings_of_axes():
+    import logging
+
+    assert not logging.getLogger("axes.apps").isEnabledFor(logging.INFO)  # the start-up banner
+    for name in ("axes.handlers.database", "axes.handlers.cache", "axes.checks"):
+        assert logging.getLogger(name).isEnabledFor(logging.WARNING)
