@@ -374,10 +374,10 @@ def _insert_lines(conn, log) -> None:
 def _insert_interactions(conn, spec: DatasetSpec, log) -> None:
     _step(conn, log, "interactions", """
         INSERT INTO crm_interaction (
-            customer_id, channel, direction, subject, body, status, staff_id, occurred_at, follow_up_on, order_id,
+            public_id, customer_id, channel, direction, subject, body, status, staff_id, occurred_at, follow_up_on, order_id,
             resolved_at, created_at
         )
-        SELECT customer_id,
+        SELECT gen_random_uuid(), customer_id,
                (ARRAY['phone', 'email', 'chat', 'sms', 'visit', 'social', 'other'])[1 + floor(r_kind * 7)::int],
                CASE WHEN r_kind < 0.7 THEN 'inbound' ELSE 'outbound' END,
                (ARRAY['Asked about delivery', 'Wrong size', 'Refund request', 'Loyalty points question',
