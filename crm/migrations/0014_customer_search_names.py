@@ -61,6 +61,13 @@ def fill(apps, schema_editor):
         Customer.objects.bulk_update(changed, ["search_name", "search_last_name"], batch_size=1000)
 
 
+def analyze(apps, schema_editor):
+    # Every row was just rewritten: without fresh statistics the planner guesses the new columns'
+    # selectivity until autovacuum gets to the table.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ANALYZE crm_customer")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -95,4 +102,5 @@ class Migration(migrations.Migration):
                 opclasses=["varchar_pattern_ops"],
             ),
         ),
+        migrations.RunPython(analyze, migrations.RunPython.noop, elidable=False),
     ]
