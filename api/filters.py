@@ -6,15 +6,18 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
 from crm.models import Customer, Order
+from crm.querysets import phone_as_e164
 from crm.services import normalize_email
 
 
 def phone_number(value: str):
-    """The number as customers' phones are stored (local numbers read in PHONENUMBER_DEFAULT_REGION),
+    """The number as customers' phones are stored, read as the admin's search box reads it
+    (crm.querysets.phone_as_e164: national, bare and international forms, Persian digits),
     or None when it is not a valid phone number."""
     from phonenumber_field.phonenumber import to_python
 
-    number = to_python(value)
+    e164 = phone_as_e164(value)
+    number = to_python(e164) if e164 else None
     if number is None or not number.is_valid():
         return None
     return number

@@ -282,7 +282,7 @@ def _insert_customers(conn, spec: DatasetSpec, log) -> None:
         INSERT INTO crm_customer (
             id, public_id, first_name, last_name, email, phone, external_ref, birth_date, gender, language, city, country,
             source, acquired_at, notes, email_opt_in, sms_opt_in, first_order_at, last_order_at, orders_count, total_spent,
-            created_at, updated_at
+            created_at, updated_at, search_name, search_last_name
         )
         SELECT
             i, gen_random_uuid(), first_name, last_name,
@@ -296,7 +296,9 @@ def _insert_customers(conn, spec: DatasetSpec, log) -> None:
             (%(cities)s::text[])[1 + (i * 7) %% %(ncities)s],
             CASE WHEN r_lang < 0.8 THEN 'IR' WHEN r_lang < 0.9 THEN 'GB' ELSE 'AE' END,
             (ARRAY['store', 'online', 'referral', 'instagram'])[1 + i %% 4],
-            acquired_at, '', r_optin < 0.6, r_optin < 0.4, NULL, NULL, 0, 0, acquired_at, acquired_at
+            acquired_at, '', r_optin < 0.6, r_optin < 0.4, NULL, NULL, 0, 0, acquired_at, acquired_at,
+            -- core.text.normalize_for_search of ASCII names is lower(): the name lists are ASCII
+            lower(first_name || ' ' || last_name), lower(last_name)
         FROM (
             SELECT i,
                    (%(first)s::text[])[1 + floor(random() * %(nfirst)s)::int] AS first_name,
@@ -374,10 +376,10 @@ def _insert_lines(conn, log) -> None:
 def _insert_interactions(conn, spec: DatasetSpec, log) -> None:
     _step(conn, log, "interactions", """
         INSERT INTO crm_interaction (
-            customer_id, channel, direction, subject, body, status, staff_id, occurred_at, follow_up_on, order_id,
+            public_id, customer_id, channel, direction, subject, body, status, staff_id, occurred_at, follow_up_on, order_id,
             resolved_at, created_at
         )
-        SELECT customer_id,
+        SELECT gen_random_uuid(), customer_id,
                (ARRAY['phone', 'email', 'chat', 'sms', 'visit', 'social', 'other'])[1 + floor(r_kind * 7)::int],
                CASE WHEN r_kind < 0.7 THEN 'inbound' ELSE 'outbound' END,
                (ARRAY['Asked about delivery', 'Wrong size', 'Refund request', 'Loyalty points question',

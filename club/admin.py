@@ -33,6 +33,7 @@ from club.models import (
 from club.selectors import member_card
 from core.bounds import POINTS_MAX, POINTS_MIN
 from crm.admin.utils import ReadOnlyAdminMixin
+from crm.models import Customer
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -133,6 +134,9 @@ class MembershipAdmin(admin.ModelAdmin):
         number = services.member_number_normalize(search_term or "")
         if number:
             results = results | queryset.filter(member_number=number)
+        if search_term.strip():
+            # The customer search too: a name typed with either letter form, a phone in any usual form.
+            results = results | queryset.filter(customer__in=Customer.objects.search(search_term).values("pk"))
         return results, may_have_duplicates
 
     @admin.display(description=_("member number"), ordering="member_number")

@@ -271,8 +271,17 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Lets people type local numbers; None: E.164 only.
-PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "") or None
+# The country whose national numbers people type ("0912 ..." for IR); empty: international numbers only.
+# IR by default: the demo's customers and the club's first market are in Iran.
+PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "IR").strip().upper() or None
+if PHONENUMBER_DEFAULT_REGION is not None:
+    import phonenumbers
+
+    if PHONENUMBER_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+        raise ImproperlyConfigured(
+            f"PHONENUMBER_DEFAULT_REGION={PHONENUMBER_DEFAULT_REGION!r} is not a region code (IR, AE, GB...); leave it empty "
+            "to accept international numbers only."
+        )
 
 # --- The product: customers, orders, jobs
 # A customer is *active* at time t when they have a counted order in [t - W, t).

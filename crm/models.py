@@ -2,20 +2,22 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.indexes import OpClass
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from core.bounds import AMOUNT_VALIDATORS, MONEY, MONEY_SUM  # the sizes of money live there; MONEY is re-exported
 from core.indexes import PostgresOnlyIndex
+from core.text import normalize_for_search
 from core.audit import HistoricalRecords, history_user
 from crm.querysets import CustomerQuerySet, InteractionQuerySet, OrderQuerySet
 
+# Room for "first last" (100 + 1 + 100) and what folding can add (NFKC expands a few ligatures).
+SEARCH_NAME_LENGTH = 255
 
 
 class Tag(models.Model):
@@ -60,6 +62,10 @@ class Customer(models.Model):
     acquired_at = models.DateTimeField(_("acquired at"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
     notes = models.TextField(_("notes"), blank=True)
+    # The names as the search box compares them (core.text.normalize_for_search of "first last" and
+    # of the last name), derived on every save and by the bulk writers (refresh_search_names).
+    search_name = models.CharField(max_length=SEARCH_NAME_LENGTH, blank=True, default="", editable=False)
+    search_last_name = models.CharField(max_length=SEARCH_NAME_LENGTH, blank=True, default="", editable=False)
 
     # Current consent; every change is also a ConsentChange row (who, when, source).
     email_opt_in = models.BooleanField(_("email opt-in"), default=False)
@@ -81,7 +87,7 @@ class Customer(models.Model):
     # has its own trail (ConsentChange: who, when, where from).
     history = HistoricalRecords(
         excluded_fields=["email_opt_in", "sms_opt_in", "first_order_at", "last_order_at", "orders_count", "total_spent",
-                         "updated_at"],
+                         "updated_at", "search_name", "search_last_name"],
         get_user=history_user,
     )
 
@@ -107,12 +113,13 @@ class Customer(models.Model):
             # The admin's list: last order newest first, prospects last (`last_order_at DESC NULLS LAST, id DESC`
             # reads this backwards); without it the customers who never ordered are sorted on every page.
             PostgresOnlyIndex(F("last_order_at").desc(nulls_last=True), F("id"), name="crm_customer_last_order_sort"),
-            # Name prefix search: `istartswith` compiles to UPPER(col::text) LIKE 'X%', which these serve;
-            # the included columns let PostgreSQL answer from the index alone (bench/bench_admin.py).
-            PostgresOnlyIndex(OpClass(Upper("first_name"), name="text_pattern_ops"),
-                              include=["first_name", "last_name", "id"], name="crm_customer_first_name_cover"),
-            PostgresOnlyIndex(OpClass(Upper("last_name"), name="text_pattern_ops"),
-                              include=["last_name", "id"], name="crm_customer_last_name_cover"),
+            # Name prefix search (CustomerQuerySet.search): `search_name LIKE 'x%'` whatever the database's
+            # collation (the pattern operator class); the included columns let PostgreSQL answer from the
+            # index alone (bench/bench_admin.py).
+            PostgresOnlyIndex(fields=["search_name"], opclasses=["varchar_pattern_ops"],
+                              include=["search_last_name", "id"], name="crm_customer_search_name"),
+            PostgresOnlyIndex(fields=["search_last_name"], opclasses=["varchar_pattern_ops"],
+                              include=["id"], name="crm_customer_search_last_name"),
         ]
 
     def __str__(self):
@@ -122,6 +129,18 @@ class Customer(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def save(self, *args, **kwargs):
+        self.refresh_search_names()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name", "search_last_name"}
+        super().save(*args, **kwargs)
+
+    def refresh_search_names(self) -> None:
+        """Derive the search columns from the names; bulk_create and bulk_update callers call it."""
+        self.search_name = normalize_for_search(f"{self.first_name} {self.last_name}")[:SEARCH_NAME_LENGTH]
+        self.search_last_name = normalize_for_search(self.last_name)[:SEARCH_NAME_LENGTH]
 
 
 class ConsentChange(models.Model):

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.customers import loyalty_q, search_extension_registry
+from core.text import ascii_digits, normalize_for_search
 
 def lifecycle_stage_expression(at: datetime | None = None, window_days: int | None = None) -> Case:
     """The lifecycle stage of DESIGN.md as one CASE expression over the derived columns."""
@@ -84,44 +85,59 @@ class CustomerQuerySet(models.QuerySet):
         if not term:
             return self
         if "@" in term:
-            return self.by_email(term)
+            return self.by_email(ascii_digits(term))
         customers = self.model._default_manager
         order_model = self.model._meta.get_field("orders").related_model
+        # A reference or an order number typed on a Persian or Arabic keyboard has Persian digits.
+        codes = list(dict.fromkeys([term, ascii_digits(term)]))
         branches = [
-            customers.filter(external_ref=term).values("pk"),
-            order_model._default_manager.filter(order_number=term).values("customer_id"),
+            customers.filter(external_ref__in=codes).values("pk"),
+            order_model._default_manager.filter(order_number__in=codes).values("customer_id"),
         ]
-        phone = _as_e164(term)
+        phone = phone_as_e164(term)
         if phone:
             branches.append(customers.filter(phone=phone).values("pk"))
         for lookup in search_extension_registry.values():
             extra = lookup(term)
             if extra is not None:
                 branches.append(customers.filter(extra).values("pk"))
-        # One branch per name index, so that each is an index-only scan (migration 0004).
-        words = term.split(" ")
-        if len(words) == 1:
-            names = [_name_prefix(Q(), "first_name", term), _name_prefix(Q(), "last_name", term)]
-        else:
-            first, last = words[0], " ".join(words[1:])
-            names = [_name_prefix(_name_prefix(Q(), "first_name", first), "last_name", last),
-                     _name_prefix(Q(), "last_name", term)]
-        branches += [customers.filter(condition).values("pk") for condition in names]
+        branches += [customers.filter(condition).values("pk") for condition in _name_conditions(term)]
         first_branch, *others = [branch.order_by() for branch in branches]
         return self.filter(pk__in=first_branch.union(*others, all=True))
 
 
-def _name_prefix(q: Q, field: str, value: str) -> Q:
-    # UPPER(col) LIKE 'X%' is served by the PostgreSQL expression indexes of migration 0004.
-    return q & Q(**{f"{field}__istartswith": value})
+def _name_conditions(term: str) -> list[Q]:
+    """The name branches, on the stored normalized names (core.text.normalize_for_search), one per
+    index so that each is an index-only scan (crm_customer_search_name, crm_customer_search_last_name):
+    the start of "first last" ("sara", "sara ahm", "mohammad reza ahm"), the start of the last name,
+    and, for several words, a first name starting with the first word and a last name with the rest
+    ("sar ahm")."""
+    name = normalize_for_search(term)
+    if not name:
+        return []
+    conditions = [Q(search_name__startswith=name), Q(search_last_name__startswith=name)]
+    first, _space, rest = name.partition(" ")
+    if rest:
+        conditions.append(Q(search_name__startswith=first, search_last_name__startswith=rest))
+    return conditions
 
 
-def _as_e164(term: str) -> str | None:
-    digits = term.replace(" ", "").replace("-", "").replace("(", "").replace(")", "")
+def phone_as_e164(term: str) -> str | None:
+    """The E.164 form of what someone typed as a phone number, or None when it cannot be one.
+
+    National ("0912 123 4567") and bare ("912 123 4567") numbers are read in
+    PHONENUMBER_DEFAULT_REGION, international ones in either notation ("+98 912...", "0098 912...");
+    Persian and Arabic-Indic digits count as digits."""
+    digits = ascii_digits(term)
+    for separator in " -().\u00a0":
+        digits = digits.replace(separator, "")
     if not digits.lstrip("+").isdigit() or len(digits.lstrip("+")) < 6:
         return None
+    region = settings.PHONENUMBER_DEFAULT_REGION
+    if region is None and digits.startswith("00"):
+        digits = "+" + digits[2:]  # without a region, read 00 as the international prefix most countries use
     try:
-        number = phonenumbers.parse(digits, settings.PHONENUMBER_DEFAULT_REGION)
+        number = phonenumbers.parse(digits, region)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_possible_number(number):

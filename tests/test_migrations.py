@@ -83,7 +83,7 @@ def index_definition(name: str) -> str | None:
 
 def test_the_indexes_built_in_raw_sql_are_declared_on_the_models():
     assert {index.name for _model, index in declared_postgres_only_indexes()} == {
-        "crm_customer_last_order_sort", "crm_customer_first_name_cover", "crm_customer_last_name_cover",
+        "crm_customer_last_order_sort", "crm_customer_search_name", "crm_customer_search_last_name",
         "crm_order_status_placed", "crm_interaction_occurred"}
 
 

@@ -34,6 +34,7 @@ def start(tmp_path, **env):
         ("LANGUAGE_CODE", "xx", "LANGUAGE_CODE='xx'"),
         ("CELERY_BROKER_URL", "kafka://x", "CELERY_BROKER_URL='kafka://x'"),
         ("EMAIL_URL", "pigeon://coop", "EMAIL_URL scheme 'pigeon'"),
+        ("PHONENUMBER_DEFAULT_REGION", "Iran", "PHONENUMBER_DEFAULT_REGION='IRAN' is not a region code"),
     ],
 )
 def test_it_refuses_a_bad_value_naming_the_variable(tmp_path, variable, value, message):
@@ -156,3 +157,17 @@ def test_it_still_logs_the_lockout_warnings_of_axes():
     assert not logging.getLogger("axes.apps").isEnabledFor(logging.INFO)  # the start-up banner
     for name in ("axes.handlers.database", "axes.handlers.cache", "axes.checks"):
         assert logging.getLogger(name).isEnabledFor(logging.WARNING)
+
+
+@pytest.mark.parametrize("value, region", [(None, "IR"), ("ae", "AE"), ("", None)])
+def test_national_phone_numbers_are_read_in_iran_unless_told_otherwise(tmp_path, value, region):
+    environment = {k: v for k, v in os.environ.items() if k != "PHONENUMBER_DEFAULT_REGION"}
+    if value is not None:
+        environment["PHONENUMBER_DEFAULT_REGION"] = value
+    environment.update({"DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.PHONENUMBER_DEFAULT_REGION)"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(region)

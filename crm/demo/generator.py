@@ -218,6 +218,7 @@ class Generator(ActivityRows):
             city=rng.choice(cities), country=country, source=source, acquired_at=acquired_at,
             notes=rng.choice(NOTES) if rng.random() < 0.03 else "",
         )
+        customer.refresh_search_names()  # written with bulk_create, which does not call save()
 
         orders = []
         for index, day in enumerate(days):

@@ -310,6 +310,8 @@ class _CustomerImport:
         for row, customer in creates:
             for channel, granted in row.consent.items():
                 setattr(customer, f"{channel}_opt_in", granted)
+        for _row, customer in creates:
+            customer.refresh_search_names()  # bulk_create does not call save()
         Customer.objects.bulk_create([customer for _row, customer in creates])
         for row, customer in creates:
             self.created_ids.add(customer.pk)
@@ -337,6 +339,10 @@ class _CustomerImport:
                 customer.updated_at = now
                 changed_customers.append(customer)
                 fields |= changed - {"tags", "consent"}
+        if fields & {"first_name", "last_name"}:
+            fields |= {"search_name", "search_last_name"}
+            for customer in changed_customers:
+                customer.refresh_search_names()
         if changed_customers and fields:
             Customer.objects.bulk_update(changed_customers, [*sorted(fields), "updated_at"])
             # Audit trail: a version of each customer the file changed (core.audit; new ones are not copied).

@@ -41,6 +41,27 @@ def test_lookup_finds_a_customer_by_email_phone_or_external_ref(api, customer):
         assert response.json()["id"] == str(customer.public_id) and response.json()["email"] == "sara@example.com"
 
 
+@pytest.mark.parametrize("phone", [
+    "0912 123 4567", "09121234567", "0098 912 123 4567", "00989121234567", "912 123 4567", "+98 912 123 4567",
+    "\u06f0\u06f9\u06f1\u06f2\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7",  # Persian digits
+])
+def test_lookup_and_the_list_read_every_usual_form_of_a_phone_number(api, customer, phone, settings):
+    settings.PHONENUMBER_DEFAULT_REGION = "IR"
+    CustomerFactory(email="other@example.com", phone="+989351112233")
+    response = api.get(LOOKUP, {"phone": phone})
+    assert response.status_code == 200, (phone, response.content)
+    assert response.json()["id"] == str(customer.public_id)
+    listed = api.get(URL, {"phone": phone})
+    assert [row["id"] for row in listed.json()["results"]] == [str(customer.public_id)]
+
+
+def test_without_a_default_region_a_national_number_is_a_400_not_a_guess(api, customer, settings):
+    settings.PHONENUMBER_DEFAULT_REGION = None
+    assert api.get(LOOKUP, {"phone": "0098 912 123 4567"}).status_code == 200
+    body = assert_problem(api.get(LOOKUP, {"phone": "0912 123 4567"}), 400)
+    assert "phone" in body["errors"]
+
+
 def test_lookup_of_an_unknown_identifier_is_404(api, customer):
     assert_problem(api.get(f"{LOOKUP}?email=nobody@example.com"), 404)
     assert_problem(api.get(f"{LOOKUP}?external_ref=NOPE"), 404)

@@ -11,6 +11,7 @@ from club import services
 from club.models import Membership, PointsTransaction
 from core import roles
 from core.timeline import customer_timeline
+from crm import services as crm_services
 from tests.club.helpers import give_points
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +104,18 @@ def test_lists_are_searchable_by_member_number(client, club_manager, member, mak
     response = client.get(reverse("admin:club_pointstransaction_changelist"), {"q": term})
     assert response.status_code == 200 and response.context["cl"].result_count == 1
     assert other.pk != member.pk
+
+
+@pytest.mark.parametrize("term", ["\u06a9\u06cc\u0627\u0646", "\u0643\u064a\u0627\u0646", "0912 123 4567", "0098 912 123 4567"])
+def test_members_are_found_by_a_name_in_either_letter_form_and_a_national_phone(
+        client, club_manager, member, make_member, term, settings):
+    settings.PHONENUMBER_DEFAULT_REGION = "IR"
+    crm_services.customer_update(customer=member.customer, values={"first_name": "\u0643\u064a\u0627\u0646"})  # Arabic letters
+    make_member(first_name="\u06a9\u06cc\u0648\u0627\u0646", phone="+989351112233")  # another name, another phone
+    client.force_login(club_manager)
+    response = client.get(reverse("admin:club_membership_changelist"), {"q": term})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [member]
 
 
 def test_the_ledger_is_read_only_in_the_admin(client, club_manager, member):

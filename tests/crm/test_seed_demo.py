@@ -84,6 +84,16 @@ def test_it_gives_customers_english_persian_and_arabic_names(seeded):
     assert not any(PERSIAN_OR_ARABIC.search(name) for name in by_language["en"])
 
 
+def test_its_customers_are_found_by_the_search(seeded):
+    from core.text import normalize_for_search
+
+    rows = Customer.objects.values_list("first_name", "last_name", "search_name", "search_last_name")
+    for first, last, search_name, search_last_name in rows:
+        assert (search_name, search_last_name) == (normalize_for_search(f"{first} {last}"), normalize_for_search(last))
+    persian = Customer.objects.filter(language="fa").first()
+    assert persian in Customer.objects.search(persian.first_name.replace("\u06cc", "\u064a").replace("\u06a9", "\u0643"))
+
+
 def test_it_matches_city_country_and_phone_to_the_customer(seeded):
     cities = {
         (language, country): set(market_cities)
