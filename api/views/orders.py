@@ -37,7 +37,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return visible_orders(self.request.auth, Order.objects.select_related("customer").prefetch_related("lines"))
+        return visible_orders(self.request.auth, Order.objects.with_customer_public_id().prefetch_related("lines"))
 
     def get_object(self):
         self.kwargs[self.lookup_url_kwarg] = parse_public_id(self.kwargs[self.lookup_url_kwarg])

@@ -78,13 +78,14 @@ def _customers():
 def _orders():
     from crm.models import Order
 
-    return Order.objects.select_related("customer").prefetch_related("lines")
+    return Order.objects.with_customer_public_id().prefetch_related("lines")
 
 
 def _ledger_rows():
     from club.models import PointsTransaction
 
-    return PointsTransaction.objects.select_related("order", "member__customer")
+    return PointsTransaction.objects.select_related("order", "member__customer").only(
+        *(field.name for field in PointsTransaction._meta.concrete_fields), "order__public_id", "member__customer__public_id")
 
 
 def _coupons():
