@@ -64,3 +64,20 @@ def test_behind_the_trusted_proxy_it_counts_the_address_the_proxy_saw(db, failur
     assert_problem(attempt("4.4.4.4, 198.51.100.9"), 429)
     # Everyone else behind the same balancer is counted on their own.
     assert_problem(attempt("198.51.100.10"), 401)
+
+
+# --- The call log records every request that reached the API (issue 16) ----------------------------
+
+
+@pytest.mark.parametrize(("method", "path", "stored_method", "stored_path"), [
+    ("GET", "/api/v1/customers/%00/", "GET", "/api/v1/customers/%00/"),
+    ("A" * 300, "/api/v1/customers/", "A" * 10, "/api/v1/customers/"),
+    ("GET", "/api/v1/" + "x" * 2000, "GET", ("/api/v1/" + "x" * 2000)[:500]),
+], ids=["nul-in-path", "over-long-method", "over-long-path"])
+def test_the_call_log_records_odd_requests(make_client, method, path, stored_method, stored_path):
+    from api.models import ApiCall
+
+    response = make_client().generic(method, path)
+    assert 400 <= response.status_code < 500
+    call = ApiCall.objects.get()
+    assert (call.method, call.path, call.status) == (stored_method, stored_path, response.status_code)
