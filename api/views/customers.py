@@ -1,3 +1,4 @@
+import phonenumbers
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -7,9 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from api import services
 from api.exceptions import PROBLEM_CONTENT_TYPE
 from api.filters import CustomerFilter
+from api.identity import customers_as_seen, filter_as_seen, partner_customer_push, partner_view_update
+from api.models import PartnerCustomer
 from api.idempotency import idempotent
 from api.pagination import ApiCursorPagination
 from api.scoping import visible_customers
@@ -65,7 +67,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return visible_customers(self.request.auth, Customer.objects.prefetch_related("tags"))
+        key = self.request.auth
+        return customers_as_seen(key, visible_customers(key, Customer.objects.prefetch_related("tags")))
 
     def get_object(self):
         self.kwargs[self.lookup_url_kwarg] = parse_public_id(self.kwargs[self.lookup_url_kwarg])
@@ -75,7 +78,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = services.partner_customer_create(partner=request.auth.partner, **serializer.validated_data)
+        # An own-data-only key pushing a person who exists elsewhere gets the same answer as for a new one (api.identity).
+        customer = partner_customer_push(key=request.auth, values=dict(serializer.validated_data))
         return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CustomerSerializer, responses=CustomerSerializer)
@@ -85,6 +89,10 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = self.get_serializer(customer, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
+        if getattr(customer, "partner_view", None) is not None:  # a person this key sees through its view
+            link = PartnerCustomer.objects.get(partner_id=request.auth.partner_id, customer=customer)
+            partner_view_update(link=link, values=values)
+            return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data)
         tags = values.pop("tags", None)
         crm_services.customer_update(customer=customer, values=values, tags=tags, consent_source=CONSENT_SOURCE)
         return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data)
@@ -110,7 +118,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         (name, value), = query.validated_data.items()
         if name == "email":
             value = normalize_email(value)
-        matches = list(self.get_queryset().filter(**{name: value})[:2])
+        shown = phonenumbers.format_number(value, phonenumbers.PhoneNumberFormat.E164) if name == "phone" else value
+        matches = list(filter_as_seen(request.auth, self.get_queryset(), name, value, shown)[:2])
         if not matches:
             raise exceptions.NotFound()
         if len(matches) > 1:

@@ -44,6 +44,9 @@ def _clean_customer_values(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+customer_values_clean = _clean_customer_values  # the API shows what a partner sent as it would be stored
+
+
 @audited
 @transaction.atomic
 def customer_create(
