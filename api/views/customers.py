@@ -36,6 +36,12 @@ from crm.services import normalize_email
 CONSENT_SOURCE = "api"
 
 
+def _seen_through_view(request, customer) -> bool:
+    """A person the key found by identity (api.identity): its history is other people's records, not shown."""
+    return request.auth.own_data_only and PartnerCustomer.objects.filter(
+        partner_id=request.auth.partner_id, customer=customer, view__isnull=False).exists()
+
+
 class InteractionPagination(ApiCursorPagination):
     ordering = ("-occurred_at", "-id")
 
@@ -143,7 +149,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         customer = customer_for_path(request, id)
         query = TimelineQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        entries = timeline.customer_timeline(
+        entries = [] if _seen_through_view(request, customer) else timeline.customer_timeline(
             customer, limit=query.validated_data["limit"], kinds=query.validated_data.get("kinds"),
         )
         return Response(TimelineSerializer({"results": entries}).data)
@@ -156,6 +162,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def interactions(self, request, id=None):
         customer = customer_for_path(request, id)
         interactions = Interaction.objects.filter(customer=customer).select_related("order")
+        if _seen_through_view(request, customer):
+            interactions = interactions.none()
         page = self.paginate_queryset(interactions)
         return self.get_paginated_response(InteractionSerializer(page, many=True).data)
 
@@ -182,7 +190,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=ConsentPagination)
     def consents(self, request, id=None):
         customer = customer_for_path(request, id)
-        page = self.paginate_queryset(ConsentChange.objects.filter(customer=customer))
+        changes = ConsentChange.objects.filter(customer=customer)
+        page = self.paginate_queryset(changes.none() if _seen_through_view(request, customer) else changes)
         return self.get_paginated_response(ConsentChangeSerializer(page, many=True).data)
 
     @extend_schema(

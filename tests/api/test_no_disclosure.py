@@ -132,3 +132,17 @@ def test_the_other_partner_keeps_seeing_the_person_as_stored(make_client, own, e
     theirs = make_client("customers:read", own_data_only=True, for_partner=other_partner)
     body = theirs.get(f"{URL}{elsewhere.public_id}/").json()
     assert (body["first_name"], body["city"], body["orders_count"]) == ("Parisa", "Shiraz", 1)
+
+
+def test_other_partners_orders_history_and_segments_stay_hidden(own, elsewhere, make_client):
+    from campaigns.models import Segment
+
+    created = own.post(URL, {"email": "parisa@example.com"}, format="json").json()
+    crm_services.interaction_log(customer=elsewhere, subject="complained about delivery")
+    assert own.get(f"/api/v1/orders/?customer={created['id']}").json()["results"] == []
+    assert own.get(f"{URL}{created['id']}/timeline/").json()["results"] == []
+    assert own.get(f"{URL}{created['id']}/interactions/").json()["results"] == []
+    assert own.get(f"{URL}{created['id']}/consents/").json()["results"] == []
+    segment = Segment.objects.create(slug="everyone", name="Everyone", rules={"all": []})
+    reader = make_client("segments:read", own_data_only=True)
+    assert reader.get(f"/api/v1/segments/{segment.slug}/customers/").json()["results"] == []
