@@ -6,7 +6,7 @@ unknown path, a crash) are logged too. DRF puts the authenticated key on the Dja
 import logging
 import time
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 
 from api.models import ApiCall, ApiKey
 
@@ -40,11 +40,10 @@ class ApiCallLogMiddleware:
         logger.info("%s %s %s %s %s %dms", key.partner.name if key else "-", key.prefix if key else "-",
                     method, path, response.status_code, duration_ms)
         try:
-            with transaction.atomic():  # a refused row must not break a transaction around the request
-                ApiCall.objects.create(
-                    partner_id=key.partner_id if key else None, key_prefix=key.prefix if key else "", method=method,
-                    path=path, status=response.status_code, duration_ms=duration_ms,
-                )
+            ApiCall.objects.create(
+                partner_id=key.partner_id if key else None, key_prefix=key.prefix if key else "", method=method,
+                path=path, status=response.status_code, duration_ms=duration_ms,
+            )
         except DatabaseError:
             # The log must never turn an answered request into an error.
             logger.exception("Could not store the API call log row")
