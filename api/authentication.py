@@ -11,6 +11,7 @@ from rest_framework import authentication, exceptions
 
 from api.models import ApiKey, Partner
 from api.services import api_key_hash, api_key_touch
+from api.throttling import authentication_failure_count
 from core.audit import api_source, history_source_set
 
 KEYWORD = "Api-Key"
@@ -33,14 +34,23 @@ class ApiClient:
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """Every request without a usable key (none, malformed, wrong, revoked, expired) is counted per
+    client address (api.throttling): 401 up to API_AUTH_FAILURE_RATE, then 429 with Retry-After."""
+
     def authenticate(self, request):
+        try:
+            return self._authenticate(request)
+        except exceptions.AuthenticationFailed:
+            authentication_failure_count(request)
+            raise
+
+    def _authenticate(self, request):
         if any(name in request.query_params for name in QUERY_PARAMS_REFUSED):
             raise exceptions.AuthenticationFailed(_("API keys in the URL are refused; send the Authorization: Api-Key header."))
         header = request.headers.get("Authorization", "")
-        if not header:
-            return None
         keyword, _sep, token = header.strip().partition(" ")
-        if keyword.lower() != KEYWORD.lower():
+        if not header or keyword.lower() != KEYWORD.lower():
+            authentication_failure_count(request)  # no key: the permission check answers 401
             return None
         prefix, dot, secret = token.strip().partition(".")
         if not dot or len(prefix) != ApiKey.PREFIX_LENGTH or not secret:

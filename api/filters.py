@@ -1,10 +1,12 @@
 from datetime import timedelta, timezone as dt_timezone
 
 import django_filters
+import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
+from api.identity import filter_as_seen, seen_as_stored
 from crm.models import Customer, Order
 from crm.querysets import phone_as_e164
 from crm.services import normalize_email
@@ -57,28 +59,43 @@ class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 class CustomerFilter(django_filters.FilterSet):
     email = django_filters.CharFilter(method="filter_email")
     phone = django_filters.CharFilter(field_name="phone", method="filter_phone")
-    external_ref = django_filters.CharFilter(field_name="external_ref")
-    city = django_filters.CharFilter(field_name="city", lookup_expr="iexact")
-    tag = django_filters.CharFilter(field_name="tags__name")
-    tier = django_filters.CharFilter(field_name="membership__tier__name", lookup_expr="iexact")
+    external_ref = django_filters.CharFilter(method="filter_external_ref")
+    city = django_filters.CharFilter(method="filter_city")
+    tag = django_filters.CharFilter(field_name="tags__name", method="filter_as_stored")
+    tier = django_filters.CharFilter(field_name="membership__tier__name", lookup_expr="iexact", method="filter_as_stored")
     lifecycle_stage = django_filters.ChoiceFilter(choices=Customer.LifecycleStage.choices, method="filter_stage")
-    updated_since = BoundedIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = BoundedIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", method="filter_as_stored")
 
     class Meta:
         model = Customer
         fields = ["email", "phone", "external_ref", "city", "tag", "tier", "lifecycle_stage", "updated_since"]
 
+    # An own-data-only key finds a person it sees through its view (api.identity) only by what it sent.
+
     def filter_email(self, queryset, name, value):
-        return queryset.filter(email=normalize_email(value))
+        email = normalize_email(value)
+        return filter_as_seen(self.request.auth, queryset, "email", email, email)
 
     def filter_phone(self, queryset, name, value):
         number = phone_number(value)
         if number is None:
             return queryset.none()
-        return queryset.filter(phone=number)
+        shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return filter_as_seen(self.request.auth, queryset, "phone", number, shown)
+
+    def filter_external_ref(self, queryset, name, value):
+        return filter_as_seen(self.request.auth, queryset, "external_ref", value, value)
+
+    def filter_city(self, queryset, name, value):
+        return filter_as_seen(self.request.auth, queryset, "city", value, value, lookup="iexact")
+
+    def filter_as_stored(self, queryset, name, value):
+        """What a view does not hold (tags, tier, updated_at) finds only the customers the key sees as stored."""
+        lookup = {"updated_at": "gte", "membership__tier__name": "iexact"}.get(name, "exact")
+        return seen_as_stored(self.request.auth, queryset).filter(**{f"{name}__{lookup}": value})
 
     def filter_stage(self, queryset, name, value):
-        return queryset.in_lifecycle_stage(value)
+        return seen_as_stored(self.request.auth, queryset).in_lifecycle_stage(value)
 
 
 class OrderFilter(django_filters.FilterSet):

@@ -67,6 +67,10 @@ class PartnerCustomer(models.Model):
     customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="partner_links")
     created = models.BooleanField(_("created by the partner"), default=False)
     linked_at = models.DateTimeField(_("linked at"), auto_now_add=True)
+    # An own-data-only partner that pushed a person who already existed (api.identity): the values it
+    # sent, rendered as the API shows them, which are all it sees of that person. Null: the partner
+    # created the customer, or staff shared it, and it sees the customer as stored.
+    view = models.JSONField(_("what the partner sees"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("partner customer")

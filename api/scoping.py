@@ -1,5 +1,9 @@
 """What a key may see. Own-data-only keys see only their partner's customers (and what
-hangs off them); everything else is 404, so nothing about other customers leaks."""
+hangs off them); everything else is 404, so nothing about other customers leaks.
+
+A person such a key found by identity (api.identity: its link has a `view`) is seen only as it
+sent it: of that person's orders and returns it sees only its own, and the person is left out of
+segments and metrics, which are computed from what others stored."""
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -14,6 +18,30 @@ def _shared_with(key: ApiKey, customer_ref: str) -> Exists:
     return Exists(PartnerCustomer.objects.filter(partner_id=key.partner_id, customer=OuterRef(customer_ref)))
 
 
+def _seen_as_stored(key: ApiKey, customer_ref: str) -> Exists:
+    return Exists(PartnerCustomer.objects.filter(partner_id=key.partner_id, customer=OuterRef(customer_ref),
+                                                 view__isnull=True))
+
+
+def partner_order_source(partner_id: int) -> str:
+    """Orders are unique per source: each partner numbers its own orders."""
+    return f"partner:{partner_id}"
+
+
+def _own_orders(key: ApiKey, prefix: str = "") -> Q:
+    customer_ref = f"{prefix}customer_id"
+    return Q(_seen_as_stored(key, customer_ref)) | (
+        Q(_shared_with(key, customer_ref)) & Q(**{f"{prefix}source": partner_order_source(key.partner_id)}))
+
+
+def visible_customers_as_stored(key: ApiKey, queryset: QuerySet | None = None) -> QuerySet:
+    """The customers the key sees as stored: all it sees, but for people it sees through a view."""
+    queryset = Customer.objects.all() if queryset is None else queryset
+    if key.own_data_only:
+        queryset = queryset.filter(_seen_as_stored(key, "pk"))
+    return queryset
+
+
 def visible_customers(key: ApiKey, queryset: QuerySet | None = None) -> QuerySet:
     queryset = Customer.objects.all() if queryset is None else queryset
     if key.own_data_only:
@@ -24,14 +52,15 @@ def visible_customers(key: ApiKey, queryset: QuerySet | None = None) -> QuerySet
 def visible_orders(key: ApiKey, queryset: QuerySet | None = None) -> QuerySet:
     queryset = Order.objects.all() if queryset is None else queryset
     if key.own_data_only:
-        queryset = queryset.filter(_shared_with(key, "customer_id"))
+        queryset = queryset.filter(_own_orders(key))
     return queryset
 
 
 def visible_returns(key: ApiKey, queryset: QuerySet | None = None) -> QuerySet:
     queryset = ReturnRequest.objects.all() if queryset is None else queryset
     if key.own_data_only:
-        queryset = queryset.filter(_shared_with(key, "customer_id"))
+        queryset = queryset.filter(Q(_seen_as_stored(key, "customer_id")) | (
+            Q(_shared_with(key, "customer_id")) & Q(order__source=partner_order_source(key.partner_id))))
     return queryset
 
 
@@ -46,7 +75,7 @@ def visible_segment_sizes(key: ApiKey, segments: list[Segment]) -> dict[int, int
         return {segment.pk: segment.size for segment in segments}
     if not segments:
         return {}
-    counts = visible_customers(key).aggregate(**{
+    counts = visible_customers_as_stored(key).aggregate(**{
         f"s{segment.pk}": Count("pk", filter=Q(pk__in=segment_customers(segment).values("pk"))) for segment in segments
     })
     return {segment.pk: counts[f"s{segment.pk}"] for segment in segments}

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.utils.module_loading import import_string
+from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiKey
@@ -16,3 +18,27 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         if not isinstance(request.auth, ApiKey):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+class FailedAuthenticationThrottle(SimpleRateThrottle):
+    """API_AUTH_FAILURE_RATE requests without a usable key per client address, counted in the shared cache.
+
+    The address is the one the trusted proxies saw (settings.CLIENT_IP_CALLABLE), not a forgeable
+    X-Forwarded-For. Only refused requests count and only they are refused here: a valid key is
+    never locked out by a neighbour behind the same address (it has its own per-key rate)."""
+
+    scope = "api_auth_failure"
+
+    def get_rate(self):
+        return settings.API_AUTH_FAILURE_RATE
+
+    def get_cache_key(self, request, view):
+        address = import_string(settings.CLIENT_IP_CALLABLE)(request) or "unknown"
+        return self.cache_format % {"scope": self.scope, "ident": address}
+
+
+def authentication_failure_count(request) -> None:
+    """Count one request refused for its key; raise Throttled (429, Retry-After) beyond the rate."""
+    throttle = FailedAuthenticationThrottle()
+    if not throttle.allow_request(request, None):
+        raise exceptions.Throttled(wait=throttle.wait())

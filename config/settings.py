@@ -145,8 +145,9 @@ AXES_RESET_ON_SUCCESS = True
 # Behind a load balancer: how many trusted proxies append to X-Forwarded-For (config.client_ip).
 # 0 (the default) uses REMOTE_ADDR and never trusts the header, which any client can forge.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
-AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
-RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"  # the public pages' rate limits count the same address
+CLIENT_IP_CALLABLE = "config.client_ip.client_ip"  # the API's failed-authentication throttle reads it too
+AXES_CLIENT_IP_CALLABLE = CLIENT_IP_CALLABLE
+RATELIMIT_IP_META_KEY = CLIENT_IP_CALLABLE  # the public pages' rate limits count the same address
 
 # --- Languages and time
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
@@ -396,6 +397,9 @@ ANALYTICS_UPSERT_BATCH_SIZE = env_int("ANALYTICS_UPSERT_BATCH_SIZE", 20000, mini
 # --- Partner API (issue 7): the REST API under /api/v1/ and its webhooks
 # Requests per API key, counted in the cache (CACHE_URL: share Redis between web processes).
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
+# Requests without a key or with a wrong one, per client address (TRUSTED_PROXY_COUNT says which
+# address that is behind a load balancer): 401 up to this rate, then 429 with Retry-After.
+API_AUTH_FAILURE_RATE = env_str("API_AUTH_FAILURE_RATE", "30/min")
 # A stored Idempotency-Key response is replayed for at least this long.
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
 # A claim older than this with no response belongs to a request that died; a retry takes it over.

@@ -15,6 +15,7 @@ from core.indexes import PostgresOnlyIndex
 from core.text import normalize_for_search
 from core.audit import HistoricalRecords, history_user
 from crm.querysets import CustomerQuerySet, InteractionQuerySet, OrderQuerySet
+from crm.validators import validate_birth_date, validate_phone_without_extension
 
 # Room for "first last" (100 + 1 + 100) and what folding can add (NFKC expands a few ligatures).
 SEARCH_NAME_LENGTH = 255
@@ -51,9 +52,10 @@ class Customer(models.Model):
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     # Stored lower-cased (see services.normalize_email); uniqueness is case-insensitive.
     email = models.EmailField(_("email"), max_length=254, null=True, blank=True)
-    phone = PhoneNumberField(_("phone"), null=True, blank=True, db_index=True)
+    phone = PhoneNumberField(_("phone"), null=True, blank=True, db_index=True,
+                             validators=[validate_phone_without_extension])
     external_ref = models.CharField(_("external reference"), max_length=100, null=True, blank=True, unique=True)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True, validators=[validate_birth_date])
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     language = models.CharField(_("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en")
     city = models.CharField(_("city"), max_length=100, blank=True, db_index=True)

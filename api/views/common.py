@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
-from api.scoping import visible_customers, visible_orders
+from api.scoping import partner_order_source, visible_customers, visible_orders
 from crm.models import Customer, Order
 
 
@@ -42,7 +42,7 @@ def order_for_body(request, public_id, field: str = "order", *, message: str | N
 
 def partner_source(request) -> str:
     """Orders are unique per source: each partner numbers its own orders."""
-    return f"partner:{request.auth.partner_id}"
+    return partner_order_source(request.auth.partner_id)
 
 
 def line_errors_by_index(error: DjangoValidationError, line_pks: list[int]) -> DjangoValidationError:

@@ -1,3 +1,4 @@
+import phonenumbers
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -7,9 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from api import services
 from api.exceptions import PROBLEM_CONTENT_TYPE
 from api.filters import CustomerFilter
+from api.identity import customers_as_seen, filter_as_seen, partner_customer_push, partner_view_update
+from api.models import PartnerCustomer
 from api.idempotency import idempotent
 from api.pagination import ApiCursorPagination
 from api.scoping import visible_customers
@@ -32,6 +34,12 @@ from crm.models import ConsentChange, Customer, Interaction
 from crm.services import normalize_email
 
 CONSENT_SOURCE = "api"
+
+
+def _seen_through_view(request, customer) -> bool:
+    """A person the key found by identity (api.identity): its history is other people's records, not shown."""
+    return request.auth.own_data_only and PartnerCustomer.objects.filter(
+        partner_id=request.auth.partner_id, customer=customer, view__isnull=False).exists()
 
 
 class InteractionPagination(ApiCursorPagination):
@@ -65,7 +73,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return visible_customers(self.request.auth, Customer.objects.prefetch_related("tags"))
+        key = self.request.auth
+        return customers_as_seen(key, visible_customers(key, Customer.objects.prefetch_related("tags")))
 
     def get_object(self):
         self.kwargs[self.lookup_url_kwarg] = parse_public_id(self.kwargs[self.lookup_url_kwarg])
@@ -75,7 +84,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = services.partner_customer_create(partner=request.auth.partner, **serializer.validated_data)
+        # An own-data-only key pushing a person who exists elsewhere gets the same answer as for a new one (api.identity).
+        customer = partner_customer_push(key=request.auth, values=dict(serializer.validated_data))
         return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CustomerSerializer, responses=CustomerSerializer)
@@ -85,6 +95,10 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = self.get_serializer(customer, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
+        if getattr(customer, "partner_view", None) is not None:  # a person this key sees through its view
+            link = PartnerCustomer.objects.get(partner_id=request.auth.partner_id, customer=customer)
+            partner_view_update(link=link, values=values)
+            return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data)
         tags = values.pop("tags", None)
         crm_services.customer_update(customer=customer, values=values, tags=tags, consent_source=CONSENT_SOURCE)
         return Response(self.get_serializer(self.get_queryset().get(pk=customer.pk)).data)
@@ -110,7 +124,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         (name, value), = query.validated_data.items()
         if name == "email":
             value = normalize_email(value)
-        matches = list(self.get_queryset().filter(**{name: value})[:2])
+        shown = phonenumbers.format_number(value, phonenumbers.PhoneNumberFormat.E164) if name == "phone" else value
+        matches = list(filter_as_seen(request.auth, self.get_queryset(), name, value, shown)[:2])
         if not matches:
             raise exceptions.NotFound()
         if len(matches) > 1:
@@ -134,7 +149,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         customer = customer_for_path(request, id)
         query = TimelineQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        entries = timeline.customer_timeline(
+        entries = [] if _seen_through_view(request, customer) else timeline.customer_timeline(
             customer, limit=query.validated_data["limit"], kinds=query.validated_data.get("kinds"),
         )
         return Response(TimelineSerializer({"results": entries}).data)
@@ -147,6 +162,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def interactions(self, request, id=None):
         customer = customer_for_path(request, id)
         interactions = Interaction.objects.filter(customer=customer).select_related("order")
+        if _seen_through_view(request, customer):
+            interactions = interactions.none()
         page = self.paginate_queryset(interactions)
         return self.get_paginated_response(InteractionSerializer(page, many=True).data)
 
@@ -173,7 +190,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=ConsentPagination)
     def consents(self, request, id=None):
         customer = customer_for_path(request, id)
-        page = self.paginate_queryset(ConsentChange.objects.filter(customer=customer))
+        changes = ConsentChange.objects.filter(customer=customer)
+        page = self.paginate_queryset(changes.none() if _seen_through_view(request, customer) else changes)
         return self.get_paginated_response(ConsentChangeSerializer(page, many=True).data)
 
     @extend_schema(

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from analytics import metrics, selectors
 from analytics.periods import Period
 from api.pagination import ApiCursorPagination
-from api.scoping import visible_customers, visible_segment_sizes
+from api.scoping import visible_customers_as_stored, visible_segment_sizes
 from api.serializers import CustomerSerializer, RetentionQuerySerializer, RetentionSerializer, SegmentSerializer
 from campaigns.models import Segment
 from campaigns.segments import segment_customers
@@ -88,7 +88,7 @@ class SegmentCustomersView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         segment = _segment_for_path(self.kwargs["slug"])
-        return visible_customers(self.request.auth, segment_customers(segment).prefetch_related("tags"))
+        return visible_customers_as_stored(self.request.auth, segment_customers(segment).prefetch_related("tags"))
 
 
 class SegmentMetricsView(APIView):
@@ -117,7 +117,7 @@ class SegmentMetricsView(APIView):
         # The period's one parser (the admin's and the commands'): a ValidationError is a 400 naming the field.
         period = Period.parse(start=params.get("start"), end=params.get("end"), window=params.get("window"))
         if request.auth.own_data_only:
-            customers = visible_customers(request.auth, customers)
+            customers = visible_customers_as_stored(request.auth, customers)
         result = metrics.retention(customers, start=period.start, end=period.end, window_days=period.window_days)
         return Response({"segment": slug, **result.as_dict()})
 

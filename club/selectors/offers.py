@@ -61,7 +61,7 @@ def member_coupons(member: Membership, *, usable_only: bool = False, at: datetim
 class CouponCheck:
     valid: bool
     discount: Decimal = Decimal("0")
-    reason: str = ""  # a machine code: unknown, not_yours, not_yet_valid, expired, redeemed, below_minimum, member_inactive
+    reason: str = ""  # a machine code: unknown, not_yet_valid, expired, redeemed, below_minimum, member_inactive
     message: str = ""
     coupon: Coupon | None = None
     free_shipping: bool = False
@@ -86,11 +86,10 @@ def coupon_validate(*, code: str, order_value: Decimal | str, customer=None, at:
     if not order_value.is_finite() or order_value < 0:
         raise ValidationError({"order_value": _("Enter the order value as a number.")})
     coupon = Coupon.objects.select_related("member").filter(code=coupon_code_normalize(code)).first()
-    if coupon is None:
+    # Another customer's code reads exactly like a code that does not exist (reason and message),
+    # so a till cannot probe which codes exist (issue 16).
+    if coupon is None or (customer is not None and coupon.member.customer_id != customer.pk):
         return CouponCheck(False, reason="unknown", message=_("There is no coupon with this code."))
-    if customer is not None and coupon.member.customer_id != customer.pk:
-        # Said the same way as an unknown code, so a till cannot probe other people's codes.
-        return CouponCheck(False, reason="not_yours", message=_("There is no coupon with this code for this customer."))
     refusals = (
         (coupon.redeemed_at is not None, "redeemed", _("This coupon has already been used.")),
         (coupon.member.status != Membership.Status.ACTIVE, "member_inactive", _("The membership is not active.")),

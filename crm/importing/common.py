@@ -340,7 +340,18 @@ def parse_phone(text: str, column: str) -> str:
     e164 = _phone_e164(text, settings.PHONENUMBER_DEFAULT_REGION, strict=True)
     if e164 is None:
         raise ValueError(_('%(column)s "%(value)s" is not a valid phone number') % {"column": column, "value": text})
+    if _has_extension(text, settings.PHONENUMBER_DEFAULT_REGION):  # E.164 has no room for it: refuse, never drop
+        raise ValueError(_('%(column)s "%(value)s" has an extension, which is not kept; give the number without it')
+                         % {"column": column, "value": text})
     return e164
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_extension(text: str, region: str | None) -> bool:
+    try:
+        return bool(phonenumbers.parse(text, region).extension)
+    except phonenumbers.NumberParseException:
+        return False
 
 
 _PHONE_CHARS = frozenset("+0123456789 -().")

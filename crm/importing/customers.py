@@ -32,6 +32,7 @@ from crm.importing.common import (
     parse_date, parse_datetime, parse_phone, read_header, wrong_width,
 )
 from crm.models import ConsentChange, Customer, Tag
+from crm.validators import strip_bidi_controls
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +162,8 @@ class _CustomerImport:
         return None if reasons else row
 
     def _value(self, name: str, text: str):
+        if name in ("first_name", "last_name"):  # as crm.services stores names: no bidi controls
+            return check_length(strip_bidi_controls(text), name, _TEXT_LIMITS[name])
         if name in _TEXT_LIMITS:
             return check_length(text, name, _TEXT_LIMITS[name])
         if name == "email":

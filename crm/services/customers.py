@@ -13,6 +13,7 @@ from core.audit import audited
 from crm import signals
 from crm.selectors import counted_order_stats_expressions
 from crm.models import ConsentChange, Customer, Interaction, Order, Tag
+from crm.validators import strip_bidi_controls
 
 CUSTOMER_FIELDS = (
     "first_name", "last_name", "email", "phone", "external_ref", "birth_date", "gender", "language",
@@ -28,6 +29,9 @@ def normalize_email(email: str | None) -> str | None:
 
 def _clean_customer_values(values: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(values)
+    for name in ("first_name", "last_name"):  # no text in a name that makes it display as something else
+        if cleaned.get(name):
+            cleaned[name] = strip_bidi_controls(cleaned[name])
     if "email" in cleaned:
         cleaned["email"] = normalize_email(cleaned["email"])
     for name in ("phone", "external_ref"):
@@ -38,6 +42,9 @@ def _clean_customer_values(values: dict[str, Any]) -> dict[str, Any]:
     if cleaned.get("country"):
         cleaned["country"] = cleaned["country"].strip().upper()
     return cleaned
+
+
+customer_values_clean = _clean_customer_values  # the API shows what a partner sent as it would be stored
 
 
 @audited

@@ -1,0 +1,148 @@
+"""Issue 16: an own-data-only key learns nothing about people and codes that are not its own."""
+
+from datetime import date
+
+import pytest
+
+from api import services as api_services
+from api.models import PartnerCustomer
+from club import services as club_services
+from crm import services as crm_services
+from crm.models import ConsentChange, Customer
+from tests.api.helpers import assert_problem
+
+URL = "/api/v1/customers/"
+CHANGING = {"id", "created_at", "updated_at"}  # differ between any two customers
+
+
+@pytest.fixture
+def elsewhere(db, other_partner, place_order):
+    """A person another partner created, with a full record and orders."""
+    person = api_services.partner_customer_create(
+        partner=other_partner, email="parisa@example.com", phone="+989121234567", external_ref="OTHER-7",
+        first_name="Parisa", last_name="", city="Shiraz", notes="prefers calls", birth_date=date(1980, 5, 1),
+        tags=["vip"],
+    )
+    place_order(person, total="500.00")
+    return person
+
+
+@pytest.fixture
+def own(make_client):
+    return make_client("customers:read", "customers:write", own_data_only=True)
+
+
+def _comparable(response):
+    body = response.json()
+    return response.status_code, sorted(response.headers), {k: v for k, v in body.items() if k not in CHANGING}
+
+
+def test_it_answers_another_customers_coupon_exactly_like_a_code_that_does_not_exist(make_client, member, offer, admin_user):
+    client = make_client("customers:write", "coupons:redeem", own_data_only=True)
+    mine = api_services.partner_customer_create(partner=client.key.partner, email="mine@example.com")
+    club_services.points_adjust(member=member, points=500, reason="gift", by=admin_user)
+    someone_elses = club_services.offer_redeem(member=member, offer=offer)
+
+    def validate(code):
+        return client.post("/api/v1/coupons/validate/",
+                           {"code": code, "order_value": "50", "customer": str(mine.public_id)}, format="json")
+
+    theirs, missing = validate(someone_elses.code), validate("NO-SUCH-CODE")
+    assert theirs.status_code == missing.status_code == 200
+    assert theirs.json() == missing.json()
+    assert theirs.json()["reason"] == "unknown" and theirs.json()["valid"] is False
+
+
+@pytest.mark.parametrize("identifier", ["email", "external_ref", "phone"])
+def test_it_answers_a_person_who_exists_elsewhere_exactly_like_a_new_one(own, elsewhere, identifier):
+    sent = {"email": "PARISA@example.com", "external_ref": "OTHER-7", "phone": "+98 912 123 4567"}[identifier]
+    fresh = {"email": "new@example.com", "external_ref": "NEW-1", "phone": "+989121112233"}[identifier]
+    body = {identifier: sent, "first_name": "Sara", "sms_opt_in": True, "tags": ["web"]}
+
+    existing = own.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="a")
+    new = own.post(URL, {**body, identifier: fresh}, format="json", HTTP_IDEMPOTENCY_KEY="b")
+
+    assert existing.status_code == new.status_code == 201, existing.content
+    assert existing.json()["id"] == str(elsewhere.public_id)
+    status, headers, shown = _comparable(existing)
+    new_status, new_headers, new_shown = _comparable(new)
+    assert (status, headers) == (new_status, new_headers)
+    assert {**shown, identifier: None} == {**new_shown, identifier: None}
+    # Nothing the partner did not send: no other contact, no notes, no orders, no other partner's tags.
+    assert shown["city"] == shown["notes"] == shown["last_name"] == ""
+    assert shown["birth_date"] is None and shown["orders_count"] == 0 and shown["total_spent"] == "0.00"
+    assert shown["tags"] == ["web"] and shown["first_name"] == "Sara"
+    assert [k for k in ("email", "phone", "external_ref") if shown[k] is not None] == [identifier]
+
+
+def test_the_person_is_seen_only_as_sent_in_detail_list_and_lookups(own, elsewhere):
+    created = own.post(URL, {"email": "parisa@example.com", "first_name": "Sara"}, format="json").json()
+    detail = own.get(f"{URL}{created['id']}/").json()
+    assert detail == created
+    assert own.get(URL).json()["results"] == [created]
+    assert own.get(f"{URL}lookup/?email=parisa@example.com").json() == created
+    # What another partner stored finds nothing: no lookup or filter is an oracle.
+    assert_problem(own.get(f"{URL}lookup/?phone=%2B989121234567"), 404)
+    assert_problem(own.get(f"{URL}lookup/?external_ref=OTHER-7"), 404)
+    for query in ("phone=%2B989121234567", "external_ref=OTHER-7", "city=Shiraz", "tag=vip", "lifecycle_stage=new"):
+        assert own.get(f"{URL}?{query}").json()["results"] == [], query
+    assert own.get(f"{URL}?email=parisa@example.com").json()["results"] == [created]
+
+
+def test_what_the_partner_sends_fills_empty_fields_and_never_overwrites(own, elsewhere, partner):
+    own.post(URL, {"email": "parisa@example.com", "first_name": "Sara", "last_name": "Ahmadi", "city": "Tehran",
+                   "email_opt_in": True, "tags": ["web"]}, format="json")
+    elsewhere.refresh_from_db()
+    assert (elsewhere.first_name, elsewhere.city) == ("Parisa", "Shiraz")  # stored by others: kept
+    assert elsewhere.last_name == "Ahmadi"  # was empty: filled
+    assert elsewhere.email_opt_in is True
+    assert ConsentChange.objects.get(customer=elsewhere, channel="email").source == "api"
+    assert sorted(elsewhere.tags.values_list("name", flat=True)) == ["vip", "web"]
+    link = PartnerCustomer.objects.get(partner=partner, customer=elsewhere)
+    assert link.created is False and link.view["first_name"] == "Sara"
+    assert Customer.objects.count() == 1
+
+
+def test_a_patch_through_the_view_changes_the_view_and_fills_only_empty_fields(own, elsewhere):
+    created = own.post(URL, {"email": "parisa@example.com"}, format="json").json()
+    response = own.patch(f"{URL}{created['id']}/", {"first_name": "Sara", "notes": "x", "gender": "female"}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["first_name"], response.json()["notes"], response.json()["city"]) == ("Sara", "x", "")
+    elsewhere.refresh_from_db()
+    assert (elsewhere.first_name, elsewhere.notes, elsewhere.gender) == ("Parisa", "prefers calls", "female")
+
+
+def test_a_bad_value_is_refused_the_same_way_for_both(own, elsewhere):
+    bad = {"birth_date": "2999-01-01", "first_name": "Sara"}
+    existing = assert_problem(own.post(URL, {**bad, "email": "parisa@example.com"}, format="json"), 400)
+    new = assert_problem(own.post(URL, {**bad, "email": "new@example.com"}, format="json"), 400)
+    assert existing == new and "birth_date" in existing["errors"]
+    assert not PartnerCustomer.objects.filter(customer=elsewhere, partner=own.key.partner).exists()
+
+
+def test_a_key_that_sees_everyone_is_still_refused_a_duplicate(make_client, elsewhere):
+    client = make_client("customers:read", "customers:write")  # it may list everyone: refusing tells it nothing new
+    response = client.post(URL, {"email": "parisa@example.com"}, format="json")
+    assert response.status_code in (400, 409)
+    assert Customer.objects.count() == 1
+
+
+def test_the_other_partner_keeps_seeing_the_person_as_stored(make_client, own, elsewhere, other_partner):
+    own.post(URL, {"email": "parisa@example.com", "first_name": "Sara"}, format="json")
+    theirs = make_client("customers:read", own_data_only=True, for_partner=other_partner)
+    body = theirs.get(f"{URL}{elsewhere.public_id}/").json()
+    assert (body["first_name"], body["city"], body["orders_count"]) == ("Parisa", "Shiraz", 1)
+
+
+def test_other_partners_orders_history_and_segments_stay_hidden(own, elsewhere, make_client):
+    from campaigns.models import Segment
+
+    created = own.post(URL, {"email": "parisa@example.com"}, format="json").json()
+    crm_services.interaction_log(customer=elsewhere, subject="complained about delivery")
+    assert own.get(f"/api/v1/orders/?customer={created['id']}").json()["results"] == []
+    assert own.get(f"{URL}{created['id']}/timeline/").json()["results"] == []
+    assert own.get(f"{URL}{created['id']}/interactions/").json()["results"] == []
+    assert own.get(f"{URL}{created['id']}/consents/").json()["results"] == []
+    segment = Segment.objects.create(slug="everyone", name="Everyone", rules={"all": []})
+    reader = make_client("segments:read", own_data_only=True)
+    assert reader.get(f"/api/v1/segments/{segment.slug}/customers/").json()["results"] == []
