@@ -187,7 +187,10 @@ class WebhookDelivery(models.Model):
     )
     event = models.CharField(_("event"), max_length=40, choices=WebhookEvent.choices)
     event_id = models.UUIDField(_("event id"), editable=False)
-    payload = models.JSONField(_("payload"), default=dict)
+    # Null until rendered: a large batch's payloads are rendered by the worker before the first attempt
+    # (api.webhooks.payloads_render), from the subject named by `subject_id`.
+    payload = models.JSONField(_("payload"), default=dict, null=True, blank=True)
+    subject_id = models.BigIntegerField(_("subject"), null=True, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)

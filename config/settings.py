@@ -425,6 +425,7 @@ API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS = env_int("API_WEBHOOK_SUBSCRIBERS_CACHE_S
 API_WEBHOOK_QUEUE_LEASE_SECONDS = env_int("API_WEBHOOK_QUEUE_LEASE_SECONDS", 300, minimum=1)
 API_WEBHOOK_SWEEP_BATCH = env_int("API_WEBHOOK_SWEEP_BATCH", 1000, minimum=1)
 API_WEBHOOK_TASK_CHUNK = env_int("API_WEBHOOK_TASK_CHUNK", 50, minimum=1)
+API_WEBHOOK_RENDER_IN_WORKER_AT = env_int("API_WEBHOOK_RENDER_IN_WORKER_AT", 200, minimum=1)
 
 # --- Privacy (issue 8): retention. Older rows are deleted by nightly jobs, in batches:
 # interactions (job crm.retention_interactions; open or waiting follow-ups are kept until resolved)

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
 from rest_framework import serializers
 
-from api.models import Partner, PartnerCustomer, WebhookEvent, WebhookSubscription
+from api.models import Partner, PartnerCustomer, WebhookDelivery, WebhookEvent, WebhookSubscription
 from api.serializers import (
     CouponRedemptionSerializer,
     CouponSerializer,
@@ -126,6 +126,39 @@ RENDERERS: dict[str, Render] = {
 }
 
 
+@dataclass(frozen=True)
+class Subject:
+    pk: int
+
+
+def payloads_render(delivery_ids) -> int:
+    """Render the payloads a large batch left to the worker (events_emit), for these deliveries, a few
+    queries per event kind: called by the delivery tasks before their attempts. A subject that no
+    longer exists (erased meanwhile) renders as {"id": null}. Returns how many were rendered."""
+    from api.webhooks.outbox import payloads_json
+
+    pending = list(WebhookDelivery.objects.filter(pk__in=list(delivery_ids), payload__isnull=True)
+                   .values_list("pk", "event", "subject_id"))
+    by_event: dict[str, list[tuple[int, int]]] = {}
+    for pk, event, subject_id in pending:
+        by_event.setdefault(event, []).append((pk, subject_id))
+    rendered = []
+    for event, rows in by_event.items():
+        subjects = sorted({subject_id for _pk, subject_id in rows})
+        try:
+            payloads = dict(zip(subjects, payloads_json(RENDERERS[event]([Subject(pk) for pk in subjects]))))
+        except KeyError:  # a subject is gone: render the others one by one
+            payloads = {}
+            for subject_id in subjects:
+                try:
+                    payloads[subject_id] = payloads_json(RENDERERS[event]([Subject(subject_id)]))[0]
+                except KeyError:
+                    payloads[subject_id] = {"id": None}
+        rendered.extend(WebhookDelivery(pk=pk, payload=payloads[subject_id]) for pk, subject_id in rows)
+    WebhookDelivery.objects.bulk_update(rendered, ["payload"], batch_size=500)
+    return len(rendered)
+
+
 def event_announce(event: str, *, customer_id: int | None, subject, key: str | None = None, **options) -> int:
     """One event about one subject, rendered by the event's renderer."""
     return events_emit(event=event, emissions=[Emission(customer_id=customer_id, subject=subject, key=key)],
@@ -154,7 +187,7 @@ def on_orders_created(sender, order_ids, **kwargs) -> None:
     if WebhookEvent.ORDER_CREATED not in subscribed_events():
         return
     orders = Order.objects.filter(pk__in=order_ids).order_by("pk").only("pk", "public_id", "customer_id")
-    events_emit(event=WebhookEvent.ORDER_CREATED, render=RENDERERS[WebhookEvent.ORDER_CREATED], emissions=[
+    events_emit(event=WebhookEvent.ORDER_CREATED, render=RENDERERS[WebhookEvent.ORDER_CREATED], deferrable=True, emissions=[
         Emission(customer_id=order.customer_id, subject=order, key=str(order.public_id)) for order in orders])
 
 
@@ -165,7 +198,7 @@ def on_points_changed(sender, transactions, **kwargs) -> None:
     if not earned or WebhookEvent.POINTS_EARNED not in subscribed_events():
         return
     customers = dict(Membership.objects.filter(pk__in={row.member_id for row in earned}).values_list("pk", "customer_id"))
-    events_emit(event=WebhookEvent.POINTS_EARNED, render=RENDERERS[WebhookEvent.POINTS_EARNED], emissions=[
+    events_emit(event=WebhookEvent.POINTS_EARNED, render=RENDERERS[WebhookEvent.POINTS_EARNED], deferrable=True, emissions=[
         Emission(customer_id=customers[row.member_id], subject=row, key=str(row.public_id)) for row in earned])
 
 

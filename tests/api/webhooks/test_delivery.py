@@ -30,8 +30,12 @@ Status = WebhookDelivery.Status
 # --- Signing and delivery --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("render_in_worker_at", [200, 1], ids=["rendered-with-the-order", "rendered-by-the-worker"])
+
+
 def test_it_posts_a_signed_event_the_receiver_can_verify(partner, customer, receiver, place_order, celery_eager,
-                                                        django_capture_on_commit_callbacks):
+                                                        django_capture_on_commit_callbacks, settings, render_in_worker_at):
+    settings.API_WEBHOOK_RENDER_IN_WORKER_AT = render_in_worker_at
     subscription = subscribe(partner, receiver, "order.created")
     with django_capture_on_commit_callbacks(execute=True):
         order = place_order(customer, total="120.50")

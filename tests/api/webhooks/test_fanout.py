@@ -224,3 +224,32 @@ def test_a_batch_of_events_costs_the_queries_of_one(partner, other_partner, cust
     rendered = WebhookDelivery.objects.filter(payload__id=str(orders[2].public_id)).values_list("payload", flat=True)
     assert {json.dumps(payload, sort_keys=True) for payload in rendered} == {
         json.dumps(as_json(OrderSerializer(Order.objects.prefetch_related("lines").get(pk=orders[2].pk)).data), sort_keys=True)}
+
+
+def test_a_large_batch_leaves_its_payloads_to_the_worker_which_renders_what_a_small_batch_gets(
+        partner, receiver, customer, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.API_WEBHOOK_RENDER_IN_WORKER_AT = 3
+    subscribe(partner, receiver, "order.created")
+
+    def batch(prefix, count):
+        return crm_services.orders_create(orders=[
+            crm_services.OrderInput(customer_id=customer.pk, order_number=f"{prefix}-{index}", total="30.00",
+                                    placed_at=timezone.now() - timedelta(hours=1),
+                                    lines=(crm_services.LineInput(sku="BEANS", unit_price="15.00", quantity=2),))
+            for index in range(count)
+        ])
+
+    small, large = batch("S", 2), batch("L", 3)
+    rows = {row.subject_id or row.payload["id"]: row for row in WebhookDelivery.objects.filter(event="order.created")}
+    assert [rows[str(order.public_id)].payload is not None for order in small] == [True, True]
+    assert [rows[order.pk].payload for order in large] == [None, None, None]  # left to the worker
+
+    assert webhooks.payloads_render([row.pk for row in rows.values()]) == 3  # the rendered ones are left alone
+    for order in small + large:
+        expected = as_json(OrderSerializer(Order.objects.prefetch_related("lines").get(pk=order.pk)).data)
+        assert WebhookDelivery.objects.get(event="order.created", event_id=rows[
+            str(order.public_id) if order in small else order.pk].event_id).payload == expected
