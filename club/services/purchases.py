@@ -209,11 +209,21 @@ def _write(earnings: list[dict], members: dict[int, Membership]) -> list[PointsT
             for earning in earnings
         ])
         field = "points_balance"
-        after_commit(signals.points_changed.send, sender=PointsTransaction, transactions=rows)
+        # Ids, not the rows: a file of 100,000 orders must not hold its ledger rows until the commit.
+        after_commit(_announce_earned, [row.pk for row in rows])
     _members_add(field, added)
     for member_id, points in added.items():
         setattr(members[member_id], field, getattr(members[member_id], field) + points)
     return rows
+
+
+def _announce_earned(row_ids: list[int]) -> None:
+    """points_changed for a batch's new ledger rows, after the commit, 1,000 rows at a time."""
+    if not signals.points_changed.has_listeners(PointsTransaction):
+        return
+    for start in range(0, len(row_ids), 1000):
+        rows = list(PointsTransaction.objects.filter(pk__in=row_ids[start:start + 1000]).order_by("pk"))
+        signals.points_changed.send(sender=PointsTransaction, transactions=rows)
 
 
 def _members_add(field: str, added: dict[int, int]) -> None:
