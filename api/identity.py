@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 from phonenumber_field.phonenumber import to_python
 
-from api.models import ApiKey, Partner, PartnerCustomer
+from api.models import ApiKey, PartnerCustomer
 from api.serializers.customers import CustomerSerializer, _datetime
 from api.services import partner_customer_create
 from crm import services as crm_services
