@@ -101,7 +101,10 @@ class Customer(models.Model):
             ("erase_customer", _("Can erase (anonymise) a customer")),
         ]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="crm_customer_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"), name="crm_customer_email_ci_unique", violation_error_code="email_taken",
+                violation_error_message=_("A customer with this email already exists."),
+            ),
             models.CheckConstraint(
                 condition=Q(email__isnull=False) | Q(phone__isnull=False) | Q(external_ref__isnull=False),
                 name="crm_customer_has_contact_or_ref",

@@ -4,7 +4,7 @@
 from datetime import date, datetime
 from typing import Any, Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +47,23 @@ def _clean_customer_values(values: dict[str, Any]) -> dict[str, Any]:
 customer_values_clean = _clean_customer_values  # the API shows what a partner sent as it would be stored
 
 
+def _full_clean(customer: Customer, **options) -> None:
+    """full_clean, with a taken email reported on the email field: the case-insensitive unique
+    constraint is an expression, which Django reports for the whole form."""
+    try:
+        customer.full_clean(**options)
+    except ValidationError as exc:
+        errors = exc.update_error_dict({})
+        general = errors.pop(NON_FIELD_ERRORS, [])
+        taken = [error for error in general if getattr(error, "code", None) == "email_taken"]
+        if not taken:
+            raise
+        errors.setdefault("email", []).extend(taken)
+        if len(taken) < len(general):
+            errors[NON_FIELD_ERRORS] = [error for error in general if error not in taken]
+        raise ValidationError(errors) from None
+
+
 @audited
 @transaction.atomic
 def customer_create(
@@ -62,7 +79,7 @@ def customer_create(
     if unknown:
         raise TypeError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
     customer = Customer(**_clean_customer_values(values))
-    customer.full_clean()
+    _full_clean(customer)
     customer.save()
     if tags:
         customer.tags.set(tags_ensure(tags))
@@ -83,7 +100,7 @@ def customer_update(*, customer: Customer, values: dict[str, Any], tags: Iterabl
         raise TypeError(f"Unknown customer fields: {', '.join(sorted(unknown))}")
     for field, value in _clean_customer_values(values).items():
         setattr(customer, field, value)
-    customer.full_clean(exclude=["tags"])
+    _full_clean(customer, exclude=["tags"])
     customer.save()
     if tags is not None:
         customer.tags.set(tags_ensure(tags))

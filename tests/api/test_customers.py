@@ -173,3 +173,11 @@ def test_the_fast_rendering_of_a_customer_matches_the_declared_fields(db):
             for customer in Customer.objects.filter(pk__in=[full.pk, bare.pk]).prefetch_related("tags"):
                 serializer = CustomerSerializer()
                 assert serializer.to_representation(customer) == serializer.to_representation_by_fields(customer)
+
+
+def test_an_email_another_customer_has_is_a_400_on_the_email_that_names_no_constraint(api, customer):
+    problem = assert_problem(api.post("/api/v1/customers/", {"first_name": "Other", "email": customer.email.upper()},
+                                      format="json"), 400)
+    assert problem["errors"] == {"email": ["A customer with this email already exists."]}
+    assert "constraint" not in str(problem).lower()
+    assert Customer.objects.count() == 1

@@ -312,3 +312,13 @@ def test_a_discount_larger_than_the_total_is_refused_and_nothing_is_written(cust
     assert not Order.objects.exists()
     assert services.order_create(customer=customer, order_number="D-2", placed_at=timezone.now(), total="10.00",
                                  discount="10.00").discount == Decimal("10.00")
+
+
+def test_an_email_taken_in_another_case_is_an_email_error_that_names_no_constraint(customer):
+    with pytest.raises(ValidationError) as refused:
+        services.customer_create(first_name="Other", email=customer.email.upper())
+    assert refused.value.message_dict == {"email": ["A customer with this email already exists."]}
+    other = services.customer_create(first_name="Other", email="other@example.com")
+    with pytest.raises(ValidationError) as refused:
+        services.customer_update(customer=other, values={"email": customer.email})
+    assert refused.value.message_dict == {"email": ["A customer with this email already exists."]}
