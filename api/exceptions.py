@@ -18,7 +18,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as Djang
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import exceptions, status
@@ -143,6 +143,19 @@ def server_error_problem() -> Response:
     return problem(status.HTTP_500_INTERNAL_SERVER_ERROR, kind="server_error", title=_("Server error."),
                    detail=_("Something went wrong on our side; it has been logged with this request's id."),
                    request_id=error_classes.request_id())
+
+
+def uncaught_error_problem(exc: BaseException | None) -> JsonResponse:
+    """handler500's answer under /api/ (an error that escaped DRF's handler, in a middleware or a plain
+    view): the same problem details, as a plain Django response since no DRF renderer runs there."""
+    if error_classes.classify(exc) == error_classes.UNAVAILABLE:
+        answer = unavailable_problem(_("A service we depend on could not be reached; nothing was saved. Retry later."))
+    else:
+        answer = server_error_problem()
+    response = JsonResponse(answer.data, status=answer.status_code, content_type=PROBLEM_CONTENT_TYPE)
+    if "Retry-After" in answer:
+        response["Retry-After"] = answer["Retry-After"]
+    return response
 
 
 def unavailable_problem(detail: str, *, kind: str = "service_unavailable") -> Response:

@@ -16,3 +16,5 @@ urlpatterns = [
     path("m/", include("club.urls_card")),  # the member's club card page
     path("api/", include("api.urls")),  # partner REST API (v1), its OpenAPI schema and docs  # unsubscribe, open pixel, click redirects of messages
 ]
+
+handler500 = "config.errors.server_error"  # a 503 page with Retry-After when the database is unreachable, else a 500 with the request id

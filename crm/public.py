@@ -6,8 +6,13 @@ from django.utils import translation
 
 def page_language(request, preferred: str = "", *, offered: list[str] | None = None) -> str:
     """An explicit ?lang= choice, else the customer's preferred language, else the browser's;
-    among the offered languages (default: all of LANGUAGES)."""
-    offered = offered or [code for code, _name in settings.LANGUAGES]
+    among the offered languages (default: all of LANGUAGES). Kept on the request, so that an error
+    page of the same request (core.error_pages) answers in it too."""
+    request.public_language = _choose(request, preferred, offered or [code for code, _name in settings.LANGUAGES])
+    return request.public_language
+
+
+def _choose(request, preferred: str, offered: list[str]) -> str:
     for candidate in (request.GET.get("lang", ""), preferred, translation.get_language_from_request(request)):
         code = (candidate or "").split("-")[0]
         if code in offered:
