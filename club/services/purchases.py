@@ -231,14 +231,18 @@ def _members_add(field: str, added: dict[int, int]) -> None:
     branch per member would be tested row by row, thousands of times for a large batch."""
     table = Membership._meta.db_table
     column = Membership._meta.get_field(field).column
-    values = ", ".join(["(%s, %s)"] * len(added))
+    pairs = list(added.items())
     with connection.cursor() as cursor:
-        # PostgreSQL and SQLite both name the columns of a VALUES list column1, column2.
-        cursor.execute(
-            f"UPDATE {table} SET {column} = {table}.{column} + v.column2 FROM (VALUES {values}) AS v "  # nosec B608 - identifiers are the model's own; values are parameters
-            f"WHERE {table}.id = v.column1",
-            [number for pair in added.items() for number in pair],
-        )
+        # 2,000 members a statement keeps the parameters within SQLite's limit (32,766).
+        for start in range(0, len(pairs), 2000):
+            chunk = pairs[start:start + 2000]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            # PostgreSQL and SQLite both name the columns of a VALUES list column1, column2.
+            cursor.execute(
+                f"UPDATE {table} SET {column} = {table}.{column} + v.column2 FROM (VALUES {values}) AS v "  # nosec B608 - identifiers are the model's own; values are parameters
+                f"WHERE {table}.id = v.column1",
+                [number for pair in chunk for number in pair],
+            )
 
 
 def _order_reason(earning: dict) -> str:
