@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from api import services
 from api.serializers.base import AmountField, StrictSerializer
+from core.bounds import AMOUNT_MAX
 from crm.models import MONEY, Order
 from crm.services import order_input
 from crm.services.order_input import BadValue
@@ -40,7 +41,7 @@ class CheckedChoice(Checked, serializers.ChoiceField):
 class CheckedAmount(Checked, serializers.DecimalField):
     def __init__(self, column: str, **kwargs):
         super().__init__(check=lambda value: order_input.clean_money(value, column), min_value=0,
-                         max_value=order_input.AMOUNT_MAX, **MONEY, **kwargs)
+                         max_value=AMOUNT_MAX, **MONEY, **kwargs)
 
 
 class CheckedQuantity(Checked, serializers.IntegerField):

@@ -28,8 +28,13 @@ class Command(AuditedCommand):
             except ValueError:
                 raise CommandError(f'--since "{since}" is not a date (YYYY-MM-DD).', returncode=2) from None
         bar = self._progress_bar()
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
         try:
-            figures = points_backfill(since=start, dry_run=dry_run, progress=bar)
+            figures = points_backfill(since=start, dry_run=dry_run, progress=progress if bar is not None else None)
         finally:
             if bar is not None:
                 bar.close()
@@ -48,15 +53,5 @@ class Command(AuditedCommand):
             return None
         from tqdm import tqdm
 
-        bar = tqdm(unit="orders", file=getattr(self.stdout, "_out", sys.stdout), leave=False, desc="crediting")
-
-        class Progress:
-            def __call__(self, done, total):
-                bar.total = total
-                bar.update(done - bar.n)
-
-            def close(self):
-                bar.close()
-
-        return Progress()
+        return tqdm(unit="orders", file=getattr(self.stdout, "_out", sys.stdout), leave=False, desc="crediting")
 
