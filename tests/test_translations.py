@@ -94,11 +94,19 @@ def catalog(request):
 def test_the_catalogs_hold_every_translatable_string_of_the_code(tmp_path, settings, monkeypatch):
     """A string added to the code but never extracted would show in English on a Persian page: extract the
     strings again (into a copy of the catalogs) and find each one translated."""
-    copy = tmp_path / "locale"
+    # makemessages writes into the locale/ folder of the directory it runs in, whatever LOCALE_PATHS says: run it in a
+    # mirror of the project (its folders linked, the catalogs copied), so the project's own catalogs are never rewritten.
+    project = tmp_path / "project"
+    project.mkdir()
+    skipped = {"locale", ".venv", "venv", "tests", "bench", "var", "test-output", "static", ".git"}
+    for entry in Path(settings.BASE_DIR).iterdir():
+        if entry.name not in skipped:
+            (project / entry.name).symlink_to(entry)
+    copy = project / "locale"
     shutil.copytree(LOCALE, copy)
     settings.LOCALE_PATHS = [copy]
-    monkeypatch.chdir(settings.BASE_DIR)
-    call_command("makemessages", locale=sorted(LANGUAGES), no_obsolete=True, verbosity=0,
+    monkeypatch.chdir(project)
+    call_command("makemessages", locale=sorted(LANGUAGES), no_obsolete=True, verbosity=0, symlinks=True,
                  ignore_patterns=[".venv", "venv", "tests", "bench", "var", "test-output", "static"])
     for language in LANGUAGES:
         _header, entries = read_po(copy / language / "LC_MESSAGES" / "django.po")
