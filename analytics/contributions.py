@@ -20,11 +20,12 @@ from core.rule_fields import rule_fields_register
 
 # --- Jobs -------------------------------------------------------------------------------------
 for job in (
-    Job(name="crm.rfm_scores", func=scores.rfm_job, schedule={"minute": "30", "hour": "3"},
+    Job(name="crm.rfm_scores", func=scores.rfm_job, schedule={"minute": "30", "hour": "3"}, queue="analytics",
         description="Recompute every customer's RFM scores and segment."),
     Job(name="crm.predict_churn", func=scores.predictions_job, schedule={"minute": "0", "hour": "4", "day_of_week": "1"},
+        queue="analytics",
         description="Refit BG/NBD and Gamma-Gamma; store P(alive), expected purchases and predictive CLV."),
-    Job(name="campaigns.segment_snapshots", func=snapshots.snapshots_job, schedule={"minute": "0", "hour": "5"},
+    Job(name="campaigns.segment_snapshots", func=snapshots.snapshots_job, schedule={"minute": "0", "hour": "5"}, queue="analytics",
         description="Compute retention and churn snapshots of every segment for the closed periods not yet computed."),
 ):
     job_registry.register(job.name, job)

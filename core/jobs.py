@@ -50,6 +50,8 @@ class Job:
     # crontab fields as django-celery-beat's CrontabSchedule takes them, in TIME_ZONE ("*" when left out),
     # e.g. {"minute": "15", "hour": "2"}.
     schedule: dict = field(default_factory=dict)
+    # The Celery queue beat sends the job to (config.celery.QUEUES): heavy reports go to "analytics".
+    queue: str = "default"
 
     def __post_init__(self):
         unknown = set(self.schedule) - set(CRONTAB_FIELDS)
@@ -170,7 +172,7 @@ def sync_periodic_tasks(sender=None, using: str = "default", **kwargs) -> None:
             crontab = CrontabSchedule.objects.using(using).create(timezone=settings.TIME_ZONE, **fields)
         wanted = {
             "task": TASK_NAME, "crontab": crontab, "interval": None, "kwargs": json.dumps({"name": job.name}),
-            "description": job.description, "enabled": True,
+            "description": job.description, "enabled": True, "queue": job.queue,
         }
         task = PeriodicTask.objects.using(using).filter(name=PERIODIC_TASK_PREFIX + job.name).first()
         if task is None:
