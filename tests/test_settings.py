@@ -35,6 +35,8 @@ def start(tmp_path, **env):
         ("CELERY_BROKER_URL", "kafka://x", "CELERY_BROKER_URL='kafka://x'"),
         ("EMAIL_URL", "pigeon://coop", "EMAIL_URL scheme 'pigeon'"),
         ("PHONENUMBER_DEFAULT_REGION", "Iran", "PHONENUMBER_DEFAULT_REGION='IRAN' is not a region code"),
+        ("DATABASE_REPLICA_URL", "sqlite:///replica.sqlite3", "DATABASE_REPLICA_URL must point to a PostgreSQL standby"),
+        ("DATABASE_REPLICA_MAX_LAG_SECONDS", "soon", "DATABASE_REPLICA_MAX_LAG_SECONDS='soon' is not an integer"),
     ],
 )
 def test_it_refuses_a_bad_value_naming_the_variable(tmp_path, variable, value, message):

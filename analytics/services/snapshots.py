@@ -22,6 +22,7 @@ from analytics.models import AnalyticsRun, SegmentMetricSnapshot
 from analytics.periods import closed_periods
 from analytics.selectors import period_extras, segment_or_all_customers
 from campaigns.models import Segment
+from core.replicas import replica_reads
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def snapshot_targets(*, today: date, window_days: int, periods: int | None = Non
     ]
 
 
+@replica_reads()
 def snapshots_refresh(*, today: date | None = None, window_days: int | None = None, periods: int | None = None,
                       kinds=None, custom: tuple[date, date] | None = None, force: bool = False,
                       run: AnalyticsRun | None = None) -> dict:

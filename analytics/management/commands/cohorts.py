@@ -6,6 +6,7 @@ from django.core.management import BaseCommand, CommandError
 
 from analytics import metrics
 from analytics.management.commands._analytics_cli import customers, parse_month
+from core.replicas import replica_reads
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--segment", default="all", help="A segment slug, or 'all' (the default).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
+    @replica_reads()
     def handle(self, *args, **options):
         months = options["months"]
         if not 1 <= months <= 24:

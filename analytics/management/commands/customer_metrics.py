@@ -6,6 +6,7 @@ from django.core.management import BaseCommand
 
 from analytics import metrics
 from analytics.management.commands._analytics_cli import customers, period, rate
+from core.replicas import replica_reads
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--end", help="Count the orders placed before this day, YYYY-MM-DD.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
+    @replica_reads()
     def handle(self, *args, **options):
         chosen = period(options["start"], options["end"], required=False)
         _segment, queryset = customers(options["segment"])

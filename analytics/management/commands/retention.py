@@ -6,6 +6,7 @@ from django.core.management import BaseCommand
 
 from analytics import metrics
 from analytics.management.commands._analytics_cli import customers, period, rate
+from core.replicas import replica_reads
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--window", type=int, help="Activity window W in days, 1 to 3650 (default CRM_ACTIVITY_WINDOW_DAYS).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
+    @replica_reads()
     def handle(self, *args, **options):
         chosen = period(options["start"], options["end"], required=True, window=options["window"])
         _segment, queryset = customers(options["segment"])
