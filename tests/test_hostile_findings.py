@@ -132,3 +132,22 @@ def test_it_answers_each_finding_of_issue_16_truthfully(finding, make_client, db
         for name in finding.errors:
             assert name in body.get("errors", {}), body
     finding.check(response, customer)
+
+
+def test_every_503_for_an_unreachable_database_says_the_same_retry_after(client, settings, monkeypatch, db):
+    """One setting (RETRY_AFTER_SECONDS) for the API, the public pages and the readiness check: once 60, 10 and 5."""
+    import api.middleware
+    import config.health
+    from club import views_card
+    from django.db import OperationalError
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    settings.RETRY_AFTER_SECONDS = 7
+    monkeypatch.setattr(api.middleware, "_storable", unreachable)
+    monkeypatch.setattr(views_card, "_member_or_404", unreachable)
+    monkeypatch.setitem(config.health.READINESS_CHECKS, "database", lambda: "unreachable")
+
+    answers = [client.get("/api/v1/orders/"), client.get("/m/some-token-that-is-never-read/"), client.get("/health/ready/")]
+    assert [(answer.status_code, answer["Retry-After"]) for answer in answers] == [(503, "7")] * 3

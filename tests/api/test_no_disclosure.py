@@ -163,6 +163,9 @@ def test_a_customer_the_key_cannot_see_answers_exactly_like_one_that_does_not_ex
         hidden, unknown = (client.get("/api/v1/" + path.format(id_)) for id_ in (elsewhere.public_id, missing))
         assert _problem_shape(hidden) == _problem_shape(unknown), path
         assert hidden.status_code == 404
+    order = elsewhere.orders.get()
+    hidden, unknown = (client.get(f"/api/v1/orders/{id_}/") for id_ in (order.public_id, missing))
+    assert _problem_shape(hidden) == _problem_shape(unknown) and hidden.status_code == 404
 
 
 def test_a_member_seen_through_a_view_is_not_a_member_for_the_key(make_client, make_member, partner):
