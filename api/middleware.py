@@ -1,5 +1,5 @@
 """Logs every call to the partner API (partner, key prefix, method, path, status, duration): every
-request whose path is under /api/, whatever it carries (a NUL, control characters, an over-long method).
+request whose path is under /api/v1/, whatever it carries (a NUL, control characters, an over-long method).
 
 A middleware rather than a view hook, so calls refused before any view runs (401, 404 on an
 unknown path, a crash) are logged too. DRF puts the authenticated key on the Django request."""
@@ -14,7 +14,7 @@ from django.db import DatabaseError
 from api.models import ApiCall, ApiKey
 
 logger = logging.getLogger("api.calls")
-PREFIX = "/api/"
+PREFIX = "/api/v1/"
 METHOD_LENGTH = ApiCall._meta.get_field("method").max_length
 PATH_LENGTH = ApiCall._meta.get_field("path").max_length
 

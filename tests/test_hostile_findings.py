@@ -134,17 +134,19 @@ def test_it_answers_each_finding_of_issue_16_truthfully(finding, make_client, db
     finding.check(response, customer)
 
 
-def test_every_503_for_an_unreachable_database_says_the_same_retry_after(client, settings, monkeypatch, db):
+def test_every_503_for_an_unreachable_database_says_the_same_retry_after(settings, monkeypatch, db):
     """One setting (RETRY_AFTER_SECONDS) for the API, the public pages and the readiness check: once 60, 10 and 5."""
     import api.middleware
     import config.health
     from club import views_card
     from django.db import OperationalError
+    from django.test import Client
 
     def unreachable(*args, **kwargs):
         raise OperationalError("could not connect to server")
 
     settings.RETRY_AFTER_SECONDS = 7
+    client = Client(raise_request_exception=False)
     monkeypatch.setattr(api.middleware, "_storable", unreachable)
     monkeypatch.setattr(views_card, "_member_or_404", unreachable)
     monkeypatch.setitem(config.health.READINESS_CHECKS, "database", lambda: "unreachable")
