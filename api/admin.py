@@ -117,12 +117,13 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "partner", "name", "own_data_only", "expires_at", "revoked_at", "last_used_at")
+    list_display = ("prefix", "partner", "name", "own_data_only", "state", "expires_at", "revoked_at", "last_used_at")
     list_filter = ("own_data_only", "partner")
     search_fields = ("prefix", "name", "partner__name")
     list_select_related = ("partner",)
-    readonly_fields = ("partner", "prefix", "scopes", "own_data_only", "created_at", "last_used_at", "revoked_at")
-    fields = ("partner", "name", "prefix", "scopes", "own_data_only", "expires_at", "revoked_at", "last_used_at", "created_at")
+    readonly_fields = ("partner", "prefix", "scopes", "own_data_only", "state", "created_at", "last_used_at", "revoked_at")
+    fields = ("partner", "name", "prefix", "scopes", "own_data_only", "state", "expires_at", "revoked_at", "last_used_at",
+              "created_at")
     actions = ["revoke_keys"]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -147,6 +148,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
         obj.pk = key.pk
         obj.refresh_from_db()
         messages.warning(request, _("The new API key is %(key)s - copy it now, it will not be shown again.") % {"key": secret})
+
+    @admin.display(description=_("state"))
+    def state(self, key: ApiKey) -> str:
+        """Why calls with the key are refused: the caller is only told "Invalid API key."."""
+        return key.refusal() or _("usable")
 
     @admin.action(description=_("Revoke the selected keys"))
     def revoke_keys(self, request, queryset):

@@ -35,7 +35,8 @@ class ApiClient:
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """Every request without a usable key (none, malformed, wrong, revoked, expired) is counted per
-    client address (api.throttling): 401 up to API_AUTH_FAILURE_RATE, then 429 with Retry-After."""
+    client address (api.throttling): 401 up to API_AUTH_FAILURE_RATE, then 429 with Retry-After.
+    A wrong, revoked or expired key, or one of an inactive partner, gets the same answer."""
 
     def authenticate(self, request):
         try:
@@ -58,12 +59,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = ApiKey.objects.select_related("partner").filter(prefix=prefix).first()
         if key is None or not hmac.compare_digest(key.hashed_key, api_key_hash(secret)):
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
-        if key.revoked_at is not None:
-            raise exceptions.AuthenticationFailed(_("This API key has been revoked."))
-        if not key.is_usable():
-            raise exceptions.AuthenticationFailed(_("This API key has expired."))
-        if not key.partner.active:
-            raise exceptions.AuthenticationFailed(_("This partner is not active."))
+        refusal = key.refusal()
+        if refusal:
+            # Exactly the unknown key's answer: whoever guesses prefixes learns nothing. The owner sees
+            # why in the admin (the key's state) and in the call log (api.middleware).
+            request._request.api_key_refused = (key, refusal)
+            raise exceptions.AuthenticationFailed(_("Invalid API key."))
         api_key_touch(key=key)
         # The API is an audited entry point (core.audit): the partner is where the call's changes
         # come from, for the rest of the request (core.middleware.AuditScopeMiddleware forgets it).

@@ -160,7 +160,7 @@ def uncaught_error_problem(exc: BaseException | None) -> JsonResponse:
 
 def unavailable_problem(detail: str, *, kind: str = "service_unavailable") -> Response:
     return problem(503, kind=kind, title=_("Service unavailable."), detail=detail,
-                   headers={"Retry-After": str(error_classes.RETRY_AFTER_SECONDS)})
+                   headers={"Retry-After": str(error_classes.retry_after_seconds())})
 
 
 def too_large_problem() -> Response:

@@ -11,6 +11,11 @@ overwriting what others stored: an empty field is filled, a non-empty one is lef
 external reference another person holds is not filled either); tags are added, never removed; a
 consent it sends as granted is recorded as a consent change from the API, a `false` changes nothing.
 
+Consents (customers/{id}/consents/): the key sees the consent changes it recorded itself, and the
+opt-ins it sent. A change it records is applied to the person (a withdrawal too: it is the person's
+wish) and answered as for a new customer (201 with the row, or 200 with its own latest row when its
+view already had that value), never with what others recorded.
+
 Matching, strongest first: external_ref, then email (case-insensitive), then a phone number held by
 exactly one customer when no external_ref or email was sent."""
 
@@ -19,11 +24,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 from phonenumber_field.phonenumber import to_python
 
 from api.models import ApiKey, PartnerCustomer
-from api.serializers.customers import CustomerSerializer, _datetime
+from api.serializers.customers import CustomerSerializer, datetime_text
 from api.services import partner_customer_create
 from crm import services as crm_services
 from crm.models import Customer
@@ -32,6 +38,7 @@ from crm.services.customers import customer_values_clean
 logger = logging.getLogger(__name__)
 
 UNIQUE_FIELDS = ("external_ref", "email")
+VIEW_CONSENTS = "_consents"  # in a view, beside the rendered fields: the consent changes the key recorded
 
 
 def partner_customer_push(*, key: ApiKey, values: dict[str, Any]) -> Customer:
@@ -61,9 +68,38 @@ def partner_view_update(*, link: PartnerCustomer, values: dict[str, Any]) -> Non
 def partner_view_render(customer: Customer, view: dict) -> dict:
     body = CustomerSerializer.render(Customer(public_id=customer.public_id), [])
     body.update({name: value for name, value in view.items() if name in body})
-    linked_at = _datetime(getattr(customer, "partner_linked_at", None))
+    linked_at = datetime_text(getattr(customer, "partner_linked_at", None))
     body["created_at"] = body["updated_at"] = linked_at
     return body
+
+
+def partner_view_consents(link: PartnerCustomer) -> list[dict[str, Any]]:
+    """The consent changes the key recorded for a person it sees through its view, newest first: the rows
+    it sent through consents/, and an opt-in it sent with the person (recorded as `api` when it was linked)."""
+    recorded = dict(link.view.get(VIEW_CONSENTS) or {})
+    for field, channel in crm_services.CONSENT_FIELDS.items():
+        if link.view.get(field) and channel not in recorded:
+            recorded[channel] = {"channel": channel, "granted": True, "source": "api",
+                                 "changed_at": datetime_text(link.linked_at)}
+    return sorted(recorded.values(), key=lambda row: row["changed_at"], reverse=True)
+
+
+def partner_view_consent_set(*, link: PartnerCustomer, channel: str, granted: bool,
+                             source: str) -> tuple[dict[str, Any] | None, bool]:
+    """A consent change sent by a key that sees the person through its view: (the row it sees, whether it is
+    new). Judged against what the key recorded, as for a customer it created, so the answer never says
+    what the person's consent was before."""
+    with transaction.atomic():
+        link = PartnerCustomer.objects.select_for_update().get(pk=link.pk)
+        latest = next((row for row in partner_view_consents(link) if row["channel"] == channel), None)
+        if bool(link.view.get(f"{channel}_opt_in")) == granted:
+            return latest, False
+        crm_services.consent_set(customer=link.customer, channel=channel, granted=granted, source=source)
+        row = {"channel": channel, "granted": granted, "source": source, "changed_at": datetime_text(timezone.now())}
+        link.view = {**link.view, f"{channel}_opt_in": granted,
+                     VIEW_CONSENTS: {**(link.view.get(VIEW_CONSENTS) or {}), channel: row}}
+        link.save(update_fields=["view"])
+        return row, True
 
 
 def customers_as_seen(key: ApiKey, queryset: QuerySet) -> QuerySet:

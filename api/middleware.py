@@ -1,10 +1,13 @@
-"""Logs every call to the partner API (partner, key prefix, method, path, status, duration).
+"""Logs every call to the partner API (partner, key prefix, method, path, status, duration): every
+request whose path is under /api/v1/, whatever it carries (a NUL, control characters, an over-long method).
 
 A middleware rather than a view hook, so calls refused before any view runs (401, 404 on an
 unknown path, a crash) are logged too. DRF puts the authenticated key on the Django request."""
 
 import logging
+import re
 import time
+from urllib.parse import quote
 
 from django.db import DatabaseError
 
@@ -16,12 +19,23 @@ METHOD_LENGTH = ApiCall._meta.get_field("method").max_length
 PATH_LENGTH = ApiCall._meta.get_field("path").max_length
 
 
+# Control characters (C0, DEL, C1) and the bidi controls that reorder what a reader sees.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+PARTIAL_ESCAPE = re.compile(r"%[0-9A-F]?$")  # an escape the limit cut through
+
+
 def _storable(text: str, limit: int) -> str:
-    """What a text column takes: no NUL (PostgreSQL refuses it; written back as %00), at most `limit` characters.
+    """What a log line and a text column take: every control or bidi character written as its %XX bytes
+    (a NUL, which PostgreSQL refuses, is %00; a newline cannot forge a log line), at most `limit`
+    characters, cut before an escape rather than through it.
 
     A request the API answered is logged however odd its path or method (issue 16: `%00` in the path,
     an over-long method), so nothing a caller sends can keep it out of the log."""
-    return text.replace("\x00", "%00")[:limit]
+    escaped = UNPRINTABLE.sub(lambda match: quote(match.group(), safe=""), text)
+    cut = escaped[:limit]
+    if len(escaped) > limit:
+        cut = PARTIAL_ESCAPE.sub("", cut)
+    return cut
 
 
 class ApiCallLogMiddleware:
@@ -36,9 +50,13 @@ class ApiCallLogMiddleware:
         duration_ms = int((time.perf_counter() - started) * 1000)
         key = getattr(request, "auth", None)
         key = key if isinstance(key, ApiKey) else None
+        # A key the caller holds but may not use (api.authentication): the caller was told only "Invalid
+        # API key."; the owner reads why here and in the admin.
+        refused_key, refusal = getattr(request, "api_key_refused", (None, ""))
+        key = key or refused_key
         method, path = _storable(request.method or "", METHOD_LENGTH), _storable(request.path, PATH_LENGTH)
-        logger.info("%s %s %s %s %s %dms", key.partner.name if key else "-", key.prefix if key else "-",
-                    method, path, response.status_code, duration_ms)
+        logger.info("%s %s %s %s %s %dms%s", key.partner.name if key else "-", key.prefix if key else "-",
+                    method, path, response.status_code, duration_ms, f" (key {refusal})" if refusal else "")
         try:
             ApiCall.objects.create(
                 partner_id=key.partner_id if key else None, key_prefix=key.prefix if key else "", method=method,

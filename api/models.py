@@ -9,7 +9,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 
 class Partner(models.Model):
@@ -55,6 +55,17 @@ class ApiKey(models.Model):
     def is_usable(self, at=None) -> bool:
         at = at or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
+
+    def refusal(self, at=None) -> str:
+        """Why a call with this key is refused ("" when it is not): shown to staff in the admin and the call
+        log only; the caller hears "Invalid API key." as for an unknown key (issue 16)."""
+        if self.revoked_at is not None:
+            return gettext("revoked")
+        if not self.is_usable(at):
+            return gettext("expired")
+        if not self.partner.active:
+            return gettext("partner inactive")
+        return ""
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])

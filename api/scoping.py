@@ -2,8 +2,10 @@
 hangs off them); everything else is 404, so nothing about other customers leaks.
 
 A person such a key found by identity (api.identity: its link has a `view`) is seen only as it
-sent it: of that person's orders and returns it sees only its own, and the person is left out of
-segments and metrics, which are computed from what others stored."""
+sent it: of that person's orders and returns it sees only its own; its history and consents read
+as empty; for the club the person is not a member (the card, ledger, coupons and offers answer as
+for any customer who is not a member); and the person is left out of segments and metrics, which are
+computed from what others stored. Its webhooks follow the same rule (api.webhooks.outbox)."""
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -23,9 +25,22 @@ def _seen_as_stored(key: ApiKey, customer_ref: str) -> Exists:
                                                  view__isnull=True))
 
 
+def seen_through_view(key: ApiKey, customer: Customer) -> bool:
+    """A person the key found by identity (api.identity): all it sees is what it sent. That person's
+    history, consents and club membership are other people's records: read as empty, or as not a member."""
+    return key.own_data_only and PartnerCustomer.objects.filter(
+        partner_id=key.partner_id, customer=customer, view__isnull=False).exists()
+
+
 def partner_order_source(partner_id: int) -> str:
     """Orders are unique per source: each partner numbers its own orders."""
     return f"partner:{partner_id}"
+
+
+def partner_of_source(source: str) -> int | None:
+    """The partner that sent an order with this source (partner_order_source), else None."""
+    prefix, _sep, number = (source or "").partition(":")
+    return int(number) if prefix == "partner" and number.isdigit() else None
 
 
 def _own_orders(key: ApiKey, prefix: str = "") -> Q:

@@ -19,11 +19,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from config.celery import app as celery_app
+from core import errors
 
 logger = logging.getLogger(__name__)
 
 BROKER_TIMEOUT_SECONDS = 2
-RETRY_AFTER_SECONDS = 10
 
 
 def check_database() -> str:
@@ -86,5 +86,5 @@ def ready(request):
     if not failing:
         return JsonResponse({"status": "ok", "checks": checks})
     response = JsonResponse({"status": "unavailable", "checks": checks, "failing": failing}, status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Retry-After"] = str(errors.retry_after_seconds())
     return response

@@ -195,6 +195,10 @@ globals().update(email_from_url(env_str("EMAIL_URL", "file://" + str(VAR_DIR / "
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "club@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# A 503 because the database or the broker could not be reached says when to try again (Retry-After),
+# the same on the API, the public pages and /health/ready/.
+RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 10, minimum=1)
+
 # --- Security. Production (DEBUG off) gets the strict defaults; each can be overridden.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # A load balancer probes an instance over plain HTTP: the health endpoints answer it instead of redirecting.

@@ -31,7 +31,7 @@ def server_error_page(request, exc: BaseException | None) -> HttpResponse:
             body = f"Error {status}. Reference: {request_id}"
     response = HttpResponse(body, status=status)
     if unavailable:
-        response["Retry-After"] = str(errors.RETRY_AFTER_SECONDS)
+        response["Retry-After"] = str(errors.retry_after_seconds())
     add_never_cache_headers(response)
     return response
 

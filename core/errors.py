@@ -17,6 +17,7 @@ import logging
 import re
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
 from django.db import DatabaseError, InterfaceError
 
@@ -29,7 +30,11 @@ BUG = db_errors.BUG
 TOO_LARGE = "too_large"
 
 STATUS = {BAD_VALUE: 400, TOO_LARGE: 413, CONFLICT: 409, UNAVAILABLE: 503, BUG: 500}
-RETRY_AFTER_SECONDS = 5
+
+
+def retry_after_seconds() -> int:
+    """Retry-After of every 503 for an unreachable database or broker (settings.RETRY_AFTER_SECONDS)."""
+    return settings.RETRY_AFTER_SECONDS
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _request_id = contextvars.ContextVar("request_id", default="")

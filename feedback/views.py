@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from core import errors
 from core.audit import public_page
 from crm.public import language_choices, page_language
 from feedback import services
@@ -112,7 +113,7 @@ def _not_saved(request, survey: Survey, form: SurveyForm, language: str):
         form.add_error(None, _("We could not save your answers just now. Please send them again in a minute."))
     response = _render(request, "feedback/survey.html", {"survey": survey, "form": form, "languages": _languages(survey)},
                        language, status=503)
-    response.headers["Retry-After"] = "60"
+    response.headers["Retry-After"] = str(errors.retry_after_seconds())
     return response
 
 

@@ -4,6 +4,7 @@
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import OperationalError, connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -52,7 +53,7 @@ def test_it_is_not_ready_without_the_database_and_says_nothing_of_the_error(clie
     assert body["checks"]["database"] == "unreachable"
     assert "database" in body["failing"]
     assert body["checks"]["broker"] == "ok"
-    assert response["Retry-After"] == "10"
+    assert response["Retry-After"] == str(settings.RETRY_AFTER_SECONDS)
     assert "hunter2" not in response.content.decode() and "Traceback" not in response.content.decode()
 
 

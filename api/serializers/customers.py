@@ -71,17 +71,17 @@ class CustomerSerializer(StrictSerializer):
             "city": c.city,
             "country": c.country,
             "source": c.source,
-            "acquired_at": _datetime(c.acquired_at),
+            "acquired_at": datetime_text(c.acquired_at),
             "notes": c.notes,
             "email_opt_in": c.email_opt_in,
             "sms_opt_in": c.sms_opt_in,
             "tags": tags,
             "orders_count": c.orders_count,
             "total_spent": _money(c.total_spent),
-            "first_order_at": _datetime(c.first_order_at),
-            "last_order_at": _datetime(c.last_order_at),
-            "created_at": _datetime(c.created_at),
-            "updated_at": _datetime(c.updated_at),
+            "first_order_at": datetime_text(c.first_order_at),
+            "last_order_at": datetime_text(c.last_order_at),
+            "created_at": datetime_text(c.created_at),
+            "updated_at": datetime_text(c.updated_at),
         }
 
     def to_representation_by_fields(self, instance):
@@ -94,7 +94,7 @@ class CustomerSerializer(StrictSerializer):
 _MONEY = serializers.DecimalField(**MONEY_SUM)  # renders total_spent, a sum
 
 
-def _datetime(value):
+def datetime_text(value):
     """As DRF's DateTimeField renders an aware datetime: ISO 8601 in the current time zone, UTC as `Z`."""
     if value is None:
         return None

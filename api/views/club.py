@@ -29,7 +29,9 @@ from api.serializers import (
     MemberSerializer,
     RedeemOfferSerializer,
 )
-from api.views.common import customer_for_body, customer_for_path, order_for_body
+from api.scoping import seen_through_view
+from api.views.common import club_customer, customer_for_body, customer_for_path, order_for_body
+from crm.models import Customer
 from club import selectors as club_selectors
 from club import services as club_services
 from club.exceptions import NotAMember
@@ -50,12 +52,12 @@ class MemberView(APIView):
 
     @extend_schema(responses=MemberSerializer)
     def get(self, request, customer_id):
-        return _member_response(customer_for_path(request, customer_id))
+        return _member_response(club_customer(request, customer_for_path(request, customer_id)))
 
 
 def _member_for_path(request, customer_id):
     """The member behind a path's customer id: 404 for customers the key cannot see and for non-members."""
-    return membership_of(customer_for_path(request, customer_id))
+    return membership_of(club_customer(request, customer_for_path(request, customer_id)))
 
 
 class _MemberListView(generics.ListAPIView):
@@ -133,7 +135,7 @@ class ClubEventView(APIView):
                 {"reference": [_("Send a reference (or an Idempotency-Key header), so that a retried event earns once.")]}
             )
         customer = customer_for_body(request, data["customer"])
-        member = membership_of(customer)
+        member = membership_of(club_customer(request, customer))
         outcome = services.club_event_earn(
             key=request.auth, member=member, event=data["event"],
             # The header is per key and up to 255 characters: its digest fits the ledger's key.
@@ -154,7 +156,7 @@ class EnrollView(APIView):
     def post(self, request):
         serializer = EnrollSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = customer_for_body(request, serializer.validated_data["customer"])
+        customer = club_customer(request, customer_for_body(request, serializer.validated_data["customer"]))
         already = club_selectors.membership_for(customer)
         club_services.member_enroll(customer=customer, source="api")
         return _member_response(customer, status_code=status.HTTP_200_OK if already and already.is_active else status.HTTP_201_CREATED)
@@ -166,7 +168,7 @@ class RedeemOfferView(APIView):
     @extend_schema(request=RedeemOfferSerializer, responses={201: CouponSerializer})
     @idempotent
     def post(self, request, customer_id):
-        customer = customer_for_path(request, customer_id)
+        customer = club_customer(request, customer_for_path(request, customer_id))
         serializer = RedeemOfferSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         member = membership_of(customer)
@@ -183,7 +185,9 @@ class RedeemOfferView(APIView):
 def _till_customer(request, data):
     """Own-data-only keys must say whose coupon it is, so they cannot probe other customers' codes."""
     if data.get("customer"):
-        return customer_for_body(request, data["customer"])
+        customer = customer_for_body(request, data["customer"])
+        # A person seen through the key's view owns no coupon for it: every code reads as unknown.
+        return Customer() if seen_through_view(request.auth, customer) else customer
     if request.auth.own_data_only:
         raise exceptions.ValidationError({"customer": [_("This key must name the customer.")]})
     return None
@@ -222,6 +226,8 @@ class CouponRedeemView(APIView):
         order = None
         if data.get("order"):
             order = order_for_body(request, data["order"])
+            if customer is not None and customer.pk is None:
+                order = None  # a person seen through a view (_till_customer): every code is unknown, whatever the order
         redemption = club_services.coupon_redeem(
             code=data["code"], order_value=data["order_value"], customer=customer, order=order,
             reference=data.get("reference", "") or f"partner:{request.auth.partner_id}",

@@ -5,7 +5,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
-from api.scoping import partner_order_source, visible_customers, visible_orders
+from api.scoping import partner_order_source, seen_through_view, visible_customers, visible_orders
+from club.exceptions import NotAMember
 from crm.models import Customer, Order
 
 
@@ -21,6 +22,14 @@ def customer_for_path(request, customer_id) -> Customer:
     customer = visible_customers(request.auth).filter(public_id=parse_public_id(customer_id)).first()
     if customer is None:
         raise Http404
+    return customer
+
+
+def club_customer(request, customer: Customer) -> Customer:
+    """The customer, for the club endpoints: a person the key sees through its view (api.identity) is not
+    a member for it, whatever others enrolled (the card, points and coupons are other people's records)."""
+    if seen_through_view(request.auth, customer):
+        raise NotAMember(_("This customer is not a club member."))
     return customer
 
 

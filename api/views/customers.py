@@ -10,11 +10,14 @@ from rest_framework.routers import SimpleRouter
 
 from api.exceptions import PROBLEM_CONTENT_TYPE
 from api.filters import CustomerFilter
-from api.identity import customers_as_seen, filter_as_seen, partner_customer_push, partner_view_update
+from api.identity import (
+    customers_as_seen, filter_as_seen, partner_customer_push, partner_view_consent_set, partner_view_consents,
+    partner_view_update,
+)
 from api.models import PartnerCustomer
 from api.idempotency import idempotent
 from api.pagination import ApiCursorPagination
-from api.scoping import visible_customers
+from api.scoping import seen_through_view, visible_customers
 from api.serializers import (
     CONSENT_SOURCE_PREFIX,
     ConsentChangeSerializer,
@@ -37,9 +40,15 @@ CONSENT_SOURCE = "api"
 
 
 def _seen_through_view(request, customer) -> bool:
-    """A person the key found by identity (api.identity): its history is other people's records, not shown."""
-    return request.auth.own_data_only and PartnerCustomer.objects.filter(
-        partner_id=request.auth.partner_id, customer=customer, view__isnull=False).exists()
+    return seen_through_view(request.auth, customer)
+
+
+def _view_link(request, customer) -> PartnerCustomer | None:
+    """The key's link to a person it sees through its view (api.identity), else None."""
+    if not request.auth.own_data_only:
+        return None
+    return PartnerCustomer.objects.filter(partner_id=request.auth.partner_id, customer=customer,
+                                          view__isnull=False).first()
 
 
 class InteractionPagination(ApiCursorPagination):
@@ -190,8 +199,11 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=ConsentPagination)
     def consents(self, request, id=None):
         customer = customer_for_path(request, id)
-        changes = ConsentChange.objects.filter(customer=customer)
-        page = self.paginate_queryset(changes.none() if _seen_through_view(request, customer) else changes)
+        link = _view_link(request, customer)
+        if link is not None:  # at most one row per channel: one page
+            rows = ConsentChangeSerializer(partner_view_consents(link), many=True).data
+            return Response({"next": None, "previous": None, "results": rows})
+        page = self.paginate_queryset(ConsentChange.objects.filter(customer=customer))
         return self.get_paginated_response(ConsentChangeSerializer(page, many=True).data)
 
     @extend_schema(
@@ -207,6 +219,12 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = ConsentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        link = _view_link(request, customer)
+        if link is not None:  # what the person's consent was before is not this key's to learn (api.identity)
+            row, created = partner_view_consent_set(link=link, channel=data["channel"], granted=data["granted"],
+                                                    source=CONSENT_SOURCE_PREFIX + data["source"])
+            return Response(ConsentChangeSerializer(row).data,
+                            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
         change = crm_services.consent_set(
             customer=customer, channel=data["channel"], granted=data["granted"],
             source=CONSENT_SOURCE_PREFIX + data["source"],

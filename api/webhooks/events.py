@@ -24,6 +24,7 @@ from api.serializers import (
     SurveyResponseSerializer,
 )
 from api.serializers import LedgerRowSerializer, TierChangeSerializer
+from api.scoping import partner_of_source
 from api.webhooks.outbox import Emission, events_emit, subscribed_events, subscribed_events_forget
 
 Render = Callable[[list], list[dict]]
@@ -172,11 +173,22 @@ def on_customer_created(sender, customer, **kwargs) -> None:
 
 
 def on_partner_customer_saved(sender, instance: PartnerCustomer, created: bool, raw: bool = False, **kwargs) -> None:
-    if raw or not created or not instance.created:
+    """customer.created for the own-data-only subscriptions of the partner that created the person, or that
+    pushed a person who already existed (api.identity): then the payload is the person as that partner sees
+    it, so the event, like the API's answer, cannot tell "new" from "existing elsewhere"."""
+    if raw or not created or not (instance.created or instance.view is not None):
         return
     customer = instance.customer
-    event_announce(WebhookEvent.CUSTOMER_CREATED, customer_id=customer.pk, subject=customer, key=str(customer.public_id),
-                   partner_id=instance.partner_id, own_data_only=True)
+    if instance.view is None:
+        event_announce(WebhookEvent.CUSTOMER_CREATED, customer_id=customer.pk, subject=customer,
+                       key=str(customer.public_id), partner_id=instance.partner_id, own_data_only=True)
+        return
+    from api.identity import partner_view_render
+
+    customer.partner_linked_at = instance.linked_at
+    events_emit(event=WebhookEvent.CUSTOMER_CREATED, partner_id=instance.partner_id, own_data_only=True,
+                render=lambda subjects: [partner_view_render(customer, instance.view)], emissions=[
+                    Emission(customer_id=customer.pk, key=str(customer.public_id), owner_partner_id=instance.partner_id)])
 
 
 def on_orders_created(sender, order_ids, **kwargs) -> None:
@@ -186,9 +198,10 @@ def on_orders_created(sender, order_ids, **kwargs) -> None:
 
     if WebhookEvent.ORDER_CREATED not in subscribed_events():
         return
-    orders = Order.objects.filter(pk__in=order_ids).order_by("pk").only("pk", "public_id", "customer_id")
+    orders = Order.objects.filter(pk__in=order_ids).order_by("pk").only("pk", "public_id", "customer_id", "source")
     events_emit(event=WebhookEvent.ORDER_CREATED, render=RENDERERS[WebhookEvent.ORDER_CREATED], deferrable=True, emissions=[
-        Emission(customer_id=order.customer_id, subject=order, key=str(order.public_id)) for order in orders])
+        Emission(customer_id=order.customer_id, subject=order, key=str(order.public_id),
+                 owner_partner_id=partner_of_source(order.source)) for order in orders])
 
 
 def on_points_changed(sender, transactions, **kwargs) -> None:
@@ -221,8 +234,11 @@ def on_coupon_redeemed(sender, coupon, redemption, **kwargs) -> None:
 
 def on_return_updated(sender, return_request, **kwargs) -> None:
     request = return_request
-    event_announce(WebhookEvent.RETURN_UPDATED, customer_id=request.customer_id, subject=request,
-                   key=f"{request.public_id}:{request.state}")
+    if WebhookEvent.RETURN_UPDATED not in subscribed_events():
+        return  # nothing read when nobody subscribed
+    events_emit(event=WebhookEvent.RETURN_UPDATED, render=RENDERERS[WebhookEvent.RETURN_UPDATED], emissions=[
+        Emission(customer_id=request.customer_id, subject=request, key=f"{request.public_id}:{request.state}",
+                 owner_partner_id=partner_of_source(request.order.source) if request.order_id else None)])
 
 
 def on_response_submitted(sender, response, **kwargs) -> None:

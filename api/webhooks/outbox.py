@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -88,13 +89,18 @@ class Emission:
     customer_id: int | None
     subject: object = None
     key: str | None = None
+    # The partner whose own record the subject is (an order it sent, a return of such an order): the only
+    # own-data-only partner told about it when it sees the customer through its view (api.identity).
+    owner_partner_id: int | None = None
 
 
 def subscribers_for(event: str, customer_ids: Iterable[int | None], *, partner_id: int | None = None,
-                    own_data_only: bool | None = None) -> dict[int | None, list[int]]:
-    """The subscription ids that get `event` for each customer, in two queries for any number of
-    customers: own-data-only subscriptions only when their partner created the customer or it was
-    shared with them (as api.scoping.visible_customers)."""
+                    own_data_only: bool | None = None) -> dict[int | None, list[tuple[int, int | None]]]:
+    """The subscriptions that may get `event` for each customer, in two queries for any number of
+    customers, as (subscription id, partner id when it sees the customer only through its view, else None):
+    own-data-only subscriptions only when their partner created the customer or it was shared with them
+    (as api.scoping.visible_customers). A view-only one gets only events about its own records
+    (`Emission.owner_partner_id`, see `recipients_of`)."""
     subscriptions = WebhookSubscription.objects.filter(active=True, partner__active=True)
     if partner_id is not None:
         subscriptions = subscriptions.filter(partner_id=partner_id)
@@ -105,14 +111,24 @@ def subscribers_for(event: str, customer_ids: Iterable[int | None], *, partner_i
                if event in (row[3] or [])]
     customer_ids = set(customer_ids)
     own_partners = {partner for _pk, partner, own, _events in wanting if own}
-    linked = set()
+    linked: dict[tuple[int, int], bool] = {}  # (partner, customer) -> seen through a view
     if own_partners and customer_ids - {None}:
-        linked = set(PartnerCustomer.objects.filter(partner_id__in=own_partners, customer_id__in=customer_ids - {None})
-                     .values_list("partner_id", "customer_id"))
+        links = PartnerCustomer.objects.filter(partner_id__in=own_partners, customer_id__in=customer_ids - {None})
+        linked = {(partner, customer): through_view for partner, customer, through_view in links.annotate(
+            through_view=ExpressionWrapper(Q(view__isnull=False), output_field=BooleanField()),
+        ).values_list("partner_id", "customer_id", "through_view")}
     return {
-        customer_id: [pk for pk, partner, own, _events in wanting if not own or (partner, customer_id) in linked]
+        customer_id: [(pk, partner if own and linked[(partner, customer_id)] else None)
+                      for pk, partner, own, _events in wanting if not own or (partner, customer_id) in linked]
         for customer_id in customer_ids
     }
+
+
+def recipients_of(emission: Emission, subscribers: dict[int | None, list[tuple[int, int | None]]]) -> list[int]:
+    """The subscriptions told of this emission: a partner that sees the customer through its view only
+    of what it sent itself (the person's other orders, points, tiers and coupons are not its to read)."""
+    return [pk for pk, view_partner in subscribers[emission.customer_id]
+            if view_partner is None or view_partner == emission.owner_partner_id]
 
 
 def events_emit(*, event: str, emissions: Sequence[Emission], render: Callable[[list], list[dict]],
@@ -128,9 +144,10 @@ def events_emit(*, event: str, emissions: Sequence[Emission], render: Callable[[
     transaction. Returns the number of rows."""
     if event not in subscribed_events() or not emissions:
         return 0
-    recipients = subscribers_for(event, {emission.customer_id for emission in emissions},
-                                 partner_id=partner_id, own_data_only=own_data_only)
-    wanted = [emission for emission in emissions if recipients[emission.customer_id]]
+    subscribers = subscribers_for(event, {emission.customer_id for emission in emissions},
+                                  partner_id=partner_id, own_data_only=own_data_only)
+    recipients = [recipients_of(emission, subscribers) for emission in emissions]
+    wanted = [(emission, told) for emission, told in zip(emissions, recipients) if told]
     if not wanted:
         return 0
     at = at or timezone.now()
@@ -138,16 +155,16 @@ def events_emit(*, event: str, emissions: Sequence[Emission], render: Callable[[
     if deferred:
         payloads = [None] * len(wanted)
     else:
-        payloads = payloads_json(render([emission.subject for emission in wanted]))
+        payloads = payloads_json(render([emission.subject for emission, _told in wanted]))
     rows, event_ids = [], []
-    for emission, payload in zip(wanted, payloads, strict=True):
+    for (emission, told), payload in zip(wanted, payloads, strict=True):
         event_id = uuid.uuid5(EVENT_NAMESPACE, f"{event}:{emission.key}") if emission.key is not None else uuid.uuid4()
         event_ids.append(event_id)
         rows.extend(
             WebhookDelivery(subscription_id=subscription_id, event=event, event_id=event_id, payload=payload,
                             subject_id=emission.subject.pk if deferred else None, created_at=at,
                             next_attempt_at=at + queue_lease())
-            for subscription_id in recipients[emission.customer_id]
+            for subscription_id in told
         )
     WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
     transaction.on_commit(lambda: events_enqueue(event_ids))

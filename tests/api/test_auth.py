@@ -40,20 +40,46 @@ def test_it_accepts_a_valid_key_and_records_its_use_once_a_minute(api, time_mach
     assert ApiKey.objects.get(pk=api.key.pk).last_used_at > first
 
 
-def test_it_refuses_a_revoked_key(api):
+def _unknown_key_answer():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Api-Key zzzzzzzz.not-a-key")
+    response = client.get(URL)
+    return response.status_code, response.json(), response["WWW-Authenticate"]
+
+
+def _answer(client):
+    response = client.get(URL)
+    return response.status_code, response.json(), response["WWW-Authenticate"]
+
+
+def test_it_refuses_a_revoked_key_exactly_like_an_unknown_one(api):
     services.api_key_revoke(key=api.key)
-    assert "revoked" in assert_problem(api.get(URL), 401)["detail"]
+    assert _answer(api) == _unknown_key_answer()
+    assert _answer(api)[1]["detail"] == "Invalid API key."
 
 
-def test_it_refuses_an_expired_key(make_client):
+def test_it_refuses_an_expired_key_exactly_like_an_unknown_one(make_client):
     client = make_client("customers:read", expires_at=timezone.now() - timedelta(minutes=1))
-    assert "expired" in assert_problem(client.get(URL), 401)["detail"]
+    assert _answer(client) == _unknown_key_answer()
 
 
-def test_it_refuses_the_keys_of_an_inactive_partner(api, partner):
+def test_it_refuses_the_keys_of_an_inactive_partner_exactly_like_an_unknown_one(api, partner):
     partner.active = False
     partner.save()
-    assert_problem(api.get(URL), 401)
+    assert _answer(api) == _unknown_key_answer()
+
+
+def test_the_owner_sees_why_a_key_is_refused_in_the_call_log_and_the_admin(api, admin_client, caplog):
+    from api.models import ApiCall
+
+    services.api_key_revoke(key=api.key)
+    with caplog.at_level("INFO", logger="api.calls"):
+        api.get(URL)
+    call = ApiCall.objects.get()
+    assert (call.key_prefix, call.partner_id, call.status) == (api.key.prefix, api.key.partner_id, 401)
+    assert "(key revoked)" in caplog.text
+    listing = admin_client.get("/admin/api/apikey/")
+    assert listing.status_code == 200 and "revoked" in listing.content.decode()
 
 
 def test_it_refuses_a_key_in_the_url_even_with_a_valid_header(api):

@@ -5,6 +5,7 @@ whose fault it is (a refused value is never "unavailable, retry")."""
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 
@@ -189,7 +190,7 @@ def test_a_broken_constraint_is_a_409_without_retry_after(api, customer, failing
 def test_only_connection_trouble_says_retry_later(api, customer, failing_order_create, error):
     failing_order_create(error)
     response = api.post(URL, order_body(customer), format="json")
-    assert assert_problem(response, 503)["type"].endswith("/database_unavailable") and response["Retry-After"] == "5"
+    assert assert_problem(response, 503)["type"].endswith("/database_unavailable") and response["Retry-After"] == str(settings.RETRY_AFTER_SECONDS)
 
 
 def test_a_database_error_of_our_own_is_a_logged_500(api, customer, failing_order_create, caplog):

@@ -146,3 +146,92 @@ def test_other_partners_orders_history_and_segments_stay_hidden(own, elsewhere, 
     segment = Segment.objects.create(slug="everyone", name="Everyone", rules={"all": []})
     reader = make_client("segments:read", own_data_only=True)
     assert reader.get(f"/api/v1/segments/{segment.slug}/customers/").json()["results"] == []
+
+
+# --- What else a person seen through a view could reveal (issue 16, the remaining leaks) ----------
+
+
+def _problem_shape(response):
+    return response.status_code, response["Content-Type"], response.json()
+
+
+def test_a_customer_the_key_cannot_see_answers_exactly_like_one_that_does_not_exist(make_client, elsewhere):
+    client = make_client("customers:read", "club:read", "club:write", own_data_only=True)
+    missing = "00000000-0000-4000-8000-000000000000"
+    for path in ("customers/{}/", "club/members/{}/", "club/members/{}/ledger/", "club/members/{}/coupons/",
+                 "customers/{}/consents/"):
+        hidden, unknown = (client.get("/api/v1/" + path.format(id_)) for id_ in (elsewhere.public_id, missing))
+        assert _problem_shape(hidden) == _problem_shape(unknown), path
+        assert hidden.status_code == 404
+    order = elsewhere.orders.get()
+    hidden, unknown = (client.get(f"/api/v1/orders/{id_}/") for id_ in (order.public_id, missing))
+    assert _problem_shape(hidden) == _problem_shape(unknown) and hidden.status_code == 404
+
+
+def test_a_member_seen_through_a_view_is_not_a_member_for_the_key(make_client, make_member, partner):
+    client = make_client("customers:write", "club:read", "club:write", own_data_only=True)
+    member = make_member(email="member@example.com", first_name="Parisa")
+    pushed = client.post(URL, {"email": "member@example.com"}, format="json").json()
+    new = client.post(URL, {"email": "new@example.com"}, format="json").json()
+    for path in ("club/members/{}/", "club/members/{}/ledger/", "club/members/{}/coupons/", "club/members/{}/offers/"):
+        seen, fresh = (client.get("/api/v1/" + path.format(body["id"])) for body in (pushed, new))
+        assert _problem_shape(seen) == _problem_shape(fresh), path  # balance, tier, joining date: not its to read
+        assert seen.json()["type"].endswith("/not_a_member")
+    assert "member_number" not in client.post("/api/v1/club/enroll/", {"customer": pushed["id"]}, format="json").json()
+    member.refresh_from_db()
+    assert member.status == "active"  # nothing changed for the person
+
+
+def test_a_person_seen_through_a_view_owns_no_coupon_for_the_key(make_client, member, offer, admin_user):
+    client = make_client("customers:write", "coupons:redeem", own_data_only=True)
+    club_services.points_adjust(member=member, points=500, reason="gift", by=admin_user)
+    coupon = club_services.offer_redeem(member=member, offer=offer)
+    pushed = client.post(URL, {"email": member.customer.email}, format="json").json()
+
+    def validate(code):
+        return client.post("/api/v1/coupons/validate/", {"code": code, "order_value": "50", "customer": pushed["id"]},
+                           format="json")
+
+    assert validate(coupon.code).json() == validate("NO-SUCH-CODE").json()
+    assert validate(coupon.code).json()["reason"] == "unknown"
+
+
+def test_a_consent_answer_never_says_what_others_recorded(own, elsewhere):
+    crm_services.consent_set(customer=elsewhere, channel="email", granted=True, source="shop-two")
+    pushed = own.post(URL, {"email": "parisa@example.com"}, format="json").json()
+    new = own.post(URL, {"email": "new@example.com"}, format="json").json()
+    sent = {"channel": "email", "granted": True, "source": "till"}
+
+    seen, fresh = (own.post(f"{URL}{body['id']}/consents/", sent, format="json") for body in (pushed, new))
+    assert seen.status_code == fresh.status_code == 201  # not 200 "it already had that value"
+    assert {k: v for k, v in seen.json().items() if k != "changed_at"} == \
+        {k: v for k, v in fresh.json().items() if k != "changed_at"} == {"channel": "email", "granted": True, "source": "api:till"}
+    again = own.post(f"{URL}{pushed['id']}/consents/", sent, format="json")
+    assert again.status_code == 200 and again.json() == seen.json()  # its own latest row
+    assert own.get(f"{URL}{pushed['id']}/consents/").json()["results"] == [seen.json()]
+    assert own.get(f"{URL}{pushed['id']}/").json()["email_opt_in"] is True
+
+    withdrawn = own.post(f"{URL}{pushed['id']}/consents/", {**sent, "granted": False}, format="json")
+    assert withdrawn.status_code == 201
+    elsewhere.refresh_from_db()
+    assert elsewhere.email_opt_in is False  # the person's wish is applied
+    assert ConsentChange.objects.filter(customer=elsewhere).count() == 2
+
+
+def test_webhooks_tell_the_key_only_what_it_could_read(db, webhook_settings, own, elsewhere, partner, receiver, place_order):
+    from api.models import WebhookDelivery
+    from api.scoping import partner_order_source
+    from tests.api.webhook_helpers import subscribe
+
+    subscribe(partner, receiver, "customer.created", "order.created", own_data_only=True)
+    pushed = own.post(URL, {"email": "parisa@example.com", "first_name": "Sara"}, format="json").json()
+    new = own.post(URL, {"email": "new@example.com", "first_name": "Sara"}, format="json").json()
+    payloads = dict(WebhookDelivery.objects.filter(event="customer.created").values_list("payload__id", "payload"))
+    assert payloads[pushed["id"]] == pushed  # the person as the key sees it, like the API's answer
+    assert set(payloads[new["id"]]) == set(pushed)
+
+    WebhookDelivery.objects.all().delete()
+    place_order(elsewhere, total="900.00")  # another partner's order: not the key's to hear of
+    assert not WebhookDelivery.objects.exists()
+    mine = place_order(elsewhere, total="20.00", source=partner_order_source(partner.pk))
+    assert list(WebhookDelivery.objects.values_list("event", "payload__id")) == [("order.created", str(mine.public_id))]

@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
@@ -77,7 +78,7 @@ def test_a_database_error_while_an_order_earns_points_leaves_no_order_and_a_retr
     assert calls == ["_write"]
     # A clean problem answer, no traceback: 503, retry later.
     assert response.status_code == 503, response.content
-    assert response["Retry-After"] == "5"
+    assert response["Retry-After"] == str(settings.RETRY_AFTER_SECONDS)
     assert response["Content-Type"].startswith("application/problem+json")
     assert "Traceback" not in response.content.decode() and "OperationalError" not in response.content.decode()
     # Nothing half-written: no order, no lines, no product, no ledger row, no stored response for the key.
@@ -106,7 +107,7 @@ def test_a_database_error_while_survey_answers_are_stored_shows_the_form_again_a
     calls = fail_after_writing(monkeypatch, surveys_module, "_store_answer")
     page = client.post(url, data)
     assert calls == ["_store_answer"]
-    assert page.status_code == 503 and page["Retry-After"] == "60"
+    assert page.status_code == 503 and page["Retry-After"] == str(settings.RETRY_AFTER_SECONDS)
     assert "Please send them again in a minute" in page.content.decode()
     assert "Ça n&#x27;a pas marché — 😞" in page.content.decode()  # the answers are given back, not lost
     assert counts() == before
