@@ -170,12 +170,24 @@ class ReturnAgeFilter(admin.SimpleListFilter):
 class ReturnLineInline(admin.TabularInline):
     model = ReturnLine
     extra = 0
-    fields = ("order_line", "quantity", "reason", "note")
+    fields = ("item", "bought", "quantity", "reason", "note")
     readonly_fields = fields
     can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line")
+
+    @admin.display(description=_("item"))
+    def item(self, line):
+        # The SKU is a left-to-right island: inside a right-to-left page it would otherwise be jumbled.
+        order_line = line.order_line
+        if order_line.product_name:
+            return format_html('{} (<bdi dir="ltr">{}</bdi>)', order_line.product_name, order_line.sku)
+        return format_html('<bdi dir="ltr">{}</bdi>', order_line.sku)
+
+    @admin.display(description=_("bought"))
+    def bought(self, line):
+        return line.order_line.quantity
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -211,6 +223,15 @@ def _transition_action(state: str, label):
     return admin.action(description=label, permissions=["process"])(action)
 
 
+# Buttons and actions are named after what staff do ("Approve"), not the state it leads to ("Approved").
+ACTION_LABELS = {
+    ReturnRequest.State.APPROVED: _("Approve"), ReturnRequest.State.REJECTED: _("Reject"),
+    ReturnRequest.State.RECEIVED: _("Mark received"), ReturnRequest.State.REFUNDED: _("Refund"),
+    ReturnRequest.State.EXCHANGED: _("Mark exchanged"), ReturnRequest.State.CREDITED: _("Issue store credit"),
+    ReturnRequest.State.CLOSED: _("Close"),
+}
+
+
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(admin.ModelAdmin):
     list_display = ("__str__", "customer", "state", "resolution", "channel", "created_at", "refund_amount")
@@ -224,11 +245,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     change_form_template = "admin/feedback/returnrequest/change_form.html"
     change_list_template = "admin/feedback/returnrequest/change_list.html"
     show_full_result_count = False
-    actions = [_transition_action(state, label) for state, label in (
-        ("approved", _("Approve")), ("rejected", _("Reject")), ("received", _("Mark received")),
-        ("refunded", _("Refund")), ("exchanged", _("Mark exchanged")), ("credited", _("Issue store credit")),
-        ("closed", _("Close")),
-    )]
+    actions = [_transition_action(state, label) for state, label in ACTION_LABELS.items()]
 
     def has_process_permission(self, request):
         return request.user.has_perm("feedback.process_return")
@@ -270,7 +287,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         if object_id:
             current = ReturnRequest.objects.filter(pk=object_id).values_list("state", flat=True).first()
             extra_context["next_states"] = [
-                (state, ReturnRequest.State(state).label) for state in sorted(returns.TRANSITIONS.get(current, ()))
+                (state, label) for state, label in ACTION_LABELS.items() if state in returns.TRANSITIONS.get(current, ())
             ] if self.has_process_permission(request) else []
         return super().changeform_view(request, object_id, form_url, extra_context)
 

@@ -314,7 +314,9 @@ class ReturnLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} x {self.order_line}"
+        line = self.order_line
+        return _("%(product)s: %(returned)s of %(bought)s returned") % {
+            "product": line.product_name or line.sku, "returned": self.quantity, "bought": line.quantity}
 
 
 class ReturnEvent(models.Model):

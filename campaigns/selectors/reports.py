@@ -107,7 +107,8 @@ def timeline_messages(customer, *, limit: int) -> list[TimelineEntry]:
                 .order_by("-created_at", "-id")[:limit])
     entries = []
     for message in messages:
-        source = message.campaign or message.automation
+        # An automation is named by its kind, in the reader's language (its stored name is one language's).
+        source = message.campaign or (message.automation.get_kind_display() if message.automation else None)
         detail = ""
         if message.sent_at:
             detail = _("Sent %(when)s to %(to)s") % {"when": message.sent_at.strftime("%Y-%m-%d %H:%M"), "to": message.to_address}
