@@ -196,9 +196,17 @@ class ReturnLineInline(admin.TabularInline):
 class ReturnEventInline(admin.TabularInline):
     model = ReturnEvent
     extra = 0
-    fields = ("at", "from_state", "to_state", "by", "audit_source", "note")
+    fields = ("at", "from_label", "to_label", "by", "audit_source", "note")
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("from"))
+    def from_label(self, event):
+        return event.state_label(event.from_state)
+
+    @admin.display(description=_("to"))
+    def to_label(self, event):
+        return event.state_label(event.to_state)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
