@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from campaigns.models import Automation, Message
 from core.timeline import customer_timeline
@@ -104,6 +105,9 @@ def test_it_shows_the_sent_message_on_the_customers_timeline(customers, order_of
 
     entry = next(entry for entry in customer_timeline(customer) if entry.kind == "message")
     assert str(entry.title) == "Email: Return updates" and customer.email in entry.detail
+    with translation.override("fa"):  # named in the staff's language, not by the automation's stored name
+        entry = next(entry for entry in customer_timeline(customer) if entry.kind == "message")
+        assert "اطلاع‌رسانی مرجوعی" in str(entry.title)
 
 
 def test_it_sends_nothing_when_staff_turned_return_updates_off(customers, order_of, django_capture_on_commit_callbacks):
