@@ -111,7 +111,9 @@ def timeline_messages(customer, *, limit: int) -> list[TimelineEntry]:
         source = message.campaign or (message.automation.get_kind_display() if message.automation else None)
         detail = ""
         if message.sent_at:
-            detail = _("Sent %(when)s to %(to)s") % {"when": message.sent_at.strftime("%Y-%m-%d %H:%M"), "to": message.to_address}
+            # The date and the address are isolated (U+2068..U+2069) so a right-to-left line does not jumble them.
+            detail = _("Sent %(when)s to %(to)s") % {"when": f"\u2068{message.sent_at.strftime('%Y-%m-%d %H:%M')}\u2069",
+                                                     "to": f"\u2068{message.to_address}\u2069"}
         elif message.skip_reason:
             detail = message.get_skip_reason_display()
         elif message.error:

@@ -206,6 +206,13 @@ class TestDesk:
         page = client.get(reverse("admin:feedback_returnrequest_change", args=[request.pk])).content.decode()
         assert re.findall(r'<button type="submit" class="button"[^>]*>([^<]+)</button>', page) == ["Mark received"]
 
+    def test_it_reads_the_returned_lines_plainly_on_the_timeline(self, order, customer):
+        from core.timeline import customer_timeline
+
+        request_beans(order, 1)
+        entry = next(entry for entry in customer_timeline(customer) if entry.kind == "return")
+        assert entry.detail == "Beans: 1 of 2 returned (Damaged)"
+
     def test_an_invalid_click_shows_a_message_not_an_error(self, client, support_user, order):
         request = request_beans(order, 1)
         client.force_login(support_user)
