@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
 from core.charts import bar_chart, line_chart
+from club.codes import coupon_code_format
 from feedback import selectors, services
 from feedback.models import (
     Answer, Choice, Invitation, Question, Response, ReturnEvent, ReturnLine, ReturnRequest, Survey,
@@ -247,7 +248,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     list_filter = ("state", ReturnAgeFilter, "resolution", "channel")
     search_fields = ("=order__order_number",)
     raw_id_fields = ("order", "customer")
-    readonly_fields = ("order", "customer", "state", "resolution", "channel", "note", "refund_amount", "credit_reference",
+    readonly_fields = ("order", "customer", "state", "resolution", "channel", "note", "refund_amount", "store_credit",
                        "created_at", "created_by")
     inlines = [ReturnLineInline, ReturnEventInline]
     change_form_template = "admin/feedback/returnrequest/change_form.html"
@@ -257,6 +258,14 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 
     def has_process_permission(self, request):
         return request.user.has_perm("feedback.process_return")
+
+    @admin.display(description=_("store credit"))
+    def store_credit(self, obj):
+        # A coupon code reads as on the club card and in the API (ABCD-EFGH-JKMN), left to right.
+        reference = obj.credit_reference
+        if not reference:
+            return "-"
+        return format_html('<bdi dir="ltr">{}</bdi>', reference if reference.startswith("points:") else coupon_code_format(reference))
 
     def has_add_permission(self, request):
         return False  # returns are requested on the customer's page, through the API, or with the button on an order
