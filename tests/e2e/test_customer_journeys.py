@@ -84,6 +84,8 @@ def test_a_return_is_approved_by_a_click_and_the_customer_is_told(live_server, s
     small_phone.select_option(f"#id_reason_{beans.pk}", "damaged")
     small_phone.get_by_role("button", name=_(language, "Request the return")).click()
     assert small_phone.get_by_role("heading", name=_(language, "Return requested")).is_visible()
+    number = small_phone.locator(".notice bdi")
+    assert number.inner_text() == "W-000177" and number.evaluate("el => el.getClientRects().length") == 1  # one piece
     assert_fits_the_screen(small_phone)
     shot(small_phone, f"journey-return-done-360-{language}")
     request = ReturnRequest.objects.get()
