@@ -10,3 +10,4 @@ def connect() -> None:
     crm_signals.orders_created.connect(tracking.on_orders_created, dispatch_uid="campaigns.conversions")
     club_signals.member_notification.connect(automations.on_member_notification, dispatch_uid="campaigns.member_notification")
     feedback_signals.invitation_created.connect(automations.on_invitation_created, dispatch_uid="campaigns.invitations")
+    feedback_signals.return_updated.connect(automations.on_return_updated, dispatch_uid="campaigns.return_updates")

@@ -38,7 +38,9 @@ PLACEHOLDERS = {
     "return_url": _("The link to request a return of the order (post-purchase), or of the customer's latest order "
                     "still within the return window"),
     "survey": _("The survey's title"),
-    "order_number": _("The order's number (post-purchase)"),
+    "order_number": _("The order's number (post-purchase, return updates)"),
+    "return_state": _("The return's new state (return updates): requested, approved, rejected, received, refunded, "
+                      "exchanged, credited or closed"),
     "products": _("Products due again (replenishment)"),
     "points": _("Points in a club notice (birthday bonus, points expiring)"),
     "expires_on": _("When the points of a warning expire"),

@@ -140,7 +140,7 @@ def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> dict[s
         if taken > 0:
             ledger.append(PointsTransaction(
                 member=member, points=-taken, kind="reverse", source="order", reason=f"Reversal for order {number}",
-                order_id=order_id, idempotency_key=f"reverse:demo:{order_id}", created_at=placed_at + timedelta(days=3),
+                order_id=order_id, idempotency_key=f"reverse:demo:{order_id}", created_at=min(placed_at + timedelta(days=3), now),
             ))
             earned[member.pk] -= taken
     # Originals are needed for reversals: insert earnings first, then link.
@@ -188,7 +188,7 @@ def _redemptions(rng, members, earned, offers, now):
             points_transaction=row, issued_at=when,
         )
         if rng.random() < 0.5 and coupon.expires_at > when + timedelta(days=2):
-            used_at = when + timedelta(days=rng.randint(1, 2))
+            used_at = min(when + timedelta(days=rng.randint(1, 2)), now)  # never after the anchor
             coupon.redeemed_at = used_at
             redemptions.append(CouponRedemption(
                 coupon=coupon, order_value=Decimal(rng.randint(20, 200)), discount=Decimal("5"), redeemed_at=used_at,

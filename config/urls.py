@@ -3,9 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from config import health
+from config.favicon import favicon
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("favicon.ico", favicon, name="favicon"),
     path("health/", health.ready, name="health"),  # the readiness check, under its first name
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),

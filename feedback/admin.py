@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
 from core.charts import bar_chart, line_chart
+from club.codes import coupon_code_format
 from feedback import selectors, services
 from feedback.models import (
     Answer, Choice, Invitation, Question, Response, ReturnEvent, ReturnLine, ReturnRequest, Survey,
@@ -170,12 +171,24 @@ class ReturnAgeFilter(admin.SimpleListFilter):
 class ReturnLineInline(admin.TabularInline):
     model = ReturnLine
     extra = 0
-    fields = ("order_line", "quantity", "reason", "note")
+    fields = ("item", "bought", "quantity", "reason", "note")
     readonly_fields = fields
     can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line")
+
+    @admin.display(description=_("item"))
+    def item(self, line):
+        # The SKU is a left-to-right island: inside a right-to-left page it would otherwise be jumbled.
+        order_line = line.order_line
+        if order_line.product_name:
+            return format_html('{} (<bdi dir="ltr">{}</bdi>)', order_line.product_name, order_line.sku)
+        return format_html('<bdi dir="ltr">{}</bdi>', order_line.sku)
+
+    @admin.display(description=_("bought"))
+    def bought(self, line):
+        return line.order_line.quantity
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -184,9 +197,17 @@ class ReturnLineInline(admin.TabularInline):
 class ReturnEventInline(admin.TabularInline):
     model = ReturnEvent
     extra = 0
-    fields = ("at", "from_state", "to_state", "by", "audit_source", "note")
+    fields = ("at", "from_label", "to_label", "by", "audit_source", "note")
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("from"))
+    def from_label(self, event):
+        return event.state_label(event.from_state)
+
+    @admin.display(description=_("to"))
+    def to_label(self, event):
+        return event.state_label(event.to_state)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
@@ -211,6 +232,15 @@ def _transition_action(state: str, label):
     return admin.action(description=label, permissions=["process"])(action)
 
 
+# Buttons and actions are named after what staff do ("Approve"), not the state it leads to ("Approved").
+ACTION_LABELS = {
+    ReturnRequest.State.APPROVED: _("Approve"), ReturnRequest.State.REJECTED: _("Reject"),
+    ReturnRequest.State.RECEIVED: _("Mark received"), ReturnRequest.State.REFUNDED: _("Refund"),
+    ReturnRequest.State.EXCHANGED: _("Mark exchanged"), ReturnRequest.State.CREDITED: _("Issue store credit"),
+    ReturnRequest.State.CLOSED: _("Close"),
+}
+
+
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(admin.ModelAdmin):
     list_display = ("__str__", "customer", "state", "resolution", "channel", "created_at", "refund_amount")
@@ -218,20 +248,24 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     list_filter = ("state", ReturnAgeFilter, "resolution", "channel")
     search_fields = ("=order__order_number",)
     raw_id_fields = ("order", "customer")
-    readonly_fields = ("order", "customer", "state", "resolution", "channel", "note", "refund_amount", "credit_reference",
+    readonly_fields = ("order", "customer", "state", "resolution", "channel", "note", "refund_amount", "store_credit",
                        "created_at", "created_by")
     inlines = [ReturnLineInline, ReturnEventInline]
     change_form_template = "admin/feedback/returnrequest/change_form.html"
     change_list_template = "admin/feedback/returnrequest/change_list.html"
     show_full_result_count = False
-    actions = [_transition_action(state, label) for state, label in (
-        ("approved", _("Approve")), ("rejected", _("Reject")), ("received", _("Mark received")),
-        ("refunded", _("Refund")), ("exchanged", _("Mark exchanged")), ("credited", _("Issue store credit")),
-        ("closed", _("Close")),
-    )]
+    actions = [_transition_action(state, label) for state, label in ACTION_LABELS.items()]
 
     def has_process_permission(self, request):
         return request.user.has_perm("feedback.process_return")
+
+    @admin.display(description=_("store credit"))
+    def store_credit(self, obj):
+        # A coupon code reads as on the club card and in the API (ABCD-EFGH-JKMN), left to right.
+        reference = obj.credit_reference
+        if not reference:
+            return "-"
+        return format_html('<bdi dir="ltr">{}</bdi>', reference if reference.startswith("points:") else coupon_code_format(reference))
 
     def has_add_permission(self, request):
         return False  # returns are requested on the customer's page, through the API, or with the button on an order
@@ -270,7 +304,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         if object_id:
             current = ReturnRequest.objects.filter(pk=object_id).values_list("state", flat=True).first()
             extra_context["next_states"] = [
-                (state, ReturnRequest.State(state).label) for state in sorted(returns.TRANSITIONS.get(current, ()))
+                (state, label) for state, label in ACTION_LABELS.items() if state in returns.TRANSITIONS.get(current, ())
             ] if self.has_process_permission(request) else []
         return super().changeform_view(request, object_id, form_url, extra_context)
 

@@ -26,8 +26,8 @@ def _surveys():
     purchase, created = Survey.objects.get_or_create(
         title="How was your purchase?",
         defaults={"title_fa": "خرید شما چطور بود؟", "title_ar": "كيف كانت عملية الشراء؟", "kind": Survey.Kind.NPS,
-                  "intro": "Two quick questions about your last order.", "intro_fa": "دو پرسش کوتاه درباره آخرین سفارش شما.",
-                  "intro_ar": "سؤالان سريعان عن طلبك الأخير.", "trigger": Survey.Trigger.ORDER_FULFILLED,
+                  "intro": "A few short questions about your last order.",
+                  "intro_fa": "چند پرسش کوتاه درباره آخرین سفارش شما.", "intro_ar": "بضعة أسئلة قصيرة عن طلبك الأخير.", "trigger": Survey.Trigger.ORDER_FULFILLED,
                   "trigger_delay_days": 3},
     )
     if created:
@@ -75,7 +75,8 @@ def seed(*, rng, customers, now, progress=None) -> dict:
             created_at=sent, sent_at=sent, expires_at=sent + timedelta(days=survey.invitation_valid_days),
         )
         if rng.random() < 0.45:
-            invitation.opened_at = invitation.answered_at = sent + timedelta(hours=rng.randint(1, 72))
+            # Answered within three days of the invitation, and never after the anchor ("now").
+            invitation.opened_at = invitation.answered_at = sent + min(timedelta(hours=72), now - sent) * rng.uniform(0.02, 1)
             answered.append((invitation, language or "en"))
         invitations.append(invitation)
     with transaction.atomic():
@@ -115,7 +116,7 @@ def _returns(rng, customers, now) -> int:
         line = rng.choice(lines)
         request = return_request_create(
             order=order, lines=[LineRequest(line.pk, rng.randint(1, line.quantity), rng.choice(reasons))],
-            resolution=rng.choice(["refund", "refund", "exchange"]), channel="customer",
+            resolution=rng.choice(["refund", "refund", "exchange"]), channel="customer", now=now,
         )
         path = rng.choice([[], ["approved"], ["approved", "received"], ["approved", "received", "refunded"], ["rejected"]])
         if path[-1:] == ["refunded"] and request.resolution != "refund":

@@ -274,7 +274,8 @@ class ReturnRequest(models.Model):
     rejected = models.BooleanField(_("rejected"), default=False, editable=False)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("requested by"))
 
     # Audit trail (core.audit); every state transition is also a ReturnEvent row (who, from, to).
     history = HistoricalRecords(excluded_fields=["updated_at"], get_user=history_user)
@@ -314,7 +315,9 @@ class ReturnLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} x {self.order_line}"
+        line = self.order_line
+        return _("%(product)s: %(returned)s of %(bought)s returned") % {
+            "product": line.product_name or line.sku, "returned": self.quantity, "bought": line.quantity}
 
 
 class ReturnEvent(models.Model):
@@ -333,4 +336,9 @@ class ReturnEvent(models.Model):
         verbose_name_plural = _("return events")
 
     def __str__(self):
-        return f"{self.from_state or '-'} -> {self.to_state}"
+        return _("%(from)s to %(to)s") % {"from": self.state_label(self.from_state), "to": self.state_label(self.to_state)}
+
+    @staticmethod
+    def state_label(state: str) -> str:
+        """A state in the reader's language ("-" before the first)."""
+        return str(ReturnRequest.State(state).label) if state in ReturnRequest.State.values else (state or "-")

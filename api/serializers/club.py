@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.serializers.base import AmountField, StrictSerializer
+from club.codes import coupon_code_format, coupon_code_normalize
 from club.models import Offer, PointsTransaction
 from crm.models import MONEY, MONEY_SUM
 
@@ -65,8 +66,24 @@ class RedeemOfferSerializer(StrictSerializer):
     offer = serializers.UUIDField(help_text="The offer's `id` (as listed by the member's offers).")
 
 
+class CouponCodeField(serializers.CharField):
+    """A coupon code as the card and the messages show it ("ABCD-EFGH-JKMN"); typed with or without
+    dashes or spaces, in any case, it is read as the same code."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", _("The coupon code in groups of four (ABCD-EFGH-JKMN), as the club card shows it; "
+                                         "accepted with or without dashes and spaces, in any case."))
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return coupon_code_format(str(value))
+
+    def to_internal_value(self, data):
+        return coupon_code_normalize(super().to_internal_value(data))
+
+
 class CouponSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = CouponCodeField()
     kind = serializers.CharField()
     offer = serializers.UUIDField(source="offer.public_id", allow_null=True, default=None)
     discount_kind = serializers.CharField()
@@ -83,7 +100,7 @@ class CouponListQuerySerializer(serializers.Serializer):
 
 
 class CouponCheckInputSerializer(StrictSerializer):
-    code = serializers.CharField(max_length=64)
+    code = CouponCodeField(max_length=64)
     customer = serializers.UUIDField(required=False, allow_null=True)
     order_value = AmountField()
 
@@ -103,7 +120,7 @@ class CouponCheckSerializer(serializers.Serializer):
 
 
 class CouponRedemptionSerializer(serializers.Serializer):
-    code = serializers.CharField(source="coupon.code")
+    code = CouponCodeField(source="coupon.code")
     order_value = serializers.DecimalField(**MONEY)
     discount = serializers.DecimalField(**MONEY)
     order = serializers.UUIDField(source="order.public_id", allow_null=True, default=None)

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from api.serializers.base import StrictSerializer
+from club.codes import coupon_code_format
 from crm.models import MONEY
 from feedback.models import ReturnLine, ReturnRequest
 
@@ -115,6 +116,14 @@ class ReturnEventSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
+class CreditReferenceField(serializers.CharField):
+    """Store credit: a coupon code shown as the card shows it (ABCD-EFGH-JKMN), or "points:<row>"."""
+
+    def to_representation(self, value):
+        value = str(value or "")
+        return value if not value or value.startswith("points:") else coupon_code_format(value)
+
+
 class ReturnRequestSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     order = serializers.UUIDField(source="order.public_id")
@@ -124,7 +133,7 @@ class ReturnRequestSerializer(serializers.Serializer):
     channel = serializers.CharField()
     note = serializers.CharField(allow_blank=True)
     refund_amount = serializers.DecimalField(**MONEY)
-    credit_reference = serializers.CharField(allow_blank=True)
+    credit_reference = CreditReferenceField(allow_blank=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     lines = ReturnLineSerializer(many=True, source="lines.all")

@@ -186,6 +186,7 @@ class Automation(models.Model):
         WELCOME = "welcome", _("Welcome to the club")
         POINTS_EXPIRING = "points_expiring", _("Points expiry warning")
         BIRTHDAY = "birthday", _("Birthday")
+        RETURN_UPDATE = "return_update", _("Return updates")
 
     # Marketing messages count towards the frequency cap and respect it; the others are
     # transactional (the customer's own club account or order): exempt from the cap, never from consent.

@@ -107,10 +107,13 @@ def timeline_messages(customer, *, limit: int) -> list[TimelineEntry]:
                 .order_by("-created_at", "-id")[:limit])
     entries = []
     for message in messages:
-        source = message.campaign or message.automation
+        # An automation is named by its kind, in the reader's language (its stored name is one language's).
+        source = message.campaign or (message.automation.get_kind_display() if message.automation else None)
         detail = ""
         if message.sent_at:
-            detail = _("Sent %(when)s to %(to)s") % {"when": message.sent_at.strftime("%Y-%m-%d %H:%M"), "to": message.to_address}
+            # The date and the address are isolated (U+2068..U+2069) so a right-to-left line does not jumble them.
+            detail = _("Sent %(when)s to %(to)s") % {"when": f"\u2068{message.sent_at.strftime('%Y-%m-%d %H:%M')}\u2069",
+                                                     "to": f"\u2068{message.to_address}\u2069"}
         elif message.skip_reason:
             detail = message.get_skip_reason_display()
         elif message.error:

@@ -212,3 +212,16 @@ def on_invitation_created(sender, invitation, token: str, **kwargs) -> None:
         if not taken.exists():
             occasion = order_occasion
     automation_messages_create(automation=automation, occasions=[(invitation.customer_id, occasion, context)])
+
+
+def on_return_updated(sender, return_request, **kwargs) -> None:
+    """Receiver of feedback.signals.return_updated (after commit): the customer hears of each state
+    change of their return (requested, approved, rejected, received, refunded, ...) on a channel they
+    consented to, in their language. One message per (return, state): a replayed signal sends nothing."""
+    automation = enabled(Automation.Kind.RETURN_UPDATE).first()
+    if automation is None:
+        return
+    order_number = Order.objects.filter(pk=return_request.order_id).values_list("order_number", flat=True).first()
+    occasion = f"return:{return_request.public_id}:{return_request.state}"
+    context = {"order_number": order_number or "", "return_state": return_request.state}
+    automation_messages_create(automation=automation, occasions=[(return_request.customer_id, occasion, context)])

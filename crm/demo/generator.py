@@ -224,7 +224,7 @@ class Generator(ActivityRows):
         for index, day in enumerate(days):
             placed_at = self._at(day)
             if index == 0 and placed_at < acquired_at:
-                placed_at = acquired_at + timedelta(minutes=rng.randint(1, 90))
+                placed_at = min(acquired_at + timedelta(minutes=rng.randint(1, 90)), self.now)
             orders.append(self.order_rows(placed_at, favourite, preferred_channel, wholesale))
 
         tags = self._tags(profile, favourite, wholesale, source, len(days))

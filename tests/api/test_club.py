@@ -76,6 +76,22 @@ def test_the_till_validates_and_redeems_a_coupon_once(api, rich_member, customer
     assert refused["valid"] is False and refused["reason"] == "redeemed"
 
 
+def test_it_shows_a_coupon_code_as_the_card_does_and_reads_it_in_any_usual_form(api, client, rich_member, customer, offer):
+    coupon = club_services.offer_redeem(member=rich_member, offer=offer)
+    shown = club_services.coupon_code_format(coupon.code)  # "ABCD-EFGH-JKMN", as on the club card
+    assert shown.count("-") == 2
+    listed = api.get(members_url(customer, "coupons/")).json()["results"]
+    assert [row["code"] for row in listed] == [shown]
+    assert shown in client.get(club_services.card_link(rich_member)).content.decode()
+    for typed in (shown, coupon.code, shown.lower(), shown.replace("-", " ")):
+        check = api.post("/api/v1/coupons/validate/", {"code": typed, "customer": str(customer.public_id),
+                                                       "order_value": "200.00"}, format="json").json()
+        assert check["valid"] is True, typed
+    used = api.post("/api/v1/coupons/redeem/", {"code": shown.lower(), "customer": str(customer.public_id),
+                                                "order_value": "200.00"}, format="json")
+    assert used.status_code == 201 and used.json()["code"] == shown
+
+
 def test_an_unknown_coupon_is_refused_with_a_reason(api, db):
     response = api.post("/api/v1/coupons/validate/", {"code": "NOPE-NOPE", "order_value": "10"}, format="json")
     assert response.json()["valid"] is False and response.json()["reason"] == "unknown"

@@ -6,6 +6,7 @@ import pytest
 
 from api import services as api_services
 from club import services as club_services
+from club.codes import coupon_code_format
 from club.models import EarningRule, Offer, PointsTransaction
 from tests.api.helpers import assert_problem
 from tests.factories import CustomerFactory
@@ -90,10 +91,10 @@ def test_the_coupons_list_shows_the_members_coupons_and_filters_usable_ones(api,
     response = api.get(members_url(customer, "coupons/"))
     assert response.status_code == 200, response.content
     rows = response.json()["results"]
-    assert [row["code"] for row in rows] == [fresh.code, used.code]
+    assert [row["code"] for row in rows] == [coupon_code_format(fresh.code), coupon_code_format(used.code)]  # as the card shows it
     assert rows[0]["offer"] == str(offer.public_id) and rows[0]["redeemed_at"] is None and rows[1]["redeemed_at"]
     usable = api.get(members_url(customer, "coupons/?usable=true")).json()["results"]
-    assert [row["code"] for row in usable] == [fresh.code]
+    assert [row["code"] for row in usable] == [coupon_code_format(fresh.code)]
     body = assert_problem(api.get(members_url(customer, "coupons/?usable=perhaps")), 400)
     assert body["errors"]["usable"] == ["Must be a valid boolean."]
 

@@ -235,6 +235,16 @@ def test_a_partner_requests_a_return_and_reads_its_state(api, order):
     assert [row["id"] for row in api.get(f"{RETURNS}?order={order.public_id}").json()["results"]] == [body["id"]]
 
 
+def test_a_store_credit_coupon_reads_as_on_the_club_card(api, order, settings):
+    settings.FEEDBACK_STORE_CREDIT_AS = "coupon"
+    body = api.post(RETURNS, return_body(order, resolution="store_credit"), format="json").json()
+    request = ReturnRequest.objects.get(public_id=body["id"])
+    for step in (return_services.return_approve, return_services.return_receive, return_services.return_credit):
+        request = step(return_request=request)
+    shown = api.get(f"{RETURNS}{body['id']}/").json()["credit_reference"]
+    assert shown == "-".join(request.credit_reference[i:i + 4] for i in range(0, 12, 4)) and shown.count("-") == 2
+
+
 @pytest.mark.parametrize("change, field", [
     ({"order": "00000000-0000-0000-0000-000000000000"}, "order"),
     ({"order": "W-1"}, "order"),

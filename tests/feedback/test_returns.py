@@ -193,6 +193,26 @@ class TestDesk:
         request.refresh_from_db()
         assert request.state == State.REFUNDED
 
+    def test_it_names_the_buttons_after_what_staff_do_and_reads_each_line_plainly(self, client, support_user, order):
+        import re
+
+        request = request_beans(order, 1)
+        client.force_login(support_user)
+        page = client.get(reverse("admin:feedback_returnrequest_change", args=[request.pk])).content.decode()
+        buttons = re.findall(r'<button type="submit" class="button"[^>]*>([^<]+)</button>', page)
+        assert buttons == ["Approve", "Reject"]
+        assert "Beans: 1 of 2 returned" in page and "2 x Beans" not in page
+        request = walk(request, State.APPROVED)
+        page = client.get(reverse("admin:feedback_returnrequest_change", args=[request.pk])).content.decode()
+        assert re.findall(r'<button type="submit" class="button"[^>]*>([^<]+)</button>', page) == ["Mark received"]
+
+    def test_it_reads_the_returned_lines_plainly_on_the_timeline(self, order, customer):
+        from core.timeline import customer_timeline
+
+        request_beans(order, 1)
+        entry = next(entry for entry in customer_timeline(customer) if entry.kind == "return")
+        assert entry.detail == "Beans: 1 of 2 returned (Damaged)"
+
     def test_an_invalid_click_shows_a_message_not_an_error(self, client, support_user, order):
         request = request_beans(order, 1)
         client.force_login(support_user)
