@@ -67,3 +67,15 @@ def test_it_shows_the_card_link_on_the_membership_page(client, support_user, mem
     client.force_login(support_user)
     response = client.get(reverse("admin:club_membership_change", args=[member.pk]))
     assert _link_values(response, "membership-links") == {"card": BASE + card_link(member)}
+
+
+def test_the_customer_links_cost_three_queries_whatever_the_customer_has(member, place_order, survey,
+                                                                        django_assert_num_queries):
+    from core.links import customer_links
+
+    for _index in range(3):
+        place_order(member.customer, days_ago=1)
+    invitation_create(survey=survey, customer=member.customer)
+    # the membership (club), the latest returnable order and the pending invitation with its survey (feedback)
+    with django_assert_num_queries(3):
+        assert [link.key for link in customer_links(member.customer)] == ["card", "return", "survey"]
