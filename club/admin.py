@@ -30,6 +30,7 @@ from club.models import (
     Tier,
     TierChange,
 )
+from club.card import card_links
 from club.selectors import member_card
 from core.bounds import POINTS_MAX, POINTS_MIN
 from crm.admin.utils import ReadOnlyAdminMixin
@@ -180,6 +181,7 @@ class MembershipAdmin(admin.ModelAdmin):
         if member is not None:
             extra_context.update(
                 card=member_card(member),
+                links=card_links(member),
                 can_adjust=request.user.has_perm("club.adjust_points"),
                 can_override_tier=request.user.has_perm("club.override_tier"),
                 adjust_url=reverse("admin:club_membership_adjust", args=[member.pk]),

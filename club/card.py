@@ -6,9 +6,13 @@ import segno
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from club.models import Membership
+from core.links import CustomerLink, public_url
+from core.templatetags.localized import local_date
 
 CARD_LINK_SALT = "club.card"
 
@@ -37,3 +41,18 @@ def member_number_qr_svg(member_number: str, *, title: str) -> SafeString:
     )
     # segno escapes the title and writes only fixed markup and path data around it, so the result is safe to inline.
     return mark_safe(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))  # nosec B308 B703
+
+
+def card_links(member: Membership) -> list[CustomerLink]:
+    """The card link as the staff's pages show it, with a copy button (core.links)."""
+    if member.status != Membership.Status.ACTIVE:
+        return []
+    valid_until = timezone.now() + timedelta(days=settings.CLUB_CARD_LINK_DAYS)
+    return [CustomerLink(key="card", label=_("Club card link"), url=public_url(card_link(member)),
+                         help=_("Points, tier, offers and coupons; this link works until %(date)s.") % {
+                             "date": local_date(valid_until)})]
+
+
+def customer_card_links(customer) -> list[CustomerLink]:
+    member = Membership.objects.filter(customer=customer).first()
+    return card_links(member) if member else []

@@ -8,11 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from club import demo, jobs, rule_fields, selectors
 from club import privacy as club_privacy
 from club.models import Coupon, Membership
+from club.card import customer_card_links
 from club.templatetags.club_tags import render_member_card_panel
 from core.audit import HistorySource, history_source_registry
 from core.customers import loyalty_condition_registry, search_extension_registry
 from core.demo import demo_step_registry, seed_step
 from core.jobs import Job, job_registry
+from core.links import customer_link_registry
 from core.panels import panel_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
@@ -78,6 +80,7 @@ timeline_registry.register("coupon", selectors.timeline_coupons)
 search_extension_registry.register("club.member_number", selectors.customer_search_by_member_number)
 loyalty_condition_registry.register("club.top_tiers", selectors.loyal_members_condition)
 panel_registry.register("club_member_card", render_member_card_panel)
+customer_link_registry.register("club.card", customer_card_links)
 # The membership's and coupons' audited changes. Their historical rows hold nothing personal (numbers,
 # codes, states, amounts): erasure leaves them. Points adjustments need no copy: the append-only ledger
 # is their history (created_by, reason).

@@ -23,6 +23,21 @@ from core.registry import Registry
 
 # Operator names the rules use.
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "between", "is_set", "is_not_set")
+# What the rule builder shows for each operator, in the marketer's language (the rules keep the codes).
+OPERATOR_LABELS = {
+    "eq": _("is"),
+    "ne": _("is not"),
+    "lt": _("is less than"),
+    "lte": _("is at most"),
+    "gt": _("is more than"),
+    "gte": _("is at least"),
+    "in": _("is one of"),
+    "not_in": _("is none of"),
+    "contains": _("contains"),
+    "between": _("is between"),
+    "is_set": _("is known"),
+    "is_not_set": _("is unknown"),
+}
 KINDS = ("text", "number", "date", "bool", "choice", "tags", "category_window")
 
 # The usual operator sets of each kind (a field may offer fewer).

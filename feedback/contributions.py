@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import HistorySource, history_source_registry
 from core.demo import demo_step_registry, seed_step
 from core.jobs import Job, job_registry
+from core.links import customer_link_registry, order_link_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
 from core.rule_fields import rule_fields_register
 from core.timeline import timeline_registry
-from feedback import demo, jobs, rule_fields, timeline
+from feedback import demo, jobs, links, rule_fields, timeline
 from feedback import privacy as feedback_privacy
 from feedback.models import ReturnRequest
 
@@ -48,6 +49,10 @@ history_source_registry.register("return_request", HistorySource(
     name="return_request", label=_("Return request"),
     rows=lambda customer: ReturnRequest.history.filter(customer_id=customer.pk), hidden=("customer",),
 ))
+
+# --- The customer's links on the staff's customer and order pages, with a copy button -------------
+customer_link_registry.register("feedback.return_and_survey", links.customer_links)
+order_link_registry.register("feedback.return", links.order_links)
 
 # --- Segment rules: the latest NPS and CSAT answers, an open return ----------------------------
 rule_fields_register(*rule_fields.FIELDS)

@@ -16,6 +16,7 @@ from core import errors
 from core.audit import public_page
 from crm.public import language_choices, page_language
 from feedback import services
+from feedback.services import survey_links
 from feedback.forms import SurveyForm
 from feedback.models import Invitation, Survey
 
@@ -76,6 +77,20 @@ def invitation(request, token: str):
             return HttpResponseRedirect(reverse("feedback:thanks", args=[survey.pk]) + f"?lang={language}")
     return _render(request, "feedback/survey.html", {"survey": survey, "form": form, "languages": _languages(survey)},
                    language, status=400 if request.method == "POST" else 200)
+
+
+@ratelimit(key="ip", rate=public_page_rate, block=True)
+@ratelimit(key=token_key, rate=public_page_rate, block=True)
+@require_http_methods(["GET"])
+@public_page
+def survey_link(request, token: str):
+    """A customer's survey link (feedback.services.survey_links): on to their invitation's page."""
+    try:
+        invite = survey_links.invitation_for_survey_link(token)
+    except Invitation.DoesNotExist:
+        raise Http404 from None
+    query = f"?{request.GET.urlencode()}" if request.GET else ""
+    return HttpResponseRedirect(invite.path + query)
 
 
 @ratelimit(key="ip", rate=public_page_rate, block=True)

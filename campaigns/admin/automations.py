@@ -37,9 +37,10 @@ class AutomationAdmin(TranslationAdmin):
     fieldsets = (
         (None, {"fields": ("name", "kind", "enabled", "channel", "days", "cooldown_days", "offer")}),
         (_("Content"), {"fields": ("subject", "subject_b", "body", "sms_text"),
-                        "description": _("Placeholders as in campaigns, plus {{ survey_url }}, {{ order_number }} "
-                                         "(post-purchase), {{ products }} (replenishment), {{ points }} and "
-                                         "{{ expires_on }} (club notices).")}),
+                        "description": _("Placeholders as in campaigns ({{ card_url }}, {{ return_url }}, {{ survey_url }}, "
+                                         "...), plus {{ order_number }} (post-purchase), {{ products }} (replenishment), "
+                                         "{{ points }} and {{ expires_on }} (club notices). In post-purchase messages and "
+                                         "survey invitations {{ survey_url }} is the invitation's own link.")}),
     )
 
     @admin.display(description=_("report"))

@@ -44,7 +44,9 @@ class CampaignAdmin(TranslationAdmin):
         (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
         (_("Content"), {"fields": ("subject", "body", "sms_text"),
                         "description": _("Personalise with {{ first_name }}, {{ tier }}, {{ points_balance }}, "
-                                         "{{ points_expiring }}, {{ coupon_code }}, {{ offer }}, {{ card_url }}, {{ return_url }}. "
+                                         "{{ points_expiring }}, {{ coupon_code }}, {{ offer }}, {{ card_url }}, {{ return_url }}, "
+                                         "{{ survey_url }} (the survey the customer has not answered yet; empty when "
+                                         "there is none, so wrap it in {% if survey_url %}). "
                                          "Each customer gets their "
                                          "language; empty languages fall back to English.")}),
         (_("Offer"), {"fields": ("offer",)}),

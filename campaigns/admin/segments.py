@@ -18,6 +18,7 @@ from campaigns.segments import (
     segment_add_customers, segment_create, segment_customers, segment_import_csv, segment_refresh_size, segment_update,
 )
 from core.panels import ContributedListColumnsMixin
+from core.rule_fields import OPERATOR_LABELS
 
 SAMPLE_SIZE = 20
 
@@ -37,6 +38,7 @@ class RuleBuilderWidget(forms.Textarea):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["catalogue"] = segment_rules.field_catalogue()
+        context["operator_labels"] = {op: str(label) for op, label in OPERATOR_LABELS.items()}
         context["preview_url"] = reverse("admin:campaigns_segment_preview")
         return context
 

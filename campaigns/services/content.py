@@ -22,6 +22,7 @@ from club.card import card_link
 from club.models import Coupon, Membership, Offer
 from crm.models import Order
 from feedback.services.returns import order_return_link
+from feedback.services.survey_links import pending_invitations, survey_link
 from core.templatetags.localized import local_date, local_number
 
 FALLBACK_LANGUAGE = "en"
@@ -158,6 +159,7 @@ def personal_values(messages: list[Message]) -> dict[int, dict]:
             members[message.pk] = member
     expiring = expiring_points_by_member(sorted({member.pk for member in members.values()}))
     returnable = returnable_order_by_message(messages)
+    pending = pending_invitations({message.customer_id for message in messages})
     values = {}
     for message in messages:
         customer, member = message.customer, members.get(message.pk)
@@ -170,8 +172,20 @@ def personal_values(messages: list[Message]) -> dict[int, dict]:
             "points_expiring": points, "points_expiring_on": _format_date(first, message.language),
             "card_url": tokens.absolute(card_link(member)) if member else "",
             "return_url": tokens.absolute(order_return_link(returnable[message.pk])) if message.pk in returnable else "",
+            **_pending_survey(customer, pending.get(message.customer_id), message.language),
         }
     return values
+
+
+def _pending_survey(customer, invitation, language: str) -> dict:
+    """{{ survey_url }} and {{ survey }} of a campaign or notice: the survey the customer was invited to and
+    has not answered yet, through its reusable link (feedback.services.survey_links). A message that
+    is itself an invitation (post-purchase, survey invitation) carries its own link, which wins."""
+    if invitation is None:
+        return {"survey_url": "", "survey": ""}
+    survey = invitation.survey
+    return {"survey_url": tokens.absolute(survey_link(survey=survey, customer=customer)),
+            "survey": getattr(survey, f"title_{language}", None) or survey.title}
 
 
 def returnable_order_by_message(messages: list[Message]) -> dict[int, Order]:

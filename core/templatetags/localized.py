@@ -2,6 +2,7 @@
 
     {% load localized %}
     {{ card.expiring_on|localdate }}         fa: ۲ آذر ۱۴۰۵     ar: 23 نوفمبر، 2026   en: Nov. 23, 2026
+    {{ row.created_at|localdatetime }}       fa: ۲ آذر ۱۴۰۵، ۲۰:۴۹   en: Nov. 23, 2026, 20:49
     {{ row.created_at|localdate:"short" }}   fa: ۱۴۰۵/۰۹/۰۲     ar: 23/11/2026 (with RLM marks) en: 11/23/2026
     {{ card.balance|localnumber }}           fa: ۱٬۲۵۰          ar: 1,250             en: 1,250
     {{ order.total|localnumber }}            fa: ۳۰۰ / ۱۲٫۵۰   (two decimals unless the amount is whole)
@@ -80,6 +81,16 @@ def local_date(value, language: str | None = None, style: str = "long") -> str:
                             language)
 
 
+def local_datetime(value, language: str | None = None, style: str = "long") -> str:
+    """A moment for people to read: its date as `local_date` writes it, then the hour and minute
+    (24-hour clock, the language's digits), in the site's time zone. A plain date: the date alone."""
+    if not isinstance(value, datetime):
+        return local_date(value, language, style)
+    moment = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{local_date(moment.date(), language, style)}، {local_digits(moment.strftime('%H:%M'), language)}" \
+        if _language(language) in ("fa", "ar") else f"{local_date(moment.date(), language, style)}, {moment:%H:%M}"
+
+
 def local_number(value, language: str | None = None, decimals: int | None = None) -> str:
     """A number grouped by thousands, in the language's digits and separators. Whole numbers have no
     decimals; other amounts two (or `decimals`). Not a number: returned as it came (or "")."""
@@ -104,6 +115,12 @@ def local_number(value, language: str | None = None, decimals: int | None = None
 def localdate(value, style: str = "long") -> str:
     """`{{ value|localdate }}`, `{{ value|localdate:"short" }}` in the active language's calendar."""
     return local_date(value, style=style)
+
+
+@register.filter
+def localdatetime(value, style: str = "long") -> str:
+    """`{{ value|localdatetime }}`: the date as `localdate` writes it, and the time (24-hour clock)."""
+    return local_datetime(value, style=style)
 
 
 @register.filter

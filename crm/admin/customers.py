@@ -18,6 +18,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import audit, timeline
+from core.templatetags.localized import local_datetime
+from core.links import customer_links
 from core.panels import ContributedActionsMixin, customer_panels
 from crm import access, services
 from crm.admin.common import adopt, money
@@ -60,8 +62,8 @@ class CustomerAdmin(ContributedActionsMixin, CustomerPrivacyAdminMixin, CsvImpor
     search_help_text = CUSTOMER_SEARCH_HELP
     autocomplete_fields = ("tags",)
     readonly_fields = (
-        "public_id", "lifecycle_badge", "orders_count", "total_spent_display", "first_order_at", "last_order_at",
-        "created_at", "updated_at",
+        "public_id", "lifecycle_badge", "orders_count", "total_spent_display", "first_order_at_display",
+        "last_order_at_display", "created_at_display", "updated_at_display",
     )
     fieldsets = (
         (None, {"fields": (("first_name", "last_name"), "email", "phone", "external_ref")}),
@@ -75,9 +77,9 @@ class CustomerAdmin(ContributedActionsMixin, CustomerPrivacyAdminMixin, CsvImpor
     )
     change_fieldsets = (
         (_("Purchases"), {"fields": (
-            "lifecycle_badge", "orders_count", "total_spent_display", "first_order_at", "last_order_at",
+            "lifecycle_badge", "orders_count", "total_spent_display", "first_order_at_display", "last_order_at_display",
         )}),
-        (_("Record"), {"fields": ("public_id", "created_at", "updated_at"), "classes": ("collapse",)}),
+        (_("Record"), {"fields": ("public_id", "created_at_display", "updated_at_display"), "classes": ("collapse",)}),
     )
 
     class Media:
@@ -120,7 +122,20 @@ class CustomerAdmin(ContributedActionsMixin, CustomerPrivacyAdminMixin, CsvImpor
     # who never ordered). An index of migration 0004 serves both directions.
     @admin.display(description=_("last order"), ordering=F("last_order_at").desc(nulls_last=True), empty_value="-")
     def last_order_at_display(self, obj):
-        return obj.last_order_at
+        return local_datetime(obj.last_order_at) if obj.last_order_at else None
+
+    # One date format on the customer page, the staff member's language's (core.templatetags.localized).
+    @admin.display(description=_("first order"), empty_value="-")
+    def first_order_at_display(self, obj):
+        return local_datetime(obj.first_order_at) if obj.first_order_at else None
+
+    @admin.display(description=_("created"))
+    def created_at_display(self, obj):
+        return local_datetime(obj.created_at)
+
+    @admin.display(description=_("updated"))
+    def updated_at_display(self, obj):
+        return local_datetime(obj.updated_at)
 
     # Writes go through the services, which own normalisation, consent history and events.
 
@@ -194,6 +209,7 @@ class CustomerAdmin(ContributedActionsMixin, CustomerPrivacyAdminMixin, CsvImpor
             "timeline_kind": selected,
             "timeline_limit": TIMELINE_LIMIT,
             "customer_panels": customer_panels(request, customer),
+            "customer_links": customer_links(customer),
             # The audit trail (core.audit): recent changes with before and after, and recent views.
             "customer_history": audit.customer_history(customer, limit=HISTORY_LIMIT),
             "customer_history_limit": HISTORY_LIMIT,

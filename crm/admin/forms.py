@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from core.templatetags.localized import local_date
 from crm.models import Interaction, Order
 
 RECENT_ORDERS_TO_LINK = 20
@@ -17,7 +18,7 @@ class OrderChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, order):
         return _("%(number)s, %(date)s, %(total)s %(currency)s") % {
             "number": order.order_number,
-            "date": formats.date_format(order.placed_at, "SHORT_DATE_FORMAT"),
+            "date": local_date(order.placed_at),
             "total": formats.number_format(order.total, 2),
             "currency": order.currency,
         }

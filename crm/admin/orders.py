@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.links import order_links
 from crm import services
 from crm.admin.common import money
 from crm.admin.forms import OrderRefundForm
@@ -167,6 +168,8 @@ class OrderAdmin(ReadOnlyAdminMixin, CsvImportAdminMixin, FastChangeListMixin, a
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and self.has_refund_permission(request):
             context["refund_url"] = reverse("admin:crm_order_refund", args=[obj.pk])
+        if obj is not None:
+            context["links"] = order_links(obj)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
 

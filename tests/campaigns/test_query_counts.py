@@ -16,7 +16,7 @@ from tests.campaigns.helpers import make_campaign, static_segment
 pytestmark = pytest.mark.django_db
 
 START_FIXED_QUERIES = 18  # claim, load, links, segments, counts, variants, select, event, queue, refresh...
-SEND_FIXED_QUERIES = 10  # load with eligibility, personal values, variants, links, counts refresh, hooks
+SEND_FIXED_QUERIES = 11  # load with eligibility, personal values (pending surveys one), variants, links, counts refresh, hooks
 PER_MESSAGE = 2  # the claim (queued -> sending) and the mark (sending -> sent)
 MESSAGE_INSERT = 'INSERT INTO "campaigns_message"'
 

@@ -95,3 +95,20 @@ def test_support_cannot_add_customers_to_segments(client, support_user):
     client.post(reverse("admin:crm_customer_changelist"), {
         "action": "add_to_static_segment", "_selected_action": [customer.pk], "apply": "1", "segment": segment.pk})
     assert not segment.members.exists()
+
+
+@pytest.mark.parametrize(("language", "not_in"), [("en", "is none of"), ("fa", "هیچ‌یک از این‌ها نیست"),
+                                                  ("ar", "ليس أيًّا من هذه القيم")])
+def test_it_names_every_operator_in_words_of_the_staff_members_language(client, marketing_user, language, not_in):
+    from html5lib import parse
+
+    from core.models import StaffPreference
+    from core.rule_fields import OPERATORS
+
+    StaffPreference.objects.create(user=marketing_user, language=language)
+    client.force_login(marketing_user)
+    page = client.get(reverse("admin:campaigns_segment_add"))
+    document = parse(page.content.decode(), namespaceHTMLElements=False)
+    labels = json.loads(document.find(".//script[@id='rule-builder-operators']").text)
+    assert set(labels) == set(OPERATORS) and labels["not_in"] == not_in
+    assert all(label and label != code for code, label in labels.items() if code != "contains")  # a word already

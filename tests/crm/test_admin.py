@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import CustomerScore
-from core import audit, panels, timeline
+from core import audit, links, panels, timeline
 from crm import services
 from crm.models import ConsentChange, Customer, Interaction, Order
 from tests.factories import CustomerFactory, InteractionFactory, OrderLineFactory, ProductFactory, UserFactory
@@ -578,6 +578,7 @@ def test_the_customer_page_runs_a_fixed_number_of_queries(
     # crm's own timeline; each app above pins the queries of the entries it adds.
     override(timeline.timeline_registry, {kind: timeline.timeline_registry[kind] for kind in CRM_KINDS})
     override(panels.panel_registry, {})  # other apps' panels (the club card) pin their own queries
+    override(links.customer_link_registry, {})  # and their links (tests/core/test_customer_links.py)
     # crm's own audited model; tests/crm/test_history.py pins the history with every app's models
     override(audit.history_source_registry, customer=audit.history_source_registry["customer"])
     _fill_timeline(customer, place_order, admin_user, entries)

@@ -20,6 +20,7 @@
     this.root = root;
     this.textarea = document.getElementById(root.dataset.target);
     this.fields = JSON.parse(document.getElementById("rule-builder-catalogue").textContent);
+    this.operators = JSON.parse(document.getElementById("rule-builder-operators").textContent);
     this.byName = {};
     var self = this;
     this.fields.forEach(function (field) { self.byName[field.name] = field; });
@@ -46,23 +47,31 @@
 
   Builder.prototype.preview = function () {
     var result = this.root.querySelector(".rule-builder-result");
-    var body = this.root.querySelector(".rule-builder-sample tbody");
+    var table = this.root.querySelector(".rule-builder-sample");
+    var body = table.querySelector("tbody");
     result.className = "rule-builder-result";
     result.textContent = this.strings.counting;
     var self = this;
+    // Only the answer to the latest rules is shown: on a slow server an earlier request (the empty
+    // rules of a fresh page, say) can answer last and would show everyone.
+    var ask = this.asked = (this.asked || 0) + 1;
     fetch(this.root.dataset.previewUrl, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf()},
       body: JSON.stringify({rules: this.rules})
     }).then(function (response) { return response.json(); }).then(function (data) {
+      if (ask !== self.asked) { return; }
       body.textContent = "";
+      table.hidden = true;
       if (data.error) { result.className = "rule-builder-result error"; result.textContent = data.error; return; }
-      result.textContent = data.count.toLocaleString() + " " + self.strings.customers;
+      result.textContent = data.count ? data.count.toLocaleString(document.documentElement.lang === "fa" ? "fa" : "en") + " " + self.strings.customers
+        : self.strings.none;
+      table.hidden = !data.sample.length;
       data.sample.forEach(function (row) {
         body.appendChild(el("tr", {}, [el("td", {}, [el("a", {href: row.url, text: row.name})]),
           el("td", {text: row.email}), el("td", {text: row.city})]));
       });
-    }).catch(function () { result.textContent = ""; });
+    }).catch(function () { if (ask === self.asked) { result.textContent = ""; } });
   };
 
   Builder.prototype.render = function () {
@@ -77,7 +86,7 @@
     var join = node.any ? "any" : "all";
     var items = node[join];
     var box = el("fieldset", {"class": "group"});
-    var select = el("select", {"aria-label": "ALL / ANY"}, [
+    var select = el("select", {"aria-label": this.strings.join}, [
       el("option", {value: "all", text: this.strings.all}), el("option", {value: "any", text: this.strings.any})]);
     select.value = join;
     select.addEventListener("change", function () {
@@ -149,14 +158,14 @@
   Builder.prototype.condition = function (item, parent) {
     var self = this;
     var field = this.byName[item.field] || this.fields[0];
-    var fieldSelect = el("select", {"aria-label": "field"});
+    var fieldSelect = el("select", {"aria-label": this.strings.field});
     this.fields.forEach(function (f) { fieldSelect.appendChild(el("option", {value: f.name, text: f.label})); });
     fieldSelect.value = field.name;
     fieldSelect.addEventListener("change", function () {
       item.field = fieldSelect.value; item.op = self.byName[item.field].operators[0]; delete item.value; self.render();
     });
-    var opSelect = el("select", {"aria-label": "operator"});
-    field.operators.forEach(function (op) { opSelect.appendChild(el("option", {value: op, text: op.replace(/_/g, " ")})); });
+    var opSelect = el("select", {"aria-label": this.strings.operator});
+    field.operators.forEach(function (op) { opSelect.appendChild(el("option", {value: op, text: self.operators[op] || op.replace(/_/g, " ")})); });
     if (field.operators.indexOf(item.op) < 0) { item.op = field.operators[0]; }
     opSelect.value = item.op;
     opSelect.addEventListener("change", function () { item.op = opSelect.value; self.render(); });
