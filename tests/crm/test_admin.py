@@ -16,7 +16,7 @@ from django.utils import timezone
 from analytics.models import CustomerScore
 from core import audit, links, panels, timeline
 from crm import services
-from crm.models import ConsentChange, Customer, Interaction, Order
+from crm.models import ConsentChange, Customer, Interaction
 from tests.factories import CustomerFactory, InteractionFactory, OrderLineFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

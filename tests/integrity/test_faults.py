@@ -21,7 +21,6 @@ from campaigns.models import Automation, Message
 from club import services as club_services
 from club.models import Membership, PendingPoints, PointsTransaction
 from club.services import purchases
-from club.services.points import ledger as points_ledger
 from config.celery import app as celery_app
 from crm import services as crm_services
 from crm.models import Order, OrderLine, Product
