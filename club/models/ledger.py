@@ -14,10 +14,11 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from club.models.membership import Membership
 from core.audit import AuditSourceField
+from core.content import DefaultLanguageColumns
 from crm.models import MONEY
 
 
-class EarningRule(models.Model):
+class EarningRule(DefaultLanguageColumns):
     class Kind(models.TextChoices):
         PURCHASE = "purchase", _("Purchase")
         SIGNUP = "signup", _("Signup bonus")

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from club import services
 from club.models import EarningRule, Offer, PointsTransaction, Tier
 from club.selectors import member_card
+from crm.models import Customer
 from tests.factories import EarningRuleFactory, OfferFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,11 +64,13 @@ class TestTranslatedContent:
         with translation.override("ar"):
             assert Offer.objects.get().title == "A free pastry"  # no Arabic yet: the default language
 
-    def test_it_keeps_the_default_languages_value_in_the_column_rules_and_filters_read(self, tiers):
+    def test_it_keeps_the_default_languages_value_in_the_column_rules_and_filters_read(self, member, tiers):
         with translation.override("fa"):
-            tier = Tier.objects.create(name_en="Diamond", name_fa="الماس", rank=9, threshold=9000)
-            assert Tier.objects.get(pk=tier.pk).name == "الماس"
-        assert Tier.objects.filter(name="Diamond").get() == tier
+            Tier.objects.filter(pk=tiers["bronze"].pk).update(name_fa="برنزی")
+            bronze = Tier.objects.get(pk=tiers["bronze"].pk)
+            assert bronze.name == "برنزی"
+            bronze.save()
+        assert list(Customer.objects.filter(membership__tier__name="Bronze")) == [member.customer]
 
     def test_it_names_a_custom_events_line_by_the_rules_name_in_the_readers_language(self, persian_member):
         rule = EarningRuleFactory(kind=EarningRule.Kind.EVENT, event_name="app_review", points=100,
@@ -137,3 +140,38 @@ class TestLedgerLines:
             card = member_card(member)
             lines = [row.description for row in card.transactions]
         assert len(lines) == 4
+
+
+class TestTheAdmin:
+    @pytest.mark.parametrize("model, fields", [
+        ("tier", ("name", "description")), ("offer", ("title", "description")), ("earningrule", ("name",)),
+    ])
+    def test_it_offers_a_field_per_language_on_the_add_form(self, admin_client, model, fields):
+        page = admin_client.get(f"/admin/club/{model}/add/").content.decode()
+        for field in fields:
+            for language in ("en", "fa", "ar"):
+                assert f'name="{field}_{language}"' in page
+
+    def test_it_keeps_the_english_name_in_the_column_rules_read_when_a_persian_speaker_saves(
+        self, admin_client, member, tiers
+    ):
+        response = admin_client.post(f"/admin/club/tier/{tiers['bronze'].pk}/change/", {
+            "name_en": "Bronze", "name_fa": "برنزی", "name_ar": "", "rank": 1, "threshold": "0", "points_multiplier": "1.00",
+            "birthday_discount_kind": "percent", "birthday_discount_value": "10",
+            "description_en": "", "description_fa": "", "description_ar": "",
+        }, HTTP_ACCEPT_LANGUAGE="fa")
+        assert response.status_code == 302, response.content.decode()[:2000]
+        bronze = Tier.objects.get(pk=tiers["bronze"].pk)
+        assert (bronze.name_en, bronze.name_fa) == ("Bronze", "برنزی")
+        # The segment rule "tier = Bronze" and the API's tier filter read the original column.
+        assert list(Customer.objects.filter(membership__tier__name="Bronze")) == [member.customer]
+
+    def test_it_refuses_a_tier_without_its_default_language_name(self, admin_client, tiers):
+        response = admin_client.post("/admin/club/tier/add/", {
+            "name_en": "", "name_fa": "الماس", "rank": 9, "threshold": "9000", "points_multiplier": "1.00",
+            "birthday_discount_kind": "percent", "birthday_discount_value": "0",
+        })
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["name_en"]
+        assert not Tier.objects.filter(rank=9).exists()
+
