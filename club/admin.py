@@ -34,6 +34,7 @@ from club.models import (
 )
 from club.selectors import member_card
 from core.bounds import POINTS_MAX, POINTS_MIN
+from core.admin_utils import TranslatedFieldsDirectionMixin
 from crm.admin.utils import ReadOnlyAdminMixin
 from crm.models import Customer
 
@@ -57,7 +58,7 @@ class MemberNumberSearchMixin:
 
 
 @admin.register(Tier)
-class TierAdmin(TranslationAdmin):
+class TierAdmin(TranslatedFieldsDirectionMixin, TranslationAdmin):
     list_display = ("name", "rank", "threshold", "points_multiplier", "birthday_discount", "exclusive_offers", "counts_as_loyal")
     ordering = ("rank",)
 
@@ -69,7 +70,7 @@ class TierAdmin(TranslationAdmin):
 
 
 @admin.register(EarningRule)
-class EarningRuleAdmin(TranslationAdmin):
+class EarningRuleAdmin(TranslatedFieldsDirectionMixin, TranslationAdmin):
     list_display = ("name", "kind", "event_name", "enabled", "starts_at", "ends_at", "points", "points_per_unit", "limit")
     list_filter = ("kind", "enabled", "limit")
     list_editable = ("enabled",)
@@ -83,7 +84,7 @@ class EarningRuleAdmin(TranslationAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(TranslationAdmin):
+class OfferAdmin(TranslatedFieldsDirectionMixin, TranslationAdmin):
     list_display = ("title", "kind", "value", "points_cost", "min_tier", "exclusive", "starts_at", "ends_at", "redeemed", "is_active")
     list_filter = ("kind", "exclusive", "is_active", "min_tier")
     search_fields = ("title",)

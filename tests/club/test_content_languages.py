@@ -2,6 +2,7 @@
 language (club/translation.py) with the default language as the fallback, and ledger lines rendered from
 their facts when read, never English sentences stored at write time."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -149,8 +150,9 @@ class TestTheAdmin:
     def test_it_offers_a_field_per_language_on_the_add_form(self, admin_client, model, fields):
         page = admin_client.get(f"/admin/club/{model}/add/").content.decode()
         for field in fields:
-            for language in ("en", "fa", "ar"):
-                assert f'name="{field}_{language}"' in page
+            for language, direction in (("en", "ltr"), ("fa", "rtl"), ("ar", "rtl")):
+                # each language is typed in its own direction, whatever the admin's
+                assert re.search(rf'<(input|textarea)[^>]*name="{field}_{language}"[^>]*dir="{direction}"', page)
 
     def test_it_keeps_the_english_name_in_the_column_rules_read_when_a_persian_speaker_saves(
         self, admin_client, member, tiers
