@@ -16,3 +16,9 @@ class DefaultLanguageColumns(models.Model):
     def save(self, *args, **kwargs):
         with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE):
             super().save(*args, **kwargs)
+
+
+def in_default_language(obj, field: str) -> str:
+    """A translated field as partners and rules know it (the default language), whoever is reading: for
+    payloads with no reader, such as webhooks, whose names must match the API's filters."""
+    return getattr(obj, f"{field}_{settings.MODELTRANSLATION_DEFAULT_LANGUAGE}", None) or obj.__dict__.get(field) or ""

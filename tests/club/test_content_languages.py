@@ -73,6 +73,14 @@ class TestTranslatedContent:
             bronze.save()
         assert list(Customer.objects.filter(membership__tier__name="Bronze")) == [member.customer]
 
+    def test_it_gives_partners_the_default_languages_name_whatever_the_readers_language(self, tiers):
+        from core.content import in_default_language
+
+        Tier.objects.filter(pk=tiers["gold"].pk).update(name_fa="طلایی")
+        with translation.override("fa"):
+            gold = Tier.objects.get(pk=tiers["gold"].pk)
+            assert (gold.name, in_default_language(gold, "name")) == ("طلایی", "Gold")
+
     def test_it_names_a_custom_events_line_by_the_rules_name_in_the_readers_language(self, persian_member):
         rule = EarningRuleFactory(kind=EarningRule.Kind.EVENT, event_name="app_review", points=100,
                                   name_en="Reviewed the app", name_fa="نقد برنامه")
@@ -177,3 +185,8 @@ class TestTheAdmin:
         assert response.context["adminform"].form.errors["name_en"]
         assert not Tier.objects.filter(rank=9).exists()
 
+
+    def test_it_names_the_order_once_in_a_ledger_line_on_the_admin_card(self, admin_client, member, place_order):
+        place_order(member.customer, total="300.00", order_number="W-77")
+        page = admin_client.get(f"/admin/club/membership/{member.pk}/change/").content.decode()
+        assert "Order W-77" in page and "W-77 · W-77" not in page
