@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _, gettext_lazy as _lazy
 
 from analytics import dashboard, metrics, rfm, selectors
-from analytics.dashboard import PERIOD_CHOICES, PeriodKind, Selection, parse_selection
+from analytics.dashboard import PERIOD_CHOICES, PERIOD_NOUNS, PeriodKind, Selection, parse_selection
 from analytics.models import AnalyticsRun, CustomerScore, PredictionFit, RetentionDashboard
 from analytics.periods import period_label, shift
 from analytics.services.snapshots import analytics_run_request
@@ -134,14 +134,14 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "extra": extra,
             "retention_chart": charts.line_chart(
                 [(label, _percent(row.retention_rate)) for label, row in zip(labels, history)],
-                title=_("Retention rate by %(period)s (%%)") % {"period": kind}, minimum=0, maximum=100, value_suffix="%"),
+                title=_("Retention rate by %(period)s (%%)") % {"period": PERIOD_NOUNS[kind]}, minimum=0, maximum=100, value_suffix="%"),
             "churn_chart": charts.line_chart(
                 [(label, _percent(row.churn_rate)) for label, row in zip(labels, history)],
-                title=_("Churn rate by %(period)s (%%)") % {"period": kind}, minimum=0, maximum=100, value_suffix="%",
+                title=_("Churn rate by %(period)s (%%)") % {"period": PERIOD_NOUNS[kind]}, minimum=0, maximum=100, value_suffix="%",
                 color="#ba2121"),
             "active_chart": charts.bar_chart(
                 [(label, row.customers_at_end) for label, row in zip(labels, history)],
-                title=_("Active customers at the end of each %(period)s") % {"period": kind}),
+                title=_("Active customers at the end of each %(period)s") % {"period": PERIOD_NOUNS[kind]}),
             "history": [{"label": label, "row": row, "retention": _percent(row.retention_rate),
                          "churn": _percent(row.churn_rate), "crr": _percent(row.crr_classic)}
                         for label, row in zip(labels, history)],

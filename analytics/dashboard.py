@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _, gettext_lazy, pgettext_lazy
 
 from analytics.models import SegmentMetricSnapshot
 from analytics.periods import Period, closed_periods, period_label, period_start, shift
@@ -18,6 +18,10 @@ from campaigns.models import Segment
 PeriodKind = SegmentMetricSnapshot.Period
 PERIOD_CHOICES = [(PeriodKind.MONTH, gettext_lazy("Month")), (PeriodKind.QUARTER, gettext_lazy("Quarter")),
                   (PeriodKind.YEAR, gettext_lazy("Year")), (PeriodKind.CUSTOM, gettext_lazy("Custom dates"))]
+# The period as a word inside a sentence ("Retention rate by month"), in the staff member's language.
+PERIOD_NOUNS = {PeriodKind.MONTH: pgettext_lazy("period in a sentence", "month"),
+                PeriodKind.QUARTER: pgettext_lazy("period in a sentence", "quarter"),
+                PeriodKind.YEAR: pgettext_lazy("period in a sentence", "year")}
 
 
 @dataclass

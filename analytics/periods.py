@@ -13,7 +13,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_date
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 MIN_YEAR, MAX_YEAR = 1900, 2200  # the API's limit, the strictest of the three former parsers
 MIN_WINDOW_DAYS, MAX_WINDOW_DAYS = 1, 3650
@@ -142,7 +142,7 @@ def period_label(kind: str, start: date, end: date | None = None) -> str:
     if kind == "month":
         return start.strftime("%Y-%m")
     if kind == "quarter":
-        return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+        return gettext("%(year)s Q%(quarter)s") % {"year": start.year, "quarter": (start.month - 1) // 3 + 1}
     if kind == "year":
         return str(start.year)
     return f"{start.isoformat()} – {end.isoformat()}" if end else start.isoformat()

@@ -3,6 +3,8 @@
 Discovered by core (core.registry.contributions_discover) like admin.py; it only declares.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from campaigns import demo, jobs, selectors
 from campaigns import privacy as campaigns_privacy
 from campaigns.admin import add_to_static_segment
@@ -11,7 +13,7 @@ from core.jobs import Job, job_registry
 from core.panels import AdminAction, admin_action_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
-from core.timeline import timeline_registry
+from core.timeline import timeline_contribute
 
 
 # --- Roles ------------------------------------------------------------------------------------
@@ -49,7 +51,7 @@ for job in (
     job_registry.register(job.name, job)
 
 # --- The customer: timeline, and an action of crm's customer list ----------------------------------
-timeline_registry.register("message", selectors.timeline_messages)
+timeline_contribute("message", selectors.timeline_messages, label=_("Messages"))
 admin_action_registry.register("add_to_static_segment", AdminAction(model="crm.customer", func=add_to_static_segment))
 
 # --- Privacy (issue 8): messages in the export; erasure suppresses the addresses ---------------------

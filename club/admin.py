@@ -1,6 +1,7 @@
 """The club in the Django admin.
 
-Club managers edit tiers, earning rules and offers, and work each member's card
+Club managers edit tiers, earning rules and offers (their names, titles and descriptions in every
+language: modeltranslation's per-language fields, see club/translation.py), and work each member's card
 (points adjustments, tier overrides). The ledger, tier history, coupons and birthday
 rewards are read-only here: they change only through `club.services`, which the
 admin forms call.
@@ -14,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 
 from club import services
 from club.models import (
@@ -33,6 +35,7 @@ from club.models import (
 from club.card import card_links
 from club.selectors import member_card
 from core.bounds import POINTS_MAX, POINTS_MIN
+from core.admin_utils import TranslatedFieldsDirectionMixin
 from crm.admin.utils import ReadOnlyAdminMixin
 from crm.models import Customer
 
@@ -56,7 +59,7 @@ class MemberNumberSearchMixin:
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(TranslatedFieldsDirectionMixin, TranslationAdmin):
     list_display = ("name", "rank", "threshold", "points_multiplier", "birthday_discount", "exclusive_offers", "counts_as_loyal")
     ordering = ("rank",)
 
@@ -68,7 +71,7 @@ class TierAdmin(admin.ModelAdmin):
 
 
 @admin.register(EarningRule)
-class EarningRuleAdmin(admin.ModelAdmin):
+class EarningRuleAdmin(TranslatedFieldsDirectionMixin, TranslationAdmin):
     list_display = ("name", "kind", "event_name", "enabled", "starts_at", "ends_at", "points", "points_per_unit", "limit")
     list_filter = ("kind", "enabled", "limit")
     list_editable = ("enabled",)
@@ -82,7 +85,7 @@ class EarningRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(TranslatedFieldsDirectionMixin, TranslationAdmin):
     list_display = ("title", "kind", "value", "points_cost", "min_tier", "exclusive", "starts_at", "ends_at", "redeemed", "is_active")
     list_filter = ("kind", "exclusive", "is_active", "min_tier")
     search_fields = ("title",)
@@ -256,13 +259,20 @@ class SetTierForm(forms.Form):
 
 @admin.register(PointsTransaction)
 class PointsTransactionAdmin(MemberNumberSearchMixin, ReadOnlyAdmin):
-    list_display = ("created_at", "member", "signed_points", "kind", "source", "reason", "shortfall", "expires_at", "created_by",
-                    "audit_source")
+    list_display = ("created_at", "member", "signed_points", "kind", "source", "description", "shortfall", "expires_at",
+                    "created_by", "audit_source")
     list_filter = ("kind", "source")
     search_fields = ("idempotency_key", "reason", "order__order_number")
     list_select_related = ("member__customer", "created_by")
     date_hierarchy = "created_at"
     raw_id_fields = ("member", "order", "original", "rule")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_facts()
+
+    @admin.display(description=_("description"))
+    def description(self, row):
+        return row.description
 
     @admin.display(description=_("points"), ordering="points")
     def signed_points(self, row):

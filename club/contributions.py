@@ -19,7 +19,7 @@ from core.panels import panel_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
 from core.rule_fields import rule_fields_register
-from core.timeline import timeline_registry
+from core.timeline import timeline_contribute
 
 READ_ONLY = ("view",)
 EDIT = ("view", "add", "change", "delete")
@@ -75,8 +75,8 @@ for job in (
     job_registry.register(job.name, job)
 
 # --- The customer: timeline, search, lifecycle, admin page, audit history ---------------------------
-timeline_registry.register("points", selectors.timeline_points)
-timeline_registry.register("coupon", selectors.timeline_coupons)
+timeline_contribute("points", selectors.timeline_points, label=_("Points"))
+timeline_contribute("coupon", selectors.timeline_coupons, label=_("Coupons"))
 search_extension_registry.register("club.member_number", selectors.customer_search_by_member_number)
 loyalty_condition_registry.register("club.top_tiers", selectors.loyal_members_condition)
 panel_registry.register("club_member_card", render_member_card_panel)

@@ -66,6 +66,31 @@ OFFERS = [
      "per_member_limit": 2},
 ]
 
+# The demo's club content in the other languages (club/translation.py), so the fa and ar cards read in theirs.
+IN_OTHER_LANGUAGES = {
+    "Bronze": {"fa": "برنزی", "ar": "برونزي"},
+    "Silver": {"fa": "نقره‌ای", "ar": "فضي"},
+    "Gold": {"fa": "طلایی", "ar": "ذهبي"},
+    "Platinum": {"fa": "پلاتینیوم", "ar": "بلاتيني"},
+    "Purchases: 1 point per unit": {"fa": "خرید: ۱ امتیاز برای هر واحد", "ar": "المشتريات: نقطة واحدة لكل وحدة"},
+    "Welcome bonus": {"fa": "هدیهٔ خوش‌آمد", "ar": "مكافأة الترحيب"},
+    "Complete your profile": {"fa": "نمایه‌تان را کامل کنید", "ar": "أكمل ملفك الشخصي"},
+    "Refer a friend": {"fa": "دوستی را معرفی کنید", "ar": "ادعُ صديقًا"},
+    "Thanks for your feedback": {"fa": "سپاس برای نظرتان", "ar": "شكرًا على رأيك"},
+    "Birthday bonus": {"fa": "هدیهٔ تولد", "ar": "مكافأة عيد الميلاد"},
+    "Shared on social media": {"fa": "هم‌رسانی در شبکه‌های اجتماعی", "ar": "المشاركة على وسائل التواصل"},
+    "Reviewed the app": {"fa": "نقد و بررسی برنامه", "ar": "تقييم التطبيق"},
+    "A free pastry": {"fa": "یک شیرینی رایگان", "ar": "معجنات مجانية"},
+    "10% off your next order": {"fa": "۱۰٪ تخفیف سفارش بعدی", "ar": "خصم 10% على طلبك القادم"},
+    "5 off any coffee": {"fa": "۵ واحد تخفیف هر قهوه", "ar": "خصم 5 على أي قهوة"},
+    "Free delivery": {"fa": "ارسال رایگان", "ar": "توصيل مجاني"},
+    "Gold lounge: 25% off": {"fa": "سالن طلایی: ۲۵٪ تخفیف", "ar": "الصالة الذهبية: خصم 25%"},
+}
+
+
+def _in_other_languages(field: str, value: str) -> dict[str, str]:
+    return {f"{field}_{language}": text for language, text in IN_OTHER_LANGUAGES.get(value, {}).items()}
+
 
 def seed(*, rng, customers, now: datetime, progress=None, **kwargs) -> dict[str, int]:
     tiers = _ensure_tiers()
@@ -117,7 +142,7 @@ def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> dict[s
     if signup is not None and signup.points:
         for member in members:
             ledger.append(PointsTransaction(
-                member=member, points=signup.points, kind="earn", source="signup", reason="Welcome to the club", rule=signup,
+                member=member, points=signup.points, kind="earn", source="signup", rule=signup,
                 idempotency_key=f"signup:{member.pk}:{signup.pk}", created_at=member.joined_at,
                 expires_at=member.joined_at + expiry,
             ))
@@ -131,7 +156,7 @@ def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> dict[s
         if status == Order.Status.CANCELLED or placed_at < member.joined_at or placed_at > now or points <= 0:
             continue
         ledger.append(PointsTransaction(
-            member=member, points=points, kind="earn", source="order", reason=f"Order {number}", rule=purchase_rule,
+            member=member, points=points, kind="earn", source="order", rule=purchase_rule,
             order_id=order_id, idempotency_key=f"order:{order_id}:rule:{purchase_rule.pk}", created_at=placed_at,
             expires_at=placed_at + expiry,
         ))
@@ -139,7 +164,7 @@ def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> dict[s
         taken = points if status == Order.Status.REFUNDED else int(refunded.to_integral_value(ROUND_FLOOR))
         if taken > 0:
             ledger.append(PointsTransaction(
-                member=member, points=-taken, kind="reverse", source="order", reason=f"Reversal for order {number}",
+                member=member, points=-taken, kind="reverse", source="order",
                 order_id=order_id, idempotency_key=f"reverse:demo:{order_id}", created_at=min(placed_at + timedelta(days=3), now),
             ))
             earned[member.pk] -= taken
@@ -178,7 +203,7 @@ def _redemptions(rng, members, earned, offers, now):
             continue
         when = max(member.joined_at, now - timedelta(days=rng.randint(1, 300)))
         row = PointsTransaction(
-            member=member, points=-offer.points_cost, kind="redeem", source="offer", reason=f"Offer: {offer.title}",
+            member=member, points=-offer.points_cost, kind="redeem", source="offer",
             source_ref=str(offer.pk), idempotency_key=f"offer:demo:{member.pk}:{offer.pk}", created_at=when,
         )
         rows.append(row)
@@ -216,7 +241,7 @@ def _ensure_tiers() -> list[Tier]:
     for name, rank, threshold, multiplier, kind, value, exclusive, loyal in TIERS:
         tier, _created = Tier.objects.get_or_create(name=name, defaults={
             "rank": rank, "threshold": threshold, "points_multiplier": Decimal(multiplier), "birthday_discount_kind": kind,
-            "birthday_discount_value": Decimal(value), "exclusive_offers": exclusive, "counts_as_loyal": loyal,
+            "birthday_discount_value": Decimal(value), "exclusive_offers": exclusive, "counts_as_loyal": loyal, **_in_other_languages("name", name),
         })
         tiers.append(tier)
     return sorted(tiers, key=lambda tier: tier.rank)
@@ -225,7 +250,8 @@ def _ensure_tiers() -> list[Tier]:
 def _ensure_rules() -> EarningRule:
     for values in RULES:
         values = dict(values)
-        EarningRule.objects.get_or_create(name=values.pop("name"), defaults=values)
+        name = values.pop("name")
+        EarningRule.objects.get_or_create(name=name, defaults={**values, **_in_other_languages("name", name)})
     return EarningRule.objects.get(name=RULES[0]["name"])
 
 
@@ -236,6 +262,6 @@ def _ensure_offers(tiers) -> list[Offer]:
         title = values.pop("title")
         if values.get("exclusive"):
             values["min_tier"] = tiers[2]
-        offer, _created = Offer.objects.get_or_create(title=title, defaults=values)
+        offer, _created = Offer.objects.get_or_create(title=title, defaults={**values, **_in_other_languages("title", title)})
         offers.append(offer)
     return offers

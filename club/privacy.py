@@ -15,9 +15,9 @@ def export_club(customer) -> dict:
         },
         "ledger": [
             {"created_at": row.created_at, "points": row.points, "kind": row.kind, "source": row.source,
-             "reason": row.reason, "order_number": row.order.order_number if row.order else None,
+             "reason": row.description, "order_number": row.order.order_number if row.order else None,
              "expires_at": row.expires_at}
-            for row in membership.transactions.select_related("order").order_by("created_at", "id")
+            for row in membership.transactions.with_facts().order_by("created_at", "id")
         ],
         "coupons": [
             {"code": coupon.code, "kind": coupon.kind, "offer": coupon.offer.title if coupon.offer else None,

@@ -1,7 +1,7 @@
 """The customer timeline: one list of everything that happened to a customer.
 
-Each app contributes a provider per kind of entry (`timeline_registry.register(kind, provider)`
-in its contributions module), so the customer page shows orders, points, feedback, returns and
+Each app contributes a provider per kind of entry, with the label the customer page's filter shows in the
+staff member's language (`timeline_contribute(kind, provider, label=gettext_lazy(...))` in its contributions module), so the customer page shows orders, points, feedback, returns and
 messages without crm importing the apps that own them. A provider takes a customer and a limit
 and returns at most that many `TimelineEntry`s, newest first, in a constant number of queries.
 """
@@ -30,6 +30,18 @@ class TimelineEntry:
 Provider = Callable[..., list[TimelineEntry]]
 # kind ("order", "points", ...) -> Provider
 timeline_registry: Registry[Provider] = Registry("timeline entries")
+# kind -> its translatable label ("Points", "Coupons"...), read in the reader's language when shown
+timeline_label_registry: Registry[str] = Registry("timeline entry labels")
+
+
+def timeline_contribute(kind: str, provider: Provider, *, label) -> Provider:
+    """Declare a kind of timeline entry: its provider and its label (a lazy translation)."""
+    timeline_label_registry.register(kind, label)
+    return timeline_registry.register(kind, provider)
+
+
+def kind_label(kind: str) -> str:
+    return str(timeline_label_registry.get(kind) or kind.replace("_", " ").capitalize())
 
 
 def registered_kinds() -> list[str]:

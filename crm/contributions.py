@@ -13,7 +13,7 @@ from core.jobs import Job, job_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
 from core.rule_fields import rule_fields_register
-from core.timeline import timeline_registry
+from core.timeline import timeline_contribute
 from crm import access, demo, privacy, rule_fields, timeline_entries
 from crm.models import Customer
 
@@ -63,9 +63,9 @@ job_registry.register("crm.retention_interactions", Job(
 ))
 
 # --- The customer page: timeline and audit history --------------------------------------------
-timeline_registry.register("interaction", timeline_entries.interaction_entries)
-timeline_registry.register("order", timeline_entries.order_entries)
-timeline_registry.register("consent", timeline_entries.consent_entries)
+timeline_contribute("interaction", timeline_entries.interaction_entries, label=_("Interactions"))
+timeline_contribute("order", timeline_entries.order_entries, label=_("Orders"))
+timeline_contribute("consent", timeline_entries.consent_entries, label=_("Consent"))
 history_source_registry.register("customer", HistorySource(
     name="customer", label=_("Customer"), rows=lambda customer: Customer.history.filter(id=customer.pk),
 ))

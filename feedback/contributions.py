@@ -12,7 +12,7 @@ from core.links import customer_link_registry, order_link_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
 from core.rule_fields import rule_fields_register
-from core.timeline import timeline_registry
+from core.timeline import timeline_contribute
 from feedback import demo, jobs, links, rule_fields, timeline
 from feedback import privacy as feedback_privacy
 from feedback.models import ReturnRequest
@@ -42,9 +42,9 @@ job_registry.register("feedback.post_purchase_invitations", Job(
 ))
 
 # --- The customer: timeline and audit history -------------------------------------------------
-timeline_registry.register("return", timeline.return_entries)
-timeline_registry.register("feedback_response", timeline.response_entries)
-timeline_registry.register("feedback_invitation", timeline.invitation_entries)
+timeline_contribute("return", timeline.return_entries, label=_("Returns"))
+timeline_contribute("feedback_response", timeline.response_entries, label=_("Survey answers"))
+timeline_contribute("feedback_invitation", timeline.invitation_entries, label=_("Survey invitations"))
 history_source_registry.register("return_request", HistorySource(
     name="return_request", label=_("Return request"),
     rows=lambda customer: ReturnRequest.history.filter(customer_id=customer.pk), hidden=("customer",),

@@ -26,8 +26,8 @@ def _surveys():
     purchase, created = Survey.objects.get_or_create(
         title="How was your purchase?",
         defaults={"title_fa": "خرید شما چطور بود؟", "title_ar": "كيف كانت عملية الشراء؟", "kind": Survey.Kind.NPS,
-                  "intro": "A few short questions about your last order.",
-                  "intro_fa": "چند پرسش کوتاه درباره آخرین سفارش شما.", "intro_ar": "بضعة أسئلة قصيرة عن طلبك الأخير.", "trigger": Survey.Trigger.ORDER_FULFILLED,
+                  "intro": "About your last order: it takes a minute.", "intro_fa": "درباره آخرین سفارش شما: یک دقیقه وقت می‌گیرد.",
+                  "intro_ar": "عن طلبك الأخير: يستغرق دقيقة واحدة.", "trigger": Survey.Trigger.ORDER_FULFILLED,
                   "trigger_delay_days": 3},
     )
     if created:

@@ -133,7 +133,8 @@ class LedgerRowSerializer(serializers.Serializer):
     points = serializers.IntegerField(help_text=_("Signed: earned points are positive, spent or expired ones negative."))
     kind = serializers.ChoiceField(choices=PointsTransaction.Kind.choices)
     source = serializers.ChoiceField(choices=PointsTransaction.Source.choices)
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(source="description", help_text=_(
+        "What the row is, in the request's language (Accept-Language); a staff adjustment gives the staff's words."))
     order = serializers.UUIDField(source="order.public_id", allow_null=True, default=None,
                                   help_text=_("The order that earned or reversed the points, if any."))
     source_ref = serializers.CharField(allow_blank=True, help_text=_("Event name, survey response, referral..."))

@@ -26,6 +26,7 @@ from api.serializers import (
 from api.serializers import LedgerRowSerializer, TierChangeSerializer
 from api.scoping import partner_of_source
 from api.webhooks.outbox import Emission, events_emit, subscribed_events, subscribed_events_forget
+from core.content import in_default_language
 
 Render = Callable[[list], list[dict]]
 
@@ -217,8 +218,11 @@ def on_points_changed(sender, transactions, **kwargs) -> None:
 
 def on_tier_changed(sender, changes, **kwargs) -> None:
     """One tier.changed event per change, written together."""
-    moves = [TierMove(customer_id=change.member.customer_id, from_tier=change.from_tier.name if change.from_tier else None,
-                      to_tier=change.to_tier.name if change.to_tier else None, reason=change.reason) for change in changes]
+    # Names in the default language, as the API's tier filter reads them, whatever language the change was made in.
+    moves = [TierMove(customer_id=change.member.customer_id,
+                      from_tier=in_default_language(change.from_tier, "name") if change.from_tier else None,
+                      to_tier=in_default_language(change.to_tier, "name") if change.to_tier else None, reason=change.reason)
+             for change in changes]
     events_emit(event=WebhookEvent.TIER_CHANGED, render=RENDERERS[WebhookEvent.TIER_CHANGED],
                 emissions=[Emission(customer_id=move.customer_id, subject=move) for move in moves])
 

@@ -48,6 +48,13 @@ def _translated(obj, field: str, language: str) -> str:
     return getattr(obj, f"{field}_{language}", None) or ""
 
 
+def content_in(obj, field: str, language: str) -> str:
+    """A translated field (club/translation.py: tier name, offer title...) in the message's language, not
+    the sending worker's; English when that language has no text."""
+    return next((text for code in _languages(language) if (text := _translated(obj, field, code))), "") \
+        or str(getattr(obj, field) or "")
+
+
 def campaign_templates(campaign: Campaign, variant: CampaignVariant | None, language: str) -> dict[str, str]:
     """The template of each content field: variant then campaign, in the language then in English."""
     chosen = {}
@@ -166,7 +173,7 @@ def personal_values(messages: list[Message]) -> dict[int, dict]:
         points, first = expiring.get(member.pk, (0, None)) if member else (0, None)
         values[message.pk] = {
             "first_name": customer.first_name, "last_name": customer.last_name,
-            "tier": member.tier.name if member and member.tier_id else "",
+            "tier": content_in(member.tier, "name", message.language) if member and member.tier_id else "",
             "member_number": member.member_number if member else "",
             "points_balance": member.points_balance if member else 0,
             "points_expiring": points, "points_expiring_on": _format_date(first, message.language),
@@ -255,7 +262,8 @@ def context_for(message: Message, personal: dict, *, offer: Offer | None, coupon
     if "coupon" in (message.context or {}) and not coupon:  # a club notice carries its coupon (birthday)
         context["coupon_code"] = coupon_code_format(message.context["coupon"])
     if offer is not None:
-        context.update(offer=offer.title, offer_description=offer.description)
+        context.update(offer=content_in(offer, "title", message.language),
+                       offer_description=content_in(offer, "description", message.language))
     if coupon is not None:
         context.update(coupon_code=coupon_code_format(coupon.code),
                        coupon_expires_on=_format_date(timezone.localdate(coupon.expires_at), message.language))

@@ -14,10 +14,11 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from club.models.membership import Membership
 from core.audit import AuditSourceField
+from core.content import DefaultLanguageColumns
 from crm.models import MONEY
 
 
-class EarningRule(models.Model):
+class EarningRule(DefaultLanguageColumns):
     class Kind(models.TextChoices):
         PURCHASE = "purchase", _("Purchase")
         SIGNUP = "signup", _("Signup bonus")
@@ -76,6 +77,12 @@ class EarningRule(models.Model):
         return self.name
 
 
+class PointsTransactionQuerySet(models.QuerySet):
+    def with_facts(self):
+        """The related rows `description` renders its sentence from, in the same query."""
+        return self.select_related("order__customer", "rule", "original", "coupon__offer")
+
+
 class PointsTransaction(models.Model):
     """One row of the points ledger. Rows are appended, never edited or deleted."""
 
@@ -120,6 +127,8 @@ class PointsTransaction(models.Model):
     audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, job: <name>, ... (core.audit)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
+    objects = PointsTransactionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("points transaction")
@@ -136,20 +145,52 @@ class PointsTransaction(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.points:+d} {self.get_kind_display()} ({self.reason})"
+        return f"{self.points:+d} {self.get_kind_display()}" + (f" ({self.reason})" if self.reason else "")
 
     @property
     def description(self) -> str:
-        """What the row is, in the reader's language: a take-back stores facts (club.services.points.refunds),
-        rendered here when read, never a sentence saved in the writer's language."""
-        if self.reason:
-            return self.reason
-        if self.kind == self.Kind.REVERSE and self.source_ref == "cancel":
-            return gettext("Order cancelled")
-        if self.kind == self.Kind.REVERSE and self.source_ref.startswith("refund:"):
-            before, _sep, after = self.source_ref.removeprefix("refund:").partition("-")
-            return gettext("Refund of %(amount)s") % {"amount": Decimal(after) - Decimal(before)}
-        return str(self.get_source_display())
+        """What the row is, in the reader's language, rendered from its facts (kind, source, order, rule,
+        the earning it expires, the offer it paid for) when it is read, never a sentence saved in the
+        writer's language. Staff adjustments show the staff's own words. Rows written before the facts
+        were enough keep their stored text as the fallback. Read rows through `with_facts()`."""
+        text = self._description_from_facts()
+        if text is not None:
+            return text
+        return self.reason or str(self.get_source_display())
+
+    def _description_from_facts(self) -> str | None:
+        Kind, Source = self.Kind, self.Source
+        if self.kind == Kind.ADJUST:
+            return self.reason or gettext("Staff adjustment")
+        if self.kind == Kind.EXPIRE and self.original_id:
+            return gettext("Points earned on %(date)s expired") % {"date": timezone.localdate(self.original.created_at)}
+        if self.kind == Kind.REVERSE:
+            if self.source_ref == "cancel":
+                return gettext("Order cancelled")
+            if self.source_ref.startswith("refund:"):
+                before, _sep, after = self.source_ref.removeprefix("refund:").partition("-")
+                return gettext("Refund of %(amount)s") % {"amount": Decimal(after) - Decimal(before)}
+            if self.order_id:
+                return gettext("Reversal for order %(number)s") % {"number": self.order.order_number}
+            return None
+        if self.kind == Kind.REDEEM and self.source == Source.OFFER:
+            coupon = getattr(self, "coupon", None)
+            return gettext("Offer: %(title)s") % {"title": coupon.offer.title} if coupon and coupon.offer_id else None
+        if self.kind != Kind.EARN:
+            return None
+        if self.source == Source.ORDER and self.order_id:
+            return gettext("Order %(number)s") % {"number": self.order.order_number}
+        if self.source == Source.REFERRAL:
+            if self.order_id:
+                return gettext("Referral of %(customer)s") % {"customer": self.order.customer}
+            return gettext("Welcome through a referral")
+        if self.source == Source.EVENT:
+            return self.rule.name if self.rule_id else None
+        if self.source == Source.SYSTEM and self.source_ref.startswith("return:"):
+            return gettext("Store credit for the return of order %(number)s") % {"number": self.source_ref.removeprefix("return:")}
+        fixed = {Source.SIGNUP: gettext("Welcome to the club"), Source.PROFILE: gettext("Profile completed"),
+                 Source.SURVEY: gettext("Feedback answered"), Source.BIRTHDAY: gettext("Happy birthday!")}
+        return fixed.get(self.source)
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

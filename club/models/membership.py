@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import AuditSourceField, HistoricalRecords, history_user
+from core.content import DefaultLanguageColumns
 from crm.models import MONEY, MONEY_SUM
 
 
-class Tier(models.Model):
+class Tier(DefaultLanguageColumns):
     class DiscountKind(models.TextChoices):
         PERCENT = "percent", _("Percent discount")
         FIXED = "fixed", _("Fixed amount")

@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from club.models.ledger import PointsTransaction
 from club.models.membership import Membership, Tier
 from core.audit import AuditSourceField, HistoricalRecords, history_user
+from core.content import DefaultLanguageColumns
 from crm.models import MONEY
 
 
-class Offer(models.Model):
+class Offer(DefaultLanguageColumns):
     class Kind(models.TextChoices):
         PERCENT = "percent", _("Percent discount")
         FIXED = "fixed", _("Fixed amount")

@@ -75,7 +75,7 @@ def member_card(customer_or_member, *, at: datetime | None = None, rows: int = 2
         progress_percent=100 if following is None else progress,
         expiring_points=expiring,
         expiring_on=expiring_on,
-        transactions=list(member.transactions.select_related("created_by", "order").order_by("-created_at", "-id")[:rows]),
+        transactions=list(member.transactions.with_facts().select_related("created_by").order_by("-created_at", "-id")[:rows]),
         coupons=list(member.coupons.select_related("offer", "redemption").order_by("-issued_at", "-id")[:rows]),
         tier_changes=list(member.tier_changes.select_related("from_tier", "to_tier", "changed_by")[:rows]),
     )

@@ -32,7 +32,7 @@ def _admin_url(name: str, *args) -> str:
 
 def timeline_points(customer, *, limit: int) -> list[TimelineEntry]:
     rows = (
-        PointsTransaction.objects.filter(member__customer=customer).select_related("order", "created_by")
+        PointsTransaction.objects.filter(member__customer=customer).with_facts().select_related("created_by")
         .order_by("-created_at", "-id")[:limit]
     )
     return [

@@ -105,7 +105,7 @@ def ledger_shortfall_sum():
 
 
 def member_ledger(member: Membership) -> QuerySet:
-    return member.transactions.select_related("order", "created_by", "rule").order_by("-created_at", "-id")
+    return member.transactions.with_facts().select_related("created_by").order_by("-created_at", "-id")
 
 
 def members_with_shortfall() -> QuerySet:

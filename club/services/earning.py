@@ -42,7 +42,7 @@ def _limit_allows(rule: EarningRule, member: Membership, at: datetime) -> bool:
 
 
 def _award(
-    *, member: Membership, rule: EarningRule, points: int, key: str, source: str, reason: str,
+    *, member: Membership, rule: EarningRule, points: int, key: str, source: str,
     raise_on_limit: bool = False, **fields,
 ) -> PointsTransaction | None:
     existing = PointsTransaction.objects.filter(idempotency_key=key).first()
@@ -61,7 +61,7 @@ def _award(
             if raise_on_limit:
                 raise LimitReached(_("The limit of the rule %(rule)s is reached.") % {"rule": rule.name})
             return None
-        return points_award(member=locked, points=points, source=source, reason=reason, idempotency_key=key, rule=rule, **fields)
+        return points_award(member=locked, points=points, source=source, idempotency_key=key, rule=rule, **fields)
 
 
 # --- Referrals -------------------------------------------------------------------------------
@@ -108,13 +108,12 @@ def referral_reward_for_order(*, order: Order) -> list[PointsTransaction]:
     rule = rules_active(Rule.REFERRAL).first()
     if rule is None:
         return []
-    reason = _("Referral of %(customer)s") % {"customer": order.customer}
     rows = [_award(member=referral.referrer, rule=rule, points=rule.points, key=f"referral:{referral.pk}:referrer",
-                   source=Source.REFERRAL, reason=reason, source_ref=str(referral.pk), order=order)]
+                   source=Source.REFERRAL, source_ref=str(referral.pk), order=order)]
     referee = Membership.objects.filter(customer_id=order.customer_id).first()
     if referee is not None:
         rows.append(_award(member=referee, rule=rule, points=rule.referee_points, key=f"referral:{referral.pk}:referee",
-                           source=Source.REFERRAL, reason=_("Welcome through a referral"), source_ref=str(referral.pk)))
+                           source=Source.REFERRAL, source_ref=str(referral.pk)))
     return [row for row in rows if row is not None]
 
 
@@ -125,8 +124,7 @@ def points_award_signup(*, member: Membership) -> PointsTransaction | None:
     rule = rules_active(Rule.SIGNUP).first()
     if rule is None:
         return None
-    return _award(member=member, rule=rule, points=rule.points, key=f"signup:{member.pk}:{rule.pk}", source=Source.SIGNUP,
-                  reason=_("Welcome to the club"))
+    return _award(member=member, rule=rule, points=rule.points, key=f"signup:{member.pk}:{rule.pk}", source=Source.SIGNUP)
 
 
 def profile_is_complete(customer: Customer) -> bool:
@@ -141,8 +139,7 @@ def points_award_for_profile(*, member: Membership) -> PointsTransaction | None:
     rule = rules_active(Rule.PROFILE).first()
     if rule is None:
         return None
-    return _award(member=member, rule=rule, points=rule.points, key=f"profile:{member.pk}:{rule.pk}", source=Source.PROFILE,
-                  reason=_("Profile completed"))
+    return _award(member=member, rule=rule, points=rule.points, key=f"profile:{member.pk}:{rule.pk}", source=Source.PROFILE)
 
 
 def points_award_for_feedback(*, member: Membership, response_ref: str) -> PointsTransaction | None:
@@ -152,7 +149,7 @@ def points_award_for_feedback(*, member: Membership, response_ref: str) -> Point
     if rule is None:
         return None
     return _award(member=member, rule=rule, points=rule.points, key=f"feedback:{response_ref}:{rule.pk}", source=Source.SURVEY,
-                  reason=_("Feedback answered"), source_ref=str(response_ref)[:100])
+                  source_ref=str(response_ref)[:100])
 
 
 def points_award_for_event(*, member: Membership, event: str, idempotency_key: str) -> PointsTransaction:
@@ -169,7 +166,7 @@ def points_award_for_event(*, member: Membership, event: str, idempotency_key: s
     rule = rules_active(Rule.EVENT, event_name=event).first()
     if rule is None:
         raise ValidationError({"event": _("There is no active earning rule for the event %(event)s.") % {"event": event}})
-    return _award(member=member, rule=rule, points=rule.points, key=key, source=Source.EVENT, reason=rule.name,
+    return _award(member=member, rule=rule, points=rule.points, key=key, source=Source.EVENT,
                   source_ref=event, raise_on_limit=True)
 
 
@@ -178,4 +175,4 @@ def points_award_birthday(*, member: Membership, year: int) -> PointsTransaction
     if rule is None:
         return None
     return _award(member=member, rule=rule, points=rule.points, key=f"birthday:{member.pk}:{year}", source=Source.BIRTHDAY,
-                  reason=_("Happy birthday!"), source_ref=str(year))
+                  source_ref=str(year))

@@ -56,7 +56,7 @@ def offer_redeem(*, member: Membership, offer: Offer, idempotency_key: str | Non
     if offer.points_cost:
         payment, _created = points_append(
             member=locked, points=-offer.points_cost, kind=PointsTransaction.Kind.REDEEM, source=PointsTransaction.Source.OFFER,
-            reason=_("Offer: %(title)s") % {"title": offer.title}, source_ref=str(offer.pk),
+            source_ref=str(offer.pk),
             idempotency_key=f"offer:{idempotency_key}" if idempotency_key else f"offer:{offer.pk}:{secrets.token_hex(12)}",
             created_by=by,
         )

@@ -21,7 +21,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from club import signals
 from club.dates import day_start
@@ -194,7 +193,7 @@ def _write(earnings: list[dict], members: dict[int, Membership]) -> list[PointsT
     if pending:
         rows = PendingPoints.objects.bulk_create([
             PendingPoints(member=earning["member"], order_id=earning["order"]["pk"], rule=earning["rule"],
-                          points=earning["points"], lines=earning["lines"], reason=_order_reason(earning),
+                          points=earning["points"], lines=earning["lines"],
                           idempotency_key=earning["key"], created_at=now,
                           available_at=now + timedelta(days=settings.CLUB_PENDING_DAYS))
             for earning in earnings
@@ -203,7 +202,7 @@ def _write(earnings: list[dict], members: dict[int, Membership]) -> list[PointsT
     else:
         rows = PointsTransaction.objects.bulk_create([
             PointsTransaction(member=earning["member"], points=earning["points"], kind=Kind.EARN, source=Source.ORDER,
-                              reason=_order_reason(earning), rule=earning["rule"], order_id=earning["order"]["pk"],
+                              rule=earning["rule"], order_id=earning["order"]["pk"],
                               lines=earning["lines"], idempotency_key=earning["key"], created_at=now,
                               expires_at=now + timedelta(days=settings.CLUB_POINTS_EXPIRY_DAYS))
             for earning in earnings
@@ -243,10 +242,6 @@ def _members_add(field: str, added: dict[int, int]) -> None:
                 f"WHERE {table}.id = v.column1",
                 [number for pair in chunk for number in pair],
             )
-
-
-def _order_reason(earning: dict) -> str:
-    return _("Order %(number)s") % {"number": earning["order"]["order_number"]}
 
 
 # --- Backfill -----------------------------------------------------------------------------------

@@ -33,11 +33,6 @@ from crm.models import Customer, CustomerAccess, Interaction
 TIMELINE_LIMIT = 50
 HISTORY_LIMIT = 20
 ACCESS_LIMIT = 10
-TIMELINE_KIND_LABELS = {
-    "interaction": _("Interactions"),
-    "order": _("Orders"),
-    "consent": _("Consent"),
-}
 CUSTOMER_SEARCH_HELP = _(
     "Email, phone number, external reference, order number, or the start of a name (\"sar\", \"sara ahm\")."
 )
@@ -199,9 +194,9 @@ class CustomerAdmin(ContributedActionsMixin, CustomerPrivacyAdminMixin, CsvImpor
             selected = None
         entries = timeline.customer_timeline(customer, limit=TIMELINE_LIMIT, kinds=[selected] if selected else None)
         context = {
-            "timeline": [{"entry": entry, "label": _kind_label(entry.kind)} for entry in entries],
+            "timeline": [{"entry": entry, "label": timeline.kind_label(entry.kind)} for entry in entries],
             "timeline_kinds": [
-                {"name": kind, "label": _kind_label(kind), "url": _with_param(request, "timeline", kind),
+                {"name": kind, "label": timeline.kind_label(kind), "url": _with_param(request, "timeline", kind),
                  "selected": kind == selected}
                 for kind in kinds
             ],
@@ -256,10 +251,6 @@ class CustomerAdmin(ContributedActionsMixin, CustomerPrivacyAdminMixin, CsvImpor
     def _log_interaction_addition(self, request, interaction):
         if self.admin_site.is_registered(Interaction):
             self.admin_site.get_model_admin(Interaction).log_addition(request, interaction, [{"added": {}}])
-
-
-def _kind_label(kind: str):
-    return TIMELINE_KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
 
 
 def _with_param(request, name: str, value: str | None) -> str:

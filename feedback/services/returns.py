@@ -194,7 +194,7 @@ def _store_credit(request: ReturnRequest, amount: Decimal, *, by) -> str:
     if settings.FEEDBACK_STORE_CREDIT_AS == "points":
         points = int((amount * settings.FEEDBACK_STORE_CREDIT_POINTS_PER_UNIT).to_integral_value(ROUND_HALF_UP))
         row = points_award(member=member, points=points, source="system", idempotency_key=key,
-                           reason=_("Store credit for the return of order %(number)s") % {"number": request.order.order_number})
+                           source_ref=f"return:{request.order.order_number}")
         return f"points:{row.pk}"
     coupon = coupon_issue(member=member, kind="store_credit", discount_kind=Offer.Kind.FIXED, value=amount,
                           idempotency_key=key, by=by)

@@ -197,3 +197,17 @@ def test_a_second_click_while_a_run_is_pending_queues_nothing(shop, marketing_us
         first = snapshots.analytics_run_request(by=marketing_user)
         second = snapshots.analytics_run_request(by=marketing_user)
     assert first.pk == second.pk and AnalyticsRun.objects.count() == 1 and len(callbacks) == 1
+
+
+def test_a_persian_marketer_reads_the_period_options_and_chart_titles_in_persian(client, marketing_user, shop):
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=3, kinds=["quarter"])
+    client.force_login(marketing_user)
+    dashboard = client.get(reverse(DASHBOARD), QUARTER, HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    for english in (">Month<", ">Quarter<", ">Year<", ">Custom dates<"):
+        assert english not in dashboard
+    assert ">ماه<" in dashboard and ">فصل<" in dashboard
+    tehran = Segment.objects.get(slug="tehran")
+    page = client.get(reverse("admin:analytics_dashboard_segment", args=[tehran.pk]), QUARTER,
+                      HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    assert "by quarter" not in page and "Q2" not in page
+    assert "فصل ۲ سال ۲۰۲۶" in page or "فصل 2 سال 2026" in page

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from analytics.models import CustomerScore
 from core import audit, links, panels, timeline
@@ -603,3 +603,17 @@ def test_the_customer_page_does_not_run_more_queries_for_a_longer_timeline(clien
             assert client.get(_change_url(customer)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_timeline_filters_speak_the_staff_members_language(admin_client, member, place_order, offer):
+    from club import services as club_services
+    from tests.club.helpers import give_points
+
+    give_points(member, 200)
+    club_services.offer_redeem(member=member, offer=offer)
+    page = admin_client.get(_change_url(member.customer), HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    nav = page[page.index('class="crm-timeline-kinds"'):page.index("</nav>", page.index('class="crm-timeline-kinds"'))]
+    for english in ("Coupon", "Points", "Return", "Message", "Feedback", "Survey", "Orders", "Interactions"):
+        assert english not in nav
+    with translation.override("fa"):
+        assert str(translation.gettext("Points")) in nav and translation.gettext("Survey answers") in nav

@@ -72,6 +72,15 @@ class TestPublicPage:
         invite.invitation.refresh_from_db()
         assert invite.invitation.opened_at is not None
 
+    def test_it_says_how_many_questions_there_are_in_the_readers_language(self, client, invite, survey, customer):
+        url = reverse("feedback:invitation", args=[invite.token])
+        assert "5 short questions." in client.get(url + "?lang=en").content.decode()
+        persian = client.get(url + "?lang=fa").content.decode()
+        assert "۵ پرسش کوتاه." in persian and "short questions" not in persian
+        survey.questions.exclude(position=1).delete()
+        assert "One short question." in client.get(url + "?lang=en").content.decode()
+        assert "سؤال قصير واحد." in client.get(url + "?lang=ar").content.decode()
+
     def test_the_language_can_be_switched(self, client, invite):
         page = client.get(reverse("feedback:invitation", args=[invite.token]) + "?lang=ar")
         assert 'dir="rtl"' in page.content.decode() and "ما مدى احتمال أن توصي بنا لصديق؟" in page.content.decode()

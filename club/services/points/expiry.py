@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from club.dates import day_end, day_start
 from club.models import Membership, PointsTransaction
@@ -45,7 +44,6 @@ def points_expire_due(*, run_date: date, chunk_size: int = 1000) -> dict:
                 if left > 0:
                     rows.append(PointsTransaction(
                         member_id=credit.member_id, points=-left, kind=Kind.EXPIRE, source=Source.SYSTEM, original_id=credit.pk,
-                        reason=_("Points earned on %(date)s expired") % {"date": timezone.localdate(credit.created_at)},
                         idempotency_key=f"expire:{credit.pk}", created_at=now,
                     ))
             PointsTransaction.objects.bulk_create(rows)

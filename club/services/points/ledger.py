@@ -34,15 +34,18 @@ def points_award(
     member: Membership,
     points: int,
     source: str,
-    reason: str,
     idempotency_key: str,
+    reason: str = "",
     rule: EarningRule | None = None,
     order=None,
     source_ref: str = "",
     lines: dict | None = None,
     at: datetime | None = None,
 ) -> PointsTransaction:
-    """Earn points (they expire after CLUB_POINTS_EXPIRY_DAYS) and upgrade the tier at once if they qualify."""
+    """Earn points (they expire after CLUB_POINTS_EXPIRY_DAYS) and upgrade the tier at once if they qualify.
+
+    The row stores facts (source, rule, order, source_ref); PointsTransaction.description renders its line in
+    the reader's language. `reason` is for words no fact can give."""
     if points <= 0:
         raise ValidationError({"points": _("Earned points must be more than zero.")})
     with transaction.atomic():
@@ -86,7 +89,7 @@ def points_adjust(*, member: Membership, points: int, reason: str, by, idempoten
 
 
 def points_spend(
-    *, member: Membership, points: int, reason: str, idempotency_key: str, source: str = Source.OFFER, source_ref: str = ""
+    *, member: Membership, points: int, idempotency_key: str, reason: str = "", source: str = Source.OFFER, source_ref: str = ""
 ) -> PointsTransaction:
     """Spend points (a redeem row). Raises InsufficientPoints (409) when the balance is short."""
     if points <= 0:

@@ -22,7 +22,7 @@ Source = PointsTransaction.Source
 
 
 def points_hold_pending(
-    *, member: Membership, points: int, order, rule: EarningRule | None, reason: str, idempotency_key: str, lines: dict
+    *, member: Membership, points: int, order, rule: EarningRule | None, idempotency_key: str, lines: dict
 ) -> PendingPoints:
     """Hold purchase points for CLUB_PENDING_DAYS; `points_release_pending` makes them spendable."""
     with transaction.atomic():
@@ -32,7 +32,7 @@ def points_hold_pending(
             return existing
         points_check_room(locked, points)
         pending = PendingPoints.objects.create(
-            member=locked, order=order, rule=rule, points=points, lines=lines, reason=reason, idempotency_key=idempotency_key,
+            member=locked, order=order, rule=rule, points=points, lines=lines, idempotency_key=idempotency_key,
             available_at=timezone.now() + timedelta(days=settings.CLUB_PENDING_DAYS),
         )
         Membership.objects.filter(pk=locked.pk).update(pending_points=F("pending_points") + points)
