@@ -16,7 +16,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -133,7 +132,7 @@ def _orders_write(cleaned: list[OrderInput], source: str) -> list[Order]:
 def _lines_known(order: Order, lines: list[OrderLine]) -> None:
     """`order.lines.all()` answers the lines just written without reading them back (as a prefetch
     leaves them): the API renders a batch's orders from what it wrote."""
-    queryset = QuerySet(OrderLine)
+    queryset = order.lines.all()  # filtered by the order, so a further .filter() on it stays this order's
     queryset._result_cache = lines
     queryset._prefetch_done = True
     order._prefetched_objects_cache = {"lines": queryset}
