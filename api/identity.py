@@ -29,7 +29,8 @@ from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 from phonenumber_field.phonenumber import to_python
 
 from api.models import ApiKey, PartnerCustomer
-from api.serializers.customers import CustomerSerializer, datetime_text
+from api.serializers.base import datetime_text
+from api.serializers.customers import CustomerSerializer
 from api.services import partner_customer_create
 from crm import services as crm_services
 from crm.models import Customer

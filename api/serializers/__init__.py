@@ -13,7 +13,7 @@ from api.serializers.customers import (  # noqa: F401
 )
 from api.serializers.orders import (  # noqa: F401
     BulkErrorsField, BulkOrdersInputSerializer, BulkOrdersResultSerializer, BulkOrdersSchemaSerializer,
-    BulkProblemSerializer, OrderLineSerializer, OrderSerializer, RefundSerializer, placed_at_plausible,
+    BulkProblemSerializer, OrderLineSerializer, OrderSerializer, RefundSerializer, orders_validated_plainly, placed_at_plausible,
 )
 from api.serializers.club import (  # noqa: F401
     ClubEventInputSerializer, ClubEventResultSerializer, CouponCheckInputSerializer, CouponCheckSerializer,

@@ -2,12 +2,21 @@
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.bounds import AMOUNT_MAX, MONEY, amount_limit_text
 
 MAX_TEXT = 10_000
+
+
+def datetime_text(value):
+    """As DRF's DateTimeField renders an aware datetime: ISO 8601 in the current time zone, UTC as `Z`."""
+    if value is None:
+        return None
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class AmountField(serializers.DecimalField):

@@ -4,11 +4,11 @@ Field names follow the CSV columns, `id` is the public id."""
 
 import phonenumbers
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from api.serializers.base import MAX_TEXT, StrictSerializer
+from api.serializers.base import datetime_text
 from crm.models import MONEY_SUM, ConsentChange, Customer, Interaction
 
 
@@ -92,14 +92,6 @@ class CustomerSerializer(StrictSerializer):
 
 
 _MONEY = serializers.DecimalField(**MONEY_SUM)  # renders total_spent, a sum
-
-
-def datetime_text(value):
-    """As DRF's DateTimeField renders an aware datetime: ISO 8601 in the current time zone, UTC as `Z`."""
-    if value is None:
-        return None
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _money(value):

@@ -1,12 +1,15 @@
 """Orders and their lines, one at a time and in bulk."""
 
+import re
+import uuid
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api import services
-from api.serializers.base import AmountField, StrictSerializer
+from api.serializers.base import AmountField, StrictSerializer, datetime_text
 from core.bounds import AMOUNT_MAX
 from crm.models import MONEY, Order
 from crm.services import order_input
@@ -88,6 +91,46 @@ class OrderSerializer(StrictSerializer):
     lines = OrderLineSerializer(many=True, required=False, max_length=order_input.LINES_MAX)
     created_at = serializers.DateTimeField(read_only=True)
 
+    def to_representation(self, instance):
+        """The same output as the declared fields give (a test compares the two), built directly: a bulk
+        call answers with 1,000 orders and their lines, and DRF's per-field machinery was most of that.
+
+        The customer's public id comes from `customer.public_id` (Order.objects.with_customer_public_id)
+        or, for orders just written, from `customer_public_id`; the lines from `lines.all()`."""
+        customer = getattr(instance, "customer_public_id", None)
+        if customer is None:
+            customer = instance.customer.public_id
+        return {
+            "id": str(instance.public_id),
+            "customer": str(customer),
+            "order_number": instance.order_number,
+            "placed_at": datetime_text(instance.placed_at),
+            "status": instance.status,
+            "channel": instance.channel,
+            "currency": instance.currency,
+            "total": _money(instance.total),
+            "discount": _money(instance.discount),
+            "refunded_amount": _money(instance.refunded_amount),
+            "source": instance.source,
+            "lines": [
+                {"id": str(line.public_id), "sku": line.sku, "product_name": line.product_name, "category": line.category,
+                 "quantity": line.quantity, "unit_price": _money(line.unit_price)}
+                for line in instance.lines.all()
+            ],
+            "created_at": datetime_text(instance.created_at),
+        }
+
+    def to_representation_by_fields(self, instance):
+        """DRF's own rendering of the declared fields: the reference the fast path is tested against."""
+        return super().to_representation(instance)
+
+
+_MONEY = serializers.DecimalField(**MONEY)
+
+
+def _money(value):
+    return _MONEY.to_representation(value)
+
 
 class RefundLineSerializer(StrictSerializer):
     """A line of the order (its `id`) and how many of it are refunded."""
@@ -157,3 +200,88 @@ class BulkProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     errors = BulkErrorsField(required=False)
+
+
+# --- The bulk call's fast path -------------------------------------------------------------------
+
+_ORDER_KEYS = frozenset({"customer", "order_number", "placed_at", "status", "channel", "currency", "total", "discount",
+                         "lines"})
+_LINE_KEYS = frozenset({"sku", "product_name", "category", "quantity", "unit_price"})
+_UNSAFE_TEXT = re.compile("[\x00\ud800-\udfff]")  # what DRF's CharField refuses besides the cleaners' checks
+
+
+def orders_validated_plainly(items: list) -> list[dict] | None:
+    """The validated data OrderSerializer(data=items, many=True) gives, computed with crm's cleaners
+    directly (crm.services.order_input): DRF's per-field machinery was a third of a 1,000-order call.
+
+    Only for items that are plainly good: at the first value that is missing, null, of another type,
+    or refused by a cleaner, it answers None and the caller runs the serializer, whose errors are the
+    API's answer. A test holds the two to the same result."""
+    placed_at = OrderSerializer().fields["placed_at"]
+    validated = []
+    try:
+        for item in items:
+            validated.append(_order_plainly(item, placed_at))
+    except (_NotPlain, BadValue, serializers.ValidationError, KeyError, ValueError, TypeError, AttributeError):
+        return None
+    return validated
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _text(value, cleaner) -> str:
+    """A text DRF does not answer `blank` for (those go to the serializer), cleaned as its Checked field does."""
+    if type(value) is not str or not value.strip() or (not value.isascii() and _UNSAFE_TEXT.search(value)) or "\x00" in value:
+        raise _NotPlain
+    return cleaner(value)
+
+
+def _blankable(value, column: str) -> str:
+    if type(value) is not str or (not value.isascii() and _UNSAFE_TEXT.search(value)) or "\x00" in value:
+        raise _NotPlain
+    if not value.strip():
+        return ""
+    return order_input.clean_text(value, column, order_input.TEXT_LIMITS[column])
+
+
+def _number(value):
+    if value is None or isinstance(value, (dict, list)):
+        raise _NotPlain
+    return value
+
+
+def _order_plainly(item, placed_at_field) -> dict:
+    if type(item) is not dict or not item.keys() <= _ORDER_KEYS:
+        raise _NotPlain
+    customer = item["customer"]
+    if type(customer) is not str:
+        raise _NotPlain
+    data = {
+        "customer": {"public_id": uuid.UUID(customer)},
+        "order_number": _text(item["order_number"], order_input.clean_order_number),
+        "placed_at": placed_at_field.run_validation(_number(item["placed_at"])),
+        "status": _text(item["status"], order_input.clean_status) if "status" in item else Order.Status.FULFILLED,
+        "channel": _text(item["channel"], order_input.clean_channel) if "channel" in item else Order.Channel.STORE,
+        "currency": _text(item["currency"], order_input.clean_currency) if "currency" in item else "USD",
+        "total": order_input.clean_money(_number(item["total"]), "total"),
+        "discount": order_input.clean_money(_number(item["discount"]), "discount") if "discount" in item else "0",
+    }
+    if "lines" in item:
+        lines = item["lines"]
+        if type(lines) is not list or len(lines) > order_input.LINES_MAX:
+            raise _NotPlain
+        data["lines"] = [_line_plainly(line) for line in lines]
+    return data
+
+
+def _line_plainly(line) -> dict:
+    if type(line) is not dict or not line.keys() <= _LINE_KEYS:
+        raise _NotPlain
+    data = {column: _blankable(line[column], column) if column in line else "" for column in ("sku", "product_name", "category")}
+    if not (data["sku"] or data["product_name"]):
+        raise _NotPlain
+    data["quantity"] = order_input.clean_quantity(_number(line["quantity"])) if "quantity" in line else 1
+    data["unit_price"] = order_input.clean_money(_number(line["unit_price"]), "unit_price")
+    return data

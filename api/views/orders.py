@@ -15,7 +15,7 @@ from api.pagination import ApiCursorPagination
 from api.scoping import visible_orders
 from api.serializers import (
     BulkOrdersInputSerializer, BulkOrdersResultSerializer, BulkOrdersSchemaSerializer, BulkProblemSerializer,
-    OrderSerializer, RefundSerializer,
+    OrderSerializer, RefundSerializer, orders_validated_plainly,
 )
 from api.views.common import customer_for_body, line_errors_by_index, parse_public_id, partner_source
 from crm import services as crm_services
@@ -69,8 +69,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         orders, errors = {}, {}
         # One serializer for the whole list (DRF builds a serializer's fields once per instance); only
         # when some item is bad are the items checked one by one, to keep the good ones' values.
-        batch = OrderSerializer(data=items, many=True)
-        if batch.is_valid():
+        plain = orders_validated_plainly(items)
+        batch = OrderSerializer(data=items, many=True) if plain is None else None
+        if plain is not None:
+            orders = dict(enumerate(plain))
+        elif batch.is_valid():
             orders = dict(enumerate(batch.validated_data))
         else:
             for index, item in enumerate(items):
@@ -89,8 +92,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                                 "%(count)s orders are invalid; nothing was stored.", count) % {"count": count},
                 errors=[{"index": index, "errors": found} for index, found in invalid.errors.items()],
             )
-        by_pk = self.get_queryset().in_bulk([order.pk for order in created])
-        rows = self.get_serializer([by_pk[order.pk] for order in created], many=True).data
+        # Rendered from the rows just written (their lines too), not read back.
+        for order, index in zip(created, sorted(orders), strict=True):
+            order.customer_public_id = orders[index]["customer"]["public_id"]
+        serializer = self.get_serializer()
+        rows = [serializer.to_representation(order) for order in created]
         return Response({"created": len(rows), "orders": rows}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=OrderSerializer)

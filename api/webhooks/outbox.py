@@ -23,6 +23,7 @@ from kombu.exceptions import OperationalError
 
 from api.models import PartnerCustomer, WebhookDelivery, WebhookSubscription
 from api.webhooks.subscriptions import setting
+from core.rows import instances_insert
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ def events_emit(*, event: str, emissions: Sequence[Emission], render: Callable[[
                             next_attempt_at=at + queue_lease())
             for subscription_id in told
         )
-    WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    instances_insert(rows, ignore_conflicts=True)
     transaction.on_commit(lambda: events_enqueue(event_ids))
     return len(rows)
 

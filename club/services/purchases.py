@@ -29,6 +29,7 @@ from club.services.common import after_commit
 from club.services.earning import referral_rewards_for_orders
 from club.services.tiers import tiers_upgrade_qualified
 from core.bounds import check_points
+from core.rows import instances_insert
 from crm.models import Order, OrderLine
 
 Kind = PointsTransaction.Kind
@@ -191,22 +192,24 @@ def _write(earnings: list[dict], members: dict[int, Membership]) -> list[PointsT
     now = timezone.now()
     pending = settings.CLUB_PENDING_DAYS > 0
     if pending:
-        rows = PendingPoints.objects.bulk_create([
+        rows = [
             PendingPoints(member=earning["member"], order_id=earning["order"]["pk"], rule=earning["rule"],
                           points=earning["points"], lines=earning["lines"],
                           idempotency_key=earning["key"], created_at=now,
                           available_at=now + timedelta(days=settings.CLUB_PENDING_DAYS))
             for earning in earnings
-        ])
+        ]
+        instances_insert(rows)
         field = "pending_points"
     else:
-        rows = PointsTransaction.objects.bulk_create([
+        rows = [
             PointsTransaction(member=earning["member"], points=earning["points"], kind=Kind.EARN, source=Source.ORDER,
                               rule=earning["rule"], order_id=earning["order"]["pk"],
                               lines=earning["lines"], idempotency_key=earning["key"], created_at=now,
                               expires_at=now + timedelta(days=settings.CLUB_POINTS_EXPIRY_DAYS))
             for earning in earnings
-        ])
+        ]
+        instances_insert(rows)
         field = "points_balance"
         # Ids, not the rows: a file of 100,000 orders must not hold its ledger rows until the commit.
         after_commit(_announce_earned, [row.pk for row in rows])

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audited
+from core.rows import instances_insert
 from crm import signals
 from crm.models import Customer, Order, OrderLine, Product
 from crm.services.customers import customers_refresh_order_stats
@@ -112,17 +113,29 @@ def orders_create(*, orders: Sequence[OrderInput], source: str = "", by=None) ->
 def _orders_write(cleaned: list[OrderInput], source: str) -> list[Order]:
     with transaction.atomic():
         rows = [_order_row(order, source) for order in cleaned]
-        Order.objects.bulk_create(rows)
+        instances_insert(rows)
         products = products_ensure(line for order in cleaned for line in order.lines)
-        OrderLine.objects.bulk_create([
-            OrderLine(order=row, product=products.get(line.sku), sku=line.sku, product_name=line.product_name,
-                      category=line.category or (products[line.sku].category if line.sku in products else ""),
-                      quantity=line.quantity, unit_price=line.unit_price)
-            for row, order in zip(rows, cleaned) for line in order.lines
-        ])
+        lines = [
+            [OrderLine(order=row, product=products.get(line.sku), sku=line.sku, product_name=line.product_name,
+                       category=line.category or (products[line.sku].category if line.sku in products else ""),
+                       quantity=line.quantity, unit_price=line.unit_price) for line in order.lines]
+            for row, order in zip(rows, cleaned)
+        ]
+        instances_insert([line for order_lines in lines for line in order_lines])
+        for row, order_lines in zip(rows, lines):
+            _lines_known(row, order_lines)
         customers_refresh_order_stats(customer_ids={order.customer_id for order in cleaned})
         orders_announce(order_ids=[row.pk for row in rows], source=source)
     return rows
+
+
+def _lines_known(order: Order, lines: list[OrderLine]) -> None:
+    """`order.lines.all()` answers the lines just written without reading them back (as a prefetch
+    leaves them): the API renders a batch's orders from what it wrote."""
+    queryset = order.lines.all()  # filtered by the order, so a further .filter() on it stays this order's
+    queryset._result_cache = lines
+    queryset._prefetch_done = True
+    order._prefetched_objects_cache = {"lines": queryset}
 
 
 def _order_row(order: OrderInput, source: str) -> Order:

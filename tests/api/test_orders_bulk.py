@@ -195,3 +195,63 @@ def test_the_batch_is_documented_in_the_openapi_schema(client):
     operation = client.get("/api/schema/?format=json").json()["paths"]["/api/v1/orders/bulk/"]["post"]
     assert set(operation["responses"]) >= {"201", "400", "403", "409", "422"}
     assert "application/problem+json" in operation["responses"]["400"]["content"]
+
+
+def test_the_answer_shows_each_order_as_reading_it_back_does(api, customer):
+    """The response is rendered from the rows just written, not read back: it must be what a GET shows,
+    in any time zone, for a customer named in any spelling of its id."""
+    spelled = str(customer.public_id).upper()
+    bodies = [order_body(customer, order_number="T-1", placed_at="2026-01-05T10:00:00.123456+03:30", customer=spelled),
+              order_body(customer, order_number="T-2", total="250", lines=[], status="refunded", discount="1.5")]
+    created = api.post(URL, {"orders": bodies}, format="json", HTTP_IDEMPOTENCY_KEY="k-read-back")
+    assert created.status_code == 201, created.content
+    for row in created.json()["orders"]:
+        assert api.get(f"{ORDERS_URL}{row['id']}/").json() == row
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tehran"])
+def test_the_order_rendering_is_drfs_own_field_by_field(customer, zone):
+    from zoneinfo import ZoneInfo
+
+    from api.serializers import OrderSerializer
+    from crm.services import LineInput, order_create
+
+    order_create(customer=customer, order_number="R-1", placed_at=timezone.now(), total="12.50", discount="0.5",
+                 lines=[LineInput(sku="A", product_name="A", category="c", quantity=2, unit_price="6.25")])
+    with timezone.override(ZoneInfo(zone)):
+        for order in Order.objects.with_customer_public_id().prefetch_related("lines"):
+            serializer = OrderSerializer()
+            assert serializer.to_representation(order) == serializer.to_representation_by_fields(order)
+
+
+GOOD_LINE = {"sku": "A", "product_name": "A", "category": "c", "quantity": 2, "unit_price": "6.25"}
+EDGE_ITEMS = [
+    {}, {"status": ""}, {"status": " Paid "}, {"status": "lost"}, {"channel": "ONLINE"}, {"channel": 3}, {"currency": " "},
+    {"currency": "eur"}, {"currency": "euro"}, {"currency": None}, {"order_number": "  N-1 "}, {"order_number": ""},
+    {"order_number": "x" * 65}, {"order_number": "N\x00"}, {"order_number": "\ud800"}, {"order_number": 12},
+    {"total": 250}, {"total": 2.5}, {"total": "1e2"}, {"total": "-1"}, {"total": "1.001"}, {"total": True}, {"total": ""},
+    {"total": "1" + "0" * 16}, {"total": None}, {"discount": "250.01"}, {"discount": 0}, {"placed_at": "2026-01-05"},
+    {"placed_at": "2026-01-05T10:00:00"}, {"placed_at": "1899-12-31T23:00:00Z"}, {"placed_at": 5}, {"placed_at": "soon"},
+    {"customer": 7}, {"customer": "not-a-uuid"}, {"extra": 1}, {"lines": []}, {"lines": {}},
+    {"lines": [{"quantity": 1, "unit_price": "1"}]}, {"lines": [{"sku": " ", "product_name": "P", "unit_price": "1"}]},
+    {"lines": [{"sku": "S", "unit_price": "1", "quantity": 0}]}, {"lines": [{"sku": "S", "unit_price": "1", "quantity": "2"}]},
+    {"lines": [{"sku": "S", "unit_price": "1", "quantity": True}]}, {"lines": [{"sku": "S", "quantity": 1}]},
+    {"lines": [{"sku": "S", "unit_price": "1", "colour": "red"}]}, {"lines": [{**GOOD_LINE, "category": None}]},
+    {"lines": [{**GOOD_LINE, "product_name": "p" * 201}]}, {"lines": [GOOD_LINE] * 1001}, {"lines": ["x"]},
+]
+
+
+@pytest.mark.parametrize("overrides", EDGE_ITEMS, ids=range(len(EDGE_ITEMS)))
+def test_the_fast_path_accepts_only_what_the_serializer_accepts_with_the_same_values(customer, overrides):
+    from api.serializers import OrderSerializer, orders_validated_plainly
+
+    item = {**order_body(customer), **overrides}
+    item = {key: value for key, value in item.items() if key not in overrides or overrides[key] is not None or key == "currency"}
+    serializer = OrderSerializer(data=[item], many=True)
+    valid = serializer.is_valid()
+    plain = orders_validated_plainly([item])
+    if plain is not None:
+        assert valid, serializer.errors
+        assert plain == [dict(serializer.validated_data[0], lines=[dict(line) for line in serializer.validated_data[0].get("lines", [])])] \
+            if "lines" in item else plain == [dict(serializer.validated_data[0])]
+    assert orders_validated_plainly([order_body(customer)]) is not None  # a plain good order takes the fast path

@@ -322,3 +322,16 @@ def test_an_email_taken_in_another_case_is_an_email_error_that_names_no_constrai
     with pytest.raises(ValidationError) as refused:
         services.customer_update(customer=other, values={"email": customer.email})
     assert refused.value.message_dict == {"email": ["A customer with this email already exists."]}
+
+
+def test_it_hands_back_new_orders_with_their_lines_without_reading_them_again(django_assert_num_queries):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory()
+    lines = [LineInput(sku="A", quantity=1, unit_price=Decimal("5")), LineInput(sku="B", quantity=2, unit_price=Decimal("2.5"))]
+    first = services.order_create(customer=customer, order_number="L-1", placed_at=timezone.now(), total="10.00", lines=lines)
+    second = services.order_create(customer=customer, order_number="L-2", placed_at=timezone.now(), total="10.00", lines=lines)
+    with django_assert_num_queries(0):
+        assert [line.sku for line in second.lines.all()] == ["A", "B"]
+    # A further filter is still about this order's lines, read from the database.
+    assert list(first.lines.filter(sku="B").values_list("order_id", flat=True)) == [first.pk]
