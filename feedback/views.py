@@ -90,7 +90,7 @@ def survey_link(request, token: str):
     except Invitation.DoesNotExist:
         raise Http404 from None
     query = f"?{request.GET.urlencode()}" if request.GET else ""
-    return HttpResponseRedirect(invite.path + query)
+    return HttpResponseRedirect(reverse("feedback:invitation", args=[invite.token]) + query)
 
 
 @ratelimit(key="ip", rate=public_page_rate, block=True)
