@@ -141,8 +141,8 @@ def closed_periods(kind: str, today: date, count: int) -> list[tuple[date, date]
 def period_label(kind: str, start: date, end: date | None = None) -> str:
     if kind == "month":
         return start.strftime("%Y-%m")
-    if kind == "quarter":
-        return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+    if kind == "quarter":  # a label people read: in the reader's language ("2026 Q2")
+        return str(_("%(year)s Q%(quarter)s") % {"year": start.year, "quarter": (start.month - 1) // 3 + 1})
     if kind == "year":
         return str(start.year)
     return f"{start.isoformat()} – {end.isoformat()}" if end else start.isoformat()
