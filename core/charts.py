@@ -38,7 +38,7 @@ class Series:
     color: str = ""
 
 
-def bar_chart(data: Sequence[tuple[str, float | None]] = (), *, title: str, width: int = 560, height: int = 220,
+def bar_chart(data: Sequence[tuple[str, float | None]] = (), *, title: str, width: int = 480, height: int = 220,
               color: str = PALETTE[0], value_suffix: str = "", labels: Sequence[str] | None = None,
               series: Sequence[Series] | None = None, empty: str | None = None) -> SafeString:
     """Bars from zero, one group per label (one bar per series in the group)."""
@@ -72,7 +72,7 @@ def bar_chart(data: Sequence[tuple[str, float | None]] = (), *, title: str, widt
     return _svg(title, width, height, body, labels, series, value_suffix)
 
 
-def line_chart(data: Sequence[tuple[str, float | None]] = (), *, title: str, width: int = 560, height: int = 220,
+def line_chart(data: Sequence[tuple[str, float | None]] = (), *, title: str, width: int = 480, height: int = 220,
                color: str = PALETTE[0], value_suffix: str = "", minimum: float | None = None,
                maximum: float | None = None, labels: Sequence[str] | None = None,
                series: Sequence[Series] | None = None, empty: str | None = None) -> SafeString:
