@@ -261,7 +261,7 @@ def _row_context(row: dashboard.DashboardRow, selection: Selection, trend_labels
         "change_text": text,
         "sparkline": charts.sparkline(
             [_percent(value) for value in row.trend], labels=trend_labels, value_suffix="%",
-            title=_("Retention rate, last %(n)s periods") % {"n": len(row.trend)}, empty=_("not computed yet")),
+            title=_("Retention rate, last %(n)s periods") % {"n": len(row.trend)}),
     }
 
 
