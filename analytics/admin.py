@@ -80,6 +80,8 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "title": _("Retention dashboard"),
             "opts": self.model._meta,
             "selection": selection,
+            # "2026-01-01 – 2026-02-01" keeps its order inside a right-to-left sentence
+            "selection_label": format_html("<bdi>{}</bdi>", selection.label),
             "period_choices": PERIOD_CHOICES,
             "rows": table,
             "missing": not any(row["current"] for row in table),

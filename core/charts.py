@@ -17,7 +17,7 @@ Labels, names and titles are escaped; sizes and colours come from code.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.utils import formats
@@ -89,7 +89,7 @@ def line_chart(data: Sequence[tuple[str, float | None]] = (), *, title: str, wid
     xs = [frame.left + (index + 0.5) * slot for index in range(len(labels))]
     body = [frame.axes()]
     for each in series:
-        body.append(_polylines(each, xs, frame))
+        body.append(_polylines(each, xs, frame.y))
         for index, value in enumerate(each.values[:len(labels)]):
             if value is None:
                 continue
@@ -217,8 +217,8 @@ def _whole(values: Sequence[float]) -> bool:
     return all(float(value).is_integer() for value in values)
 
 
-def _polylines(series: Series, xs: Sequence[float], frame) -> str:
-    y = frame.y if isinstance(frame, _Frame) else frame
+def _polylines(series: Series, xs: Sequence[float], y: Callable[[float], float]) -> str:
+    """One polyline per run of values; a missing value breaks the line."""
     runs, current = [], []
     for x, value in zip(xs, series.values):
         if value is None:
