@@ -80,8 +80,7 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "title": _("Retention dashboard"),
             "opts": self.model._meta,
             "selection": selection,
-            # "2026-01-01 – 2026-02-01" keeps its order inside a right-to-left sentence
-            "selection_label": format_html("<bdi>{}</bdi>", selection.label),
+            "selection_label": _label_island(selection.label),
             "period_choices": PERIOD_CHOICES,
             "rows": table,
             "missing": not any(row["current"] for row in table),
@@ -137,6 +136,7 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "not_computed": not_computed,
             "name": name,
             "selection": selection,
+            "selection_label": _label_island(selection.label),
             "query": selection_query(selection),
             "current": current,
             "extra": extra,
@@ -228,6 +228,13 @@ def not_computed_sentence(period: str) -> str:
                  "retention dashboard.")
     return _("Not computed yet: closed months, quarters and years are computed every night; use “Recompute now” on the "
              "retention dashboard to compute them at once.")
+
+
+def _label_island(label: str) -> str:
+    """The period's label isolated from the sentence around it. Dates alone ("2026-01-01 – 2026-02-01")
+    have no letter to take a direction from, so they are marked left-to-right; "فصل 3 2026" finds its own."""
+    has_letters = any(character.isalpha() for character in label)
+    return format_html('<bdi dir="{}">{}</bdi>', "auto" if has_letters else "ltr", label)
 
 
 def _lifecycle_windows() -> dict:
