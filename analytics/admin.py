@@ -73,15 +73,19 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         selection = self._selection(request)
         rows = dashboard.dashboard_rows(selection)
         run = AnalyticsRun.objects.order_by("-created_at", "-id").first()
-        table = [_row_context(row, selection) for row in rows]
+        trend_labels = [period_label(selection.period, start, end) for start, end in selection.history()]
+        table = [_row_context(row, selection, trend_labels) for row in rows]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Retention dashboard"),
             "opts": self.model._meta,
             "selection": selection,
+            "selection_label": _label_island(selection.label),
             "period_choices": PERIOD_CHOICES,
             "rows": table,
             "missing": not any(row["current"] for row in table),
+            "not_computed": not_computed_sentence(selection.period),
+            **_lifecycle_windows(),
             "run": run,
             "run_active": run is not None and run.status in (AnalyticsRun.Status.QUEUED, AnalyticsRun.Status.RUNNING),
             "can_recompute": request.user.has_perm("analytics.add_analyticsrun"),
@@ -121,35 +125,45 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         cohorts = metrics.cohort_matrix(customers, months=12)
         threshold = settings.ANALYTICS_LIKELY_CHURN_P_ALIVE
         churners = list(selectors.likely_churners(customers, threshold=threshold))
+        not_computed = not_computed_sentence(kind)
+        no_rate = _("No rate to show: nobody in the segment was active at the start of these periods.")
         context = {
             **self.admin_site.each_context(request),
             "title": _("Analytics: %(name)s") % {"name": name},
             "opts": self.model._meta,
             "segment": segment,
             "key": key,
+            "not_computed": not_computed,
             "name": name,
             "selection": selection,
+            "selection_label": _label_island(selection.label),
             "query": selection_query(selection),
             "current": current,
             "extra": extra,
             "retention_chart": charts.line_chart(
                 [(label, _percent(row.retention_rate)) for label, row in zip(labels, history)],
-                title=_("Retention rate by %(period)s (%%)") % {"period": PERIOD_NOUNS[kind]}, minimum=0, maximum=100, value_suffix="%"),
+                title=_("Retention rate by %(period)s (%%)") % {"period": PERIOD_NOUNS[kind]}, minimum=0, maximum=100,
+                value_suffix="%", empty=no_rate),
             "churn_chart": charts.line_chart(
                 [(label, _percent(row.churn_rate)) for label, row in zip(labels, history)],
-                title=_("Churn rate by %(period)s (%%)") % {"period": PERIOD_NOUNS[kind]}, minimum=0, maximum=100, value_suffix="%",
-                color="#ba2121"),
+                title=_("Churn rate by %(period)s (%%)") % {"period": PERIOD_NOUNS[kind]}, minimum=0, maximum=100,
+                value_suffix="%", color="#ba2121", empty=no_rate),
             "active_chart": charts.bar_chart(
                 [(label, row.customers_at_end) for label, row in zip(labels, history)],
-                title=_("Active customers at the end of each %(period)s") % {"period": PERIOD_NOUNS[kind]}),
+                title=_("Active customers at the end of each %(period)s") % {"period": PERIOD_NOUNS[kind]},
+                empty=not_computed),
+            "dynamic": segment is not None and segment.kind == Segment.Kind.DYNAMIC,
+            **_lifecycle_windows(),
             "history": [{"label": label, "row": row, "retention": _percent(row.retention_rate),
                          "churn": _percent(row.churn_rate), "crr": _percent(row.crr_classic)}
                         for label, row in zip(labels, history)],
             "current_retention": _percent(current.retention_rate) if current else None,
             "current_churn": _percent(current.churn_rate) if current else None,
             "return_rate_percent": _percent(extra.get("return_rate")),
-            "lifecycle_chart": charts.bar_chart([(str(label), count) for label, count in lifecycle],
-                                                title=_("Lifecycle stages today")),
+            "lifecycle_chart": charts.bar_chart(
+                [(str(label), count) for label, count in lifecycle] if any(count for _l, count in lifecycle) else [],
+                title=_("Lifecycle stages today"),
+                empty=_("No customers in this segment yet.")),
             "lifecycle": lifecycle,
             "rfm_rows": _rfm_rows(grid),
             "rfm_total": sum(grid.values()),
@@ -210,11 +224,33 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                              "error": run.error})
 
 
+def not_computed_sentence(period: str) -> str:
+    """What a marketer reads instead of a chart or a figure that has not been computed yet."""
+    if period == PeriodKind.CUSTOM:
+        return _("Not computed yet: figures for custom dates are computed only on request; use “Recompute now” on the "
+                 "retention dashboard.")
+    return _("Not computed yet: closed months, quarters and years are computed every night; use “Recompute now” on the "
+             "retention dashboard to compute them at once.")
+
+
+def _label_island(label: str) -> str:
+    """The period's label isolated from the sentence around it. Dates alone ("2026-01-01 – 2026-02-01")
+    have no letter to take a direction from, so they are marked left-to-right; "فصل 3 2026" finds its own."""
+    has_letters = any(character.isalpha() for character in label)
+    return format_html('<bdi dir="{}">{}</bdi>', "auto" if has_letters else "ltr", label)
+
+
+def _lifecycle_windows() -> dict:
+    """The lifecycle stages' W and 2W (the setting, whatever window the page shows)."""
+    window = settings.CRM_ACTIVITY_WINDOW_DAYS
+    return {"lifecycle_window": window, "lifecycle_window_twice": 2 * window}
+
+
 def _percent(value: float | None) -> float | None:
     return None if value is None else round(100 * value, 1)
 
 
-def _row_context(row: dashboard.DashboardRow, selection: Selection) -> dict:
+def _row_context(row: dashboard.DashboardRow, selection: Selection, trend_labels: list[str]) -> dict:
     change = row.change
     if change is None:
         direction, text = "none", _("no comparison")
@@ -235,8 +271,9 @@ def _row_context(row: dashboard.DashboardRow, selection: Selection) -> dict:
         "change": change,
         "direction": direction,
         "change_text": text,
-        "sparkline": charts.sparkline([_percent(value) for value in row.trend],
-                                      title=_("Retention rate, last %(n)s periods") % {"n": len(row.trend)}),
+        "sparkline": charts.sparkline(
+            [_percent(value) for value in row.trend], labels=trend_labels, value_suffix="%",
+            title=_("Retention rate, last %(n)s periods") % {"n": len(row.trend)}),
     }
 
 

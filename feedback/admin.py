@@ -61,7 +61,9 @@ class SurveyAdmin(TranslationAdmin):
                 data = selectors.choice_distribution(question)
             else:
                 continue
-            charts.append((question, bar_chart(data, title=question.text)))
+            answered = any(count for _label, count in data)
+            charts.append((question, bar_chart(data if answered else [], title=question.text,
+                                               empty=_("No answers to this question yet."))))
         trend = selectors.monthly_trend(survey)
         trend_chart = None
         if trend:
@@ -316,8 +318,10 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request), "title": _("Returns report"), "opts": self.model._meta,
             "by_reason": by_reason, "by_category": by_category,
-            "reason_chart": bar_chart([(row["label"], row["units"]) for row in by_reason], title=_("Returned units by reason")),
+            "reason_chart": bar_chart([(row["label"], row["units"]) for row in by_reason], title=_("Returned units by reason"),
+                                      empty=_("No returns yet.")),
             "category_chart": bar_chart([(row["category"], round(100 * (row["rate"] or 0), 1)) for row in by_category],
-                                        title=_("Return rate by category (%)"), value_suffix="%"),
+                                        title=_("Return rate by category (%)"), value_suffix="%",
+                                        empty=_("No returns yet.")),
         }
         return TemplateResponse(request, "admin/feedback/returnrequest/report.html", context)

@@ -23,7 +23,7 @@ from campaigns.admin.campaign_forms import (
 )
 from campaigns.models import Campaign, Channel
 from campaigns.selectors.audience import campaign_audience_estimate, campaign_sample_recipient
-from core.charts import bar_chart
+from core.charts import Series, bar_chart
 
 
 @admin.register(Campaign)
@@ -284,14 +284,15 @@ def report_charts(report) -> dict:
     funnel = bar_chart(
         [(str(_("Sent")), total.sent), (str(_("Delivered")), total.delivered), (str(_("Opened")), total.opened),
          (str(_("Clicked")), total.clicked), (str(_("Converted")), total.converted),
-         (str(_("Unsubscribed")), total.unsubscribed)],
-        title=str(_("Messages")),
+         (str(_("Unsubscribed")), total.unsubscribed)] if total.sent else [],
+        title=str(_("Messages")), empty=str(_("No figures yet: nothing has been sent.")),
     )
     by_variant = None
     if len(report.variants) > 1:
         by_variant = bar_chart(
-            [(f"{row.variant}: {_('clicks')}", row.click_rate) for row in report.variants]
-            + [(f"{row.variant}: {_('conversions')}", row.conversion_rate) for row in report.variants],
+            labels=[str(row.variant) for row in report.variants],
+            series=[Series(str(_("Click rate")), [row.click_rate for row in report.variants]),
+                    Series(str(_("Conversion rate")), [row.conversion_rate for row in report.variants])],
             title=str(_("Click and conversion rate by variant")), value_suffix="%",
         )
     return {"funnel_chart": funnel, "variant_chart": by_variant}

@@ -1,5 +1,6 @@
 """The retention dashboard and each segment's analytics page in the admin."""
 
+import re
 from datetime import date, datetime, timezone as dt_timezone
 
 import pytest
@@ -13,6 +14,7 @@ from analytics.services import snapshots
 from analytics.services.scores import rfm_refresh
 from campaigns.models import Segment
 from campaigns.segments import segment_save
+from core.models import StaffPreference
 from crm.models import Customer
 from tests.factories import CustomerFactory
 
@@ -181,7 +183,10 @@ def test_a_run_is_claimed_once(shop):
 def test_a_custom_period_without_snapshots_says_so(client, marketing_user, shop):
     client.force_login(marketing_user)
     html = client.get(reverse(DASHBOARD), {"period": "custom", "start": "2026-04-01", "end": "2026-05-15"}).content.decode()
-    assert "No figures have been computed for this period yet." in html
+    assert "Not computed yet: figures for custom dates are computed only on request" in html
+    table = html.split('id="retention-table"')[1].split("</table>")[0]
+    assert "<svg" not in table and "Retention rate, last" not in table and "not computed yet" in table
+    assert '<bdi dir="ltr">2026-04-01 – 2026-05-15</bdi>' in html  # keeps its order in a right-to-left sentence
     bad = client.get(reverse(DASHBOARD), {"period": "custom", "start": "2026-04-01", "end": "2026-03-01"}, follow=True)
     assert "The end must be after the start." in bad.content.decode()
 
@@ -211,3 +216,55 @@ def test_a_persian_marketer_reads_the_period_options_and_chart_titles_in_persian
                       HTTP_ACCEPT_LANGUAGE="fa").content.decode()
     assert "by quarter" not in page and "Q2" not in page
     assert "فصل ۲ سال ۲۰۲۶" in page or "فصل 2 سال 2026" in page
+
+
+def header_cells(html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", cell).strip() for head in re.findall(r"<thead>(.*?)</thead>", html, re.S)
+            for cell in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)]
+
+
+def test_it_shows_no_chart_and_no_stray_caption_before_the_figures_are_computed(client, marketing_user, shop):
+    client.force_login(marketing_user)
+    dashboard_html = client.get(reverse(DASHBOARD), QUARTER).content.decode()
+    table = dashboard_html.split('id="retention-table"')[1].split("</table>")[0]
+    assert "<svg" not in table and "Retention rate, last" not in table
+    assert "Not computed yet: closed months, quarters and years are computed every night" in dashboard_html
+    segment_html = client.get(reverse("admin:analytics_dashboard_segment", args=["all"]), QUARTER).content.decode()
+    assert "Not computed yet" in segment_html and 'id="figures-by-period"' not in segment_html
+    assert "Retention rate" not in segment_html and "Churn rate" not in segment_html
+    assert segment_html.count('<svg class="chart"') == 1  # the lifecycle stages of today, which need no snapshot
+
+
+def test_the_tables_name_every_column_in_plain_words_and_explain_them(client, marketing_user, shop):
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=2, kinds=["quarter"])
+    client.force_login(marketing_user)
+    dashboard_html = client.get(reverse(DASHBOARD), QUARTER).content.decode()
+    headers = header_cells(dashboard_html)
+    assert {"Active at the start", "Ordered again", "Active at the end", "Retention", "Churn"} <= set(headers)
+    assert 'id="why-active-differs"' in dashboard_html and 'id="why-segment-differs"' in dashboard_html
+    assert "last counted order between 90 and 180 days ago" in dashboard_html
+    # All customers in Q2 2026: 3 customers; S = A, B; R = A; E = A (C's order of April 1 is 91 days before July 1).
+    row = dashboard_html.split('id="retention-table"')[1].split("</tr>")[1]
+    assert re.findall(r'<td class="num">(\d+)</td>', row)[:4] == ["3", "2", "1", "1"]
+    assert "<title>2026 Q2: 50%</title>" in row  # the sparkline says each period's value on hover
+    tehran = Segment.objects.get(slug="tehran")
+    segment_html = client.get(reverse("admin:analytics_dashboard_segment", args=[tehran.pk]), QUARTER).content.decode()
+    headers = header_cells(segment_html)
+    assert {"New customers", "Classic retention rate"} <= set(headers)
+    assert not {"S", "R", "N", "E", "Classic CRR", "R \\ F", "P(alive)", "M0"} & set(headers)
+    assert "It can pass 100% because customers who come back after a pause" in segment_html
+    assert 'id="why-segment-differs"' in segment_html  # a segment by rules: its members are today's
+
+
+def test_the_dashboard_in_persian_has_no_english_column_names(client, marketing_user, shop):
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=2, kinds=["quarter"])
+    rfm_refresh()
+    StaffPreference.objects.create(user=marketing_user, language="fa")
+    client.force_login(marketing_user)
+    for url in (reverse(DASHBOARD), reverse("admin:analytics_dashboard_segment", args=["all"])):
+        html = client.get(url, QUARTER).content.decode()
+        assert '<html lang="fa" dir="rtl">' in html
+        headers = header_cells(html)
+        assert headers and not [text for text in headers if re.search("[A-Za-z]", text)], headers
+        assert "What the columns mean" not in html and " Q2" not in html
+        assert 'dir="ltr"' in html.split('<svg class="chart', 1)[1][:200]  # the charts stay left to right

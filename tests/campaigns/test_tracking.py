@@ -149,3 +149,17 @@ def test_refunding_the_converting_order_does_not_break_anything(sent, place_orde
     order = place_order(message.customer, days_ago=0, total="40.00")
     crm_services.order_refund(order=order, amount="40.00")
     assert Message.objects.get(pk=message.pk).conversion_order_id == order.pk
+
+
+def test_the_report_charts_wait_for_a_send_and_name_the_variant_rates_in_a_legend():
+    from types import SimpleNamespace
+
+    from campaigns.admin import report_charts
+
+    nothing = SimpleNamespace(sent=0, delivered=0, opened=0, clicked=0, converted=0, unsubscribed=0)
+    draft = report_charts(SimpleNamespace(total=nothing, variants=[]))
+    assert "<svg" not in draft["funnel_chart"] and "nothing has been sent" in draft["funnel_chart"]
+    variants = [SimpleNamespace(variant="A", click_rate=50.0, conversion_rate=25.0),
+                SimpleNamespace(variant="B", click_rate=40.0, conversion_rate=10.0)]
+    chart = report_charts(SimpleNamespace(total=nothing, variants=variants))["variant_chart"]
+    assert 'class="legend"' in chart and ">Click rate<" in chart and "<title>Conversion rate, B: 10%</title>" in chart

@@ -248,6 +248,10 @@ class TestScores:
         assert page.status_code == 200
         assert "<svg" in html and "Lovely" in html and ">100<" in html
 
+    def test_it_draws_no_chart_for_a_survey_nobody_answered_yet(self, admin_client, survey):
+        html = admin_client.get(reverse("admin:feedback_survey_results", args=[survey.pk])).content.decode()
+        assert '<svg class="chart' not in html and "No answers to this question yet." in html
+
 
 class TestRewards:
     def test_answering_earns_the_feedback_points_once(self, client, invite, survey, customer):
