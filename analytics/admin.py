@@ -30,6 +30,7 @@ from campaigns.models import Segment
 from campaigns.segments import segment_add_customers, segment_customers, segment_save
 from core import charts
 from core.admin_utils import ReadOnlyAdminMixin
+from core.replicas import replica_page
 from crm.models import Customer
 
 
@@ -48,7 +49,7 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("segment/<str:key>/", view(self.segment_view), name="analytics_dashboard_segment"),
+            path("segment/<str:key>/", view(replica_page(self.segment_view)), name="analytics_dashboard_segment"),
             path("segment/<str:key>/win-back/", view(self.winback_view), name="analytics_dashboard_winback"),
             path("recompute/", view(self.recompute_view), name="analytics_dashboard_recompute"),
             path("runs/<int:pk>/", view(self.run_status_view), name="analytics_dashboard_run"),
@@ -69,6 +70,9 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # --- the dashboard ---------------------------------------------------------------------------
 
     def changelist_view(self, request, extra_context=None):
+        return replica_page(self._dashboard_view)(request)
+
+    def _dashboard_view(self, request):
         self._require_view(request)
         selection = self._selection(request)
         rows = dashboard.dashboard_rows(selection)

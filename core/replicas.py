@@ -15,6 +15,7 @@ import logging
 import time
 from contextlib import ContextDecorator
 from contextvars import ContextVar
+from functools import wraps
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
@@ -47,6 +48,21 @@ class replica_reads(ContextDecorator):
     def __exit__(self, *exc_info):
         _reading.reset(self._token)
         return False
+
+
+def replica_page(view):
+    """A report page: its reads may come from the replica, including those made while its TemplateResponse renders
+    (after the view has returned)."""
+
+    @wraps(view)
+    def page(*args, **kwargs):
+        with replica_reads():
+            response = view(*args, **kwargs)
+            if not getattr(response, "is_rendered", True):
+                response.render()
+            return response
+
+    return page
 
 
 def replica_configured() -> bool:

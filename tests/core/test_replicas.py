@@ -7,7 +7,7 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from core import replicas
-from core.replicas import REPLICA, ReplicaRouter, read_alias, replica_reads
+from core.replicas import REPLICA, ReplicaRouter, read_alias, replica_page, replica_reads
 
 
 @pytest.fixture
@@ -57,3 +57,18 @@ def test_it_never_migrates_the_replica():
     assert ReplicaRouter().allow_migrate(REPLICA, "crm") is False
     assert ReplicaRouter().allow_migrate(DEFAULT_DB_ALIAS, "crm") is True
 
+
+
+def test_a_report_page_renders_its_template_inside_the_report(replica):
+    """A TemplateResponse renders after the view returns: its template's reads must still go to the replica."""
+    replica(True)
+    seen = []
+
+    class LateResponse:
+        is_rendered = False
+
+        def render(self):
+            seen.append(read_alias())
+
+    replica_page(lambda request: LateResponse())(None)
+    assert seen == [REPLICA]
