@@ -31,6 +31,7 @@ from club.models import (
     TierChange,
 )
 from club.selectors import member_card
+from core.admin_utils import LabelledListEditableMixin
 from core.bounds import POINTS_MAX, POINTS_MIN
 from crm.admin.utils import ReadOnlyAdminMixin
 from crm.models import Customer
@@ -67,7 +68,7 @@ class TierAdmin(admin.ModelAdmin):
 
 
 @admin.register(EarningRule)
-class EarningRuleAdmin(admin.ModelAdmin):
+class EarningRuleAdmin(LabelledListEditableMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "event_name", "enabled", "starts_at", "ends_at", "points", "points_per_unit", "limit")
     list_filter = ("kind", "enabled", "limit")
     list_editable = ("enabled",)
