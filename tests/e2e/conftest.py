@@ -42,20 +42,22 @@ def browser():
 def checked_documents(page) -> list[str]:
     """Check every HTML document the page loads (a link followed, a form submitted, a redirect) as the
     test client's pages are (tests/html_checks.py); the problems found are returned as they come.
-    The document is checked as served: page.content() would give the browser's repaired DOM, where a
-    nested form has already been dropped."""
+
+    The document is checked as served, taken on its way to the browser (a route that fetches it, checks it
+    and hands it on): page.content() would give the browser's repaired DOM, where a nested form has already
+    been dropped, and a response's body is not read reliably from an event handler."""
     problems: list[str] = []
 
-    def check(response):
-        if response.request.resource_type != "document" or "text/html" not in response.headers.get("content-type", ""):
+    def check(route, request):
+        if request.resource_type != "document":
+            route.continue_()
             return
-        try:
-            body = response.text()
-        except Exception:  # a document replaced before its body was read (a redirect, a quick second click)
-            return
-        problems.extend(f"{response.url}: {problem}" for problem in html_problems(body))
+        response = route.fetch(max_redirects=0)
+        if "text/html" in response.headers.get("content-type", ""):
+            problems.extend(f"{request.url}: {problem}" for problem in html_problems(response.text()))
+        route.fulfill(response=response)
 
-    page.on("response", check)
+    page.route("**/*", check)
     return problems
 
 
