@@ -6,6 +6,11 @@ objects, so nothing can reach an attribute or a method), `{% if %}` and comments
 short list of harmless filters. Anything else (`{% load %}`, `{% include %}`, `{% url %}`,
 `{{ customer.delete }}`...) is refused with a message when the template is saved. The HTML
 email body is rendered with autoescape on; subjects and SMS texts are plain text.
+
+In a Persian or Arabic message each placeholder's value is a direction island (core.direction): names, titles
+and dates keep their own direction, codes, numbers and order numbers read left to right, so "کد شما: D-175"
+does not come out as "175-D". The HTML body uses <bdi>, subjects and SMS texts the Unicode isolates (links are
+left alone). A left-to-right message is unchanged: an SMS in Latin letters stays in the cheaper GSM alphabet.
 """
 
 import html
@@ -18,7 +23,11 @@ from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import FilterExpression, TextNode, Variable, VariableNode
 from django.template.defaulttags import CommentNode, IfNode, TemplateLiteral
 from django.template.smartif import TokenBase
+from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+
+from core import direction
 
 PLACEHOLDERS = {
     "first_name": _("The customer's first name"),
@@ -47,6 +56,9 @@ PLACEHOLDERS = {
     "points": _("Points in a club notice (birthday bonus, points expiring)"),
     "expires_on": _("When the points of a warning expire"),
 }
+# Read left to right whatever the language; links are never wrapped (see _IsolatedVariableNode).
+LTR_PLACEHOLDERS = frozenset({"member_number", "points_balance", "points_expiring", "coupon_code", "order_number", "points"})
+LINK_PLACEHOLDERS = frozenset({"unsubscribe_url", "survey_url", "card_url", "return_url"})
 ALLOWED_FILTERS = frozenset({
     "default", "default_if_none", "upper", "lower", "title", "capfirst", "date", "floatformat", "truncatechars",
     "truncatewords", "yesno", "linebreaksbr", "add", "length",
@@ -83,7 +95,31 @@ def _compile(source: str):
     except TemplateSyntaxError as error:
         raise ValidationError(_("Template error: %(error)s") % {"error": error}) from None
     _check_nodes(template.nodelist)
+    _isolate_placeholders(template.nodelist)
     return template
+
+
+class _IsolatedVariableNode(VariableNode):
+    """A placeholder whose value is a direction island in a right-to-left message."""
+
+    def render(self, context):
+        text = super().render(context)
+        name = self.filter_expression.var.var if isinstance(self.filter_expression.var, Variable) else ""
+        if not text or name in LINK_PLACEHOLDERS or not translation.get_language_bidi():
+            return text
+        ltr = name in LTR_PLACEHOLDERS
+        if context.autoescape:  # `text` is escaped already
+            return mark_safe(f'<bdi dir="ltr">{text}</bdi>' if ltr else f"<bdi>{text}</bdi>")
+        return direction.ltr_text(text) if ltr else direction.isolate_text(text)
+
+
+def _isolate_placeholders(nodelist) -> None:
+    for index, node in enumerate(nodelist):
+        if type(node) is VariableNode:
+            nodelist[index] = _IsolatedVariableNode(node.filter_expression)
+        elif isinstance(node, IfNode):
+            for _condition, nodes in node.conditions_nodelists:
+                _isolate_placeholders(nodes)
 
 
 def _refuse(what: str):

@@ -34,8 +34,8 @@ from club.models import (
 )
 from club.card import card_links
 from club.selectors import member_card
+from core.admin_utils import LabelledListEditableMixin, TranslatedFieldsDirectionMixin
 from core.bounds import POINTS_MAX, POINTS_MIN
-from core.admin_utils import TranslatedFieldsDirectionMixin
 from crm.admin.utils import ReadOnlyAdminMixin
 from crm.models import Customer
 
@@ -71,7 +71,7 @@ class TierAdmin(TranslatedFieldsDirectionMixin, TranslationAdmin):
 
 
 @admin.register(EarningRule)
-class EarningRuleAdmin(TranslatedFieldsDirectionMixin, TranslationAdmin):
+class EarningRuleAdmin(LabelledListEditableMixin, TranslatedFieldsDirectionMixin, TranslationAdmin):
     list_display = ("name", "kind", "event_name", "enabled", "starts_at", "ends_at", "points", "points_per_unit", "limit")
     list_filter = ("kind", "enabled", "limit")
     list_editable = ("enabled",)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the widgets' own templates, for FORM_RENDERER below
     "django.contrib.postgres",  # OpClass in index expressions (crm name search); harmless on SQLite
     "rest_framework",
     "django_filters",
@@ -113,6 +114,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's templates, so templates/admin/widgets/ can give Django's admin inputs labels.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database
 DATABASES = {

@@ -5,6 +5,7 @@ Contributed in crm.contributions, like every other app's entries."""
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.direction import isolate_text, ltr_text
 from core.timeline import TimelineEntry
 
 
@@ -14,7 +15,7 @@ def interaction_entries(customer, *, limit: int) -> list[TimelineEntry]:
         TimelineEntry(
             when=item.occurred_at,
             kind="interaction",
-            title=f"{item.get_channel_display()} ({item.get_direction_display()}): {item.subject}",
+            title=f"{item.get_channel_display()} ({item.get_direction_display()}): {isolate_text(item.subject)}",
             detail=item.body,
             url=reverse("admin:crm_interaction_change", args=[item.pk]),
             badge=item.get_status_display(),
@@ -35,8 +36,8 @@ def order_entries(customer, *, limit: int) -> list[TimelineEntry]:
             when=order.placed_at,
             kind="order",
             title=_("Order %(number)s: %(total)s %(currency)s")
-            % {"number": order.order_number, "total": order.total, "currency": order.currency},
-            detail=_("Refunded %(amount)s") % {"amount": order.refunded_amount} if order.refunded_amount else "",
+            % {"number": ltr_text(order.order_number), "total": ltr_text(order.total), "currency": order.currency},
+            detail=_("Refunded %(amount)s") % {"amount": ltr_text(order.refunded_amount)} if order.refunded_amount else "",
             url=reverse("admin:crm_order_change", args=[order.pk]),
             badge=order.get_status_display(),
             extra={"channel": order.get_channel_display()},

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
+from core.admin_utils import LabelledInlineMixin
 from core.charts import bar_chart, line_chart
 from club.codes import coupon_code_format
 from feedback import selectors, services
@@ -82,7 +83,7 @@ class SurveyAdmin(TranslationAdmin):
         return TemplateResponse(request, "admin/feedback/survey/results.html", context)
 
 
-class ChoiceInline(TranslationTabularInline):
+class ChoiceInline(LabelledInlineMixin, TranslationTabularInline):
     model = Choice
     extra = 0
 

@@ -52,7 +52,8 @@ class Survey(models.Model):
     invitation_valid_days = models.PositiveIntegerField(_("invitation valid for (days)"), default=14)
     public_slug = models.SlugField(
         _("public link"), max_length=60, unique=True, null=True, blank=True,
-        help_text=_("Set to open an anonymous public link at /f/s/<slug>/; leave empty for invitations only."),
+        # Help texts are read as HTML in the admin: no "<slug>" in them.
+        help_text=_("Set to open an anonymous public link at /f/s/ followed by this name; leave empty for invitations only."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -24,6 +24,7 @@ from crm import services
 from crm.services import LineInput
 from feedback.models import Question, Survey
 from tests.helpers import member_since
+from tests.html_checks import html_problems
 from tests.factories import (
     ChoiceFactory,
     CustomerFactory,
@@ -51,6 +52,28 @@ def default_language_after_each_test():
     # test client, so a Persian request would leave the next test speaking Persian.
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def pages_checked_as_documents(monkeypatch):
+    """Every HTML page Django's test client receives is checked as an HTML5 document (tests/html_checks.py):
+    a nested form, a duplicate id, an unlabelled control or markup the browser must repair fails the test
+    that rendered it. Wrapping `Client.request` covers every client (client, admin_client, APIClient, one
+    built in a test) and every redirect followed; a test about broken markup itself calls html_problems."""
+    from django.test import Client
+
+    request = Client.request
+
+    def request_and_check(self, **kwargs):
+        response = request(self, **kwargs)
+        if response.get("Content-Type", "").startswith("text/html") and not response.streaming and response.content:
+            problems = html_problems(response.content.decode(response.charset or "utf-8", "replace"))
+            if problems:
+                pytest.fail(f"{kwargs.get('REQUEST_METHOD', 'GET')} {kwargs.get('PATH_INFO', '')} renders a page "
+                            "that is not a sound HTML5 document:\n- " + "\n- ".join(problems), pytrace=False)
+        return response
+
+    monkeypatch.setattr(Client, "request", request_and_check)
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from campaigns.models import Automation, Message
 from club import services as club
 from club.models import Offer, PointsTransaction, Tier
 from crm import services as crm
+from core.direction import FSI, LRI, PDI
 from core.middleware import SESSION_KEY
 from core.models import StaffPreference
 from crm.models import Customer
@@ -252,12 +253,12 @@ class TestMessagesInTheCustomersLanguage:
 
     def test_a_persian_customer_gets_a_persian_welcome(self, ladder, django_capture_on_commit_callbacks):
         email = self.welcome(django_capture_on_commit_callbacks, "fa")
-        assert email.subject == "Sara، به باشگاه مشتریان خوش آمدید!"
+        assert email.subject == f"{FSI}Sara{PDI}، به باشگاه مشتریان خوش آمدید!"  # the name isolated (core.direction)
         assert "امتیاز شما: ۰." in email.body and 'dir="rtl" lang="fa"' in email.alternatives[0][0]
 
     def test_an_arabic_customer_gets_an_arabic_welcome(self, ladder, django_capture_on_commit_callbacks):
         email = self.welcome(django_capture_on_commit_callbacks, "ar")
-        assert email.subject == "أهلاً بك في النادي يا Sara!" and 'dir="rtl" lang="ar"' in email.alternatives[0][0]
+        assert email.subject == f"أهلاً بك في النادي يا {FSI}Sara{PDI}!" and 'dir="rtl" lang="ar"' in email.alternatives[0][0]
 
     def test_an_unknown_language_falls_back_to_english(self, ladder, django_capture_on_commit_callbacks):
         customer = make_customer(first_name="Hans", language="en")
@@ -284,7 +285,7 @@ class TestMessagesInTheCustomersLanguage:
         with django_capture_on_commit_callbacks(execute=True):
             run_job.apply(kwargs={"name": "club.points_expiry", "date_iso": "2026-03-01"}).get()
         texts = [entry["text"] for entry in LocmemBackend.outbox]
-        assert any("۱٬۳۰۰ امتیاز شما در ۲۰ اسفند ۱۴۰۴ منقضی می‌شود." in text for text in texts), texts
+        assert any(f"{LRI}۱٬۳۰۰{PDI} امتیاز شما در {FSI}۲۰ اسفند ۱۴۰۴{PDI} منقضی می‌شود." in text for text in texts), texts
 
     def test_a_survey_invitation_names_the_survey_in_the_customers_language(self, survey,  # noqa: F811
                                                                              django_capture_on_commit_callbacks):
@@ -293,7 +294,7 @@ class TestMessagesInTheCustomersLanguage:
         with translation.override("en"), django_capture_on_commit_callbacks(execute=True):  # a staff member's request
             invitation_create(survey=survey, customer=customer)
         email = mail.outbox[-1]
-        assert email.subject == "Sara، نظرتان درباره ما چیست؟"
+        assert email.subject == f"{FSI}Sara{PDI}، نظرتان درباره ما چیست؟"
         assert "نظر شما چیست؟" in email.alternatives[0][0] and "How did we do?" not in email.alternatives[0][0]
 
     def test_a_number_still_compares_as_a_number_in_a_marketers_template(self):

@@ -14,6 +14,7 @@ from campaigns.admin.campaign_forms import template_errors
 from campaigns.admin.campaigns import report_charts
 from campaigns import selectors
 from campaigns.models import Automation
+from core.admin_utils import LabelledListEditableMixin
 
 
 class AutomationForm(forms.ModelForm):
@@ -28,7 +29,7 @@ class AutomationForm(forms.ModelForm):
 
 
 @admin.register(Automation)
-class AutomationAdmin(TranslationAdmin):
+class AutomationAdmin(LabelledListEditableMixin, TranslationAdmin):
     form = AutomationForm
     list_display = ("name", "kind", "enabled", "channel", "days", "cooldown_days", "offer", "report_link")
     list_filter = ("kind", "enabled", "channel")

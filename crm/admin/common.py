@@ -3,6 +3,7 @@ customer search on lists of a customer's rows."""
 
 from django.utils.formats import number_format
 
+from core.direction import ltr_html
 from crm.models import Customer
 
 
@@ -17,8 +18,9 @@ def adopt(target, saved) -> None:
 
 
 def money(value, currency: str = "") -> str:
+    """An amount for an admin page, as a left-to-right island ("-6.20 EUR" stays so in a Persian page)."""
     amount = number_format(value, 2, force_grouping=True)
-    return f"{amount} {currency}".strip()
+    return ltr_html(f"{amount} {currency}".strip())
 
 
 class CustomerSearchMixin:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from core.direction import ltr_text
 from core.templatetags.localized import local_date
 from crm.models import Interaction, Order
 
@@ -17,9 +18,10 @@ RECENT_ORDERS_TO_LINK = 20
 class OrderChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, order):
         return _("%(number)s, %(date)s, %(total)s %(currency)s") % {
-            "number": order.order_number,
+            # An option holds no markup: the number and the amount are left-to-right islands in Unicode.
+            "number": ltr_text(order.order_number),
             "date": local_date(order.placed_at),
-            "total": formats.number_format(order.total, 2),
+            "total": ltr_text(formats.number_format(order.total, 2)),
             "currency": order.currency,
         }
 

@@ -13,6 +13,7 @@ from campaigns.models import Message
 from club import services as club_services
 from club.models import Coupon, EarningRule
 from crm.services import LineInput
+from core.direction import LRI, PDI
 from core.tasks import run_job
 from feedback.models import Invitation, Question, Survey
 from feedback.services import invitation_create
@@ -150,7 +151,7 @@ def test_an_order_invitation_is_sent_with_its_link_and_marked_sent(customers, pl
         new = invitation_create(survey=survey, customer=customer, order=order)
     email = mail.outbox[0]
     assert f"https://crm.example.com/f/{new.token}/" in email.alternatives[0][0]
-    assert email.subject == f"از سفارش {order.order_number} شما سپاسگزاریم"
+    assert email.subject == f"از سفارش {LRI}{order.order_number}{PDI} شما سپاسگزاریم"  # a left-to-right island
     assert Invitation.objects.get(pk=new.invitation.pk).sent_at is not None
     message = Message.objects.get()
     assert message.occasion == f"order:{order.pk}" and "survey_url" not in message.context  # the raw token is forgotten

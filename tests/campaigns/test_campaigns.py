@@ -12,6 +12,7 @@ from campaigns import services
 from campaigns.models import Campaign, Message
 from club import services as club_services
 from club.models import Coupon
+from core.direction import FSI, PDI
 from tests.campaigns.helpers import make_campaign, send_everything, static_segment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_eager")]
@@ -127,9 +128,9 @@ def test_each_recipient_gets_their_own_language_with_english_as_fallback(custome
                              subject_fa="سلام {{ first_name }}", body_fa="<p>حراج بهاره</p>")
     send_everything(django_capture_on_commit_callbacks, campaign)
     by_recipient = {email.to[0]: email for email in mail.outbox}
-    assert by_recipient[persian.email].subject == "سلام سارا"
+    assert by_recipient[persian.email].subject == f"سلام {FSI}سارا{PDI}"  # the name isolated (core.direction)
     assert 'dir="rtl"' in by_recipient[persian.email].alternatives[0][0]
-    assert by_recipient[arabic.email].subject == "Hello ليلى"
+    assert by_recipient[arabic.email].subject == f"Hello {FSI}ليلى{PDI}"
 
 
 def test_personalisation_fills_the_club_fields_and_escapes_html(customers, club, django_capture_on_commit_callbacks):
@@ -231,7 +232,8 @@ def test_the_preview_shows_what_a_customer_would_get(customers, club):
     campaign = make_campaign(segments=[static_segment("s", [outsider, customer])], subject_fa="سلام {{ first_name }}",
                              offer=club["offer"], body_en="<p>{{ coupon_code }} ({{ tier }})</p>")
     preview = services.campaign_preview(campaign=campaign, customer=customer)
-    assert preview.subject == "سلام Reza" and "XXXX-XXXX-XXXX (Bronze)" in preview.html
+    assert preview.subject == f"سلام {FSI}Reza{PDI}"
+    assert '<bdi dir="ltr">XXXX-XXXX-XXXX</bdi> (<bdi>Bronze</bdi>)' in preview.html  # islands in a Persian message
     with pytest.raises(ValidationError, match="not a club member the offer is for"):
         services.campaign_preview(campaign=campaign, customer=outsider)
     assert not Coupon.objects.exists() and not Message.objects.exists()

@@ -9,6 +9,7 @@ from django.core import mail
 
 from campaigns import sms
 from campaigns.sms import GSM7, UCS2, sms_length
+from core.direction import FSI, PDI
 from tests.campaigns.helpers import make_campaign, send_everything, static_segment
 
 pytestmark = pytest.mark.usefixtures("celery_eager")
@@ -157,7 +158,7 @@ def test_an_sms_campaign_carries_the_opt_out_in_the_customers_language(customers
     send_everything(django_capture_on_commit_callbacks, campaign)
     texts = {entry["to"]: entry["text"] for entry in sms_outbox}
     assert texts[str(english.phone)] == "Hi Sam, spring sale at shop.example\nReply STOP to opt out"
-    assert texts[str(persian.phone)].startswith("سلام سارا، حراج بهاره\n") and "لغو" in texts[str(persian.phone)]
+    assert texts[str(persian.phone)].startswith(f"سلام {FSI}سارا{PDI}، حراج بهاره\n") and "لغو" in texts[str(persian.phone)]
     message = campaign.messages.get(customer=persian)
     assert message.sms_parts == sms_length(texts[str(persian.phone)]).parts and message.to_address == str(persian.phone)
     assert mail.outbox == []

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.html_checks import html_problems
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -37,20 +39,46 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+def checked_documents(page) -> list[str]:
+    """Check every HTML document the page loads (a link followed, a form submitted, a redirect) as the
+    test client's pages are (tests/html_checks.py); the problems found are returned as they come.
+
+    The document is checked as served, taken on its way to the browser (a route that fetches it, checks it
+    and hands it on): page.content() would give the browser's repaired DOM, where a nested form has already
+    been dropped, and a response's body is not read reliably from an event handler."""
+    problems: list[str] = []
+
+    def check(route, request):
+        if request.resource_type != "document":
+            route.continue_()
+            return
+        response = route.fetch(max_redirects=0)
+        if "text/html" in response.headers.get("content-type", ""):
+            problems.extend(f"{request.url}: {problem}" for problem in html_problems(response.text()))
+        route.fulfill(response=response)
+
+    page.route("**/*", check)
+    return problems
+
+
+def _page_checked(context):
     page = context.new_page()
+    problems = checked_documents(page)
     yield page
     context.close()
+    if problems:
+        pytest.fail("the browser loaded pages that are not sound HTML5 documents:\n- " + "\n- ".join(problems),
+                    pytrace=False)
+
+
+@pytest.fixture
+def phone(browser):
+    yield from _page_checked(browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US"))
 
 
 @pytest.fixture
 def desktop(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _page_checked(browser.new_context(viewport={"width": 1366, "height": 900}))
 
 
 @pytest.fixture
