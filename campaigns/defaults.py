@@ -126,8 +126,8 @@ DEFAULT_AUTOMATIONS = [
         # The order number is a left-to-right island (<bdi dir="ltr"> in HTML, U+2066/U+2069 in plain right-to-left text).
         "kind": "return_update", "name": "Return updates", "enabled": True, "days": 0, "cooldown_days": 0,
         "subject": {"en": "Your return of order {{ order_number }}",
-                    "fa": "مرجوعی سفارش \u2066{{ order_number }}\u2069 شما",
-                    "ar": "إرجاع طلبك \u2066{{ order_number }}\u2069"},
+                    "fa": "مرجوعی سفارش {{ order_number }} شما",
+                    "ar": "إرجاع طلبك {{ order_number }}"},
         "body": {
             "en": "<p>Hello {{ first_name }},</p><p>"
                   "{% if return_state == \"requested\" %}We have received your request to return items from order "
@@ -183,12 +183,12 @@ DEFAULT_AUTOMATIONS = [
                   "{% elif return_state == \"received\" %}items arrived{% elif return_state == \"refunded\" %}refund issued"
                   "{% elif return_state == \"exchanged\" %}exchange on its way{% elif return_state == \"credited\" %}store credit "
                   "added{% else %}closed{% endif %}.",
-            "fa": "مرجوعی سفارش \u2066{{ order_number }}\u2069: {% if return_state == \"requested\" %}درخواست دریافت شد"
+            "fa": "مرجوعی سفارش {{ order_number }}: {% if return_state == \"requested\" %}درخواست دریافت شد"
                   "{% elif return_state == \"approved\" %}تأیید شد، لطفاً کالاها را بفرستید{% elif return_state == \"rejected\" %}"
                   "تأیید نشد{% elif return_state == \"received\" %}کالاها رسید{% elif return_state == \"refunded\" %}مبلغ "
                   "بازپرداخت شد{% elif return_state == \"exchanged\" %}کالای جایگزین در راه است{% elif return_state == "
                   "\"credited\" %}اعتبار خرید افزوده شد{% else %}بسته شد{% endif %}.",
-            "ar": "إرجاع الطلب \u2066{{ order_number }}\u2069: {% if return_state == \"requested\" %}استلمنا الطلب"
+            "ar": "إرجاع الطلب {{ order_number }}: {% if return_state == \"requested\" %}استلمنا الطلب"
                   "{% elif return_state == \"approved\" %}تمت الموافقة، يرجى إرسال المنتجات{% elif return_state == \"rejected\" %}"
                   "لم تتم الموافقة{% elif return_state == \"received\" %}وصلت المنتجات{% elif return_state == \"refunded\" %}"
                   "تم ردّ المبلغ{% elif return_state == \"exchanged\" %}البديل في الطريق{% elif return_state == \"credited\" %}"

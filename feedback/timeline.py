@@ -44,7 +44,7 @@ def return_entries(customer, *, limit: int):
             when=request.created_at, kind="return",
             title=_("Return of order %(number)s (%(resolution)s)") % {
                 "number": ltr_text(request.order.order_number), "resolution": request.get_resolution_display()},
-            detail="; ".join(f"{isolate_text(str(line))} ({line.get_reason_display()})" for line in request.lines.all()),
+            detail="; ".join(f"{line} ({line.get_reason_display()})" for line in request.lines.all()),
             url=reverse("admin:feedback_returnrequest_change", args=[request.pk]),
             badge=request.get_state_display(),
         )

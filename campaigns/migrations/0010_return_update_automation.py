@@ -13,8 +13,8 @@ RETURN_UPDATE = {'kind': 'return_update',
  'channel': 'preferred',
  'subject': 'Your return of order {{ order_number }}',
  'subject_en': 'Your return of order {{ order_number }}',
- 'subject_fa': 'مرجوعی سفارش \u2066{{ order_number }}\u2069 شما',
- 'subject_ar': 'إرجاع طلبك \u2066{{ order_number }}\u2069',
+ 'subject_fa': 'مرجوعی سفارش {{ order_number }} شما',
+ 'subject_ar': 'إرجاع طلبك {{ order_number }}',
  'subject_b': '',
  'body': '<p>Hello {{ first_name }},</p><p>{% if return_state == "requested" %}We have received your request to '
          'return items from order <bdi dir="ltr">{{ order_number }}</bdi>. We will let you know when it is '
@@ -75,12 +75,12 @@ RETURN_UPDATE = {'kind': 'return_update',
                 '%}not approved{% elif return_state == "received" %}items arrived{% elif return_state == "refunded" '
                 '%}refund issued{% elif return_state == "exchanged" %}exchange on its way{% elif return_state == '
                 '"credited" %}store credit added{% else %}closed{% endif %}.',
- 'sms_text_fa': 'مرجوعی سفارش \u2066{{ order_number }}\u2069: {% if return_state == "requested" %}درخواست دریافت '
+ 'sms_text_fa': 'مرجوعی سفارش {{ order_number }}: {% if return_state == "requested" %}درخواست دریافت '
                 'شد{% elif return_state == "approved" %}تأیید شد، لطفاً کالاها را بفرستید{% elif return_state == '
                 '"rejected" %}تأیید نشد{% elif return_state == "received" %}کالاها رسید{% elif return_state == '
                 '"refunded" %}مبلغ بازپرداخت شد{% elif return_state == "exchanged" %}کالای جایگزین در راه است{% elif '
                 'return_state == "credited" %}اعتبار خرید افزوده شد{% else %}بسته شد{% endif %}.',
- 'sms_text_ar': 'إرجاع الطلب \u2066{{ order_number }}\u2069: {% if return_state == "requested" %}استلمنا الطلب{% '
+ 'sms_text_ar': 'إرجاع الطلب {{ order_number }}: {% if return_state == "requested" %}استلمنا الطلب{% '
                 'elif return_state == "approved" %}تمت الموافقة، يرجى إرسال المنتجات{% elif return_state == '
                 '"rejected" %}لم تتم الموافقة{% elif return_state == "received" %}وصلت المنتجات{% elif return_state '
                 '== "refunded" %}تم ردّ المبلغ{% elif return_state == "exchanged" %}البديل في الطريق{% elif '
