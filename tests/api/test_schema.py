@@ -138,3 +138,11 @@ def test_the_served_schema_links_each_create_to_what_a_client_does_next_with_it(
     targets = {link["operationId"] for op in operations.values() for response in op["responses"].values()
                for link in response.get("links", {}).values()}
     assert targets <= set(operations)
+
+
+@pytest.mark.django_db
+def test_the_page_size_of_every_list_is_documented_with_its_bounds(settings):
+    schema = APIClient().get("/api/schema/?format=json").json()
+    sizes = [parameter["schema"] for methods in schema["paths"].values() for op in methods.values()
+             for parameter in op.get("parameters", []) if parameter["name"] == "page_size"]
+    assert sizes and all(size["minimum"] == 1 and size["maximum"] == settings.API_MAX_PAGE_SIZE for size in sizes)
