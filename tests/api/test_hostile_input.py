@@ -128,3 +128,10 @@ def test_it_refuses_an_object_or_a_list_as_an_order_choice_with_a_400_naming_the
     problem = assert_problem(response, 400)
     assert f'"{field}"' in json.dumps(problem["errors"]), problem
     assert not Customer.objects.get(pk=customer.pk).orders.exists()
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_it_answers_a_write_to_an_unknown_api_path_with_a_404_problem(api, method):
+    """Found by schemathesis: POST /api/v1/customers/.<junk>/interactions/ met the CSRF check's HTML 403."""
+    response = getattr(api, method)("/api/v1/customers/.\U000c0f42x/interactions/", {"subject": "x"}, format="json")
+    assert_problem(response, 404)
