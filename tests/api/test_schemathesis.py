@@ -246,9 +246,9 @@ def flatmap_path_parameters(context, path_parameters):
             choices[name] = st.sampled_from(values)
     if not choices:
         return st.just(path_parameters)
-    # Mostly real ids (three in four: reach the objects), sometimes the generated ones (reach the 404s).
+    # Mostly real ids (seven in eight: reach the objects), sometimes the generated ones (reach the 404s).
     real = st.fixed_dictionaries(choices).map(lambda chosen: {**path_parameters, **chosen})
-    return st.integers(0, 3).flatmap(lambda pick: st.just(path_parameters) if pick == 0 else real)
+    return st.integers(0, 7).flatmap(lambda pick: st.just(path_parameters) if pick == 0 else real)
 
 
 @schema.hook
