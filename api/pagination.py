@@ -47,6 +47,14 @@ class ApiCursorPagination(CursorPagination):
                 _("Enter a whole number from 1 to %(limit)d.") % {"limit": self.max_page_size}]})
         return size
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                # The bounds get_page_size checks, so clients (and the fuzzer) know them.
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)
         if encoded is None:

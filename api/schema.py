@@ -101,3 +101,73 @@ class ApiAutoSchema(AutoSchema):
             sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
             schema["pattern"] = rf"^{sign}\d{{1,{field.max_whole_digits}}}(?:\.\d{{1,{field.decimal_places}}})?$"
         return schema
+
+
+# --- OpenAPI links ------------------------------------------------------------------------------
+# What a client does next with what an operation answered: the customer a create returns is the
+# `{id}` of its retrieve, update, consents, interactions and timeline. Clients (and the stateful
+# schemathesis run in the suite) follow them to build real sequences instead of guessing ids.
+# Same-resource links are derived from the paths (a create on `/x/` feeds every `/x/{param}/...`);
+# links across resources are declared here: (source, target, parameters, requestBody).
+CROSS_RESOURCE_LINKS = [
+    ("club_enroll_create", "club_members_retrieve", {"customer_id": "$response.body#/id"}, None),
+    ("club_enroll_create", "club_members_ledger_list", {"customer_id": "$response.body#/id"}, None),
+    ("club_enroll_create", "club_members_coupons_list", {"customer_id": "$response.body#/id"}, None),
+    ("club_enroll_create", "club_members_offers_list", {"customer_id": "$response.body#/id"}, None),
+    ("club_enroll_create", "club_members_redeem_create", {"customer_id": "$response.body#/id"}, None),
+    ("club_enroll_create", "club_events_create", {}, {"customer": "$response.body#/id"}),
+    ("customers_create", "club_enroll_create", {}, {"customer": "$response.body#/id"}),
+    ("customers_create", "orders_create", {}, {"customer": "$response.body#/id"}),
+    ("customers_create", "surveys_invitations_create", {}, {"customer": "$response.body#/id"}),
+    ("orders_create", "club_members_retrieve", {"customer_id": "$response.body#/customer"}, None),
+    ("orders_create", "returns_create", {}, {"order": "$response.body#/id"}),
+    ("club_members_redeem_create", "coupons_validate_create", {}, {"code": "$response.body#/code"}),
+    ("club_members_redeem_create", "coupons_redeem_create", {}, {"code": "$response.body#/code"}),
+    ("customers_partial_update", "customers_retrieve", {"id": "$request.path.id"}, None),
+    ("orders_cancel_create", "orders_retrieve", {"id": "$request.path.id"}, None),
+    ("orders_refund_create", "orders_retrieve", {"id": "$request.path.id"}, None),
+]
+
+
+def _link_name(operation_id: str) -> str:
+    return "".join(part.capitalize() for part in operation_id.split("_"))
+
+
+def _success_responses(operation: dict) -> list[dict]:
+    return [response for code, response in operation.get("responses", {}).items() if str(code) in ("200", "201")]
+
+
+def _add_link(operations: dict, source: str, target: str, parameters: dict, body: dict | None) -> None:
+    if source not in operations or target not in operations:
+        return  # an operation renamed or removed: its links go with it (tests/api/test_schema.py lists them)
+    link = {"operationId": target}
+    if parameters:
+        link["parameters"] = parameters
+    if body:
+        link["requestBody"] = body
+    for response in _success_responses(operations[source]):
+        response.setdefault("links", {})[_link_name(target)] = link
+
+
+def add_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the OpenAPI links of every operation (see above)."""
+    operations, by_path = {}, {}
+    for path, methods in result.get("paths", {}).items():
+        for method, operation in methods.items():
+            if isinstance(operation, dict) and "operationId" in operation:
+                operations[operation["operationId"]] = operation
+                by_path.setdefault(path, {})[method] = operation
+    for collection, methods in by_path.items():
+        create = methods.get("post")
+        if "{" in collection or create is None:
+            continue
+        for path, targets in by_path.items():
+            parameters = path[len(collection):].count("{") if path.startswith(collection + "{") else 0
+            if parameters != 1:
+                continue
+            name = path[len(collection) + 1:].split("}", 1)[0]
+            for target in targets.values():
+                _add_link(operations, create["operationId"], target["operationId"], {name: "$response.body#/id"}, None)
+    for source, target, parameters, body in CROSS_RESOURCE_LINKS:
+        _add_link(operations, source, target, parameters, body)
+    return result

@@ -286,6 +286,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The enums' components (drf-spectacular's default), then the OpenAPI links between operations.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_links"],
     # Three models have a `channel`; each gets its own enum in the schema.
     "ENUM_NAME_OVERRIDES": {
         "InteractionChannelEnum": "crm.models.Interaction.Channel",

@@ -38,7 +38,8 @@ class CheckedText(Checked, serializers.CharField):
 
 
 class CheckedChoice(Checked, serializers.ChoiceField):
-    pass
+    # A choice is a string: a list or an object gets CharField's message (ChoiceField has no `invalid`).
+    default_error_messages = {"invalid": serializers.CharField.default_error_messages["invalid"]}
 
 
 class CheckedAmount(Checked, serializers.DecimalField):

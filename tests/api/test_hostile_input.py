@@ -115,3 +115,23 @@ def test_a_500_carries_the_request_id_of_its_log_line(api, customer, monkeypatch
 def test_a_request_id_that_is_not_a_plain_token_is_replaced(api):
     response = api.get(CUSTOMERS_URL, HTTP_X_REQUEST_ID="bad id\nforged log line")
     assert response["X-Request-ID"] != "bad id\nforged log line" and len(response["X-Request-ID"]) == 32
+
+
+@pytest.mark.parametrize("field", ["status", "channel"])
+@pytest.mark.parametrize("value", [{"a": 1}, ["fulfilled"]])
+@pytest.mark.parametrize("bulk", [False, True], ids=["one", "bulk"])
+def test_it_refuses_an_object_or_a_list_as_an_order_choice_with_a_400_naming_the_field(api, customer, field, value, bulk):
+    """Found by schemathesis: `"status": {...}` in a bulk order was a 500 (the choice field had no
+    message for a value that is not a string)."""
+    body = order_body(customer, **{field: value})
+    response = api.post(ORDERS_URL + ("bulk/" if bulk else ""), {"orders": [body]} if bulk else body, format="json")
+    problem = assert_problem(response, 400)
+    assert f'"{field}"' in json.dumps(problem["errors"]), problem
+    assert not Customer.objects.get(pk=customer.pk).orders.exists()
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_it_answers_a_write_to_an_unknown_api_path_with_a_404_problem(api, method):
+    """Found by schemathesis: POST /api/v1/customers/.<junk>/interactions/ met the CSRF check's HTML 403."""
+    response = getattr(api, method)("/api/v1/customers/.\U000c0f42x/interactions/", {"subject": "x"}, format="json")
+    assert_problem(response, 404)

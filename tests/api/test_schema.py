@@ -113,3 +113,36 @@ def test_a_refund_names_its_lines_by_their_public_ids_with_a_quantity():
     assert sorted(line["required"]) == ["line", "quantity"] and line["additionalProperties"] is False
     assert line["properties"]["line"]["format"] == "uuid"
     assert line["properties"]["quantity"]["minimum"] == 1
+
+
+@pytest.mark.django_db
+def test_the_served_schema_links_each_create_to_what_a_client_does_next_with_it():
+    """Clients (and the stateful schemathesis run) follow these links with the ids an answer gives."""
+    schema = APIClient().get("/api/schema/?format=json").json()
+    operations = {op["operationId"]: op for methods in schema["paths"].values() for op in methods.values()}
+
+    def links(operation_id, code):
+        return {name: link for name, link in operations[operation_id]["responses"][code].get("links", {}).items()}
+
+    customer_links = links("customers_create", "201")
+    assert customer_links["CustomersRetrieve"] == {"operationId": "customers_retrieve", "parameters": {"id": "$response.body#/id"}}
+    assert {"CustomersPartialUpdate", "CustomersConsentsCreate", "CustomersInteractionsCreate", "CustomersTimelineRetrieve",
+            "ClubEnrollCreate", "OrdersCreate"} <= set(customer_links)
+    assert customer_links["OrdersCreate"]["requestBody"] == {"customer": "$response.body#/id"}
+    assert {"OrdersRetrieve", "OrdersCancelCreate", "OrdersRefundCreate", "ReturnsCreate"} <= set(links("orders_create", "201"))
+    assert links("returns_create", "201")["ReturnsRetrieve"]["parameters"] == {"return_id": "$response.body#/id"}
+    assert {"WebhooksRetrieve", "WebhooksDestroy"} <= set(links("webhooks_create", "201"))
+    assert links("club_enroll_create", "201")["ClubMembersRedeemCreate"]["parameters"] == {"customer_id": "$response.body#/id"}
+    assert links("club_members_redeem_create", "201")["CouponsRedeemCreate"]["requestBody"] == {"code": "$response.body#/code"}
+    # Every link names an operation that exists.
+    targets = {link["operationId"] for op in operations.values() for response in op["responses"].values()
+               for link in response.get("links", {}).values()}
+    assert targets <= set(operations)
+
+
+@pytest.mark.django_db
+def test_the_page_size_of_every_list_is_documented_with_its_bounds(settings):
+    schema = APIClient().get("/api/schema/?format=json").json()
+    sizes = [parameter["schema"] for methods in schema["paths"].values() for op in methods.values()
+             for parameter in op.get("parameters", []) if parameter["name"] == "page_size"]
+    assert sizes and all(size["minimum"] == 1 and size["maximum"] == settings.API_MAX_PAGE_SIZE for size in sizes)

@@ -7,10 +7,17 @@ Django WSGI application, inside the test's transaction, with a few customers, me
 an offer, a coupon, a survey and a segment in the database. Path ids and ids in request bodies
 are often swapped for real ones, so the requests reach the objects and not only the 404s.
 
+A stateful run follows the schema's OpenAPI links (create a customer, then read, update, enrol
+and order for it; redeem an offer, then validate and redeem the coupon...), so generated sequences
+reach the objects they created.
+
 Every response must: not be a server error, use a documented status code, have the documented
-content type and headers, and match the documented body schema.
+content type and headers, and match the documented body schema. Every answer is counted per
+operation; the last test checks the session sent at least MIN_CASES cases and that no operation
+mostly answers 404 (a fuzzer that never finds the objects tests nothing behind the lookup).
 """
 
+from collections import Counter, defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,14 +25,17 @@ import hypothesis
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import strategies as st
 from rest_framework.utils import json
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation.stateful.state_machine import StepOutput
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -35,7 +45,9 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.test import Client as WerkzeugClient
 
 from api import services as api_services
+from api.models import WebhookEvent
 from api.scopes import SCOPES
+from api.webhooks.subscriptions import webhook_subscribe
 from club import services as club_services
 from crm import services as crm_services
 from crm.services import LineInput
@@ -44,7 +56,9 @@ from tests.api.helpers import assert_problem
 from tests.campaigns.helpers import static_segment
 
 API_PREFIX = "/api/v1/"
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 100  # per operation
+STATEFUL_SCENARIOS, STATEFUL_STEPS = 100, 15  # scenarios, and steps at most in each
+MIN_CASES = 5_000
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -74,7 +88,10 @@ schema.app = get_wsgi_application()
 # Real objects of the running test, read by the generation hooks below (filled by `api_world`):
 # "paths": {collection path or parameter name: [ids]}, "slugs": {collection path: [slugs]},
 # "body": {body field: [values]}.
-WORLD: dict = {"paths": {}, "slugs": {}, "body": {}}
+# "valid": {operationId: strategy of bodies the operation accepts}. The same in every example: Hypothesis
+# replays examples while it searches, and a strategy that changed meanwhile would be "flaky".
+WORLD: dict = {"paths": {}, "slugs": {}, "body": {}, "valid": {}}
+WEBHOOKS = 3
 
 
 @pytest.fixture
@@ -113,6 +130,8 @@ def _harvest(headers: dict) -> tuple[dict, dict]:
 def api_world(db, settings, tiers, purchase_rule, offer, survey, in_process_wsgi):  # noqa: F811
     """A few of everything, and a key with every scope. Returns the Authorization header."""
     settings.API_RATE_LIMIT = "100000/min"  # 429s are tested elsewhere; here they would hide the rest
+    settings.API_WEBHOOK_MAX_SUBSCRIPTIONS = 10_000  # the limit is tested elsewhere; here it would refuse every create
+    settings.API_WEBHOOK_ALLOW_INSECURE_URLS = True
     partner = api_services.partner_create(name="Schemathesis shop")
     _key, secret = api_services.api_key_create(partner=partner, scopes=SCOPES)
     headers = {"Authorization": f"Api-Key {secret}"}
@@ -146,10 +165,14 @@ def api_world(db, settings, tiers, purchase_rule, offer, survey, in_process_wsgi
         order=orders[0], lines=[return_services.LineRequest(order_line_id=first_line.pk, quantity=1, reason="damaged")],
     )
 
+    hooks = [webhook_subscribe(partner=partner, url=f"https://hooks.example.com/{index}", events=[WebhookEvent.ORDER_CREATED])
+             for index in range(WEBHOOKS)]
+
     customer_ids = [str(customer.public_id) for customer in customers]
     ids, slugs = _harvest(headers)
     WORLD["paths"] = {
         **ids,
+        f"{API_PREFIX}webhooks/": [str(hook.public_id) for hook in hooks],
         "customer_id": customer_ids,  # club/members/{customer_id}/...: no list of members
         f"{API_PREFIX}club/members/": [str(member.customer.public_id) for member in members],
     }
@@ -162,8 +185,45 @@ def api_world(db, settings, tiers, purchase_rule, offer, survey, in_process_wsgi
         "code": [coupon.code],
         "survey": [str(survey.public_id)],
     }
+    WORLD["valid"] = _valid_bodies(customer_ids, orders, coupon.code, offer)
     yield headers
-    WORLD["paths"], WORLD["slugs"], WORLD["body"] = {}, {}, {}
+    WORLD.update(paths={}, slugs={}, body={}, valid={})
+
+
+def _valid_bodies(customer_ids: list[str], orders: list, code: str, offer) -> dict:
+    """Bodies each write accepts (unique numbers where a value must be new), drawn now and then
+    instead of the generated ones: random text rarely passes the checks that guard the deep paths."""
+    unique = st.integers(0, 10**12)
+    customer = st.sampled_from(customer_ids)
+    first_order = orders[0]
+    lines = [str(line.public_id) for line in first_order.lines.order_by("id")]
+    order = st.builds(lambda n, who: {
+        "customer": who, "order_number": f"FZ-{n}", "placed_at": "2026-01-05T10:00:00Z", "total": "250.00",
+        "lines": [{"sku": "BEANS", "product_name": "Beans", "quantity": 2, "unit_price": "100.00"},
+                  {"product_name": "Mug", "quantity": 1, "unit_price": "50.00"}],
+    }, unique, customer)
+    return {
+        "customers_create": st.builds(lambda n: {"first_name": "Fuzz", "last_name": "Case", "email": f"fuzz{n}@example.com",
+                                                 "external_ref": f"FZ-{n}", "email_opt_in": True}, unique),
+        "customers_partial_update": st.sampled_from([{"city": "Shiraz"}, {"notes": "called back"}, {"sms_opt_in": False}]),
+        "orders_create": order,
+        "orders_bulk_create": st.lists(order, min_size=1, max_size=3).map(lambda batch: {"orders": batch}),
+        "orders_refund_create": st.sampled_from(["1.00", "10.00", "50"]).map(lambda amount: {"amount": amount}),
+        "returns_create": st.builds(lambda line, quantity: {
+            "order": str(first_order.public_id), "lines": [{"order_line": line, "quantity": quantity, "reason": "damaged"}],
+        }, st.sampled_from(lines), st.integers(1, 2)),
+        "webhooks_create": st.builds(lambda n: {"url": f"https://hooks.example.com/new/{n}", "events": ["order.created"]}, unique),
+        "club_enroll_create": customer.map(lambda who: {"customer": who}),
+        "club_events_create": st.builds(lambda who, n: {"customer": who, "event": "social_share", "reference": f"FZ-{n}"},
+                                        customer, unique),
+        "club_members_redeem_create": st.just({"offer": str(offer.public_id)}),
+        "coupons_validate_create": st.just({"code": code, "order_value": "500.00"}),
+        "coupons_redeem_create": st.builds(lambda n: {"code": code, "order_value": "500.00", "reference": f"FZ-{n}"}, unique),
+        "surveys_invitations_create": customer.map(lambda who: {"customer": who}),
+        "customers_interactions_create": st.just({"subject": "Asked about beans", "channel": "phone"}),
+        "customers_consents_create": st.sampled_from([{"channel": "email", "granted": False, "source": "fuzz"},
+                                                      {"channel": "sms", "granted": True, "source": "fuzz"}]),
+    }
 
 
 def _real_values(path: str, name: str) -> list:
@@ -186,15 +246,30 @@ def flatmap_path_parameters(context, path_parameters):
             choices[name] = st.sampled_from(values)
     if not choices:
         return st.just(path_parameters)
-    # Mostly real ids (reach the objects), sometimes the generated ones (reach the 404s).
-    return st.one_of(
-        st.fixed_dictionaries(choices).map(lambda chosen: {**path_parameters, **chosen}),
-        st.just(path_parameters),
-    )
+    # Mostly real ids (seven in eight: reach the objects), sometimes the generated ones (reach the 404s).
+    real = st.fixed_dictionaries(choices).map(lambda chosen: {**path_parameters, **chosen})
+    return st.integers(0, 7).flatmap(lambda pick: st.just(path_parameters) if pick == 0 else real)
+
+
+@schema.hook
+def flatmap_query(context, query):
+    """A generated cursor is a forged one (always a 400): keep it in one query in four."""
+    if not isinstance(query, dict) or "cursor" not in query:
+        return st.just(query)
+    without = {name: value for name, value in query.items() if name != "cursor"}
+    return st.integers(0, 3).map(lambda pick: query if pick == 0 else without)
 
 
 @schema.hook
 def flatmap_body(context, body):
+    valid = WORLD["valid"].get(context.operation.definition.raw.get("operationId")) if context.operation else None
+    if valid is not None:
+        # A quarter of the bodies are valid ones, the rest generated (with real ids swapped in).
+        return st.integers(0, 3).flatmap(lambda pick: valid if pick == 0 else _with_real_ids(body))
+    return _with_real_ids(body)
+
+
+def _with_real_ids(body):
     if not isinstance(body, dict) or not WORLD["body"]:
         return st.just(body)
     choices = {
@@ -206,6 +281,23 @@ def flatmap_body(context, body):
     return st.fixed_dictionaries(choices).map(lambda chosen: {**body, **chosen})
 
 
+# Answers of the session, per operation: {"GET /api/v1/customers/{id}/": Counter({"200": n, "404": n, "positive 400": n})}.
+ANSWERS: dict[str, Counter] = defaultdict(Counter)
+SEQUENCES: Counter = Counter()  # steps and scenarios of the stateful run
+
+
+def _call_and_check(case, headers: dict):
+    response = case.call(headers=headers)
+    counter = ANSWERS[f"{case.operation.method.upper()} {case.operation.path}"]
+    counter[str(response.status_code)] += 1
+    meta = case.meta
+    if meta is not None and meta.generation.mode == GenerationMode.POSITIVE:
+        counter["positive"] += 1
+        counter[f"positive {response.status_code}"] += 1
+    case.validate_response(response, checks=CHECKS)
+    return response
+
+
 @schema.parametrize()
 @hypothesis.settings(
     max_examples=MAX_EXAMPLES,
@@ -215,7 +307,42 @@ def flatmap_body(context, body):
     suppress_health_check=list(hypothesis.HealthCheck),
 )
 def test_every_operation_answers_as_documented(case, api_world):
-    case.call_and_validate(headers=api_world, checks=CHECKS)
+    # Each example meets the same database (a DELETE does not leave the next example a 404), as the
+    # replays of Hypothesis' search need; the sequences below are where writes build on each other.
+    savepoint = transaction.savepoint()
+    try:
+        _call_and_check(case, api_world)
+    finally:
+        transaction.savepoint_rollback(savepoint)
+
+
+def test_sequences_that_follow_the_schema_links_answer_as_documented(api_world):
+    """Create, then use what was created: the state machine chains operations along the links."""
+
+    class Sequences(schema.as_state_machine()):
+        # Every scenario starts from the same database and throttle counters: Hypothesis replays
+        # scenarios while it searches, and a replay must meet the answers the first run met.
+        def setup(self):
+            SEQUENCES["scenarios"] += 1
+            self.savepoint = transaction.savepoint()
+            cache.clear()
+
+        def teardown(self):
+            transaction.savepoint_rollback(self.savepoint)
+
+        def step(self, input):
+            SEQUENCES["steps"] += 1
+            SEQUENCES["steps following a link"] += input.transition is not None and input.is_applied
+            return StepOutput(_call_and_check(input.case, api_world), input.case)
+
+    Sequences.run(settings=hypothesis.settings(
+        max_examples=STATEFUL_SCENARIOS,
+        stateful_step_count=STATEFUL_STEPS,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    ))
 
 
 @pytest.mark.parametrize("placed_at", [
@@ -231,3 +358,33 @@ def test_an_order_dated_at_the_ends_of_the_calendar_is_refused_not_a_500(api, cu
     assert response.status_code in (201, 400), response.content
     if response.status_code == 400:
         assert_problem(response, 400)
+
+
+def test_the_session_sent_enough_cases_and_reached_the_objects(capsys):
+    """Runs after the tests above (pytest keeps the file's order): the figures of the whole run."""
+    operations = {f"{operation.method.upper()} {operation.path}" for operation in _operations()}
+    if not operations <= set(ANSWERS):
+        pytest.skip("only part of the fuzzing ran (-k or a failure): the totals would say nothing")
+    total = sum(counter[code] for counter in ANSWERS.values() for code in counter if code.isdigit())
+    lines = [f"schemathesis: {total} cases, {len(ANSWERS)} operations; stateful: {SEQUENCES['scenarios']} scenarios, "
+             f"{SEQUENCES['steps']} steps, {SEQUENCES['steps following a link']} of them following a link"]
+    mostly_missing = []
+    for label in sorted(ANSWERS):
+        counter = ANSWERS[label]
+        sent = sum(counter[code] for code in counter if code.isdigit())
+        positive = counter["positive"]
+        share_404 = counter["404"] / sent
+        share_400_valid = (counter["positive 400"] + counter["positive 422"]) / positive if positive else 0.0
+        lines.append(f"  {label:52} {sent:5} sent  404 {share_404:4.0%}  400 {counter['400'] / sent:4.0%}  "
+                     f"valid refused {share_400_valid:4.0%}  2xx {sum(counter[c] for c in counter if c[:1] == '2') / sent:4.0%}")
+        if share_404 >= 0.5:
+            mostly_missing.append(label)
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+    assert total >= MIN_CASES
+    assert not any(code.startswith("5") for counter in ANSWERS.values() for code in counter)
+    assert not mostly_missing, f"mostly 404: {mostly_missing}"
+
+
+def _operations():
+    return [result.ok() for result in schema.get_all_operations()]
