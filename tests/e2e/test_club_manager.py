@@ -3,6 +3,7 @@ member's points, by clicking in Chromium; the Persian member then reads all of i
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 from django.utils import translation
 
 from club import services as club
@@ -22,7 +23,7 @@ def _(language: str, text: str, **values) -> str:
 
 def save(page):
     page.locator("input[name=_save]").click()
-    assert page.locator(".messagelist .success").is_visible()
+    expect(page.locator(".messagelist .success")).to_be_visible()  # waits for the page the save leads to
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -61,7 +62,7 @@ def test_a_club_manager_creates_a_tier_and_an_offer_in_two_languages_and_adjusts
     desktop.get_by_label(_(language, "Reason")).fill("هدیهٔ وفاداری")
     shot(desktop, f"club-manager-adjust-{language}")
     desktop.locator("input[type=submit].default").click()
-    assert desktop.locator(".messagelist .success").is_visible()
+    expect(desktop.locator(".messagelist .success")).to_be_visible()
     row = PointsTransaction.objects.get(member=member)
     assert (row.points, row.kind, row.created_by) == (300, "adjust", club_manager)
 

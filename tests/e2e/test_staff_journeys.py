@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone as dt_timezone
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
+from playwright.sync_api import expect
 
 from analytics.services import snapshots
 from campaigns.models import Segment
@@ -105,7 +106,7 @@ def copied(page, key: str, language: str) -> str:
     """Click the copy button of a link and return what the clipboard holds."""
     row = page.locator(f".customer-link[data-link={key}]")
     row.get_by_role("button").click()
-    assert row.locator(".customer-link-status").inner_text() == _(language, "Copied")
+    expect(row.locator(".customer-link-status")).to_have_text(_(language, "Copied"))  # the script answers after the copy
     text = page.evaluate("navigator.clipboard.readText()")
     assert text == row.locator("input").input_value()
     return text
