@@ -13,7 +13,6 @@ from datetime import date, datetime, timezone as dt_timezone
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
-from playwright.sync_api import expect
 
 from analytics.services import snapshots
 from campaigns.models import Segment

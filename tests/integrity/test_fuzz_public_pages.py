@@ -24,7 +24,7 @@ from club import services as club_services
 from club.models import Coupon, PointsTransaction
 from crm import services as crm_services
 from crm.models import ConsentChange
-from feedback.models import Answer, ReturnLine, ReturnRequest, Response, Survey
+from feedback.models import Answer, ReturnLine, ReturnRequest, Response
 from feedback.services.returns import order_return_link
 from tests.factories import CustomerFactory
 from tests.integrity.helpers import DERANDOMIZE
