@@ -196,7 +196,7 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         with transaction.atomic():
             target, _created = segment_save(
                 slug=f"win-back-{key}-{today:%Y%m%d}", name=name, kind=Segment.Kind.STATIC, by=request.user,
-                description=_("Customers whose P(alive) was below %(p)s on %(day)s.")
+                description=_("Customers whose chance of still buying was below %(p)s on %(day)s.")
                 % {"p": settings.ANALYTICS_LIKELY_CHURN_P_ALIVE, "day": today},
             )
             added = segment_add_customers(segment=target, customers=churners, by=request.user)

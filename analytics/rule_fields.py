@@ -17,10 +17,10 @@ def probability(value, path: str) -> None:
 
 
 FIELDS = (
-    RuleField("rfm_segment", _("RFM segment"), "choice", CHOICE_OPS, column_comparison("score__rfm_segment"),
+    RuleField("rfm_segment", _("Customer segment by recency, frequency and spending"), "choice", CHOICE_OPS, column_comparison("score__rfm_segment"),
               choices=lambda: list(CustomerScore.RfmSegment.values)),
-    RuleField("p_alive", _("Probability still active (BG/NBD, 0-1)"), "number", NUMBER_OPS,
+    RuleField("p_alive", _("Chance still buying (0-1)"), "number", NUMBER_OPS,
               column_comparison("score__p_alive"), check=probability),
-    RuleField("predicted_clv", _("Predicted CLV"), "number", NUMBER_OPS,
+    RuleField("predicted_clv", _("Predicted lifetime value"), "number", NUMBER_OPS,
               column_comparison("score__predicted_clv")),
 )

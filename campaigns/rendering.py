@@ -9,8 +9,10 @@ email body is rendered with autoescape on; subjects and SMS texts are plain text
 
 In a Persian or Arabic message each placeholder's value is a direction island (core.direction): names, titles
 and dates keep their own direction, codes, numbers and order numbers read left to right, so "کد شما: D-175"
-does not come out as "175-D". The HTML body uses <bdi>, subjects and SMS texts the Unicode isolates (links are
-left alone). A left-to-right message is unchanged: an SMS in Latin letters stays in the cheaper GSM alphabet.
+does not come out as "175-D". The HTML body uses <bdi>, subjects, SMS texts and the plain-text part of an email the
+Unicode isolates (links are left alone). Inside a tag no markup may go: a placeholder in a displayed attribute
+(title="{{ first_name }}", alt, aria-label) gets the Unicode isolates, one in any other attribute (a URL) nothing.
+A left-to-right message is unchanged: an SMS in Latin letters stays in the cheaper GSM alphabet.
 """
 
 import html
@@ -28,6 +30,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from core import direction
+from core.direction import FSI, LRI, PDI, RLI
 
 PLACEHOLDERS = {
     "first_name": _("The customer's first name"),
@@ -99,8 +102,18 @@ def _compile(source: str):
     return template
 
 
+# Where a placeholder sits in the HTML body decides how it is isolated (see _IsolatedVariableNode).
+MARKUP, ISOLATES, AS_IS = "markup", "isolates", "as is"
+# Attributes a reader sees (a tooltip, an image's replacement text, what a screen reader says): isolates help there.
+DISPLAYED_ATTRIBUTES = frozenset({"title", "alt", "aria-label", "aria-description", "placeholder", "label"})
+
+
 class _IsolatedVariableNode(VariableNode):
     """A placeholder whose value is a direction island in a right-to-left message."""
+
+    def __init__(self, filter_expression, *, in_html: str = MARKUP):
+        super().__init__(filter_expression)
+        self.in_html = in_html
 
     def render(self, context):
         text = super().render(context)
@@ -109,17 +122,101 @@ class _IsolatedVariableNode(VariableNode):
             return text
         ltr = name in LTR_PLACEHOLDERS
         if context.autoescape:  # `text` is escaped already
+            if self.in_html == AS_IS:
+                return text
+            if self.in_html == ISOLATES:
+                return mark_safe(direction.ltr_text(text) if ltr else direction.isolate_text(text))
             return mark_safe(f'<bdi dir="ltr">{text}</bdi>' if ltr else f"<bdi>{text}</bdi>")
         return direction.ltr_text(text) if ltr else direction.isolate_text(text)
 
 
-def _isolate_placeholders(nodelist) -> None:
+def _isolate_placeholders(nodelist, state: "_HtmlState | None" = None) -> "_HtmlState":
+    """Wrap every placeholder, following the HTML around it so none inside a tag gets markup."""
+    state = state or _HtmlState()
     for index, node in enumerate(nodelist):
-        if type(node) is VariableNode:
-            nodelist[index] = _IsolatedVariableNode(node.filter_expression)
+        if isinstance(node, TextNode):
+            state = state.after(node.s)
+        elif type(node) is VariableNode:
+            nodelist[index] = _IsolatedVariableNode(node.filter_expression, in_html=state.placeholder_treatment())
         elif isinstance(node, IfNode):
-            for _condition, nodes in node.conditions_nodelists:
-                _isolate_placeholders(nodes)
+            ends = [_isolate_placeholders(nodes, state) for _condition, nodes in node.conditions_nodelists]
+            if node.conditions_nodelists[-1][0] is not None:  # no {% else %}: the text may go straight on
+                ends.append(state)
+            # Branches that end in different places (a malformed template): assume the worst, inside a tag.
+            state = next((end for end in ends if end.mode != "text"), ends[0])
+    return state
+
+
+@dataclass(frozen=True)
+class _HtmlState:
+    """Just enough of an HTML tokenizer to know whether the next placeholder is in text, in a tag, in which
+    attribute, in a comment or in the raw text of <script>, <style>, <title> or <textarea>."""
+
+    mode: str = "text"  # text, tag, comment, raw
+    element: str = ""  # the tag being read, or the raw-text element we are in
+    attribute: str = ""  # the attribute whose value is being read
+    quote: str = ""  # the quote that ends that value; "" when unquoted or not in a value
+
+    def placeholder_treatment(self) -> str:
+        if self.mode == "text":
+            return MARKUP
+        if self.mode == "tag" and self.attribute.rstrip("=") in DISPLAYED_ATTRIBUTES:
+            return ISOLATES
+        if self.mode == "raw" and self.element in ("title", "textarea"):
+            return ISOLATES
+        return AS_IS
+
+    def after(self, text: str) -> "_HtmlState":
+        state, position = self, 0
+        while position < len(text):
+            state, position = state._step(text, position)
+        return state
+
+    def _step(self, text: str, at: int) -> tuple["_HtmlState", int]:
+        if self.mode == "text":
+            match = _TAG_OPEN.search(text, at)
+            if match is None:
+                return self, len(text)
+            if match.group(0) == "<!--":
+                return _HtmlState(mode="comment"), match.end()
+            return _HtmlState(mode="tag", element=("/" if match.group(1) else "") + match.group(2).lower()), match.end()
+        if self.mode == "comment":
+            end = text.find("-->", at)
+            return (self, len(text)) if end < 0 else (_HtmlState(), end + 3)
+        if self.mode == "raw":
+            match = re.compile(rf"</{self.element}(?=[\s/>])", re.IGNORECASE).search(text, at)
+            return (self, len(text)) if match is None else (_HtmlState(mode="tag", element="/" + self.element), match.end())
+        return self._step_in_tag(text, at)
+
+    def _step_in_tag(self, text: str, at: int) -> tuple["_HtmlState", int]:
+        if self.quote:  # in a quoted value: only its closing quote ends it
+            end = text.find(self.quote, at)
+            return (self, len(text)) if end < 0 else (_HtmlState(mode="tag", element=self.element), end + 1)
+        if self.attribute:  # after `name=`, or in an unquoted value
+            char = text[at]
+            if char in "\"'" and self.attribute.endswith("="):
+                return _HtmlState(mode="tag", element=self.element, attribute=self.attribute[:-1], quote=char), at + 1
+            if char.isspace() and self.attribute.endswith("="):
+                return self, at + 1
+            name = self.attribute.rstrip("=")
+            match = _UNQUOTED_VALUE.match(text, at)
+            if match.end() < len(text):  # the value ends here: whitespace or ">"
+                return _HtmlState(mode="tag", element=self.element), match.end()
+            return _HtmlState(mode="tag", element=self.element, attribute=name), len(text)
+        match = _IN_TAG.match(text, at)
+        if match.group("end"):
+            raw = self.element in ("script", "style", "title", "textarea")
+            return (_HtmlState(mode="raw", element=self.element) if raw else _HtmlState()), match.end()
+        if match.group("name"):
+            name = match.group("name").lower()
+            return _HtmlState(mode="tag", element=self.element, attribute=name + "=" if match.group("equals") else ""), \
+                match.end()
+        return self, match.end()
+
+
+_TAG_OPEN = re.compile(r"<!--|<(/?)([a-zA-Z][^\s/>]*)")
+_IN_TAG = re.compile(r"\s+|(?P<end>/?>)|(?P<name>[^\s/>=\"']+)\s*(?P<equals>=)?|.", re.DOTALL)
+_UNQUOTED_VALUE = re.compile(r"[^\s>]*")
 
 
 def _refuse(what: str):
@@ -208,8 +305,16 @@ _ANCHOR = re.compile(r"""<a\s[^>]*href\s*=\s*(["'])(.*?)\1[^>]*>(.*?)</a>""", re
 _TAG = re.compile(r"<[^>]+>")
 
 
+_BDI_OPEN = re.compile(r"""<bdi(?:\s+dir\s*=\s*(["']?)(\w+)\1)?[^>]*>""", re.IGNORECASE)
+_BDI_CLOSE = re.compile(r"</bdi\s*>", re.IGNORECASE)
+_ISOLATE_FOR_DIR = {"ltr": LRI, "rtl": RLI}
+
+
 def html_to_text(body: str) -> str:
-    """A readable text/plain alternative: links as 'text (url)', paragraphs as blank lines."""
+    """A readable text/plain alternative: links as 'text (url)', paragraphs as blank lines, and each <bdi>
+    island as the Unicode isolates (FSI or LRI ... PDI), so a Persian text part reads as its HTML part does."""
+    body = _BDI_OPEN.sub(lambda m: _ISOLATE_FOR_DIR.get((m.group(2) or "").lower(), FSI), body)
+    body = _BDI_CLOSE.sub(PDI, body)
     text = _ANCHOR.sub(lambda m: f"{_TAG.sub('', m.group(3)).strip()} ({html.unescape(m.group(2))})", body)
     text = _BLOCK_END.sub("\n", text)
     text = html.unescape(_TAG.sub("", text))

@@ -16,7 +16,7 @@ bodies) are isolated by campaigns.rendering with the plain-text forms below.
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 
-FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+FSI, LRI, RLI, PDI = "\u2068", "\u2066", "\u2067", "\u2069"
 
 
 def _empty(value) -> bool:

@@ -254,7 +254,7 @@ class TestMessagesInTheCustomersLanguage:
     def test_a_persian_customer_gets_a_persian_welcome(self, ladder, django_capture_on_commit_callbacks):
         email = self.welcome(django_capture_on_commit_callbacks, "fa")
         assert email.subject == f"{FSI}Sara{PDI}، به باشگاه مشتریان خوش آمدید!"  # the name isolated (core.direction)
-        assert "امتیاز شما: ۰." in email.body and 'dir="rtl" lang="fa"' in email.alternatives[0][0]
+        assert f"امتیاز شما: {LRI}۰{PDI}." in email.body and 'dir="rtl" lang="fa"' in email.alternatives[0][0]
 
     def test_an_arabic_customer_gets_an_arabic_welcome(self, ladder, django_capture_on_commit_callbacks):
         email = self.welcome(django_capture_on_commit_callbacks, "ar")

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from analytics import tasks
-from analytics.models import AnalyticsRun, CustomerScore, SegmentMetricSnapshot
+from analytics.models import AnalyticsRun, CustomerScore, PredictionFit, SegmentMetricSnapshot
 from analytics.services import snapshots
 from analytics.services.scores import rfm_refresh
 from campaigns.models import Segment
@@ -268,3 +268,19 @@ def test_the_dashboard_in_persian_has_no_english_column_names(client, marketing_
         assert headers and not [text for text in headers if re.search("[A-Za-z]", text)], headers
         assert "What the columns mean" not in html and " Q2" not in html
         assert 'dir="ltr"' in html.split('<svg class="chart', 1)[1][:200]  # the charts stay left to right
+
+
+@pytest.mark.parametrize("language", ["fa", "ar"])
+def test_the_likely_churners_read_in_plain_words_without_model_codes(client, marketing_user, shop, settings, language):
+    settings.ANALYTICS_LIKELY_CHURN_P_ALIVE = 0.5
+    rfm_refresh()
+    CustomerScore.objects.filter(customer=shop["B"]).update(p_alive=0.1)
+    PredictionFit.objects.create(calibration_end=datetime(2026, 8, 1, tzinfo=dt_timezone.utc), customers=3)
+    StaffPreference.objects.create(user=marketing_user, language=language)
+    client.force_login(marketing_user)
+    html = client.get(reverse("admin:analytics_dashboard_segment", args=["all"]), QUARTER).content.decode()
+    churners = html.split('id="churners"')[0].rsplit("<section", 1)[1] + html.split('id="churners"')[1]
+    assert 'id="rfm-grid"' in html
+    page = html.split("<body", 1)[1]  # what the marketer sees, tooltips included
+    assert not [code for code in ("P(alive)", "CLV", "RFM", "BG/NBD") if code in page]
+    assert {"fa": "احتمال ادامه خرید کمتر از", "ar": "احتمال الاستمرار في الشراء أقل من"}[language] in churners

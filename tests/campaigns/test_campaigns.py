@@ -133,6 +133,24 @@ def test_each_recipient_gets_their_own_language_with_english_as_fallback(custome
     assert by_recipient[arabic.email].subject == f"Hello {FSI}ليلى{PDI}"
 
 
+def test_it_isolates_a_persian_emails_text_part_as_its_html_part_and_puts_no_markup_in_attributes(
+    customers, django_capture_on_commit_callbacks
+):
+    persian = customers(first_name="Sara", last_name="Karimi", language="fa")
+    campaign = make_campaign(
+        segments=[static_segment("s", [persian])], subject_fa="سلام",
+        body_fa='<p title="{{ first_name }}">سلام {{ first_name }}، کارت شما: {{ last_name }}</p>'
+                '<img alt="{{ first_name }}" src="https://shop.example.com/{{ last_name }}.png">')
+    send_everything(django_capture_on_commit_callbacks, campaign)
+    (email,) = mail.outbox
+    html = email.alternatives[0][0]
+    assert f"سلام {FSI}Sara{PDI}، کارت شما: {FSI}Karimi{PDI}" in email.body  # the text part isolates like the HTML
+    assert "bdi" not in email.body
+    assert "سلام <bdi>Sara</bdi>، کارت شما: <bdi>Karimi</bdi>" in html
+    assert f'<p title="{FSI}Sara{PDI}">' in html and f'alt="{FSI}Sara{PDI}"' in html  # isolates, not <bdi>, in a tooltip
+    assert 'src="https://shop.example.com/Karimi.png"' in html  # a URL keeps its exact characters
+
+
 def test_personalisation_fills_the_club_fields_and_escapes_html(customers, club, django_capture_on_commit_callbacks):
     customer = customers(first_name="<b>Ali</b>")
     member = club_services.member_enroll(customer=customer)

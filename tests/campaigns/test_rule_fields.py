@@ -138,7 +138,8 @@ class TestAdmin:
         client.force_login(marketing_user)
         page = client.get(reverse("admin:campaigns_segment_add"), HTTP_ACCEPT_LANGUAGE="fa")
         labels = {field["name"]: field["label"] for field in json.loads(catalogue_script(page.content.decode()))}
-        assert labels["tags"] == "برچسب‌ها" and labels["p_alive"] == "احتمال فعال‌ماندن (BG/NBD، ۰ تا ۱)"
+        assert labels["tags"] == "برچسب‌ها" and labels["p_alive"] == "احتمال ادامه خرید (۰ تا ۱)"
+        assert not [label for label in labels.values() if any(code in label for code in ("P(alive)", "CLV", "RFM", "BG/NBD"))]
 
 
 def catalogue_script(html: str) -> str:

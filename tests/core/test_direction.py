@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from campaigns import rendering
 from club import services as club_services
-from core.direction import FSI, LRI, PDI
+from core.direction import FSI, LRI, PDI, RLI
 from core.models import StaffPreference
 from crm import services as crm
 from crm.services import LineInput
@@ -54,6 +54,29 @@ class TestMessages:
         with translation.override("fa"):
             body = rendering.render(self.source, {**self.context, "first_name": "<Sara>"}, autoescape=True)
         assert body.startswith("<bdi>&lt;Sara&gt;</bdi>") and '<bdi dir="ltr">AB-12</bdi>' in body
+
+    def test_it_gives_the_plain_text_part_of_an_email_the_unicode_isolates_of_its_bdi_islands(self):
+        with translation.override("fa"):
+            body = rendering.render('<p>{{ first_name }}، کد شما: <a href="https://x.example/">{{ coupon_code }}</a></p>'
+                                    '<p><bdi dir="rtl">خود</bdi></p>', self.context, autoescape=True)
+        assert rendering.html_to_text(body) == (
+            f"{FSI}Sara{PDI}، کد شما: {LRI}AB-12{PDI} (https://x.example/)\n{RLI}خود{PDI}")
+
+    @pytest.mark.parametrize("source, expected", [
+        ('<p title="{{ first_name }}">', f'<p title="{FSI}Sara{PDI}">'),
+        ("<img alt='{{ coupon_code }}'>", f"<img alt='{LRI}AB-12{PDI}'>"),
+        ("<abbr title={{ first_name }}>x</abbr>", f"<abbr title={FSI}Sara{PDI}>x</abbr>"),
+        ('<a href="https://shop.example.com/?c={{ coupon_code }}" data-x="{{ first_name }}">',
+         '<a href="https://shop.example.com/?c=AB-12" data-x="Sara">'),
+        ("<!-- {{ first_name }} -->", "<!-- Sara -->"),
+        ('<p title="a > b {{ first_name }}">', f'<p title="a > b {FSI}Sara{PDI}">'),
+        ('{% if coupon_code %}<img alt="{% endif %}{{ first_name }}">', f'<img alt="{FSI}Sara{PDI}">'),
+        ('<span title="{{ first_name }}">{{ first_name }}</span> 2 < 3 {{ coupon_code }}',
+         f'<span title="{FSI}Sara{PDI}"><bdi>Sara</bdi></span> 2 < 3 <bdi dir="ltr">AB-12</bdi>'),
+    ])
+    def test_it_puts_no_markup_inside_a_tag_of_a_persian_email(self, source, expected):
+        with translation.override("fa"):
+            assert rendering.render(source, self.context, autoescape=True) == expected
 
     def test_it_leaves_an_english_message_as_written(self):
         with translation.override("en"):
