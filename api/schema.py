@@ -7,7 +7,8 @@ so the shared parts are added here for every operation rather than view by view:
 - strict request bodies (`StrictSerializer`, which refuse unknown fields) say
   `additionalProperties: false`;
 - decimal strings get a pattern the server really accepts (at least one digit, no sign when
-  the field has a minimum of 0).
+  the field has a minimum of 0);
+- a list that may not be empty (`allow_empty=False`) says `minItems: 1`.
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -100,6 +101,8 @@ class ApiAutoSchema(AutoSchema):
             # drf-spectacular's pattern accepts "", "-" and ".", which the field refuses.
             sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
             schema["pattern"] = rf"^{sign}\d{{1,{field.max_whole_digits}}}(?:\.\d{{1,{field.decimal_places}}})?$"
+        if getattr(field, "allow_empty", True) is False and schema.get("type") == "array":
+            schema.setdefault("minItems", 1)  # an empty list is refused with a 400
         return schema
 
 

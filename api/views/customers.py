@@ -117,10 +117,11 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         summary="Find one customer by email, phone or external_ref",
         parameters=[
-            OpenApiParameter("email", OpenApiTypes.EMAIL, required=False),
-            OpenApiParameter("phone", OpenApiTypes.STR, required=False,
+            OpenApiParameter("email", {"type": "string", "format": "email", "maxLength": 254}, required=False,
+                             description="Give exactly one of email, phone and external_ref."),
+            OpenApiParameter("phone", {"type": "string", "maxLength": 32}, required=False,
                              description="Any usual notation; local numbers are read in the default region."),
-            OpenApiParameter("external_ref", OpenApiTypes.STR, required=False),
+            OpenApiParameter("external_ref", {"type": "string", "maxLength": 100}, required=False),
         ],
         responses={200: CustomerSerializer, (409, PROBLEM_CONTENT_TYPE): ProblemSerializer},
     )

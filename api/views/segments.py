@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import metrics, selectors
-from analytics.periods import Period
+from analytics.periods import MAX_WINDOW_DAYS, MAX_YEAR, MIN_WINDOW_DAYS, MIN_YEAR, Period
 from api.pagination import ApiCursorPagination
 from api.scoping import visible_customers_as_stored, visible_segment_sizes
 from api.serializers import CustomerSerializer, RetentionQuerySerializer, RetentionSerializer, SegmentSerializer
@@ -100,10 +100,12 @@ class SegmentMetricsView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="First day, YYYY-MM-DD."),
-            OpenApiParameter("end", OpenApiTypes.DATE, required=True, description="The day after the period (exclusive)."),
-            OpenApiParameter("window", OpenApiTypes.INT, required=False,
-                             description="Activity window in days (1-3650; default CRM_ACTIVITY_WINDOW_DAYS)."),
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True,
+                             description=f"First day, YYYY-MM-DD, in the years {MIN_YEAR}-{MAX_YEAR}."),
+            OpenApiParameter("end", OpenApiTypes.DATE, required=True,
+                             description=f"The day after the period (exclusive), after `start`, in the years {MIN_YEAR}-{MAX_YEAR}."),
+            OpenApiParameter("window", {"type": "integer", "minimum": MIN_WINDOW_DAYS, "maximum": MAX_WINDOW_DAYS},
+                             required=False, description="Activity window in days (default CRM_ACTIVITY_WINDOW_DAYS)."),
         ],
         responses=RetentionSerializer,
     )

@@ -146,3 +146,26 @@ def test_the_page_size_of_every_list_is_documented_with_its_bounds(settings):
     sizes = [parameter["schema"] for methods in schema["paths"].values() for op in methods.values()
              for parameter in op.get("parameters", []) if parameter["name"] == "page_size"]
     assert sizes and all(size["minimum"] == 1 and size["maximum"] == settings.API_MAX_PAGE_SIZE for size in sizes)
+
+
+@pytest.mark.django_db
+def test_the_limits_the_api_checks_on_lists_and_query_values_are_documented():
+    """Found by the schemathesis run: the schema allowed values the API refuses with a 400."""
+    schema = _schema()
+    components = schema["components"]["schemas"]
+    # A return's lines and a webhook's events may not be empty.
+    assert components["ReturnCreateRequest"]["properties"]["lines"]["minItems"] == 1
+    assert components["WebhookSubscriptionRequest"]["properties"]["events"]["minItems"] == 1
+
+    def query(path):
+        return {parameter["name"]: parameter for parameter in schema["paths"][path]["get"]["parameters"]
+                if parameter["in"] == "query"}
+
+    metrics = query("/api/v1/segments/{slug}/metrics/")
+    assert metrics["window"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 3650}
+    assert "1900-2200" in metrics["start"]["description"] and "after `start`" in metrics["end"]["description"]
+    lookup = query("/api/v1/customers/lookup/")
+    assert {name: parameter["schema"].get("maxLength") for name, parameter in lookup.items()} == {
+        "email": 254, "phone": 32, "external_ref": 100,
+    }
+    assert "exactly one" in lookup["email"]["description"]
