@@ -125,8 +125,8 @@ class _IsolatedVariableNode(VariableNode):
             if self.in_html == AS_IS:
                 return text
             if self.in_html == ISOLATES:
-                return mark_safe(direction.ltr_text(text) if ltr else direction.isolate_text(text))
-            return mark_safe(f'<bdi dir="ltr">{text}</bdi>' if ltr else f"<bdi>{text}</bdi>")
+                return mark_safe(direction.ltr_text(text) if ltr else direction.isolate_text(text))  # nosec B308 B703 - `text` is the escaped output of the variable; only isolate characters are added
+            return mark_safe(f'<bdi dir="ltr">{text}</bdi>' if ltr else f"<bdi>{text}</bdi>")  # nosec B308 B703 - `text` is escaped; only the <bdi> tags are added
         return direction.ltr_text(text) if ltr else direction.isolate_text(text)
 
 
