@@ -45,7 +45,8 @@ from bench.common import PRODUCTION_ENV  # noqa: E402
 from bench.dataset import DEFAULT_DATABASE, QUICK, ensure_dataset  # noqa: E402
 
 LUA = Path(__file__).resolve().parent / "bench_api.lua"
-SCOPES = ["customers:read", "orders:write", "coupons:redeem"]
+SCOPES = ["customers:read", "orders:write", "coupons:redeem", "club:read"]
+LEDGER_ROWS = 60  # the holder's ledger: more than a page
 # The order every POST orders/ request sends; __NUMBER__ becomes a new order number each time (bench_api.lua).
 ORDER_BODY = (
     '{"customer": "__CUSTOMER__", "order_number": "__NUMBER__", "placed_at": "2026-11-01T10:00:00Z", "channel": "online",'
@@ -67,6 +68,7 @@ def main() -> None:
     parser.add_argument("--database", help=f"default {DEFAULT_DATABASE} ({DEFAULT_DATABASE}_quick with --quick)")
     parser.add_argument("--database-url", help="use this (migrated) database as it is, without building a data set")
     parser.add_argument("--duration", type=int, default=15, help="seconds per measurement (default 15)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of each read and its bare view (default 3)")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections of the throughput runs (default 4)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     args = parser.parse_args()
@@ -88,7 +90,8 @@ def main() -> None:
         server = _start_gunicorn(url, port, workers=args.workers)
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(base, server)
-        run(base, world, run_id, duration=args.duration, connections=args.connections, workers=args.workers)
+        run(base, world, run_id, duration=args.duration, connections=args.connections, workers=args.workers,
+            rounds=args.rounds)
     finally:
         if server is not None:
             _stop(server)
@@ -129,6 +132,8 @@ def _prepare(run_id: str) -> dict:
     member = club_services.member_enroll(customer=holder, source="api")
     coupon = club_services.coupon_issue(member=member, kind=Coupon.Kind.CAMPAIGN, discount_kind=Offer.Kind.PERCENT,
                                         value=Decimal("10"))
+    for number in range(LEDGER_ROWS):
+        club_services.points_adjust(member=member, points=10 + number, reason=f"Bench adjustment {number}", by=None)
     return {
         "partner": partner, "auth": f"Api-Key {secret}", "buyer": buyer, "holder": holder, "coupon": coupon.code,
         "customers_before": Customer.objects.count() - 2,
@@ -248,7 +253,7 @@ def _check(base: str, path: str, world: dict, *, method="GET", body=None, auth=T
         raise RuntimeError(f"{method} {path} answered {status}, not {expect}: {content[:500]!r}")
 
 
-def run(base: str, world: dict, run_id: str, *, duration: int, connections: int, workers: int) -> None:
+def run(base: str, world: dict, run_id: str, *, duration: int, connections: int, workers: int, rounds: int) -> None:
     from crm.models import Order
 
     buyer, holder = str(world["buyer"].public_id), str(world["holder"].public_id)
@@ -260,18 +265,39 @@ def run(base: str, world: dict, run_id: str, *, duration: int, connections: int,
     order_body = ORDER_BODY.replace("__CUSTOMER__", buyer)
     _check(base, "/api/v1/orders/", world, method="POST", body=order_body.replace("__NUMBER__", f"BENCH-{run_id}-check"),
            expect=201)
-    targets = [
-        ("GET customers/ (50 rows)", "/api/v1/customers/", "get", api_env),
-        ("bare view, same 50 rows (.values())", "/bench/bare/customers/", "get", {"BENCH_AUTH": ""}),
+    pairs = [
+        ("customers/ (50 rows)", "/api/v1/customers/", "/bench/bare/customers/"),
+        ("orders/ (50 orders and their lines)", "/api/v1/orders/", "/bench/bare/orders/"),
+        (f"a member's ledger/ (50 of {LEDGER_ROWS} rows)", f"/api/v1/club/members/{holder}/ledger/",
+         f"/bench/bare/ledger/{holder}/"),
+    ]
+    for _label, api_path, bare_path in pairs:
+        _check(base, api_path, world)
+        _check(base, bare_path, world, auth=False)
+    writes = [
         ("POST orders/ (2 lines, Idempotency-Key)", "/api/v1/orders/", "order", {**api_env, "BENCH_ORDER_BODY": order_body}),
         ("POST coupons/validate/", "/api/v1/coupons/validate/", "validate",
          {**api_env, "BENCH_CUSTOMER": holder, "BENCH_COUPON": world["coupon"]}),
     ]
-    results = {}
+    results, ratios = {}, []
     order_requests = 0
-    print(f"wrk: {connections} connections, {duration} s per target after a 3 s warm-up; "
+    print(f"wrk: {connections} connections; each read against its bare view in {rounds} alternating rounds of "
+          f"{duration} s (after a 3 s warm-up of each), so both see the same machine; "
           f"{world['customers_before']:,} customers in the database", flush=True)
-    for label, path, mode, env in targets:
+    for label, api_path, bare_path in pairs:
+        bare_env = {"BENCH_AUTH": ""}
+        _wrk(base + api_path, mode="get", env=api_env, duration=3, connections=connections)
+        _wrk(base + bare_path, mode="get", env=bare_env, duration=3, connections=connections)
+        api_runs, bare_runs = [], []
+        for _round in range(rounds):
+            api_runs.append(_wrk(base + api_path, mode="get", env=api_env, duration=duration, connections=connections))
+            bare_runs.append(_wrk(base + bare_path, mode="get", env=bare_env, duration=duration, connections=connections))
+        api, bare = _combined(api_runs), _combined(bare_runs)
+        results[f"GET {label}"], results[f"bare {label}"] = api, bare
+        _print_row(f"GET {label}", api)
+        _print_row("  bare view, same rows (.values())", bare)
+        ratios.append((label, api, bare))
+    for label, path, mode, env in writes:
         warm = _wrk(base + path, mode=mode, env={**env, "BENCH_RUN": f"{run_id}w"}, duration=3, connections=connections)
         results[label] = _wrk(base + path, mode=mode, env=env, duration=duration, connections=connections)
         if mode == "order":
@@ -281,10 +307,10 @@ def run(base: str, world: dict, run_id: str, *, duration: int, connections: int,
     results[label] = _wrk(base + "/api/v1/customers/", mode="get", env=api_env, duration=duration, connections=1)
     _print_row(label, results[label])
 
-    api, bare = results[targets[0][0]], results[targets[1][0]]
     print()
-    print(f"customers/ list: API {api['rps']:.0f} req/s vs bare view {bare['rps']:.0f} req/s: "
-          f"ratio API / bare = {api['rps'] / bare['rps']:.2f} in throughput, {api['p50'] / bare['p50']:.2f} in p50 latency")
+    for name, api, bare in ratios:
+        print(f"{name}: API {api['rps']:.0f} req/s vs bare view {bare['rps']:.0f} req/s: ratio API / bare = "
+              f"{api['rps'] / bare['rps']:.2f} in throughput (goal 0.7), {api['p50'] / bare['p50']:.2f}x the p50 latency")
     latency = results[label]
     verdict = "meets" if latency["p95"] < 50 else "misses"
     print(f"customers/ 50-row page, one request at a time: p95 {latency['p95']:.1f} ms ({verdict} the 50 ms target)")
@@ -297,6 +323,20 @@ def run(base: str, world: dict, run_id: str, *, duration: int, connections: int,
           f"({in_flight} in flight at the end of a run); {failed} error statuses over all runs")
     if not 0 <= in_flight <= 2 * connections or failed:
         print("WARNING: the orders stored do not match the requests, or some requests failed", flush=True)
+
+
+def _combined(runs: list[dict]) -> dict:
+    """Rounds of one target: the requests over the time of all rounds, the median of their percentiles."""
+    from statistics import median
+
+    seconds = sum(run["requests"] / run["rps"] for run in runs if run["rps"])
+    total = {"requests": sum(run["requests"] for run in runs)}
+    total["rps"] = total["requests"] / seconds if seconds else 0.0
+    for name in ("p50", "p95", "p99", "mean"):
+        total[name] = median(run[name] for run in runs)
+    for name in ("bad_status", "socket_errors"):
+        total[name] = sum(run[name] for run in runs)
+    return total
 
 
 def _print_row(label: str, result: dict) -> None:

@@ -11,11 +11,13 @@ from core.bounds import AMOUNT_MAX, MONEY, amount_limit_text
 MAX_TEXT = 10_000
 
 
-def datetime_text(value):
-    """As DRF's DateTimeField renders an aware datetime: ISO 8601 in the current time zone, UTC as `Z`."""
+def datetime_text(value, tz=None):
+    """As DRF's DateTimeField renders an aware datetime: ISO 8601 in the current time zone (or `tz`), UTC as `Z`.
+
+    Pages pass `tz` once: looking the current time zone up costs more than the rendering itself."""
     if value is None:
         return None
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    text = value.astimezone(tz or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 

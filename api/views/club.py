@@ -35,7 +35,7 @@ from crm.models import Customer
 from club import selectors as club_selectors
 from club import services as club_services
 from club.exceptions import NotAMember
-from club.models import Coupon, Offer, PointsTransaction
+from club.models import Coupon, Membership, Offer, PointsTransaction
 from club.selectors import membership_of
 from crm.models import Product
 
@@ -56,8 +56,14 @@ class MemberView(APIView):
 
 
 def _member_for_path(request, customer_id):
-    """The member behind a path's customer id: 404 for customers the key cannot see and for non-members."""
-    return membership_of(club_customer(request, customer_for_path(request, customer_id)))
+    """The member behind a path's customer id: 404 for customers the key cannot see and for non-members.
+    The customer, its membership and tier in one query (a member's lists are read often, by tills)."""
+    customer = customer_for_path(request, customer_id, Customer.objects.select_related("membership__tier"))
+    club_customer(request, customer)
+    try:
+        return customer.membership
+    except Membership.DoesNotExist:
+        raise NotAMember(f"{customer} is not a club member.") from None
 
 
 class _MemberListView(generics.ListAPIView):
@@ -85,6 +91,10 @@ class MemberLedgerView(_MemberListView):
 
     def member_queryset(self, member):
         return club_selectors.member_ledger(member)
+
+    def list(self, request, *args, **kwargs):
+        page = club_selectors.ledger_facts_load(list(self.paginate_queryset(self.get_queryset())))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class CouponPagination(ApiCursorPagination):

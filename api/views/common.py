@@ -18,8 +18,8 @@ def parse_public_id(value) -> uuid.UUID:
         raise Http404 from None
 
 
-def customer_for_path(request, customer_id) -> Customer:
-    customer = visible_customers(request.auth).filter(public_id=parse_public_id(customer_id)).first()
+def customer_for_path(request, customer_id, queryset=None) -> Customer:
+    customer = visible_customers(request.auth, queryset).filter(public_id=parse_public_id(customer_id)).first()
     if customer is None:
         raise Http404
     return customer

@@ -1,6 +1,5 @@
 import phonenumbers
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -9,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from api.exceptions import PROBLEM_CONTENT_TYPE
-from api.filters import CustomerFilter
+from api.filters import CustomerFilter, NamedFilterBackend
 from api.identity import (
     customers_as_seen, filter_as_seen, partner_customer_push, partner_view_consent_set, partner_view_consents,
     partner_view_update,
@@ -29,6 +28,7 @@ from api.serializers import (
     TimelineQuerySerializer,
     TimelineSerializer,
 )
+from api.serializers.customers import customer_rows
 from api.views.common import customer_for_path, order_for_body, parse_public_id
 from club.exceptions import Conflict
 from crm import services as crm_services
@@ -67,7 +67,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = CustomerSerializer
     pagination_class = ApiCursorPagination
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [NamedFilterBackend]
     filterset_class = CustomerFilter
     queryset = Customer.objects.none()  # for the schema generator; get_queryset scopes to the key
     lookup_field = "public_id"
@@ -84,6 +84,10 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return self.queryset
         key = self.request.auth
         return customers_as_seen(key, visible_customers(key, Customer.objects.prefetch_related("tags")))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(customer_rows(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(CustomerSerializer.render_page(page))
 
     def get_object(self):
         self.kwargs[self.lookup_url_kwarg] = parse_public_id(self.kwargs[self.lookup_url_kwarg])

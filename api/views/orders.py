@@ -1,6 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _, ngettext
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -9,7 +8,7 @@ from rest_framework.routers import SimpleRouter
 
 from api import services
 from api.exceptions import PROBLEM_CONTENT_TYPE, flatten_errors, problem
-from api.filters import OrderFilter
+from api.filters import NamedFilterBackend, OrderFilter
 from api.idempotency import idempotent
 from api.pagination import ApiCursorPagination
 from api.scoping import visible_orders
@@ -27,7 +26,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     serializer_class = OrderSerializer
     pagination_class = ApiCursorPagination
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [NamedFilterBackend]
     filterset_class = OrderFilter
     queryset = Order.objects.none()  # for the schema generator; get_queryset scopes to the key
     lookup_field = "public_id"

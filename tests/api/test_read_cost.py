@@ -1,0 +1,114 @@
+"""The partner API's reads near their bare cost (issue 17): the customer list renders from rows, a ledger page
+loads only the facts its rows have, the call log is written in one statement; the answers stay exactly what
+they were (the detail view and DRF's field rendering are the references)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from api.models import ApiCall
+from api.serializers import LedgerRowSerializer
+from club import services as club_services
+from club.models import PointsTransaction
+from crm.models import Tag
+from tests.conftest import is_postgres
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMERS_URL = "/api/v1/customers/"
+
+
+def test_the_customer_list_shows_each_customer_exactly_as_its_detail_does(api, customer):
+    tagged = CustomerFactory(first_name="مریم", phone="+989121112233", birth_date="1990-02-28", orders_count=2,
+                             total_spent=Decimal("1234.50"), first_order_at=timezone.now() - timedelta(days=40))
+    tagged.tags.add(Tag.objects.create(name="vip"), Tag.objects.create(name="online"))
+    CustomerFactory(email=None, phone=None, first_name="", external_ref="REF-ONLY")
+    listed = api.get(CUSTOMERS_URL).json()["results"]
+    assert len(listed) == 3
+    for row in listed:
+        assert row == api.get(f"{CUSTOMERS_URL}{row['id']}/").json()
+    assert next(row for row in listed if row["id"] == str(tagged.public_id))["tags"] == ["online", "vip"]
+
+
+def test_a_person_an_own_data_key_sees_through_its_view_is_listed_as_its_detail_shows_it(make_client, customer):
+    own = make_client("customers:read", "customers:write", own_data_only=True)
+    pushed = own.post(CUSTOMERS_URL, {"email": customer.email, "first_name": "S."}, format="json")
+    assert pushed.status_code == 201, pushed.content
+    listed = own.get(CUSTOMERS_URL).json()["results"]
+    assert listed == [pushed.json()] == [own.get(f"{CUSTOMERS_URL}{pushed.json()['id']}/").json()]
+    assert listed[0]["last_name"] == "" and listed[0]["phone"] is None  # what it did not send stays unseen
+
+
+def test_a_filter_still_filters_and_a_page_without_one_is_every_customer(api, customer):
+    other = CustomerFactory(city="Shiraz")
+    assert {row["id"] for row in api.get(CUSTOMERS_URL).json()["results"]} == {str(customer.public_id), str(other.public_id)}
+    assert [row["id"] for row in api.get(f"{CUSTOMERS_URL}?city=shiraz").json()["results"]] == [str(other.public_id)]
+    assert api.get(f"{CUSTOMERS_URL}?lifecycle_stage=nonsense").status_code == 400
+
+
+def test_the_customer_list_runs_the_same_queries_for_a_page_of_one_and_of_fifty(api, django_assert_max_num_queries):
+    for number in range(12):
+        CustomerFactory().tags.add(Tag.objects.get_or_create(name=f"tag{number % 3}")[0])
+    api.get(CUSTOMERS_URL)
+    counts = []
+    for size in (1, 50):
+        with django_assert_max_num_queries(50) as captured:
+            assert len(api.get(f"{CUSTOMERS_URL}?page_size={size}").json()["results"]) == min(size, 12)
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+@pytest.fixture
+def ledger_of_every_kind(member, customer, offer, admin_user, place_order):
+    """A member's ledger with a row of each kind of fact `description` reads: an order, an expired earning, an
+    offer's coupon, an earning rule, a staff adjustment."""
+    club_services.points_adjust(member=member, points=500, reason="welcome gift", by=admin_user)
+    place_order(customer, total="120.00", days_ago=0.01)
+    club_services.offer_redeem(member=member, offer=offer)
+    earned = PointsTransaction.objects.filter(member=member, kind=PointsTransaction.Kind.EARN).first()
+    PointsTransaction.objects.filter(pk=earned.pk).update(expires_at=timezone.now() - timedelta(days=2))
+    club_services.points_expire_due(run_date=timezone.localdate())
+    assert PointsTransaction.objects.filter(member=member, kind=PointsTransaction.Kind.EXPIRE).exists()
+    return member
+
+
+def test_a_ledger_page_with_every_kind_of_row_reads_as_drf_renders_it_in_constant_queries(
+        api, customer, ledger_of_every_kind, django_assert_max_num_queries):
+    url = f"/api/v1/club/members/{customer.public_id}/ledger/"
+    api.get(url)
+    counts = []
+    for size in (1, 50):
+        with django_assert_max_num_queries(50) as captured:
+            rows = api.get(f"{url}?page_size={size}").json()["results"]
+        counts.append(len(captured))
+    # at most one query per kind of fact the page holds: orders, their customers, rules, originals, coupons, offers
+    assert counts[0] <= counts[1] <= counts[0] + 6
+    expected = [LedgerRowSerializer().to_representation_by_fields(row) for row in
+                PointsTransaction.objects.filter(member=ledger_of_every_kind).with_facts().order_by("-created_at", "-id")]
+    assert rows == [{**row, "id": str(row["id"]), "order": str(row["order"]) if row["order"] else None} for row in expected]
+    assert all(row["reason"] for row in rows)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL: set DATABASE_URL=postgres://... (see README)")
+def test_a_call_outside_any_transaction_is_logged_in_one_statement_that_does_not_wait_for_the_disk(make_client):
+    client = make_client("customers:read")
+    statements = []
+
+    def watch(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        assert client.get(CUSTOMERS_URL).status_code == 200
+    logged = [sql for sql in statements if "api_apicall" in sql]
+    assert len(logged) == 1 and logged[0].startswith("SET LOCAL synchronous_commit TO OFF; INSERT")
+    call = ApiCall.objects.get(key_prefix=client.key.prefix)
+    assert (call.method, call.path, call.status, call.partner_id) == ("GET", CUSTOMERS_URL, 200, client.key.partner_id)
+    with connection.cursor() as cursor:  # the setting was the insert's only
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
