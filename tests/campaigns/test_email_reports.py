@@ -11,6 +11,7 @@ import pytest
 from anymail.backends.test import EmailBackend as AnymailTestBackend
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 
 from campaigns.models import DeliveryEvent, Message, Suppression
 from campaigns.selectors import is_suppressed
@@ -165,3 +166,24 @@ def test_a_suppressed_address_gets_no_further_campaign(sent, customers, django_c
 
     assert mail.outbox == []
     assert not Message.objects.filter(campaign=campaign, sent_at__isnull=False).exists()
+
+
+def test_a_provider_that_is_not_configured_answers_404(settings):
+    settings.ANYMAIL = {}
+    assert post(mailgun_event("<x@mg.shop.example>", "delivered")).status_code == 404
+    assert not DeliveryEvent.objects.exists()
+
+
+def test_the_message_page_lists_what_the_provider_reported(sent, admin_client):
+    ben = sent["Ben"]
+    post(mailgun_event(ben.provider_id, "delivered"))
+    post(mailgun_event(ben.provider_id, "failed", severity="permanent", reason="bounce",
+                       **{"delivery-status": {"description": "Mailbox unavailable"}}))
+
+    page = admin_client.get(reverse("admin:campaigns_message_change", args=[ben.pk]))
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert "Delivered" in content and "Mailbox unavailable" in content and "Address suppressed" in content
+    customer_page = admin_client.get(reverse("admin:crm_customer_change", args=[ben.customer.pk]))
+    assert customer_page.status_code == 200 and "Mailbox unavailable" in customer_page.content.decode()
