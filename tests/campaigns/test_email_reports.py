@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from anymail.backends.test import EmailBackend as AnymailTestBackend
+from anymail.exceptions import AnymailRequestsAPIError
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -187,3 +188,35 @@ def test_the_message_page_lists_what_the_provider_reported(sent, admin_client):
     assert "Delivered" in content and "Mailbox unavailable" in content and "Address suppressed" in content
     customer_page = admin_client.get(reverse("admin:crm_customer_change", args=[ben.customer.pk]))
     assert customer_page.status_code == 200 and "Mailbox unavailable" in customer_page.content.decode()
+
+
+class RefusingBackend(AnymailTestBackend):
+    """anymail's test backend answering with the provider's HTTP error given by `status`."""
+
+    status = 503
+
+    def post_to_esp(self, payload, message):
+        raise AnymailRequestsAPIError("provider error", status_code=RefusingBackend.status)
+
+
+@pytest.mark.parametrize("status, outcome", [(503, Message.Status.QUEUED), (429, Message.Status.QUEUED),
+                                             (400, Message.Status.FAILED)])
+def test_a_provider_error_is_retried_later_or_fails_the_message(customers, settings, status, outcome):
+    from campaigns import services
+    from campaigns.services.sending import TransientSendError
+
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    RefusingBackend.status = status
+    campaign = make_campaign(segments=[static_segment("s", [customers()])])
+    services.campaign_schedule(campaign=campaign)
+    services.campaign_start(campaign_id=campaign.pk)
+    ids = list(campaign.messages.values_list("pk", flat=True))
+
+    if outcome == Message.Status.QUEUED:
+        with pytest.raises(TransientSendError):
+            services.messages_send(message_ids=ids)
+    else:
+        assert services.messages_send(message_ids=ids).failed == 1
+
+    message = campaign.messages.get()
+    assert message.status == outcome and str(status) in message.error
