@@ -22,16 +22,16 @@ role_registry.register("campaigns.marketing", RoleGrant(MARKETING, "campaigns", 
     # Marketing owns campaigns and automations; "change" on a campaign includes sending it.
     "campaign": ("view", "add", "change", "delete"), "campaignvariant": ("view", "add", "change", "delete"),
     "campaignevent": ("view",),  # the audit trail: written by the services only
-    "automation": ("view", "add", "change"), "message": ("view",), "trackedlink": ("view",),
+    "automation": ("view", "add", "change"), "message": ("view",), "deliveryevent": ("view",), "trackedlink": ("view",),
     "suppression": ("view", "add"), "inboundsms": ("view",),
 }))
 role_registry.register("campaigns.club_managers", RoleGrant(CLUB_MANAGERS, "campaigns", {
     "segment": ("view",), "campaign": ("view",), "campaignvariant": ("view",), "campaignevent": ("view",),
     "automation": ("view",),
-    "message": ("view",),
+    "message": ("view",), "deliveryevent": ("view",),
 }))
 # Support reads the messages a customer got (their timeline); it cannot touch campaigns.
-role_registry.register("campaigns.support", RoleGrant(SUPPORT, "campaigns", {"message": ("view",)}))
+role_registry.register("campaigns.support", RoleGrant(SUPPORT, "campaigns", {"message": ("view",), "deliveryevent": ("view",)}))
 
 # --- Jobs -------------------------------------------------------------------------------------
 for job in (
@@ -45,6 +45,8 @@ for job in (
         description="Thank-you message N days after an order is fulfilled (once per order)."),
     Job(name="campaigns.conversions", func=jobs.conversions, schedule={"minute": "40", "hour": "3"},
         description="Attribute imported orders to the messages that preceded them (conversions)."),
+    Job(name="campaigns.sms_delivery", func=jobs.sms_delivery, schedule={"minute": "*/15"},
+        description="Ask the SMS provider about messages whose delivery report has not come (the last 48 hours)."),
     Job(name="campaigns.retention_messages", func=jobs.retention_messages, schedule={"minute": "45", "hour": "3"},
         description="Retention policy: delete messages older than RETENTION_MESSAGES_DAYS (0: keep; in-flight ones stay)."),
 ):
@@ -52,6 +54,7 @@ for job in (
 
 # --- The customer: timeline, and an action of crm's customer list ----------------------------------
 timeline_contribute("message", selectors.timeline_messages, label=_("Messages"))
+timeline_contribute("delivery", selectors.timeline_delivery_events, label=_("Delivery reports"))
 admin_action_registry.register("add_to_static_segment", AdminAction(model="crm.customer", func=add_to_static_segment))
 
 # --- Privacy (issue 8): messages in the export; erasure suppresses the addresses ---------------------

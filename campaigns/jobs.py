@@ -44,3 +44,9 @@ def retention_messages(run_date: date) -> dict:
     from campaigns.privacy import messages_purge
 
     return messages_purge(run_date=run_date)
+
+
+def sms_delivery(run_date: date) -> dict:
+    from campaigns.services.delivery import sms_delivery_poll
+
+    return sms_delivery_poll(now=timezone.now())

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.conf import settings
 
-from campaigns.models import InboundSms, Message, SegmentMember, Suppression
+from campaigns.models import DeliveryEvent, InboundSms, Message, SegmentMember, Suppression
 from campaigns.selectors.suppression import is_suppressed
 from campaigns.services.suppression import suppression_add
 from core.privacy import ERASED_TEXT
@@ -21,8 +21,16 @@ def export_campaigns(customer) -> dict:
              "language": message.language, "status": message.status, "engagement": message.engagement,
              "skip_reason": message.skip_reason,
              "to_address": message.to_address, "created_at": message.created_at, "sent_at": message.sent_at,
-             "opened_at": message.opened_at, "clicked_at": message.clicked_at, "unsubscribed_at": message.unsubscribed_at}
+             "opened_at": message.opened_at, "clicked_at": message.clicked_at, "unsubscribed_at": message.unsubscribed_at,
+             "delivered_at": message.delivered_at, "bounced_at": message.bounced_at, "complained_at": message.complained_at}
             for message in messages
+        ],
+        # What the email and SMS providers reported about them.
+        "delivery_events": [
+            {"message": event.message.public_id, "event": event.kind, "provider": event.provider,
+             "occurred_at": event.occurred_at, "reason": event.reason, "url": event.url}
+            for event in DeliveryEvent.objects.filter(message__customer=customer).select_related("message")
+            .order_by("occurred_at", "id")
         ],
         "static_segments": sorted(
             SegmentMember.objects.filter(customer=customer).values_list("segment__name", flat=True)
@@ -39,6 +47,8 @@ def erase_campaigns(customer, *, by=None) -> None:
     Message.objects.filter(customer=customer, status__in=[Message.Status.HELD, Message.Status.QUEUED]).update(
         status=Message.Status.CANCELLED)
     Message.objects.filter(customer=customer).update(to_address="", context={}, error="")
+    # A provider's bounce text often quotes the address; a clicked URL may carry personal parameters.
+    DeliveryEvent.objects.filter(message__customer=customer).update(reason="", url="")
     if phone:
         InboundSms.objects.filter(from_number=phone).update(from_number=ERASED_TEXT, text=ERASED_TEXT)
 

@@ -1,6 +1,8 @@
-"""How campaigns reacts to the events of the apps below it (connected in CampaignsConfig.ready)."""
+"""How campaigns reacts to the events of the apps below it and of the email providers (connected in CampaignsConfig.ready)."""
 
-from campaigns.services import automations, tracking
+from anymail import signals as anymail_signals
+
+from campaigns.services import automations, delivery, tracking
 from club import signals as club_signals
 from crm import signals as crm_signals
 from feedback import signals as feedback_signals
@@ -11,3 +13,5 @@ def connect() -> None:
     club_signals.member_notification.connect(automations.on_member_notification, dispatch_uid="campaigns.member_notification")
     feedback_signals.invitation_created.connect(automations.on_invitation_created, dispatch_uid="campaigns.invitations")
     feedback_signals.return_updated.connect(automations.on_return_updated, dispatch_uid="campaigns.return_updates")
+    # The email provider's tracking webhooks (anymail checked their signature) report back on messages.
+    anymail_signals.tracking.connect(delivery.on_anymail_tracking, dispatch_uid="campaigns.email_tracking")

@@ -3,7 +3,9 @@
 A backend is a class with `send(to_e164, text, idempotency_key) -> provider_id`; the
 setting SMS_BACKEND names it (dotted path). The default `FileBackend` writes one JSON line
 per message under SMS_FILE_PATH (VAR_DIR/sms/), so a laptop needs no provider;
-`TwilioBackend` talks to Twilio's REST API over HTTPS with urllib (no SDK).
+`TwilioBackend` talks to Twilio's REST API over HTTPS with urllib (no SDK), `KavenegarBackend`
+to Kavenegar's (Iran) with requests; a backend that can report delivery also has
+`delivery_statuses(provider_ids) -> {provider_id: DeliveryReport}`.
 
 Errors: `TransientSmsError` (the provider is down or throttling, the message was
 certainly not sent: retry later) and `PermanentSmsError` (a bad number, a refused
@@ -20,6 +22,7 @@ character outside the BMP takes two UCS-2 units; neither is split across parts.
 """
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import phonenumbers
+import requests
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -113,8 +117,12 @@ def normalize_e164(number: str, *, region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def get_backend_class(path: str | None = None) -> type:
+    return import_string(path or settings.SMS_BACKEND)
+
+
 def get_backend(path: str | None = None):
-    return import_string(path or settings.SMS_BACKEND)()
+    return get_backend_class(path)()
 
 
 def send_sms(*, to: str, text: str, idempotency_key: str, backend=None) -> str:
@@ -237,3 +245,103 @@ class TwilioBackend(BaseBackend):
         if error.code == 429 or error.code >= 500:
             return TransientSmsError(detail)
         return PermanentSmsError(detail)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What the operator says about one SMS, normalized: "delivered", "failed" (may succeed if sent
+    again: the phone was off, the operator erred), "refused" (will not succeed: blocked by the
+    recipient, cancelled), or "pending"."""
+
+    state: str
+    provider_status: str
+    reason: str = ""
+
+
+class KavenegarBackend(BaseBackend):
+    """Kavenegar (https://kavenegar.com/rest.html): POST {KAVENEGAR_API_URL}/{API-KEY}/sms/send.json with
+    receptor, sender, message and localid; the answer is {"return": {"status": 200, "message": ...},
+    "entries": [{"messageid": ..., "status": ...}]}. Delivery: the callback URL set in Kavenegar's panel
+    (campaigns.views.sms_delivery) and sms/status.json (`delivery_statuses`).
+
+    Kavenegar answers a repeated `localid` with the first message instead of sending it again, so a
+    timed-out request, or a message left "sending" by a dead worker, can be sent again safely."""
+
+    provider_name = "kavenegar"
+    supports_idempotency = True
+    # return.status codes after which sending again later can succeed: 409 the server cannot answer now,
+    # 418 not enough credit (until the account is topped up), 429 and 5xx.
+    TRANSIENT_STATUSES = frozenset({409, 418, 429})
+    # Delivery status codes of sms/status.json and the callback.
+    DELIVERED = {"10": ""}
+    FAILED = {"6": "the operator reported an error", "11": "not delivered to the recipient (phone off or out of reach)"}
+    REFUSED = {"13": "cancelled", "14": "blocked: the recipient refuses messages from advertising lines",
+               "100": "unknown message id"}
+
+    def __init__(self):
+        self.api_key = settings.KAVENEGAR_API_KEY
+        self.sender = settings.KAVENEGAR_SENDER or settings.SMS_SENDER
+        if not self.api_key:
+            raise PermanentSmsError("Set KAVENEGAR_API_KEY to send SMS through Kavenegar.")
+
+    def _url(self, method: str) -> str:
+        return f"{settings.KAVENEGAR_API_URL}/{urllib.parse.quote(self.api_key, safe='')}/{method}"
+
+    @staticmethod
+    def receptor(to_e164: str) -> str:
+        """Kavenegar's form of a number: 09121234567 in Iran, 00<country><number> elsewhere."""
+        return "0" + to_e164[3:] if to_e164.startswith("+98") else "00" + to_e164.lstrip("+")
+
+    @staticmethod
+    def local_id(idempotency_key: str) -> str:
+        # Kavenegar's localid is a number: 60 bits of our key (a UUID's hex, maybe with a retry suffix).
+        return str(int(hashlib.sha256(idempotency_key.encode()).hexdigest()[:15], 16))
+
+    def send(self, to_e164: str, text: str, idempotency_key: str) -> str:
+        fields = {"receptor": self.receptor(to_e164), "message": text, "localid": self.local_id(idempotency_key)}
+        if self.sender:
+            fields["sender"] = self.sender
+        payload = self._call("sms/send.json", fields)
+        entries = payload.get("entries") or []
+        message_id = entries[0].get("messageid") if entries and isinstance(entries[0], dict) else None
+        if not message_id:
+            raise PermanentSmsError(f"Kavenegar accepted the request but returned no message id: {payload!r:.200}")
+        return str(message_id)
+
+    def delivery_statuses(self, provider_ids: list[str]) -> dict[str, DeliveryReport]:
+        """The delivery state of up to 500 messages, by Kavenegar's message id (sms/status.json)."""
+        if not provider_ids:
+            return {}
+        payload = self._call("sms/status.json", {"messageid": ",".join(provider_ids[:500])})
+        return {str(entry.get("messageid")): self.report(str(entry.get("status")), entry.get("statustext") or "")
+                for entry in payload.get("entries") or [] if isinstance(entry, dict)}
+
+    @classmethod
+    def report(cls, status: str, text: str = "") -> DeliveryReport:
+        for state, table in (("delivered", cls.DELIVERED), ("failed", cls.FAILED), ("refused", cls.REFUSED)):
+            if status in table:
+                return DeliveryReport(state, status, (text or table[status])[:500])
+        return DeliveryReport("pending", status, text[:500])
+
+    def _call(self, method: str, fields: dict) -> dict:
+        try:
+            response = requests.post(self._url(method), data=fields, timeout=settings.SMS_TIMEOUT_SECONDS,
+                                     headers={"Accept": "application/json"})
+        except requests.Timeout:
+            # Safe to send again: Kavenegar drops a repeated localid.
+            raise TransientSmsError("Kavenegar did not answer in time.") from None
+        except requests.RequestException as error:
+            raise TransientSmsError(f"Could not reach Kavenegar: {type(error).__name__}") from None
+        try:
+            payload = response.json()
+            status = int((payload.get("return") or {}).get("status", response.status_code))
+            detail = str((payload.get("return") or {}).get("message", ""))
+        except (ValueError, TypeError, AttributeError):
+            payload, status, detail = {}, response.status_code, response.reason
+        if status == 200 and response.ok:
+            return payload
+        # The URL holds the API key: never put it in an error message.
+        error = f"Kavenegar {status}: {detail or response.reason}"[:500]
+        if status in self.TRANSIENT_STATUSES or status >= 500 or response.status_code >= 500:
+            raise TransientSmsError(error)
+        raise PermanentSmsError(error)

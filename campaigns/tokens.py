@@ -7,6 +7,7 @@ personal) and, for clicks, the id of a recorded link: never a URL.
 
 from django.conf import settings
 from django.core import signing
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.urls import reverse
 
 UNSUBSCRIBE, OPEN, CLICK = "campaigns.unsubscribe", "campaigns.open", "campaigns.click"
@@ -47,3 +48,22 @@ def open_url(message) -> str:
 
 def click_url(message, link_id: int) -> str:
     return absolute(reverse("campaigns:click", args=[make(CLICK, f"{message.public_id.hex}.{link_id}")]))
+
+
+SMS_CALLBACK = "campaigns.sms_callback"
+
+
+def sms_callback_token(provider: str) -> str:
+    """The secret in an SMS provider's delivery report URL. Kavenegar signs nothing and sets one URL per
+    account in its panel, so the URL itself carries the proof: an HMAC of the provider's name under
+    SMS_CALLBACK_SECRET (SECRET_KEY when empty). Changing the secret revokes the old URL."""
+    return salted_hmac(SMS_CALLBACK, provider, secret=settings.SMS_CALLBACK_SECRET or None,
+                       algorithm="sha256").hexdigest()[:40]
+
+
+def sms_callback_token_valid(provider: str, token: str) -> bool:
+    return constant_time_compare(token or "", sms_callback_token(provider))
+
+
+def sms_callback_url(provider: str) -> str:
+    return absolute(reverse("campaigns:sms_delivery", args=[provider, sms_callback_token(provider)]))

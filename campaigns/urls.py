@@ -7,4 +7,5 @@ urlpatterns = [
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("o/<str:token>/", views.open_pixel, name="open"),
     path("k/<str:token>/", views.click, name="click"),
+    path("sms/<slug:provider>/<str:token>/delivery/", views.sms_delivery, name="sms_delivery"),
 ]

@@ -1,4 +1,5 @@
-"""Public endpoints of messages: unsubscribe, the open pixel and click redirects. No login.
+"""Public endpoints of messages: unsubscribe, the open pixel and click redirects, and the SMS
+provider's delivery reports. No login.
 
 Every URL carries a signed token for one purpose; a bad, tampered or expired token is a 404
 and says nothing about any customer.
@@ -7,7 +8,7 @@ and says nothing about any customer.
 import base64
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
@@ -15,9 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from campaigns import tokens
+from campaigns import sms, tokens
 from campaigns.models import Message, TrackedLink
-from campaigns.services import tracking
+from campaigns.services import delivery, tracking
 from core.audit import public_page
 from crm.public import language_choices, page_language
 
@@ -90,3 +91,27 @@ def click(request, token: str):
         raise Http404 from None
     tracking.message_mark_clicked(message, link)
     return HttpResponseRedirect(link.url)
+
+
+# Providers whose delivery reports we receive, and how each reads a status code.
+SMS_REPORTERS = {"kavenegar": sms.KavenegarBackend}
+
+
+# No CSRF cookie or form token can come from the provider: the secret in the URL is the authority.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def sms_delivery(request, provider: str, token: str):
+    """An SMS operator's delivery report: Kavenegar posts `messageid` and `status` to the URL set in its
+    panel (`manage.py sms_callback_url`). A wrong secret is a 403 and writes nothing; a report about a
+    message we do not know, or a replay, is a 200 that changes nothing (the provider would retry an error)."""
+    reporter = SMS_REPORTERS.get(provider)
+    if reporter is None or not tokens.sms_callback_token_valid(provider, token):
+        return HttpResponseForbidden("bad delivery report URL", content_type="text/plain")
+    data = request.POST if request.method == "POST" else request.GET
+    fields = {name: (data.get(name) or "").strip() for name in ("messageid", "status")}
+    for name, value in fields.items():
+        if not value or len(value) > 40 or not value.isdigit():
+            return HttpResponseBadRequest(f"{name}: a number is required", content_type="text/plain")
+    delivery.sms_delivery_record(provider=provider, provider_message_id=fields["messageid"],
+                                 report=reporter.report(fields["status"], (data.get("statustext") or "")[:200]))
+    return HttpResponse("ok", content_type="text/plain")

@@ -4,6 +4,7 @@ Every variable has a default that works on a laptop with no services (SQLite, an
 embedded Celery broker, e-mail written to files). `.env.example` lists them all.
 """
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "phonenumber_field",
+    "anymail",  # email through any provider it supports, and their tracking webhooks (campaigns.services.delivery)
     "axes",
     "simple_history",  # audit history of customers, consent, memberships, coupons, returns
     "core",  # the platform below every app: jobs, roles, audit, registries (first, see core.registry)
@@ -195,7 +197,15 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 
 # EMAIL_URL: console://, file:///path, locmem:// or smtp[s]://user:password@host:port.
-globals().update(email_from_url(env_str("EMAIL_URL", "file://" + str(VAR_DIR / "mail"))))
+# An email provider through django-anymail: EMAIL_BACKEND=anymail.backends.mailgun.EmailBackend (or postmark,
+# sendgrid, amazon_ses...) wins over EMAIL_URL; its settings come from the ANYMAIL_* variables (ANYMAIL_MAILGUN_API_KEY
+# becomes ANYMAIL["MAILGUN_API_KEY"]). The provider's tracking webhooks post to /anymail/<provider>/tracking/.
+_email = email_from_url(env_str("EMAIL_URL", "file://" + str(VAR_DIR / "mail")))
+if env_str("EMAIL_BACKEND", ""):
+    _email["EMAIL_BACKEND"] = env_str("EMAIL_BACKEND", "")
+globals().update(_email)
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items()
+           if name.startswith("ANYMAIL_") and name != "ANYMAIL_"}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "club@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -402,6 +412,15 @@ TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
 SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 15, minimum=1)
+# Kavenegar (SMS_BACKEND=campaigns.sms.KavenegarBackend): the API key, the sender line (or SMS_SENDER) and the API root
+# (tests point it at a local fake). Its delivery reports post to the URL `manage.py sms_callback_url` prints.
+KAVENEGAR_API_KEY = env_str("KAVENEGAR_API_KEY", "")
+KAVENEGAR_SENDER = env_str("KAVENEGAR_SENDER", "")
+KAVENEGAR_API_URL = env_str("KAVENEGAR_API_URL", "https://api.kavenegar.com/v1").rstrip("/")
+# The secret in the delivery report URL (derived from SECRET_KEY when empty); change it to revoke the old URL.
+SMS_CALLBACK_SECRET = env_str("SMS_CALLBACK_SECRET", "")
+# An SMS the operator reports undelivered is sent again this many times before it is marked failed.
+SMS_DELIVERY_RETRIES = env_int("SMS_DELIVERY_RETRIES", 1, minimum=0)
 
 # --- Analytics (issue 6): retention snapshots, RFM, predicted churn and CLV. See docs/metrics.md.
 # Customers whose P(alive) is below this are "likely churning" (dashboard, segment rule p_alive lt X).

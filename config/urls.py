@@ -15,6 +15,8 @@ urlpatterns = [
     path("f/", include("feedback.urls")),
     path("r/", include("feedback.urls_returns")),
     path("c/", include("campaigns.urls")),
+    # The email provider's tracking webhooks (django-anymail): /anymail/<provider>/tracking/, signature checked.
+    path("anymail/", include("campaigns.urls_anymail")),
     path("m/", include("club.urls_card")),  # the member's club card page
     path("api/", include("api.urls")),  # partner REST API (v1), its OpenAPI schema and docs  # unsubscribe, open pixel, click redirects of messages
 ]

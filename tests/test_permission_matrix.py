@@ -45,7 +45,7 @@ SUPPORT = {
              "birthdayreward": "view"},
     "feedback": {"survey": "view", "question": "view", "choice": "view", "invitation": "view add", "response": "view",
                  "answer": "view", "returnrequest": "view process_return", "returnline": "view", "returnevent": "view"},
-    "campaigns": {"message": "view"},
+    "campaigns": {"message": "view", "deliveryevent": "view"},
 }
 MARKETING = {
     "crm": {"customer": "view change import_customers", "interaction": "view", "order": "view import_orders",
@@ -57,7 +57,8 @@ MARKETING = {
                  "returnline": "view", "returnevent": "view"},
     "campaigns": {"segment": "view add change delete", "segmentmember": "view add delete",
                   "campaign": "view add change delete", "campaignvariant": "view add change delete", "campaignevent": "view",
-                  "automation": "view add change", "message": "view", "trackedlink": "view", "suppression": "view add",
+                  "automation": "view add change", "message": "view", "deliveryevent": "view", "trackedlink": "view",
+                  "suppression": "view add",
                   "inboundsms": "view"},
     "analytics": {"segmentmetricsnapshot": "view", "retentiondashboard": "view", "analyticsrun": "view add",
                   "customerscore": "view", "predictionfit": "view"},
@@ -71,7 +72,7 @@ CLUB_MANAGER = {
              "membernotice": "view"},
     "feedback": {"survey": "view", "response": "view", "answer": "view", "returnrequest": "view", "returnline": "view"},
     "campaigns": {"segment": "view", "campaign": "view", "campaignvariant": "view", "campaignevent": "view", "automation": "view",
-                  "message": "view"},
+                  "message": "view", "deliveryevent": "view"},
 }
 
 

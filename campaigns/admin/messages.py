@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import Engagement, Message
+from campaigns.models import DeliveryEvent, Engagement, Message
 from campaigns.services import after_send
 from crm.admin.utils import FastChangeListMixin, ReadOnlyAdminMixin
 
@@ -27,10 +27,26 @@ class EngagementFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DeliveryEventInline(admin.TabularInline):
+    """What the provider reported about the message, read-only."""
+
+    model = DeliveryEvent
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("occurred_at", "kind", "outcome", "provider", "provider_status", "reason", "url")
+    ordering = ("-occurred_at", "-id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, FastChangeListMixin, admin.ModelAdmin):
     list_display = ("customer", "channel", "source_display", "variant", "status", "engagement_display", "created_at",
-                    "sent_at", "opened_at", "clicked_at", "converted_at")
+                    "sent_at", "delivered_at", "opened_at", "clicked_at", "converted_at")
     list_select_related = ("customer", "campaign", "automation")
     list_filter = ("status", EngagementFilter, "channel", "is_marketing")
     search_fields = ("to_address", "customer__email", "=provider_id")
@@ -38,6 +54,7 @@ class MessageAdmin(ReadOnlyAdminMixin, FastChangeListMixin, admin.ModelAdmin):
     readonly_fields = [field.name for field in Message._meta.fields if field.name != "context"] + [
         "engagement_display", "context_display"]
     exclude = ("context",)
+    inlines = [DeliveryEventInline]
 
     @admin.display(description=_("campaign or automation"))
     def source_display(self, message):

@@ -96,6 +96,8 @@ class Message(models.Model):
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # An SMS the operator could not deliver is sent again under a new key (the provider drops a repeated key).
+    delivery_retries = models.PositiveSmallIntegerField(_("sent again after a failed delivery"), default=0)
     error = models.TextField(_("error"), blank=True)
     provider_id = models.CharField(_("provider id"), max_length=100, blank=True)
     sms_parts = models.PositiveSmallIntegerField(_("SMS parts"), null=True, blank=True)
@@ -104,6 +106,9 @@ class Message(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
     bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
+    # Reported by the provider (campaigns.services.delivery).
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    complained_at = models.DateTimeField(_("marked as spam"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     clicked_at = models.DateTimeField(_("clicked"), null=True, blank=True)
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
@@ -133,6 +138,8 @@ class Message(models.Model):
             models.Index(fields=["automation", "customer", "-created_at"], name="campaigns_message_automation"),
             models.Index(fields=["customer", "sent_at"], condition=models.Q(sent_at__isnull=False), name="campaigns_message_sent"),
             models.Index(fields=["claimed_at"], condition=models.Q(status="sending"), name="campaigns_message_in_flight"),
+            # Provider reports name the message by the provider's id.
+            models.Index(fields=["provider_id"], condition=~models.Q(provider_id=""), name="campaigns_message_provider"),
         ]
 
     def __str__(self):

@@ -7,7 +7,7 @@ from campaigns.selectors.audience import (
 )
 from campaigns.selectors.reports import (
     Report, ReportRow, automation_report, campaign_progress, campaign_report, messages_report, test_send_customer,
-    timeline_messages,
+    timeline_delivery_events, timeline_messages,
 )
 from campaigns.selectors.suppression import (
     email_suppressed_expression, is_suppressed, phone_suppressed_expression, suppression_hash,
@@ -17,5 +17,5 @@ __all__ = [
     "AudienceCounts", "Report", "ReportRow", "automation_report", "campaign_audience", "campaign_audience_estimate",
     "campaign_progress", "campaign_report", "consent_and_address", "eligibility_counts", "email_suppressed_expression",
     "is_suppressed", "messages_report", "not_allowed", "phone_suppressed_expression", "recent_marketing_count",
-    "suppressed", "suppression_hash", "test_send_customer", "timeline_messages", "with_eligibility",
+    "suppressed", "suppression_hash", "test_send_customer", "timeline_delivery_events", "timeline_messages", "with_eligibility",
 ]

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from campaigns.models import Automation, Campaign, Message
+from campaigns.models import Automation, Campaign, DeliveryEvent, Message
 from core.timeline import TimelineEntry
 from crm.models import Customer
 
@@ -127,6 +127,27 @@ def timeline_messages(customer, *, limit: int) -> list[TimelineEntry]:
             extra={"channel": message.channel, "campaign": message.campaign.name if message.campaign else "",
                    "automation": message.automation.name if message.automation else "", "status": message.status,
                    "engagement": message.engagement},
+        ))
+    return entries
+
+
+def timeline_delivery_events(customer, *, limit: int) -> list[TimelineEntry]:
+    """What the providers reported about the customer's messages (delivered, bounced, spam...), newest first: one query."""
+    events = (DeliveryEvent.objects.filter(message__customer=customer)
+              .select_related("message", "message__campaign", "message__automation").order_by("-occurred_at", "-id")[:limit])
+    entries = []
+    for event in events:
+        message = event.message
+        source = message.campaign or (message.automation.get_kind_display() if message.automation else None)
+        entries.append(TimelineEntry(
+            when=event.occurred_at, kind="delivery",
+            title=_("%(channel)s %(event)s: %(source)s") % {"channel": message.get_channel_display(),
+                                                             "event": event.get_kind_display(), "source": source or "-"},
+            detail=str(event.get_outcome_display() if event.outcome != DeliveryEvent.Outcome.RECORDED else "")
+            + (f" \u2068{event.reason[:200]}\u2069" if event.reason else ""),
+            url=reverse("admin:campaigns_message_change", args=[message.pk]),
+            badge=event.get_kind_display(),
+            extra={"channel": message.channel, "event": event.kind, "outcome": event.outcome, "provider": event.provider},
         ))
     return entries
 

@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import requests
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -256,16 +258,38 @@ def _send_email(message: Message, rendered, to_address: str, connection) -> str:
         raise PermanentSendError(f"The mail server refused the message: {error.smtp_code} {error.smtp_error!r}") from None
     except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError) as error:
         raise TransientSendError(f"The mail server is unavailable: {error}") from None
+    except AnymailRecipientsRefused as error:
+        raise PermanentSendError(f"The email provider refused the recipient: {error}") from None
+    except AnymailRequestsAPIError as error:
+        # 429, 5xx and no connection: the provider did not take the message. No answer in time: it may
+        # have, so it is not sent again (at most once, as for SMTP). Anything else it refused for good.
+        if isinstance(error, requests.Timeout) and not isinstance(error, requests.ConnectTimeout):
+            raise PermanentSendError("The email provider did not answer in time; delivery unknown.") from None
+        if error.status_code is None or error.status_code == 429 or error.status_code >= 500:
+            raise TransientSendError(f"The email provider is unavailable: {error.status_code or error}") from None
+        raise PermanentSendError(f"The email provider refused the message: {error.status_code}") from None
+    except AnymailError as error:
+        raise PermanentSendError(f"The email provider refused the message: {error}") from None
     except (smtplib.SMTPException, OSError) as error:
         raise PermanentSendError(f"Sending failed; delivery unknown: {error}") from None
     if not sent:
         raise PermanentSendError("The email backend did not accept the message.")
-    return email.extra_headers["Message-ID"]
+    # Through django-anymail the provider's own message id: its tracking webhooks name the message by it.
+    status = getattr(email, "anymail_status", None)
+    provider_id = status.message_id if status is not None else None
+    return str(provider_id) if provider_id is not None else email.extra_headers["Message-ID"]
+
+
+def sms_idempotency_key(message: Message) -> str:
+    """The message's public id; a new key for each time it is sent again after a failed delivery,
+    since the provider drops a repeated key (the retry would not go out)."""
+    key = message.public_id.hex
+    return f"{key}-{message.delivery_retries}" if message.delivery_retries else key
 
 
 def _send_sms(message: Message, text: str, to_address: str) -> str:
     try:
-        return sms_module.send_sms(to=to_address, text=text, idempotency_key=message.public_id.hex)
+        return sms_module.send_sms(to=to_address, text=text, idempotency_key=sms_idempotency_key(message))
     except sms_module.TransientSmsError as error:
         raise TransientSendError(str(error)) from None
     except sms_module.PermanentSmsError as error:
