@@ -281,7 +281,10 @@ def _announce_earned(row_ids: list[int]) -> None:
     if not signals.points_changed.has_listeners(PointsTransaction):
         return
     for start in range(0, len(row_ids), 1000):
-        rows = list(PointsTransaction.objects.filter(pk__in=row_ids[start:start + 1000]).order_by("pk"))
+        # What the receivers read (api.webhooks: the kind, points, member and public id); any other field
+        # loads when read. The per-line JSON of thousands of rows is not carried past the commit.
+        rows = list(PointsTransaction.objects.filter(pk__in=row_ids[start:start + 1000]).order_by("pk")
+                    .only("pk", "public_id", "member_id", "points", "kind", "source", "order_id", "rule_id", "created_at"))
         signals.points_changed.send(sender=PointsTransaction, transactions=rows)
 
 
