@@ -8,14 +8,16 @@ in a circle), the ledger rows - one per order and rule, under the key `order:<id
 a replayed batch earns nothing twice - are inserted in one statement, each member's cached
 balance moves once, and each member's tier is reviewed once.
 
-The points of a line are computed in Python with Decimal: SQLite has no exact decimals, and the
-refunds take back exactly the per-line figures written here.
+On PostgreSQL the earning is one INSERT ... SELECT computed in the database's exact numeric
+(club.services.purchase_sql); elsewhere (SQLite has no exact decimals) the same figures are
+computed here in Python with Decimal, exactly, and written in one INSERT. The refunds take back
+exactly the per-line figures written either way.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Context, Decimal, localcontext
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -27,6 +29,7 @@ from club.dates import day_start
 from club.models import EarningRule, Membership, PendingPoints, PointsTransaction, Tier
 from club.services.common import after_commit
 from club.services.earning import referral_rewards_for_orders
+from club.services.purchase_sql import earnings_insert
 from club.services.tiers import tiers_upgrade_qualified
 from core.bounds import check_points
 from core.rows import instances_insert
@@ -34,6 +37,8 @@ from crm.models import Order, OrderLine
 
 Kind = PointsTransaction.Kind
 Source = PointsTransaction.Source
+# Enough digits for every product of money (10^15), quantities, points per unit and multipliers to be exact.
+_EXACT = Context(prec=200, rounding=ROUND_FLOOR)
 
 
 def order_earning_key(order_id: int, rule_id: int) -> str:
@@ -66,7 +71,50 @@ def _in_force(rule: EarningRule, at: datetime) -> bool:
     return (rule.starts_at is None or rule.starts_at <= at) and (rule.ends_at is None or rule.ends_at > at)
 
 
-def _award_purchases(ids: Sequence[int], rules: list[EarningRule], *, new: bool) -> list[PointsTransaction | PendingPoints]:
+def _award_purchases(ids: Sequence[int], rules: list[EarningRule], *, new: bool,
+                     in_sql: bool | None = None) -> list[PointsTransaction | PendingPoints]:
+    """`in_sql`: the earning as one INSERT ... SELECT (club.services.purchase_sql), by default on PostgreSQL."""
+    if in_sql is None:
+        in_sql = connection.vendor == "postgresql"
+    if in_sql:
+        members = _members_locked(ids)
+        rows = _write_sql(ids, rules, members, new=new) if (rules and members) else []
+    else:
+        members, rows = _award_in_python(ids, rules, new=new)
+    if not members:
+        return []
+    earned_by = {row.member_id for row in rows if isinstance(row, PointsTransaction)}
+    if settings.CLUB_TIER_BASIS == "spend":
+        tiers_upgrade_qualified(members=list(members.values()))
+    elif earned_by:
+        tiers_upgrade_qualified(members=[members[pk] for pk in sorted(earned_by)])
+    return rows
+
+
+def _members_locked(ids: Sequence[int]) -> dict[int, Membership]:
+    """The members the batch's earning orders belong to, locked in id order (so two batches never wait
+    on each other in a circle), with their tiers: the ones the rest of the batch uses."""
+    earning = Order.objects.filter(pk__in=ids, is_counted=True, customer__membership__status=Membership.Status.ACTIVE,
+                                   placed_at__gte=F("customer__membership__joined_at")).values("customer__membership__id")
+    return {member.pk: member for member in Membership.objects.filter(pk__in=earning).select_related("tier")
+            .select_for_update(of=("self",)).order_by("pk")}
+
+
+def _write_sql(ids: Sequence[int], rules: list[EarningRule], members: dict[int, Membership],
+               *, new: bool) -> list[PointsTransaction | PendingPoints]:
+    rows, too_large = earnings_insert(order_ids=list(ids), rules=rules, new=new, now=timezone.now())
+    for _member_id, points, _key in too_large:
+        check_points(points, field="points")  # raises: the transaction, orders and all, is rolled back
+    added = defaultdict(int)
+    for row in rows:
+        added[row.member_id] += row.points
+    _check_balances(added, members)
+    _credit(rows, added, members)
+    return rows
+
+
+def _award_in_python(ids: Sequence[int], rules: list[EarningRule], *,
+                     new: bool) -> tuple[dict[int, Membership], list[PointsTransaction | PendingPoints]]:
     # The earning orders and their members in one statement, which also locks the members: in id
     # order (PostgreSQL locks the rows as the sort returns them), so two batches never wait on
     # each other in a circle. The members read here are the ones the rest of the batch uses.
@@ -83,15 +131,9 @@ def _award_purchases(ids: Sequence[int], rules: list[EarningRule], *, new: bool)
         orders.append({"pk": order.pk, "order_number": order.order_number, "placed_at": order.placed_at,
                        "total": order.total, "member_id": member.pk})
     if not orders:
-        return []
+        return {}, []
     earnings = _earnings(orders, rules, members, new=new) if rules else []
-    rows = _write(earnings, members)
-    earned_by = {row.member_id for row in rows if isinstance(row, PointsTransaction)}
-    if settings.CLUB_TIER_BASIS == "spend":
-        tiers_upgrade_qualified(members=list(members.values()))
-    elif earned_by:
-        tiers_upgrade_qualified(members=[members[pk] for pk in sorted(earned_by)])
-    return rows
+    return members, _write(earnings, members)
 
 
 def _earnings(orders: list[dict], rules: list[EarningRule], members: dict[int, Membership], *, new: bool) -> list[dict]:
@@ -124,18 +166,23 @@ def order_points(*, total: Decimal, lines: list[dict], rule: EarningRule, member
     """Points an order earns under a purchase rule, in total and per line.
 
     Line amounts are scaled so they add up to the order total (discounts included); each
-    line earns floor(amount x points per unit x category multiplier x tier multiplier)."""
+    line earns floor(amount x points per unit x category multiplier x tier multiplier), computed exactly
+    (as club.services.purchase_sql does in PostgreSQL's numeric)."""
     tier_multiplier = member.tier.points_multiplier if (rule.apply_tier_multiplier and member.tier_id) else Decimal("1")
-    per_unit = rule.points_per_unit * tier_multiplier
-    gross = sum((line["unit_price"] * line["quantity"] for line in lines), Decimal("0"))
-    if not lines or gross <= 0:
-        return int((total * per_unit).to_integral_value(ROUND_FLOOR)), {}
-    scale = total / gross
+    with localcontext(_EXACT):
+        per_unit = rule.points_per_unit * tier_multiplier
+        gross = sum((line["unit_price"] * line["quantity"] for line in lines), Decimal("0"))
+        if not lines or gross <= 0:
+            return int((total * per_unit).to_integral_value(ROUND_FLOOR)), {}
     multipliers = {str(key): Decimal(str(value)) for key, value in (rule.category_multipliers or {}).items()}
     breakdown = {}
-    for line in lines:
-        amount = line["unit_price"] * line["quantity"] * scale * per_unit * multipliers.get(line["category"], Decimal("1"))
-        breakdown[str(line["pk"])] = {"quantity": line["quantity"], "points": int(amount.to_integral_value(ROUND_FLOOR))}
+    with localcontext(_EXACT):
+        for line in lines:
+            # floor(amount x total / gross x ...) exactly: the products are exact at this precision, and the
+            # division is an integer one (as PostgreSQL's div() in club.services.purchase_sql), never a rounded scale.
+            numerator = line["unit_price"] * line["quantity"] * total * per_unit * multipliers.get(line["category"], Decimal("1"))
+            quotient, remainder = divmod(numerator, gross)  # truncated toward zero; the remainder has the numerator's sign
+            breakdown[str(line["pk"])] = {"quantity": line["quantity"], "points": int(quotient) - (1 if remainder < 0 else 0)}
     return sum(value["points"] for value in breakdown.values()), breakdown
 
 
@@ -185,13 +232,9 @@ def _write(earnings: list[dict], members: dict[int, Membership]) -> list[PointsT
         added[earning["member"].pk] += earning["points"]
     for earning in earnings:
         check_points(earning["points"], field="points")
-    for member_id, points in added.items():
-        member = members[member_id]
-        # As points_check_room: pending points count as if released, so neither road can overflow a balance.
-        check_points(member.points_balance + member.pending_points + points, field="points_balance")
+    _check_balances(added, members)
     now = timezone.now()
-    pending = settings.CLUB_PENDING_DAYS > 0
-    if pending:
+    if settings.CLUB_PENDING_DAYS > 0:
         rows = [
             PendingPoints(member=earning["member"], order_id=earning["order"]["pk"], rule=earning["rule"],
                           points=earning["points"], lines=earning["lines"],
@@ -199,8 +242,6 @@ def _write(earnings: list[dict], members: dict[int, Membership]) -> list[PointsT
                           available_at=now + timedelta(days=settings.CLUB_PENDING_DAYS))
             for earning in earnings
         ]
-        instances_insert(rows)
-        field = "pending_points"
     else:
         rows = [
             PointsTransaction(member=earning["member"], points=earning["points"], kind=Kind.EARN, source=Source.ORDER,
@@ -209,14 +250,30 @@ def _write(earnings: list[dict], members: dict[int, Membership]) -> list[PointsT
                               expires_at=now + timedelta(days=settings.CLUB_POINTS_EXPIRY_DAYS))
             for earning in earnings
         ]
-        instances_insert(rows)
-        field = "points_balance"
+    instances_insert(rows)
+    _credit(rows, added, members)
+    return rows
+
+
+def _check_balances(added: dict[int, int], members: dict[int, Membership]) -> None:
+    for member_id, points in added.items():
+        member = members[member_id]
+        # As points_check_room: pending points count as if released, so neither road can overflow a balance.
+        check_points(member.points_balance + member.pending_points + points, field="points_balance")
+
+
+def _credit(rows: list[PointsTransaction | PendingPoints], added: dict[int, int], members: dict[int, Membership]) -> None:
+    """Each touched member's cached figure moved once (pending points or the balance), and the new
+    ledger rows announced after the commit."""
+    if not rows:
+        return
+    field = "pending_points" if settings.CLUB_PENDING_DAYS > 0 else "points_balance"
+    if field == "points_balance":
         # Ids, not the rows: a file of 100,000 orders must not hold its ledger rows until the commit.
         after_commit(_announce_earned, [row.pk for row in rows])
     _members_add(field, added)
     for member_id, points in added.items():
         setattr(members[member_id], field, getattr(members[member_id], field) + points)
-    return rows
 
 
 def _announce_earned(row_ids: list[int]) -> None:
@@ -224,7 +281,10 @@ def _announce_earned(row_ids: list[int]) -> None:
     if not signals.points_changed.has_listeners(PointsTransaction):
         return
     for start in range(0, len(row_ids), 1000):
-        rows = list(PointsTransaction.objects.filter(pk__in=row_ids[start:start + 1000]).order_by("pk"))
+        # What the receivers read (api.webhooks: the kind, points, member and public id); any other field
+        # loads when read. The per-line JSON of thousands of rows is not carried past the commit.
+        rows = list(PointsTransaction.objects.filter(pk__in=row_ids[start:start + 1000]).order_by("pk")
+                    .only("pk", "public_id", "member_id", "points", "kind", "source", "order_id", "rule_id", "created_at"))
         signals.points_changed.send(sender=PointsTransaction, transactions=rows)
 
 

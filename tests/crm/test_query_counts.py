@@ -3,7 +3,8 @@
 An order is placed with one line and with five, and must take exactly the same number of queries.
 Work queued for after the commit (webhooks, messages, invitations) belongs to its receivers and is
 not counted here, and which webhook events have subscribers is already remembered. The counts
-include the SAVEPOINT/RELEASE pairs of each atomic block and are the same on SQLite and PostgreSQL.
+include the SAVEPOINT/RELEASE pairs of each atomic block and are the same on SQLite and PostgreSQL, but for
+the club's award, one statement fewer on PostgreSQL.
 """
 
 from datetime import timedelta
@@ -11,6 +12,7 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from club.models import PointsTransaction
@@ -30,6 +32,8 @@ ORDER_NON_MEMBER = 9
 # the same, plus the club's award (club.services.purchases): the orders with their members (locked),
 # the lines, the ledger rows, the balances, the tiers, the qualifying values. The issue's bound: 15.
 ORDER_MEMBER = 15
+# On PostgreSQL the lines and the ledger rows are one INSERT ... SELECT (club.services.purchase_sql).
+ORDER_MEMBER_IN_SQL = 14
 # public id and email unique checks, two CHECK constraints, customer, its history row, tags (insert,
 # read back, current, add), the consent (current value, update, change row)
 CUSTOMER_CREATE = 21
@@ -63,7 +67,7 @@ def test_placing_a_member_s_order_with_a_purchase_rule_takes_a_fixed_number_of_q
     member, purchase_rule, django_assert_num_queries, line_count
 ):
     customer = member.customer
-    with django_assert_num_queries(ORDER_MEMBER):
+    with django_assert_num_queries(ORDER_MEMBER_IN_SQL if connection.vendor == "postgresql" else ORDER_MEMBER):
         order = place(customer, line_count)
     assert PointsTransaction.objects.get(order=order).points == 40 * line_count
 
@@ -78,7 +82,7 @@ def test_a_batch_of_members_orders_takes_as_many_queries_as_one_order(
                             total=Decimal("80"), lines=tuple(lines(2)))
         for index, customer in enumerate(customers)
     ]
-    with django_assert_num_queries(ORDER_MEMBER):
+    with django_assert_num_queries(ORDER_MEMBER_IN_SQL if connection.vendor == "postgresql" else ORDER_MEMBER):
         orders = services.orders_create(orders=batch)
     assert [PointsTransaction.objects.get(order=order).points for order in orders] == [80] * order_count
 
