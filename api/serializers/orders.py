@@ -6,6 +6,8 @@ import uuid
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
+from django.utils import timezone
+from django.utils.functional import cached_property
 from rest_framework import serializers
 
 from api import services
@@ -101,11 +103,12 @@ class OrderSerializer(StrictSerializer):
         customer = getattr(instance, "customer_public_id", None)
         if customer is None:
             customer = instance.customer.public_id
+        tz = self.time_zone
         return {
             "id": str(instance.public_id),
             "customer": str(customer),
             "order_number": instance.order_number,
-            "placed_at": datetime_text(instance.placed_at),
+            "placed_at": datetime_text(instance.placed_at, tz),
             "status": instance.status,
             "channel": instance.channel,
             "currency": instance.currency,
@@ -118,8 +121,13 @@ class OrderSerializer(StrictSerializer):
                  "quantity": line.quantity, "unit_price": _money(line.unit_price)}
                 for line in instance.lines.all()
             ],
-            "created_at": datetime_text(instance.created_at),
+            "created_at": datetime_text(instance.created_at, tz),
         }
+
+    @cached_property
+    def time_zone(self):
+        """Looked up once per page or batch: a list's items share the child serializer."""
+        return timezone.get_current_timezone()
 
     def to_representation_by_fields(self, instance):
         """DRF's own rendering of the declared fields: the reference the fast path is tested against."""
