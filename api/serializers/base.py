@@ -21,6 +21,12 @@ def datetime_text(value, tz=None):
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+class Row(dict):
+    """A `.values()` row read as attributes, so that one `render` serves model instances and rows."""
+
+    __getattr__ = dict.get
+
+
 class AmountField(serializers.DecimalField):
     """A money amount a partner sends, bounded as on every other road (core.bounds.AMOUNT_MAX).
 

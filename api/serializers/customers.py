@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from api.serializers.base import MAX_TEXT, StrictSerializer
-from api.serializers.base import datetime_text
+from api.serializers.base import Row, datetime_text
 from crm.models import MONEY_SUM, ConsentChange, Customer, Interaction
 
 
@@ -94,7 +94,7 @@ class CustomerSerializer(StrictSerializer):
         """A list page rendered from `.values()` rows: the same output as `to_representation` (a test compares
         them), without model instances, a phone number parsed per row, or the prefetch machinery; the tags of
         the whole page in one query. `queryset` is `customer_rows(...)`, paginated."""
-        rows = [_Row(row, phone=row["phone_text"]) for row in queryset]
+        rows = [Row(row, phone=row["phone_text"]) for row in queryset]
         tags = defaultdict(list)
         through = Customer.tags.through.objects.filter(customer_id__in=[row["id"] for row in rows])
         for customer_id, name in through.order_by("tag__name").values_list("customer_id", "tag__name"):
@@ -122,12 +122,6 @@ ROW_FIELDS = (
     "country", "source", "acquired_at", "notes", "email_opt_in", "sms_opt_in", "orders_count", "total_spent",
     "first_order_at", "last_order_at", "created_at", "updated_at",
 )
-
-
-class _Row(dict):
-    """A `.values()` row read as attributes, so that one `render` serves instances and rows."""
-
-    __getattr__ = dict.get
 
 
 def customer_rows(queryset: QuerySet[Customer]) -> QuerySet:

@@ -1,6 +1,7 @@
 """Orders and their lines, one at a time and in bulk."""
 
 import re
+from collections import defaultdict
 import uuid
 
 from django.utils.translation import gettext as _
@@ -11,9 +12,9 @@ from django.utils.functional import cached_property
 from rest_framework import serializers
 
 from api import services
-from api.serializers.base import AmountField, StrictSerializer, datetime_text
+from api.serializers.base import AmountField, Row, StrictSerializer, datetime_text
 from core.bounds import AMOUNT_MAX
-from crm.models import MONEY, Order
+from crm.models import MONEY, Order, OrderLine
 from crm.services import order_input
 from crm.services.order_input import BadValue
 
@@ -79,6 +80,18 @@ class OrderLineSerializer(StrictSerializer):
         return attrs
 
 
+ORDER_ROW_FIELDS = (
+    "id", "public_id", "customer__public_id", "order_number", "placed_at", "status", "channel", "currency", "total",
+    "discount", "refunded_amount", "source", "created_at",
+)
+LINE_FIELDS = ("order_id", "public_id", "sku", "product_name", "category", "quantity", "unit_price")
+
+
+def order_rows(queryset):
+    """The orders as the rows `OrderSerializer.render_page` renders."""
+    return queryset.prefetch_related(None).values(*ORDER_ROW_FIELDS)
+
+
 class OrderSerializer(StrictSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     customer = serializers.UUIDField(source="customer.public_id")
@@ -103,26 +116,41 @@ class OrderSerializer(StrictSerializer):
         customer = getattr(instance, "customer_public_id", None)
         if customer is None:
             customer = instance.customer.public_id
-        tz = self.time_zone
+        return self.render(instance, customer, instance.lines.all(), self.time_zone)
+
+    @staticmethod
+    def render(order, customer, lines, tz) -> dict:
         return {
-            "id": str(instance.public_id),
+            "id": str(order.public_id),
             "customer": str(customer),
-            "order_number": instance.order_number,
-            "placed_at": datetime_text(instance.placed_at, tz),
-            "status": instance.status,
-            "channel": instance.channel,
-            "currency": instance.currency,
-            "total": _money(instance.total),
-            "discount": _money(instance.discount),
-            "refunded_amount": _money(instance.refunded_amount),
-            "source": instance.source,
+            "order_number": order.order_number,
+            "placed_at": datetime_text(order.placed_at, tz),
+            "status": order.status,
+            "channel": order.channel,
+            "currency": order.currency,
+            "total": _money(order.total),
+            "discount": _money(order.discount),
+            "refunded_amount": _money(order.refunded_amount),
+            "source": order.source,
             "lines": [
                 {"id": str(line.public_id), "sku": line.sku, "product_name": line.product_name, "category": line.category,
                  "quantity": line.quantity, "unit_price": _money(line.unit_price)}
-                for line in instance.lines.all()
+                for line in lines
             ],
-            "created_at": datetime_text(instance.created_at, tz),
+            "created_at": datetime_text(order.created_at, tz),
         }
+
+    @classmethod
+    def render_page(cls, rows) -> list[dict]:
+        """A list page rendered from `.values()` rows (`order_rows`, paginated): the same output as
+        `to_representation` (a test compares them) without building an instance per order and line; the lines of
+        the whole page in one query."""
+        rows = [Row(row) for row in rows]
+        lines = defaultdict(list)
+        for line in OrderLine.objects.filter(order_id__in=[row["id"] for row in rows]).order_by("id").values(*LINE_FIELDS):
+            lines[line["order_id"]].append(Row(line))
+        tz = timezone.get_current_timezone()
+        return [cls.render(row, row["customer__public_id"], lines[row["id"]], tz) for row in rows]
 
     @cached_property
     def time_zone(self):

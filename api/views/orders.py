@@ -16,6 +16,7 @@ from api.serializers import (
     BulkOrdersInputSerializer, BulkOrdersResultSerializer, BulkOrdersSchemaSerializer, BulkProblemSerializer,
     OrderSerializer, RefundSerializer, orders_validated_plainly,
 )
+from api.serializers.orders import order_rows
 from api.views.common import customer_for_body, line_errors_by_index, parse_public_id, partner_source
 from crm import services as crm_services
 from crm.models import Order
@@ -37,6 +38,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         return visible_orders(self.request.auth, Order.objects.with_customer_public_id().prefetch_related("lines"))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(order_rows(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(OrderSerializer.render_page(page))
 
     def get_object(self):
         self.kwargs[self.lookup_url_kwarg] = parse_public_id(self.kwargs[self.lookup_url_kwarg])

@@ -112,3 +112,27 @@ def test_a_call_outside_any_transaction_is_logged_in_one_statement_that_does_not
     with connection.cursor() as cursor:  # the setting was the insert's only
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_the_order_list_shows_each_order_exactly_as_its_detail_does(api, customer, place_order):
+    from crm.services import LineInput
+
+    place_order(customer, total="12.50", discount="0.50", lines=[
+        LineInput(sku="A", product_name="قهوه", category="coffee", quantity=2, unit_price="6.25"),
+        LineInput(sku="B", product_name="Mug", category="cups", quantity=1, unit_price="0.50")])
+    place_order(customer, total="5.00")
+    listed = api.get("/api/v1/orders/").json()["results"]
+    assert len(listed) == 2 and [len(order["lines"]) for order in listed] == [0, 2]
+    for order in listed:
+        assert order == api.get(f"/api/v1/orders/{order['id']}/").json()
+    assert [line["sku"] for line in listed[1]["lines"]] == ["A", "B"]
+
+
+def test_an_own_data_key_lists_only_its_own_orders_of_a_person_it_sees_through_its_view(make_client, customer, place_order):
+    place_order(customer, total="99.00")  # stored by someone else
+    own = make_client("customers:read", "customers:write", "orders:write", own_data_only=True)
+    pushed = own.post(CUSTOMERS_URL, {"email": customer.email}, format="json").json()
+    sent = own.post("/api/v1/orders/", {"customer": pushed["id"], "order_number": "OWN-1", "total": "10.00",
+                                        "placed_at": timezone.now().isoformat()}, format="json")
+    assert sent.status_code == 201, sent.content
+    assert [order["order_number"] for order in own.get("/api/v1/orders/").json()["results"]] == ["OWN-1"]
