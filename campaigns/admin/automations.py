@@ -10,14 +10,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
-from campaigns.admin.campaign_forms import template_errors
+from campaigns.admin.campaign_forms import HoldoutFieldMixin, template_errors
 from campaigns.admin.campaigns import report_charts
 from campaigns import selectors
 from campaigns.models import Automation
 from core.admin_utils import LabelledListEditableMixin
 
 
-class AutomationForm(forms.ModelForm):
+class AutomationForm(HoldoutFieldMixin, forms.ModelForm):
     class Meta:
         model = Automation
         fields = "__all__"
@@ -35,8 +35,10 @@ class AutomationAdmin(LabelledListEditableMixin, TranslationAdmin):
     list_filter = ("kind", "enabled", "channel")
     list_editable = ("enabled",)
     list_select_related = ("offer",)
+    readonly_fields = ("holdout_seed",)
     fieldsets = (
         (None, {"fields": ("name", "kind", "enabled", "channel", "days", "cooldown_days", "offer")}),
+        (_("Holdout"), {"fields": ("holdout_percent", "holdout_seed")}),
         (_("Content"), {"fields": ("subject", "subject_b", "body", "sms_text"),
                         "description": _("Placeholders as in campaigns ({{ card_url }}, {{ return_url }}, {{ survey_url }}, "
                                          "...), plus {{ order_number }} (post-purchase), {{ products }} (replenishment), "

@@ -38,7 +38,7 @@ class CampaignAdmin(TranslationAdmin):
     inlines = [CampaignVariantInline]
     change_form_template = "admin/campaigns/campaign/change_form.html"
     status_fields = ("status", "started_at", "finished_at", "cancelled_at", "winner_variant", "winner_decided_at",
-                     "audience_size", "recipients", "skipped_no_consent", "skipped_suppressed", "skipped_frequency_cap",
+                     "audience_size", "recipients", "held_out", "holdout_seed", "skipped_no_consent", "skipped_suppressed", "skipped_frequency_cap",
                      "sent_count", "failed_count", "history_display")
     fieldsets = (
         (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
@@ -52,6 +52,9 @@ class CampaignAdmin(TranslationAdmin):
         (_("Offer"), {"fields": ("offer",)}),
         (_("A/B test"), {"fields": ("test_percent", "winner_after_hours", "winner_metric"),
                          "description": _("Add up to four variants below; their shares must add up to 100%.")}),
+        (_("Holdout"), {"fields": ("holdout_percent",),
+                         "description": _("The holdout is drawn when sending starts and kept with the audience; "
+                                          "the report compares its orders with the recipients'.")}),
         (_("Schedule"), {"fields": ("scheduled_at",)}),
         (_("Status"), {"fields": status_fields}),
     )
