@@ -12,6 +12,7 @@ from modeltranslation.admin import TranslationAdmin
 
 from campaigns.admin.campaign_forms import HoldoutFieldMixin, template_errors
 from campaigns.admin.campaigns import report_charts
+from campaigns.admin.lift import lift_context
 from campaigns import selectors
 from campaigns.models import Automation
 from core.admin_utils import LabelledListEditableMixin
@@ -60,5 +61,6 @@ class AutomationAdmin(LabelledListEditableMixin, TranslationAdmin):
             raise PermissionDenied
         report = selectors.automation_report(automation)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": automation,
-                   "title": _("Report: %(name)s") % {"name": automation.name}, "report": report, **report_charts(report)}
+                   "title": _("Report: %(name)s") % {"name": automation.name}, "report": report, **report_charts(report),
+                   **lift_context(request, automation)}
         return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)

@@ -21,6 +21,7 @@ from campaigns import selectors, services
 from campaigns.admin.campaign_forms import (
     CONTENT_PREFIXES, CampaignForm, CampaignVariantInline, ScheduleForm, TestSendForm,
 )
+from campaigns.admin.lift import lift_context
 from campaigns.models import Campaign, Channel
 from campaigns.selectors.audience import campaign_audience_estimate, campaign_sample_recipient
 from core.charts import Series, bar_chart
@@ -212,7 +213,7 @@ class CampaignAdmin(TranslationAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "original": campaign,
             "title": _("Report: %(name)s") % {"name": campaign.name}, "report": report,
-            **report_charts(report),
+            **report_charts(report), **lift_context(request, campaign),
         }
         return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)
 

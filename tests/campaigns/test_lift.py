@@ -139,3 +139,59 @@ def test_an_automation_measures_each_entry_from_its_own_date(db):
     assert (lift.holdout.customers, lift.holdout.converted) == (1, 0)
     only_first = automation_lift(win_back, start=T0, end=T0 + timedelta(days=1))
     assert (only_first.treated.customers, only_first.treated.converted, only_first.holdout.customers) == (1, 0, 0)
+
+
+def test_the_command_prints_exactly_the_documented_keys(hand_case):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("campaign_lift", str(hand_case.pk), "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert list(data) == ["campaign", "window_days", "treated", "holdout", "treated_converted", "holdout_converted",
+                          "treated_rate", "holdout_rate", "lift", "lift_ci_low", "lift_ci_high",
+                          "treated_revenue_per_customer", "holdout_revenue_per_customer", "incremental_revenue"]
+    assert (data["campaign"], data["window_days"], data["treated"], data["holdout"], data["lift"]) == (
+        hand_case.pk, 30, 4, 3, 0.166667)
+    out = io.StringIO()
+    call_command("campaign_lift", str(hand_case.pk), "--window-days", "7", stdout=out)
+    text = out.getvalue()
+    assert "Lift (95% CI)" in text and "No measurable effect" in text
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["999999"], "No campaign"), (["abc"], "No campaign"), (["1", "--window-days", "0"], "--window-days"),
+    (["1", "--window-days", "many"], "--window-days"),
+])
+def test_the_command_refuses_bad_arguments(db, arguments, message):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=message):
+        call_command("campaign_lift", *arguments)
+
+
+def test_the_report_page_shows_the_lift_with_a_chart(hand_case, admin_client):
+    from django.urls import reverse
+
+    url = reverse("admin:campaigns_campaign_report", args=[hand_case.pk])
+    page = admin_client.get(url).content.decode()
+    assert "Holdout and lift" in page and "No measurable effect" in page
+    assert "<svg" in page and "52.50" in page and "16.7" in page
+    bad = admin_client.get(url + "?window_days=0")
+    assert bad.status_code == 200 and "errorlist" in bad.content.decode()
+    persian = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    assert "<svg" in persian
+
+
+def test_the_automation_report_shows_the_lift_of_recent_entries(db, admin_client):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from tests.campaigns.helpers import automation
+
+    win_back = automation("win_back")
+    MessageFactory(campaign=None, automation=win_back, status=SENT, created_at=timezone.now() - timedelta(days=3))
+    page = admin_client.get(reverse("admin:campaigns_automation_report", args=[win_back.pk])).content.decode()
+    assert "Holdout and lift" in page and "Not measurable" in page
