@@ -2,29 +2,17 @@
 
 A customer is held out when the first 8 bytes of SHA-256("<seed>:<customer id>"), read as an
 unsigned integer, fall in the lowest `percent`% of the range. The seed is stored on the campaign
-or automation (random when it is created, never edited), so anyone can re-run the draw for a
+or automation (`secrets.token_hex()`, random when it is created, never edited), so anyone can re-run the draw for a
 customer and get the same answer: the draw is reproducible and auditable, independent between
 campaigns (each has its own seed) and unrelated to ids, names or order dates. Each customer is
 held out with probability `percent`/100; the share of a large audience is close to it.
 """
 
 import hashlib
-import secrets
 
-from django.conf import settings
-
+DEFAULT_PERCENT = 10
 MAX_PERCENT = 50
 _RANGE = 2 ** 64
-
-
-def default_percent() -> int:
-    """A new campaign's or automation's share (the model fields' default): CAMPAIGNS_HOLDOUT_PERCENT, 10."""
-    return settings.CAMPAIGNS_HOLDOUT_PERCENT
-
-
-def new_seed() -> str:
-    """A fresh seed for a campaign or automation (the model fields' default)."""
-    return secrets.token_hex(8)
 
 
 def draw_value(seed: str, customer_id: int) -> float:

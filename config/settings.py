@@ -392,10 +392,6 @@ CAMPAIGNS_SEND_RETRIES = env_int("CAMPAIGNS_SEND_RETRIES", 5, minimum=0)  # task
 CAMPAIGNS_STALE_SENDING_MINUTES = env_int("CAMPAIGNS_STALE_SENDING_MINUTES", 35, minimum=1)
 CAMPAIGNS_UNSUBSCRIBE_LINK_DAYS = env_int("CAMPAIGNS_UNSUBSCRIBE_LINK_DAYS", 365, minimum=1)
 CAMPAIGNS_PUBLIC_RATE_LIMIT = env_str("CAMPAIGNS_PUBLIC_RATE_LIMIT", "60/m")
-# The holdout a new campaign or marketing automation starts with (0-50%; each can be changed in the admin).
-CAMPAIGNS_HOLDOUT_PERCENT = env_int("CAMPAIGNS_HOLDOUT_PERCENT", 10, minimum=0)
-if CAMPAIGNS_HOLDOUT_PERCENT > 50:
-    raise ImproperlyConfigured(f"CAMPAIGNS_HOLDOUT_PERCENT={CAMPAIGNS_HOLDOUT_PERCENT} must be at most 50.")
 # Automations pick up occasions missed by up to this many days (a day the job did not run).
 CAMPAIGNS_AUTOMATION_CATCH_UP_DAYS = env_int("CAMPAIGNS_AUTOMATION_CATCH_UP_DAYS", 2, minimum=0)
 # SMS: a dotted path to a backend class in campaigns.sms (file by default, Twilio in production).

@@ -47,13 +47,6 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
-def no_holdout_unless_asked(settings):
-    # A new campaign or automation holds out a random 10% (CAMPAIGNS_HOLDOUT_PERCENT); a test about who
-    # receives what would depend on the draw, so tests start with none and holdout tests set the share.
-    settings.CAMPAIGNS_HOLDOUT_PERCENT = 0
-
-
-@pytest.fixture(autouse=True)
 def default_language_after_each_test():
     # LocaleMiddleware activates a request's language in the thread and nothing switches it back in the
     # test client, so a Persian request would leave the next test speaking Persian.

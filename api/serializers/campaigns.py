@@ -16,7 +16,7 @@ class LiftSerializer(serializers.Serializer):
     """The JSON of `manage.py campaign_lift ID --json`, and the details the admin's report shows.
     Rates are fractions; money is a string with two decimals; null where a group is empty."""
 
-    campaign = serializers.IntegerField()
+    campaign = serializers.UUIDField(help_text="The campaign's public id (the command prints its id).")
     window_days = serializers.IntegerField()
     treated = serializers.IntegerField(help_text="Recipients: customers the campaign was meant to reach.")
     holdout = serializers.IntegerField(help_text="Customers drawn into the holdout, sent nothing.")

@@ -25,7 +25,7 @@ def template_errors(form) -> None:
 
 
 class HoldoutFieldMixin:
-    """The holdout share may be left empty: the default share (CAMPAIGNS_HOLDOUT_PERCENT) then."""
+    """The holdout share may be left empty: the default share (10%) then."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,7 +34,7 @@ class HoldoutFieldMixin:
 
     def clean_holdout_percent(self):
         value = self.cleaned_data.get("holdout_percent")
-        return holdout.default_percent() if value is None else value
+        return holdout.DEFAULT_PERCENT if value is None else value
 
 
 class CampaignForm(HoldoutFieldMixin, forms.ModelForm):

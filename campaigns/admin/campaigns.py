@@ -38,7 +38,7 @@ class CampaignAdmin(TranslationAdmin):
     filter_horizontal = ("segments", "excluded_segments")
     inlines = [CampaignVariantInline]
     change_form_template = "admin/campaigns/campaign/change_form.html"
-    status_fields = ("status", "started_at", "finished_at", "cancelled_at", "winner_variant", "winner_decided_at",
+    status_fields = ("public_id", "status", "started_at", "finished_at", "cancelled_at", "winner_variant", "winner_decided_at",
                      "audience_size", "recipients", "held_out", "holdout_seed", "skipped_no_consent", "skipped_suppressed", "skipped_frequency_cap",
                      "sent_count", "failed_count", "history_display")
     fieldsets = (

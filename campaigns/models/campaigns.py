@@ -1,6 +1,9 @@
 """Campaigns (one send to segments, with variants and a holdout), their audit events, and
 automations (messages sent on an occasion)."""
 
+import secrets
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -39,6 +42,8 @@ class Campaign(models.Model):
         CLICK = "click", _("Click rate")
         CONVERSION = "conversion", _("Conversion rate")
 
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False,
+                                 help_text=_("How the partner API names the campaign."))
     name = models.CharField(_("name"), max_length=200)
     channel = models.CharField(_("channel"), max_length=10, choices=ChannelChoice.choices, default=ChannelChoice.EMAIL)
     segments = models.ManyToManyField(Segment, related_name="campaigns", verbose_name=_("target segments"), blank=True)
@@ -69,11 +74,11 @@ class Campaign(models.Model):
     )
     winner_metric = models.CharField(_("winner by"), max_length=12, choices=WinnerMetric.choices, default=WinnerMetric.CLICK)
     holdout_percent = models.PositiveSmallIntegerField(
-        _("holdout (%)"), default=holdout.default_percent, validators=HOLDOUT_VALIDATORS,
+        _("holdout (%)"), default=holdout.DEFAULT_PERCENT, validators=HOLDOUT_VALIDATORS,
         help_text=_("This share of the audience (0-50%) is drawn at random and receives nothing, so the campaign's "
                     "effect can be measured against it."),
     )
-    holdout_seed = models.CharField(_("holdout seed"), max_length=32, default=holdout.new_seed, editable=False,
+    holdout_seed = models.CharField(_("holdout seed"), max_length=64, default=secrets.token_hex, editable=False,
                                     help_text=_("With the customer's id, decides who is held out: the draw can be repeated."))
     scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False,
@@ -228,12 +233,12 @@ class Automation(models.Model):
     offer = models.ForeignKey("club.Offer", null=True, blank=True, on_delete=models.PROTECT, related_name="automations",
                               verbose_name=_("offer"))
     holdout_percent = models.PositiveSmallIntegerField(
-        _("holdout (%)"), default=holdout.default_percent, validators=HOLDOUT_VALIDATORS,
+        _("holdout (%)"), default=holdout.DEFAULT_PERCENT, validators=HOLDOUT_VALIDATORS,
         help_text=_("Marketing automations (win-back, replenishment): this share of the customers (0-50%) is drawn at "
                     "random when they enter and receives nothing, to measure the effect. Messages about the customer's "
                     "own order or club account are never held back."),
     )
-    holdout_seed = models.CharField(_("holdout seed"), max_length=32, default=holdout.new_seed, editable=False,
+    holdout_seed = models.CharField(_("holdout seed"), max_length=64, default=secrets.token_hex, editable=False,
                                     help_text=_("With the customer's id, decides who is held out: the draw can be repeated."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -212,9 +212,11 @@ def _freeze_audience(campaign: Campaign, *, now: datetime) -> tuple[AudienceCoun
                                  offer=campaign.offer)
     counts = eligibility_counts(annotated)
     variants = [(variant.label, variant.split_percent) for variant in campaign.variants.order_by("label")] or [("A", 100)]
-    eligible_ids = annotated.filter(_skip="").order_by().values_list("pk", flat=True)
-    held = {pk for pk in eligible_ids.iterator(chunk_size=5000)
-            if holdout.is_held_out(campaign.holdout_seed, pk, campaign.holdout_percent)}
+    held = set()
+    if campaign.holdout_percent:
+        eligible_ids = annotated.filter(_skip="").order_by().values_list("pk", flat=True)
+        held = {pk for pk in eligible_ids.iterator(chunk_size=5000)
+                if holdout.is_held_out(campaign.holdout_seed, pk, campaign.holdout_percent)}
     total = counts.eligible - len(held)
     in_test = round(total * campaign.test_percent / 100) if campaign.winner_after_hours is not None else total
     boundaries, running = [], 0

@@ -38,9 +38,8 @@ def test_the_draw_is_an_auditable_hash():
     assert 4800 <= half <= 5200
 
 
-def test_a_new_campaign_gets_the_default_share_and_its_own_seed(settings, db):
-    settings.CAMPAIGNS_HOLDOUT_PERCENT = 10
-    first, second = make_campaign(segments=[]), make_campaign(segments=[])
+def test_a_new_campaign_gets_the_default_share_and_its_own_seed(db):
+    first, second = Campaign.objects.create(name="One"), Campaign.objects.create(name="Two")
     assert (first.holdout_percent, second.holdout_percent) == (10, 10)
     assert first.holdout_seed and first.holdout_seed != second.holdout_seed
 

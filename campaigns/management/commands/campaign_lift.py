@@ -1,6 +1,7 @@
 """campaign_lift ID [--window-days N] [--json]"""
 
 import json
+import uuid
 
 from django.core.management import BaseCommand, CommandError
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
     help = "What a campaign brought beyond its holdout: conversion, revenue and retention of both groups, and the lift."
 
     def add_arguments(self, parser):
-        parser.add_argument("campaign_id", metavar="ID", help="The campaign's id.")
+        parser.add_argument("campaign_id", metavar="ID", help="The campaign's id (as in its admin address) or public id.")
         parser.add_argument("--window-days", default=WINDOW_DAYS,
                             help=f"Outcome window after the send, in days, 1 to 3650 (default {WINDOW_DAYS}).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             window_days = window_days_clean(window_days)
         except ValueError as error:
             raise CommandError(f"--window-days: {error}") from None
-        campaign = Campaign.objects.filter(pk=int(campaign_id)).first() if str(campaign_id).isdigit() else None
+        campaign = _campaign(str(campaign_id))
         if campaign is None:
             raise CommandError(f"No campaign with the id {campaign_id!r}.")
         lift = campaign_lift(campaign, window_days=window_days)
@@ -59,3 +60,12 @@ class Command(BaseCommand):
         for label, value in rows:
             self.stdout.write(f"{label:<24} {value}")
         self.stdout.write(data["sentence"])
+
+
+def _campaign(reference: str) -> Campaign | None:
+    if reference.isdigit():
+        return Campaign.objects.filter(pk=int(reference)).first()
+    try:
+        return Campaign.objects.filter(public_id=uuid.UUID(reference)).first()
+    except ValueError:
+        return None
