@@ -15,6 +15,7 @@ SCOPES = (
     "returns:write",
     "segments:read",
     "metrics:read",
+    "campaigns:read",
 )
 
 

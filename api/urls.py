@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from api.exceptions import PROBLEM_CONTENT_TYPE, problem
-from api.views import club, customers, feedback, orders, segments, sms, webhooks
+from api.views import campaigns, club, customers, feedback, orders, segments, sms, webhooks
 
 
 @csrf_exempt  # a POST to an unknown path is a 404 in problem details, not the CSRF check's HTML 403
@@ -22,6 +22,7 @@ v1 = [
     *club.urlpatterns,
     *feedback.urlpatterns,
     *segments.urlpatterns,
+    *campaigns.urlpatterns,
     *webhooks.urlpatterns,
     *sms.urlpatterns,
     re_path(r"^[\s\S]*$", not_found, name="api-not-found"),  # unknown paths answer problem details too

@@ -1,4 +1,4 @@
-"""The API's serializers, a module per resource: customers, orders, club, feedback, segments,
+"""The API's serializers, a module per resource: customers, orders, club, feedback, campaigns, segments,
 sms, webhooks, and what they share (base). Explicit fields; field names follow the CSV columns,
 `id` is the public id. Serializers validate types and shapes only; every write goes through a
 service. Every name stays importable from `api.serializers`."""
@@ -27,6 +27,7 @@ from api.serializers.feedback import (  # noqa: F401
     SurveyDetailSerializer, SurveyQuestionSerializer, SurveyResponseSerializer, SurveyResultsSerializer,
     SurveySerializer,
 )
+from api.serializers.campaigns import LiftQuerySerializer, LiftSerializer  # noqa: F401
 from api.serializers.segments import (  # noqa: F401
     RetentionQuerySerializer, RetentionSerializer, SegmentSerializer,
 )

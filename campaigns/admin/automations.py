@@ -10,14 +10,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
-from campaigns.admin.campaign_forms import template_errors
+from campaigns.admin.campaign_forms import HoldoutFieldMixin, template_errors
 from campaigns.admin.campaigns import report_charts
+from campaigns.admin.lift import lift_context
 from campaigns import selectors
 from campaigns.models import Automation
 from core.admin_utils import LabelledListEditableMixin
 
 
-class AutomationForm(forms.ModelForm):
+class AutomationForm(HoldoutFieldMixin, forms.ModelForm):
     class Meta:
         model = Automation
         fields = "__all__"
@@ -35,8 +36,10 @@ class AutomationAdmin(LabelledListEditableMixin, TranslationAdmin):
     list_filter = ("kind", "enabled", "channel")
     list_editable = ("enabled",)
     list_select_related = ("offer",)
+    readonly_fields = ("holdout_seed",)
     fieldsets = (
         (None, {"fields": ("name", "kind", "enabled", "channel", "days", "cooldown_days", "offer")}),
+        (_("Holdout"), {"fields": ("holdout_percent", "holdout_seed")}),
         (_("Content"), {"fields": ("subject", "subject_b", "body", "sms_text"),
                         "description": _("Placeholders as in campaigns ({{ card_url }}, {{ return_url }}, {{ survey_url }}, "
                                          "...), plus {{ order_number }} (post-purchase), {{ products }} (replenishment), "
@@ -58,5 +61,6 @@ class AutomationAdmin(LabelledListEditableMixin, TranslationAdmin):
             raise PermissionDenied
         report = selectors.automation_report(automation)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": automation,
-                   "title": _("Report: %(name)s") % {"name": automation.name}, "report": report, **report_charts(report)}
+                   "title": _("Report: %(name)s") % {"name": automation.name}, "report": report, **report_charts(report),
+                   **lift_context(request, automation)}
         return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)

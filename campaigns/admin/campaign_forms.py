@@ -9,7 +9,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationStackedInline
 
-from campaigns import rendering, services
+from campaigns import holdout, rendering, services
 from campaigns.models import Campaign, CampaignVariant
 
 CONTENT_PREFIXES = ("subject", "body", "sms_text")
@@ -24,7 +24,20 @@ def template_errors(form) -> None:
                 form.add_error(name, error)
 
 
-class CampaignForm(forms.ModelForm):
+class HoldoutFieldMixin:
+    """The holdout share may be left empty: the default share (10%) then."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "holdout_percent" in self.fields:
+            self.fields["holdout_percent"].required = False
+
+    def clean_holdout_percent(self):
+        value = self.cleaned_data.get("holdout_percent")
+        return holdout.DEFAULT_PERCENT if value is None else value
+
+
+class CampaignForm(HoldoutFieldMixin, forms.ModelForm):
     class Meta:
         model = Campaign
         fields = "__all__"  # the admin's fieldsets choose; modeltranslation adds the language columns

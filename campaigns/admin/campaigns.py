@@ -21,6 +21,7 @@ from campaigns import selectors, services
 from campaigns.admin.campaign_forms import (
     CONTENT_PREFIXES, CampaignForm, CampaignVariantInline, ScheduleForm, TestSendForm,
 )
+from campaigns.admin.lift import lift_context
 from campaigns.models import Campaign, Channel
 from campaigns.selectors.audience import campaign_audience_estimate, campaign_sample_recipient
 from core.charts import Series, bar_chart
@@ -37,8 +38,8 @@ class CampaignAdmin(TranslationAdmin):
     filter_horizontal = ("segments", "excluded_segments")
     inlines = [CampaignVariantInline]
     change_form_template = "admin/campaigns/campaign/change_form.html"
-    status_fields = ("status", "started_at", "finished_at", "cancelled_at", "winner_variant", "winner_decided_at",
-                     "audience_size", "recipients", "skipped_no_consent", "skipped_suppressed", "skipped_frequency_cap",
+    status_fields = ("public_id", "status", "started_at", "finished_at", "cancelled_at", "winner_variant", "winner_decided_at",
+                     "audience_size", "recipients", "held_out", "holdout_seed", "skipped_no_consent", "skipped_suppressed", "skipped_frequency_cap",
                      "sent_count", "failed_count", "history_display")
     fieldsets = (
         (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
@@ -52,6 +53,9 @@ class CampaignAdmin(TranslationAdmin):
         (_("Offer"), {"fields": ("offer",)}),
         (_("A/B test"), {"fields": ("test_percent", "winner_after_hours", "winner_metric"),
                          "description": _("Add up to four variants below; their shares must add up to 100%.")}),
+        (_("Holdout"), {"fields": ("holdout_percent",),
+                         "description": _("The holdout is drawn when sending starts and kept with the audience; "
+                                          "the report compares its orders with the recipients'.")}),
         (_("Schedule"), {"fields": ("scheduled_at",)}),
         (_("Status"), {"fields": status_fields}),
     )
@@ -209,7 +213,7 @@ class CampaignAdmin(TranslationAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "original": campaign,
             "title": _("Report: %(name)s") % {"name": campaign.name}, "report": report,
-            **report_charts(report),
+            **report_charts(report), **lift_context(request, campaign),
         }
         return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)
 

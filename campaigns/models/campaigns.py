@@ -1,12 +1,19 @@
 """Campaigns (one send to segments, with variants and a holdout), their audit events, and
 automations (messages sent on an occasion)."""
 
+import secrets
+import uuid
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaigns import holdout
 from campaigns.models.segments import Segment
+
+HOLDOUT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(holdout.MAX_PERCENT)]
 
 
 class Channel(models.TextChoices):
@@ -35,6 +42,8 @@ class Campaign(models.Model):
         CLICK = "click", _("Click rate")
         CONVERSION = "conversion", _("Conversion rate")
 
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False,
+                                 help_text=_("How the partner API names the campaign."))
     name = models.CharField(_("name"), max_length=200)
     channel = models.CharField(_("channel"), max_length=10, choices=ChannelChoice.choices, default=ChannelChoice.EMAIL)
     segments = models.ManyToManyField(Segment, related_name="campaigns", verbose_name=_("target segments"), blank=True)
@@ -64,6 +73,13 @@ class Campaign(models.Model):
         help_text=_("Empty: the whole audience is split between the variants."),
     )
     winner_metric = models.CharField(_("winner by"), max_length=12, choices=WinnerMetric.choices, default=WinnerMetric.CLICK)
+    holdout_percent = models.PositiveSmallIntegerField(
+        _("holdout (%)"), default=holdout.DEFAULT_PERCENT, validators=HOLDOUT_VALIDATORS,
+        help_text=_("This share of the audience (0-50%) is drawn at random and receives nothing, so the campaign's "
+                    "effect can be measured against it."),
+    )
+    holdout_seed = models.CharField(_("holdout seed"), max_length=64, default=secrets.token_hex, editable=False,
+                                    help_text=_("With the customer's id, decides who is held out: the draw can be repeated."))
     scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False,
                               db_index=True)
@@ -75,6 +91,7 @@ class Campaign(models.Model):
     # Frozen when sending starts: who matched, and who was left out and why.
     audience_size = models.PositiveIntegerField(_("matching customers"), default=0, editable=False)
     recipients = models.PositiveIntegerField(_("recipients"), default=0, editable=False)
+    held_out = models.PositiveIntegerField(_("held out"), default=0, editable=False)
     skipped_no_consent = models.PositiveIntegerField(_("skipped: no consent or address"), default=0, editable=False)
     skipped_suppressed = models.PositiveIntegerField(_("skipped: suppressed"), default=0, editable=False)
     skipped_frequency_cap = models.PositiveIntegerField(_("skipped: frequency cap"), default=0, editable=False)
@@ -95,6 +112,8 @@ class Campaign(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(test_percent__gte=1, test_percent__lte=100),
                                    name="campaigns_campaign_test_percent_range"),
+            models.CheckConstraint(condition=models.Q(holdout_percent__lte=holdout.MAX_PERCENT),
+                                   name="campaigns_campaign_holdout_percent_range"),
         ]
 
     def __str__(self):
@@ -213,6 +232,14 @@ class Automation(models.Model):
     sms_text = models.TextField(_("SMS text"), blank=True)
     offer = models.ForeignKey("club.Offer", null=True, blank=True, on_delete=models.PROTECT, related_name="automations",
                               verbose_name=_("offer"))
+    holdout_percent = models.PositiveSmallIntegerField(
+        _("holdout (%)"), default=holdout.DEFAULT_PERCENT, validators=HOLDOUT_VALIDATORS,
+        help_text=_("Marketing automations (win-back, replenishment): this share of the customers (0-50%) is drawn at "
+                    "random when they enter and receives nothing, to measure the effect. Messages about the customer's "
+                    "own order or club account are never held back."),
+    )
+    holdout_seed = models.CharField(_("holdout seed"), max_length=64, default=secrets.token_hex, editable=False,
+                                    help_text=_("With the customer's id, decides who is held out: the draw can be repeated."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -220,6 +247,10 @@ class Automation(models.Model):
         ordering = ["kind", "name"]
         verbose_name = _("automation")
         verbose_name_plural = _("automations")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(holdout_percent__lte=holdout.MAX_PERCENT),
+                                   name="campaigns_automation_holdout_percent_range"),
+        ]
 
     def __str__(self):
         return self.name
@@ -227,3 +258,8 @@ class Automation(models.Model):
     @property
     def is_marketing(self) -> bool:
         return self.kind in self.MARKETING_KINDS
+
+    @property
+    def holds_out(self) -> bool:
+        """Only marketing automations keep a holdout: a notice about the customer's own order or account is owed."""
+        return self.is_marketing and self.holdout_percent > 0

@@ -64,6 +64,7 @@ class Message(models.Model):
         BOUNCED = "bounced", _("Bounced")
         SKIPPED = "skipped", _("Skipped")
         CANCELLED = "cancelled", _("Cancelled")
+        HELD_OUT = "held_out", _("Held out (control group, never sent)")
 
     class SkipReason(models.TextChoices):
         NO_CONSENT = "no_consent", _("No consent or address for the channel")
@@ -71,6 +72,8 @@ class Message(models.Model):
         FREQUENCY_CAP = "frequency_cap", _("Frequency cap reached")
         NOT_FOR_OFFER = "not_for_offer", _("Not a club member the offer is for")
 
+    # A holdout customer has a row like a recipient (drawn when the audience is frozen, or at an
+    # automation's entry, with that date), in this state: never queued, never sent.
     # Statuses after a backend accepted the message.
     DELIVERED_STATUSES = (Status.SENT,)
     # What counts towards the frequency cap: planned or sent, not failed, skipped or cancelled.

@@ -13,7 +13,8 @@ from core.timeline import TimelineEntry
 from crm.models import Customer
 
 _FIGURES = {
-    "recipients": Count("pk", filter=~Q(status__in=[Message.Status.SKIPPED, Message.Status.CANCELLED])),
+    "recipients": Count("pk", filter=~Q(status__in=[Message.Status.SKIPPED, Message.Status.CANCELLED,
+                                                    Message.Status.HELD_OUT])),
     "sent": Count("pk", filter=Q(sent_at__isnull=False)),
     "delivered": Count("pk", filter=Q(sent_at__isnull=False, bounced_at__isnull=True)),
     "failed": Count("pk", filter=Q(status=Message.Status.FAILED)),
@@ -88,7 +89,8 @@ def campaign_progress(campaign: Campaign) -> dict:
     """For the progress bar: counted from the messages (one GROUP BY), not from cached figures."""
     counts = dict(Message.objects.filter(campaign=campaign).order_by().values("status").annotate(n=Count("pk"))
                   .values_list("status", "n"))
-    total = sum(count for status, count in counts.items() if status not in (Message.Status.CANCELLED,))
+    total = sum(count for status, count in counts.items()
+                if status not in (Message.Status.CANCELLED, Message.Status.HELD_OUT))
     sent = sum(counts.get(status, 0) for status in (*Message.DELIVERED_STATUSES, Message.Status.BOUNCED))
     failed = counts.get(Message.Status.FAILED, 0)
     skipped = counts.get(Message.Status.SKIPPED, 0)

@@ -9,6 +9,10 @@ reason, so a rerun does not try them again and the timeline says why nothing was
 Win-back and replenishment are marketing: they respect and count towards the frequency
 cap. The others are about the customer's own order or club account (transactional):
 exempt from the cap, never from consent or the suppression list.
+
+A marketing automation keeps a holdout: each customer who enters and may receive the message is
+drawn (campaigns.holdout, the automation's seed and the customer's id) and, when held out, gets a
+row in the "held out" state dated at the entry, never sent; it counts as an entry for the cooldown.
 """
 
 import hashlib
@@ -21,7 +25,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from campaigns import tokens
+from campaigns import holdout, tokens
 from campaigns.models import Automation, Channel, ChannelChoice, Message
 from campaigns.services import after_send
 from campaigns.selectors.audience import with_eligibility
@@ -49,7 +53,7 @@ def automation_messages_create(*, automation: Automation, occasions: list[tuple[
     sending. Occasions already written are left alone (a rerun is a no-op)."""
     now = now or timezone.now()
     if not occasions:
-        return {"queued": 0, "skipped": 0}
+        return {"queued": 0, "skipped": 0, "held_out": 0}
     languages = {code for code, _name in settings.LANGUAGES}
     ab_test = bool(automation.subject_b_en or automation.subject_b)
     fallback_channel = Channel.SMS if automation.channel == ChannelChoice.SMS else Channel.EMAIL
@@ -67,19 +71,23 @@ def automation_messages_create(*, automation: Automation, occasions: list[tuple[
                 if customer_id not in eligibility:
                     continue
                 language, channel, skip = eligibility[customer_id]
+                status = Message.Status.SKIPPED if skip else Message.Status.QUEUED
+                if not skip and automation.holds_out and holdout.is_held_out(
+                        automation.holdout_seed, customer_id, automation.holdout_percent):
+                    status = Message.Status.HELD_OUT
                 rows.append(Message(
                     automation=automation, customer_id=customer_id, occasion=occasion[:200], context=context or {},
                     channel=channel or fallback_channel, language=language if language in languages else "en",
                     variant=("A", "B")[index % 2] if ab_test else "A", is_marketing=automation.is_marketing,
-                    status=Message.Status.SKIPPED if skip else Message.Status.QUEUED, skip_reason=skip,
-                    created_at=now, queued_at=now,
+                    status=status, skip_reason=skip, created_at=now,
+                    queued_at=now if status == Message.Status.QUEUED else None,
                 ))
             Message.objects.bulk_create(rows, ignore_conflicts=True)
         enqueue_send(queued_message_ids(Message.objects.filter(automation=automation, created_at=now)))
     written = dict(Message.objects.filter(automation=automation, created_at=now).order_by().values("status")
                    .annotate(n=Count("pk")).values_list("status", "n"))
-    skipped = written.get(Message.Status.SKIPPED, 0)
-    return {"queued": sum(written.values()) - skipped, "skipped": skipped}
+    skipped, held_out = written.get(Message.Status.SKIPPED, 0), written.get(Message.Status.HELD_OUT, 0)
+    return {"queued": sum(written.values()) - skipped - held_out, "skipped": skipped, "held_out": held_out}
 
 
 def _outside_cooldown(customers, automation: Automation, now: datetime):

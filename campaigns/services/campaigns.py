@@ -18,7 +18,7 @@ from django.db.models.functions import Cast, Concat, MD5
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns import rendering
+from campaigns import holdout, rendering
 from campaigns.models import Campaign, CampaignEvent, ChannelChoice, Message
 from campaigns.services import content
 from campaigns.selectors.audience import AudienceCounts, campaign_audience, eligibility_counts, with_eligibility
@@ -190,24 +190,34 @@ def campaign_start(*, campaign_id: int, now: datetime | None = None) -> bool:
             return False
         campaign = Campaign.objects.select_related("offer").get(pk=campaign_id)
         content.record_links(campaign)
-        counts, created = _freeze_audience(campaign, now=now)
+        counts, created, held_out = _freeze_audience(campaign, now=now)
         Campaign.objects.filter(pk=campaign.pk).update(
-            audience_size=counts.matching, recipients=created, skipped_no_consent=counts.no_consent,
+            audience_size=counts.matching, recipients=created, held_out=held_out, skipped_no_consent=counts.no_consent,
             skipped_suppressed=counts.suppressed, skipped_frequency_cap=counts.frequency_cap,
             skipped_not_for_offer=counts.not_for_offer,
         )
-        campaign_event_record(campaign=campaign, kind=Event.STARTED, audience=counts.matching, recipients=created)
+        campaign_event_record(campaign=campaign, kind=Event.STARTED, audience=counts.matching, recipients=created,
+                              held_out=held_out, holdout_percent=campaign.holdout_percent)
         enqueue_send(queued_message_ids(Message.objects.filter(campaign=campaign)))
         campaign_refresh_counts(campaign.pk)
     return True
 
 
-def _freeze_audience(campaign: Campaign, *, now: datetime) -> tuple[AudienceCounts, int]:
+def _freeze_audience(campaign: Campaign, *, now: datetime) -> tuple[AudienceCounts, int, int]:
+    """One row per eligible customer: a recipient (queued, or held for the A/B winner) or, drawn by
+    campaigns.holdout from the campaign's seed, a holdout customer (held out, never sent). The holdout
+    is drawn among those who would have received the campaign, so both groups are alike.
+    Returns the counts, the recipients and the holdout's size."""
     annotated = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True, now=now,
                                  offer=campaign.offer)
     counts = eligibility_counts(annotated)
     variants = [(variant.label, variant.split_percent) for variant in campaign.variants.order_by("label")] or [("A", 100)]
-    total = counts.eligible
+    held = set()
+    if campaign.holdout_percent:
+        eligible_ids = annotated.filter(_skip="").order_by().values_list("pk", flat=True)
+        held = {pk for pk in eligible_ids.iterator(chunk_size=5000)
+                if holdout.is_held_out(campaign.holdout_seed, pk, campaign.holdout_percent)}
+    total = counts.eligible - len(held)
     in_test = round(total * campaign.test_percent / 100) if campaign.winner_after_hours is not None else total
     boundaries, running = [], 0
     for label, share in variants:
@@ -219,16 +229,20 @@ def _freeze_audience(campaign: Campaign, *, now: datetime) -> tuple[AudienceCoun
     eligible = (annotated.filter(_skip="").annotate(_shuffle=shuffle).order_by("_shuffle", "pk")
                 .values_list("pk", "language", "_channel"))
     languages = {code for code, _name in settings.LANGUAGES}
-    batch, created = [], 0
-    for position, (customer_id, language, channel) in enumerate(eligible.iterator(chunk_size=5000)):
-        if position < in_test:
+    batch, created, position = [], 0, 0
+    for customer_id, language, channel in eligible.iterator(chunk_size=5000):
+        if customer_id in held:
+            label, status = "", Message.Status.HELD_OUT
+        elif position < in_test:
             label = next((label for boundary, label in boundaries if position < boundary), variants[-1][0])
             status = Message.Status.QUEUED
         else:
             label, status = "", Message.Status.HELD
+        position += status != Message.Status.HELD_OUT
         batch.append(Message(
             campaign=campaign, customer_id=customer_id, channel=channel, language=language if language in languages else "en",
-            variant=label, is_marketing=True, status=status, created_at=now, queued_at=now,
+            variant=label, is_marketing=True, status=status, created_at=now,
+            queued_at=None if status == Message.Status.HELD_OUT else now,
         ))
         if len(batch) >= INSERT_BATCH:
             Message.objects.bulk_create(batch)
@@ -237,7 +251,7 @@ def _freeze_audience(campaign: Campaign, *, now: datetime) -> tuple[AudienceCoun
     if batch:
         Message.objects.bulk_create(batch)
         created += len(batch)
-    return counts, created
+    return counts, created - len(held), len(held)
 
 
 @transaction.atomic

@@ -46,7 +46,8 @@ def automation(kind: str, **changes) -> Automation:
     # The migration creates them with their default content; a transactional test elsewhere may have flushed them.
     spec = next(spec for spec in DEFAULT_AUTOMATIONS if spec["kind"] == kind)
     item = Automation.objects.filter(kind=kind).first() or Automation.objects.create(**automation_fields(spec))
-    for name, value in {"enabled": True, **changes}.items():
+    # The migration that created it gave it the default holdout of its day; tests choose theirs.
+    for name, value in {"enabled": True, "holdout_percent": 0, **changes}.items():
         setattr(item, name, value)
     item.save()
     return item

@@ -39,7 +39,8 @@ def test_sending_now_records_the_user_and_the_start_records_the_dispatcher(campa
     # The start runs in the Celery task queued after commit: the task is its own entry point (core.audit).
     assert events(campaign) == [(Kind.SEND_NOW, marketing_user.pk, "system"),
                                 (Kind.STARTED, None, "task: campaigns.tasks.start_campaign")]
-    assert campaign.events.get(kind=Kind.STARTED).parameters == {"audience": 2, "recipients": 2}
+    assert campaign.events.get(kind=Kind.STARTED).parameters == {"audience": 2, "recipients": 2, "held_out": 0,
+                                                                 "holdout_percent": 0}
 
 
 def test_cancelling_records_who_and_how_many_messages_it_stopped(campaign, marketing_user):

@@ -63,7 +63,7 @@ def test_a_customer_requests_a_return_in_arabic(live_server, phone, shot):
 def test_a_customer_unsubscribes_with_one_click(live_server, phone, shot):
     customer = crm.customer_create(first_name="Mina", email="mina@example.com", language="fa", email_opt_in=True,
                                    consent_source="test")
-    campaign = Campaign.objects.create(name="Spring", channel="email", subject_en="Hi", body_en="<p>Hi</p>")
+    campaign = Campaign.objects.create(name="Spring", channel="email", holdout_percent=0, subject_en="Hi", body_en="<p>Hi</p>")
     message = Message.objects.create(campaign=campaign, customer=customer, channel="email", language="fa",
                                      status=Message.Status.SENT)
     path = tokens.unsubscribe_url(message).split("://", 1)[1].split("/", 1)[1]

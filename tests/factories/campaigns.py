@@ -56,6 +56,9 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     subject_en = "Hello {{ first_name }}"
     body_en = '<p>Hi {{ first_name }}, see <a href="https://shop.example/spring">the sale</a>.</p>'
     sms_text_en = "Hi {{ first_name }}, spring sale at shop.example"
+    # A real campaign holds out 10% at random; a test about who receives what would depend on the
+    # draw, so a factory campaign holds out nobody unless the test asks (tests/campaigns/test_holdout.py).
+    holdout_percent = 0
 
     @factory.post_generation
     def segments(campaign, create, extracted, **kwargs):

@@ -53,7 +53,7 @@ def test_a_killed_worker_resumed_delivers_each_message_exactly_once(tmp_path, re
         customer = crm_services.customer_create(first_name=f"C{index}", phone=f"+9891200{index:05d}", sms_opt_in=True,
                                                 consent_source="test")
         SegmentMember.objects.create(segment=segment, customer=customer)
-    campaign = Campaign.objects.create(name="Worker test", channel="sms", sms_text_en="Hi {{ first_name }}")
+    campaign = Campaign.objects.create(name="Worker test", channel="sms", holdout_percent=0, sms_text_en="Hi {{ first_name }}")
     campaign.segments.set([segment])
 
     worker = start_worker(tmp_path, "first")
