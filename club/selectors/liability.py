@@ -220,18 +220,6 @@ def _param(connection, moment):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-# The member's tier at the cutoff: the last change before it; else, when every change came later, the tier
-# the first of them started from; else (no history at all) the tier held now.
-_TIER_AT_CUTOFF = """
-    CASE
-        WHEN EXISTS (SELECT 1 FROM club_tierchange b WHERE b.member_id = m.id AND b.changed_at < %(cutoff)s)
-        THEN (SELECT b.to_tier_id FROM club_tierchange b WHERE b.member_id = m.id AND b.changed_at < %(cutoff)s
-              ORDER BY b.changed_at DESC, b.id DESC LIMIT 1)
-        WHEN EXISTS (SELECT 1 FROM club_tierchange a WHERE a.member_id = m.id)
-        THEN (SELECT a.from_tier_id FROM club_tierchange a WHERE a.member_id = m.id ORDER BY a.changed_at, a.id LIMIT 1)
-        ELSE m.tier_id
-    END"""
-
 # One row per tier (NULL: no tier): outstanding, pending, expiring in 30/60/90 days, earned, redeemed, expired.
 # The FIFO remainder of each credit is `credits_with_remaining` (club.selectors.ledger) restricted to the rows
 # created before the cutoff: the credit's net (less what reversals and expiries took from it), a running sum in
@@ -288,9 +276,26 @@ held AS (
 members AS (
     SELECT member_id FROM flows UNION SELECT member_id FROM held
 ),
+ranked AS (
+    SELECT member_id, from_tier_id, to_tier_id, CASE WHEN changed_at < %(cutoff)s THEN 1 ELSE 0 END AS before,
+        ROW_NUMBER() OVER (PARTITION BY member_id, CASE WHEN changed_at < %(cutoff)s THEN 1 ELSE 0 END
+                           ORDER BY changed_at DESC, id DESC) AS latest,
+        ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY changed_at, id) AS earliest
+    FROM club_tierchange
+),
+history AS (
+    SELECT member_id, MAX(before) AS any_before,
+        MAX(CASE WHEN before = 1 AND latest = 1 THEN to_tier_id END) AS last_to,
+        MAX(CASE WHEN earliest = 1 THEN from_tier_id END) AS first_from
+    FROM ranked GROUP BY member_id
+),
 tiered AS (
-    SELECT s.member_id, {_TIER_AT_CUTOFF} AS tier_id
-    FROM members s JOIN club_membership m ON m.id = s.member_id
+    -- The tier at the cutoff: the last change before it; else, when every change came later, the tier the first
+    -- of them started from; else (no history at all) the tier held now. One pass over the history.
+    SELECT s.member_id,
+        CASE WHEN y.any_before = 1 THEN y.last_to WHEN y.member_id IS NOT NULL THEN y.first_from ELSE m.tier_id END
+            AS tier_id
+    FROM members s JOIN club_membership m ON m.id = s.member_id LEFT JOIN history y ON y.member_id = s.member_id
 )
 SELECT t.tier_id,
     SUM(COALESCE(f.balance, 0)), SUM(COALESCE(h.points, 0)),
