@@ -62,7 +62,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = f"{server}/{bench_tier_review.DATABASE}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("VAR_DIR", "/tmp/clubcrm-bench-var")
+    os.environ.setdefault("VAR_DIR", "/tmp/clubcrm-bench-var")  # nosec B108 - a benchmark's scratch folder, as bench_tier_review
     os.environ.setdefault("CLUB_POINT_VALUE", "0.05")
     import django
 
