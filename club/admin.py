@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
 from club import services
+from club.admin_liability import PointsLiabilityAdmin
 from club.models import (
     BirthdayReward,
     Coupon,
@@ -27,6 +28,7 @@ from club.models import (
     MemberNotice,
     Offer,
     PendingPoints,
+    PointsLiability,
     PointsTransaction,
     Referral,
     Tier,
@@ -359,3 +361,6 @@ class ReferralAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         created = services.referral_create(referrer=form.cleaned_data["referrer"], referred=form.cleaned_data["referred"])
         obj.pk = created.pk
+
+
+admin.site.register(PointsLiability, PointsLiabilityAdmin)

@@ -39,6 +39,7 @@ role_registry.register("club.club_managers", RoleGrant(CLUB_MANAGERS, "club", {
     "referral": ("view", "add"),
     "birthdayreward": READ_ONLY,
     "membernotice": READ_ONLY,
+    "pointsliability": READ_ONLY,  # the liability report (club.admin_liability)
 }))
 # Support answers members' questions and enrols them; reads the rest.
 role_registry.register("club.support", RoleGrant(SUPPORT, "club", {

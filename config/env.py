@@ -5,6 +5,7 @@ instead of running with a silently wrong value.
 """
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -41,6 +42,21 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
+    return value
+
+
+def env_decimal(name: str, default: str, *, minimum: str | None = None) -> Decimal:
+    raw = os.environ.get(name)
+    if raw is None:
+        return Decimal(default)
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a decimal number (e.g. 0.05).") from None
+    if not value.is_finite():
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a decimal number (e.g. 0.05).")
+    if minimum is not None and value < Decimal(minimum):
+        raise ImproperlyConfigured(f"{name}={raw} must be at least {minimum}.")
     return value
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import (
-    database_from_url, email_from_url, env_bool, env_days_or_forever, env_fraction, env_int, env_list, env_str,
+    database_from_url, email_from_url, env_bool, env_days_or_forever, env_decimal, env_fraction, env_int, env_list, env_str,
     filesystem_broker_folders,
 )
 
@@ -382,6 +382,8 @@ CLUB_COUPON_VALID_DAYS = env_int("CLUB_COUPON_VALID_DAYS", 30, minimum=1)
 # The member's club card page (/m/<token>/): its signed link is valid this long; requests per address and per link.
 CLUB_CARD_LINK_DAYS = env_int("CLUB_CARD_LINK_DAYS", 90, minimum=1)
 CLUB_CARD_RATE_LIMIT = env_str("CLUB_CARD_RATE_LIMIT", FEEDBACK_RATE_LIMIT)
+# What one point costs the business, in the default currency (a Decimal): the club's liability is points x this.
+CLUB_POINT_VALUE = env_decimal("CLUB_POINT_VALUE", "0", minimum="0")
 
 # --- Campaigns (issue 5): campaigns, messages, channels, automations
 # Absolute links in messages (unsubscribe, tracking, survey links) start with this; https in production.

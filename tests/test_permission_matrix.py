@@ -69,7 +69,7 @@ CLUB_MANAGER = {
              "coupon": "view add change", "couponredemption": "view",
              "membership": "view add change adjust_points override_tier", "pointstransaction": "view",
              "pendingpoints": "view", "tierchange": "view", "referral": "view add", "birthdayreward": "view",
-             "membernotice": "view"},
+             "membernotice": "view", "pointsliability": "view"},
     "feedback": {"survey": "view", "response": "view", "answer": "view", "returnrequest": "view", "returnline": "view"},
     "campaigns": {"segment": "view", "campaign": "view", "campaignvariant": "view", "campaignevent": "view", "automation": "view",
                   "message": "view", "deliveryevent": "view"},
@@ -162,7 +162,7 @@ STANDARD_VIEWS = ("changelist", "add", "history", "delete", "change")
 # opens for any staff member and shows only their own row.
 SELF_SERVICE = {"core.staffpreference"}
 # Admins whose list page is not a list (a dashboard, a preferences form): no list actions to run there.
-NO_LIST_ACTIONS = SELF_SERVICE | {"analytics.retentiondashboard"}
+NO_LIST_ACTIONS = SELF_SERVICE | {"analytics.retentiondashboard", "club.pointsliability"}
 
 
 # --- what the admin has (discovered) ----------------------------------------------------------------

@@ -232,3 +232,13 @@ class PendingPoints(models.Model):
 
     def __str__(self):
         return f"{self.points} pending until {self.available_at:%Y-%m-%d}"
+
+
+class PointsLiability(PointsTransaction):
+    """The club's points liability report in the admin (club.selectors.liability): its own view
+    permission decides who reads it; the figures come from the ledger."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("points liability")
+        verbose_name_plural = _("points liability")

@@ -6,6 +6,8 @@
 - `members`: a customer's membership, birthdays due, the earning rules in force
 - `card`: the member card (admin panel, customer page, public card)
 - `hooks`: what crm borrows (search by member number, the loyal stage, timeline entries)
+- `liability`: the points liability as of a day, per tier, and its 12-month trend (`club_liability`, the admin
+  report); imported from its module
 
 Selectors import models, `club.codes` and `club.dates`, never `club.services`: the services
 read through them, so the arrow inside the app points one way.

@@ -1,0 +1,97 @@
+"""The club's points liability in the admin: what the members' points are worth as of a day, per tier,
+and the outstanding points at each of the last 12 month ends (club.selectors.liability).
+
+Registered on the `PointsLiability` proxy model (club/admin.py), so the admin index lists it and its own
+view permission (club managers) decides who reads it. The page only reads: three queries whatever the
+size of the club, on the read replica when there is one.
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from club.selectors.liability import Liability, LiabilityFigures, club_liability, liability_trend, parse_as_of
+from core import charts
+from core.admin_utils import ReadOnlyAdminMixin
+from core.replicas import replica_page
+
+
+class PointsLiabilityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """No list, no forms: the changelist is the report."""
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [path("", self.admin_site.admin_view(self.changelist_view), name="%s_%s_changelist" % info)]
+
+    def changelist_view(self, request, extra_context=None):
+        return replica_page(self._report_view)(request)
+
+    def _report_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Points liability"),
+            "opts": self.opts,
+            "as_of_value": request.GET.get("as_of", ""),
+            "point_value": _number(settings.CLUB_POINT_VALUE),
+            "point_value_missing": not settings.CLUB_POINT_VALUE,
+        }
+        try:
+            as_of = parse_as_of(request.GET.get("as_of"))
+        except ValidationError as error:
+            context["as_of_errors"] = error.message_dict["as_of"]
+            return TemplateResponse(request, "admin/club/pointsliability/report.html", context, status=400)
+        liability = club_liability(as_of=as_of)
+        trend = liability_trend(as_of=as_of)
+        labels = [point.day.isoformat() for point in trend]
+        context.update({
+            "as_of": as_of,
+            "as_of_value": as_of.isoformat(),
+            "total": _row(_("All members"), liability.total),
+            "tiers": _tier_rows(liability),
+            "trend": [{"day": label, "available": _number(point.outstanding_points),
+                       "pending": _number(point.pending_points), "value": _number(point.liability_value)}
+                      for label, point in zip(labels, trend)],
+            "trend_chart": charts.line_chart(
+                labels=labels, minimum=0,
+                series=[charts.Series(_("Available"), [point.outstanding_points for point in trend]),
+                        charts.Series(_("Pending"), [point.pending_points for point in trend])],
+                title=_("Outstanding points at each month end"),
+                empty=_("No points in the ledger in these 12 months.")),
+        })
+        return TemplateResponse(request, "admin/club/pointsliability/report.html", context)
+
+
+def _tier_rows(liability: Liability) -> list[dict]:
+    return [_row(str(row.tier) if row.tier else _("No tier"), row.figures) for row in liability.tiers]
+
+
+def _row(name: str, figures: LiabilityFigures) -> dict:
+    return {
+        "name": name,
+        "outstanding": _number(figures.outstanding_points),
+        "pending": _number(figures.pending_points),
+        "expiring_30d": _number(figures.expiring_30d),
+        "expiring_60d": _number(figures.expiring_60d),
+        "expiring_90d": _number(figures.expiring_90d),
+        "value": _number(figures.liability_value),
+        "earned": _number(figures.earned_points),
+        "redeemed": _number(figures.redeemed_points),
+        "expired": _number(figures.expired_points),
+        "redemption_rate": _percent(figures.redemption_rate),
+        "breakage_rate": _percent(figures.breakage_rate),
+    }
+
+
+def _number(value) -> str:
+    """As the admin writes numbers in the active language (Django's formats), grouped by thousands."""
+    return formats.number_format(value, 0 if value == int(value) else None, force_grouping=True)
+
+
+def _percent(rate: float | None) -> str | None:
+    return None if rate is None else formats.number_format(round(100 * rate, 1), 1, force_grouping=True) + "%"
