@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from analytics import metrics
 from campaigns.models import Segment
-from campaigns.segments import segment_customers
+from campaigns.segments import segment_members
 from crm.models import Customer
 from feedback import selectors as feedback_selectors
 from feedback.selectors import ReturnRate
@@ -19,7 +19,7 @@ ALL = "all"
 
 __all__ = [
     "ALL", "ReturnRate", "UnknownSegment", "customers_for", "feedback_scores", "lifecycle_funnel", "likely_churners",
-    "likely_churning", "period_extras", "return_rate",
+    "likely_churning", "period_extras", "return_rate", "segment_or_all_customers",
 ]
 
 
@@ -28,17 +28,18 @@ class UnknownSegment(LookupError):
 
 
 def customers_for(slug: str) -> tuple[Segment | None, QuerySet[Customer]]:
-    """`all` means every customer; anything else is a segment slug."""
+    """`all` means every customer; anything else is a segment slug. A segment's customers are its
+    materialized members (campaigns.SegmentCustomer, as of `members_computed_at`)."""
     if slug == ALL:
         return None, Customer.objects.all()
     segment = Segment.objects.filter(slug=slug).first()
     if segment is None:
         raise UnknownSegment(_("No segment with the slug %(slug)r (use 'all' for every customer).") % {"slug": slug})
-    return segment, segment_customers(segment)
+    return segment, segment_members(segment)
 
 
 def segment_or_all_customers(segment: Segment | None) -> QuerySet[Customer]:
-    return segment_customers(segment) if segment else Customer.objects.all()
+    return segment_members(segment) if segment else Customer.objects.all()
 
 
 # --- per-segment figures beyond retention ---------------------------------------------------------

@@ -44,3 +44,9 @@ def retention_messages(run_date: date) -> dict:
     from campaigns.privacy import messages_purge
 
     return messages_purge(run_date=run_date)
+
+
+def segments_refresh(run_date: date) -> dict:
+    from campaigns.segments import segments_refresh as refresh_all
+
+    return refresh_all()

@@ -1,7 +1,8 @@
 """Retention snapshots: stored per segment (or all customers), period and activity window, so the
 dashboard only reads rows.
 
-`snapshots_refresh` computes them with `analytics.metrics.retention` for the last N closed
+`snapshots_refresh` computes them with `analytics.metrics.retention_by_segment` (every segment of a
+period in one pass over their materialized members) for the last N closed
 months, quarters and years (a daily job, and the "recompute now" button through a Celery task
 that reports its progress in an `AnalyticsRun`). A closed period is computed once: changing a
 segment's rules later does not rewrite its history, unless a recompute is forced. Beside
@@ -94,14 +95,21 @@ def snapshots_refresh(*, today: date | None = None, window_days: int | None = No
                                force=force)
     if run is not None:
         AnalyticsRun.objects.filter(pk=run.pk).update(total=len(targets), done=0)
-    sizes: dict[int | None, int] = {}  # counted once per run
+    # Every segment of a period in one pass (metrics.retention_by_segment); then one row per snapshot.
+    by_period: dict[tuple, list[Target]] = {}
     for target in targets:
-        key = target.segment.pk if target.segment else None
-        if key not in sizes:
-            sizes[key] = segment_or_all_customers(target.segment).count()
-        snapshot_compute(target, window_days=window_days, size=sizes[key])
+        by_period.setdefault((target.period, target.start, target.end), []).append(target)
+    for (_kind, start, end), group in by_period.items():
+        sizes: dict[int | None, int] = {}
+        results = metrics.retention_by_segment(
+            [target.segment for target in group if target.segment is not None], start=start, end=end,
+            window_days=window_days, include_all=any(target.segment is None for target in group), sizes=sizes,
+        )
+        for target in group:
+            key = target.segment.pk if target.segment else None
+            snapshot_compute(target, window_days=window_days, result=results[key], size=sizes[key])
         if run is not None:
-            AnalyticsRun.objects.filter(pk=run.pk).update(done=F("done") + 1)
+            AnalyticsRun.objects.filter(pk=run.pk).update(done=F("done") + len(group))
     return {"computed": len(targets), "window_days": window_days}
 
 
