@@ -19,7 +19,7 @@ ALL = "all"
 
 __all__ = [
     "ALL", "ReturnRate", "UnknownSegment", "customers_for", "feedback_scores", "lifecycle_funnel", "likely_churners",
-    "likely_churning", "period_extras", "return_rate", "segment_or_all_customers",
+    "likely_churning", "period_extras", "return_rate", "return_rate_by_segment", "segment_or_all_customers",
 ]
 
 
@@ -63,12 +63,26 @@ def feedback_scores(customers: QuerySet[Customer], *, start: date | datetime | N
             "detractors": scores.detractors, "csat": scores.csat, "csat_answers": scores.csat_answers}
 
 
-def period_extras(customers: QuerySet[Customer], start: date, end: date) -> dict:
-    returns = return_rate(customers, start=start, end=end)
+def period_extras(customers: QuerySet[Customer], start: date, end: date, *, returns: ReturnRate | None = None) -> dict:
+    """NPS, CSAT and return rate of the period (`returns` when computed already, for several segments at once)."""
+    if returns is None:
+        returns = return_rate(customers, start=start, end=end)
     return {
         **feedback_scores(customers, start=start, end=end),
         "return_rate": returns.rate, "units_sold": returns.units_sold, "units_returned": returns.units_returned,
     }
+
+
+def return_rate_by_segment(segments: list[Segment], *, start: date, end: date) -> dict[int, ReturnRate]:
+    """The return rate of every materialized segment for [start, end) in two aggregates grouped by segment
+    (over the stored members); a segment never materialized is computed alone."""
+    materialized = [segment.pk for segment in segments if segment.members_computed_at is not None]
+    rates = feedback_selectors.return_rate_by_group(group="segment_rows__segment", keys=materialized,
+                                                    start=_moment(start), end=_moment(end)) if materialized else {}
+    for segment in segments:
+        if segment.members_computed_at is None:
+            rates[segment.pk] = return_rate(segment_members(segment), start=start, end=end)
+    return rates
 
 
 # --- churn and lifecycle --------------------------------------------------------------------------

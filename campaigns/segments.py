@@ -152,6 +152,11 @@ def segments_refresh(*, segments: QuerySet[Segment] | None = None) -> dict:
             failed.append(segment.slug)
             continue
         refreshed += 1
+    if connection.vendor == "postgresql":
+        # The table was just rewritten and the snapshots join it next: plans need its new statistics
+        # (autovacuum would analyze it later; until then, estimates off by 10x pick nested loops).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SegmentCustomer._meta.db_table}")  # nosec B608 - the table name from _meta
     return {"refreshed": refreshed, "failed": failed}
 
 

@@ -4,18 +4,22 @@ one statement over their materialized members, equal to the per-segment function
 
 import json
 from datetime import date, datetime, timezone as dt_timezone
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from analytics import metrics
+from analytics import metrics, selectors
 from analytics.models import SegmentMetricSnapshot
 from analytics.services import snapshots
 from campaigns.models import Segment
 from campaigns.segments import segment_add_customers, segment_customers, segment_save
 from crm import services
 from crm.models import Customer
+from crm.services import LineInput
+from feedback.models import ReturnLine
+from feedback.services.returns import LineRequest, return_reject, return_request_create
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +133,38 @@ def test_the_snapshots_hold_the_per_segment_figures(shop, django_assert_max_num_
         assert (row.retention_rate, row.churn_rate, row.crr_classic) == (
             expected.retention_rate, expected.churn_rate, expected.crr_classic)
         assert row.size == customers.count()
+        assert row.extra == selectors.period_extras(customers, target.start, target.end)
+
+
+def test_the_return_rate_of_every_segment_is_two_queries_and_equals_each_ones(place_order, settings,
+                                                                             django_assert_num_queries):
+    settings.FEEDBACK_RETURN_WINDOW_DAYS = 100000
+    alice, bob = CustomerFactory(first_name="Alice", city="Tehran"), CustomerFactory(first_name="Bob", city="Shiraz")
+    first = place_order(alice, at=at(2026, 5, 1), total="70", lines=[
+        LineInput(sku="MUG", quantity=4, unit_price=Decimal("10")), LineInput(sku="TEA", quantity=6, unit_price=Decimal("5"))])
+    place_order(alice, at=at(2026, 3, 1), total="10", lines=[LineInput(sku="MUG", quantity=5, unit_price=Decimal("2"))])
+    place_order(bob, at=at(2026, 5, 2), total="30", status="cancelled",
+                lines=[LineInput(sku="MUG", quantity=3, unit_price=Decimal("10"))])
+    bobs = place_order(bob, at=at(2026, 5, 3), total="20", lines=[LineInput(sku="MUG", quantity=2, unit_price=Decimal("10"))])
+    mug, tea = first.lines.order_by("id")
+    return_request_create(order=first, lines=[LineRequest(order_line_id=mug.pk, quantity=2, reason=ReturnLine.Reason.DAMAGED)])
+    rejected = return_request_create(order=first, lines=[LineRequest(order_line_id=tea.pk, quantity=6,
+                                                                     reason=ReturnLine.Reason.OTHER)])
+    return_reject(return_request=rejected)
+    return_request_create(order=bobs, lines=[LineRequest(order_line_id=bobs.lines.get().pk, quantity=1,
+                                                         reason=ReturnLine.Reason.OTHER)])
+    segments = [
+        segment_save(slug="tehran", name="Tehran", rules={"all": [{"field": "city", "op": "eq", "value": "Tehran"}]})[0],
+        segment_save(slug="everyone", name="Everyone", rules={"all": []})[0],
+        segment_save(slug="nobody", name="Nobody", rules={"all": [{"field": "city", "op": "eq", "value": "Oslo"}]})[0],
+    ]
+    with django_assert_num_queries(2):
+        rates = selectors.return_rate_by_segment(segments, start=START, end=END)
+    for segment in segments:
+        assert rates[segment.pk] == selectors.return_rate(segment_customers(segment), start=START, end=END)
+    assert (rates[segments[0].pk].units_sold, rates[segments[0].pk].units_returned) == (10, 2)
+    assert (rates[segments[1].pk].units_sold, rates[segments[1].pk].units_returned) == (12, 3)
+    assert rates[segments[2].pk].rate is None
 
 
 # --- retention --segments ---------------------------------------------------------------------------
