@@ -115,11 +115,13 @@ def segment_members_refresh(*, segment: Segment, compiled: segment_rules.Compile
     it no longer selects and an INSERT ... SELECT of the new ones (rows that stay are not touched).
     Dynamic rules are evaluated as of now (or of `compiled.now`), which is recorded with the size.
     The segment's row is locked, so two refreshes of one segment never interleave. Returns the size."""
-    Segment.objects.select_for_update().filter(pk=segment.pk).values_list("pk", flat=True).first()
-    if segment.kind == Segment.Kind.DYNAMIC and compiled is None:
-        compiled = segment_rules.compile_rules(segment.rules)
-    computed_at = compiled.now if segment.kind == Segment.Kind.DYNAMIC else timezone.now()
-    selected, params = (segment_customers(segment, compiled=compiled).order_by().values(member_id=F("pk"))
+    # The rules as they are now, under the lock: a job that loaded the segment before an edit must not
+    # write the members of the old rules after the edit's own refresh.
+    locked = Segment.objects.select_for_update().get(pk=segment.pk)
+    if locked.kind == Segment.Kind.DYNAMIC and (compiled is None or compiled.rules != locked.rules):
+        compiled = segment_rules.compile_rules(locked.rules)
+    computed_at = compiled.now if locked.kind == Segment.Kind.DYNAMIC else timezone.now()
+    selected, params = (segment_customers(locked, compiled=compiled).order_by().values(member_id=F("pk"))
                         .query.sql_with_params())
     table = SegmentCustomer._meta.db_table
     with connection.cursor() as cursor:

@@ -148,3 +148,13 @@ def test_the_admin_page_shows_when_the_members_were_computed(client, marketing_u
     assert "members computed at" in page.content.decode().lower()
     listing = client.get(reverse("admin:campaigns_segment_changelist"))
     assert "members computed at" in listing.content.decode().lower()
+
+
+def test_a_refresh_uses_the_rules_saved_now_not_those_of_a_stale_copy():
+    shiraz = CustomerFactory(city="Shiraz")
+    CustomerFactory(city="Tehran")
+    segment = segment_create(slug="city", name="City", rules=TEHRAN)
+    stale = Segment.objects.get(pk=segment.pk)  # what a long job loaded before the edit
+    segment_update(segment=segment, rules=SHIRAZ)
+    segment_members_refresh(segment=stale)
+    assert members(segment) == {shiraz.pk}
