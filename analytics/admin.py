@@ -27,11 +27,10 @@ from analytics.models import AnalyticsRun, CustomerScore, PredictionFit, Retenti
 from analytics.periods import period_label, shift
 from analytics.services.snapshots import analytics_run_request
 from campaigns.models import Segment
-from campaigns.segments import segment_add_customers, segment_customers, segment_save
+from campaigns.segments import segment_add_customers, segment_save
 from core import charts
 from core.admin_utils import ReadOnlyAdminMixin
 from core.replicas import replica_page
-from crm.models import Customer
 
 
 def selection_query(selection: Selection, **extra) -> str:
@@ -116,7 +115,7 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self._require_view(request)
         segment = self._segment(key)
         selection = self._selection(request)
-        customers = segment_customers(segment) if segment else Customer.objects.all()
+        customers = selectors.segment_or_all_customers(segment)
         name = segment.name if segment else _("All customers")
         kind = selection.period if selection.period != PeriodKind.CUSTOM else PeriodKind.MONTH
         history = dashboard.segment_history(segment, period=kind, window_days=selection.window_days,
@@ -189,7 +188,7 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not request.user.has_perm("campaigns.add_segment"):
             raise PermissionDenied
         segment = self._segment(key)
-        customers = segment_customers(segment) if segment else Customer.objects.all()
+        customers = selectors.segment_or_all_customers(segment)
         churners = selectors.likely_churning(customers)
         today = timezone.localdate()
         name = _("Win-back: %(name)s (%(day)s)") % {"name": segment.name if segment else _("All customers"), "day": today}

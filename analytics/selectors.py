@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from analytics import metrics
 from campaigns.models import Segment
-from campaigns.segments import segment_customers
+from campaigns.segments import segment_members
 from crm.models import Customer
 from feedback import selectors as feedback_selectors
 from feedback.selectors import ReturnRate
@@ -19,7 +19,7 @@ ALL = "all"
 
 __all__ = [
     "ALL", "ReturnRate", "UnknownSegment", "customers_for", "feedback_scores", "lifecycle_funnel", "likely_churners",
-    "likely_churning", "period_extras", "return_rate",
+    "likely_churning", "period_extras", "return_rate", "return_rate_by_segment", "segment_or_all_customers",
 ]
 
 
@@ -28,17 +28,18 @@ class UnknownSegment(LookupError):
 
 
 def customers_for(slug: str) -> tuple[Segment | None, QuerySet[Customer]]:
-    """`all` means every customer; anything else is a segment slug."""
+    """`all` means every customer; anything else is a segment slug. A segment's customers are its
+    materialized members (campaigns.SegmentCustomer, as of `members_computed_at`)."""
     if slug == ALL:
         return None, Customer.objects.all()
     segment = Segment.objects.filter(slug=slug).first()
     if segment is None:
         raise UnknownSegment(_("No segment with the slug %(slug)r (use 'all' for every customer).") % {"slug": slug})
-    return segment, segment_customers(segment)
+    return segment, segment_members(segment)
 
 
 def segment_or_all_customers(segment: Segment | None) -> QuerySet[Customer]:
-    return segment_customers(segment) if segment else Customer.objects.all()
+    return segment_members(segment) if segment else Customer.objects.all()
 
 
 # --- per-segment figures beyond retention ---------------------------------------------------------
@@ -62,12 +63,26 @@ def feedback_scores(customers: QuerySet[Customer], *, start: date | datetime | N
             "detractors": scores.detractors, "csat": scores.csat, "csat_answers": scores.csat_answers}
 
 
-def period_extras(customers: QuerySet[Customer], start: date, end: date) -> dict:
-    returns = return_rate(customers, start=start, end=end)
+def period_extras(customers: QuerySet[Customer], start: date, end: date, *, returns: ReturnRate | None = None) -> dict:
+    """NPS, CSAT and return rate of the period (`returns` when computed already, for several segments at once)."""
+    if returns is None:
+        returns = return_rate(customers, start=start, end=end)
     return {
         **feedback_scores(customers, start=start, end=end),
         "return_rate": returns.rate, "units_sold": returns.units_sold, "units_returned": returns.units_returned,
     }
+
+
+def return_rate_by_segment(segments: list[Segment], *, start: date, end: date) -> dict[int, ReturnRate]:
+    """The return rate of every materialized segment for [start, end) in two aggregates grouped by segment
+    (over the stored members); a segment never materialized is computed alone."""
+    materialized = [segment.pk for segment in segments if segment.members_computed_at is not None]
+    rates = feedback_selectors.return_rate_by_group(group="segment_rows__segment", keys=materialized,
+                                                    start=_moment(start), end=_moment(end)) if materialized else {}
+    for segment in segments:
+        if segment.members_computed_at is None:
+            rates[segment.pk] = return_rate(segment_members(segment), start=start, end=end)
+    return rates
 
 
 # --- churn and lifecycle --------------------------------------------------------------------------

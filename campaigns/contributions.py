@@ -47,6 +47,10 @@ for job in (
         description="Attribute imported orders to the messages that preceded them (conversions)."),
     Job(name="campaigns.sms_delivery", func=jobs.sms_delivery, schedule={"minute": "*/15"},
         description="Ask the SMS provider about messages whose delivery report has not come (the last 48 hours)."),
+    # Before analytics' snapshots (05:00): they read the membership this job materializes.
+    Job(name="campaigns.segments_refresh", func=jobs.segments_refresh, schedule={"minute": "30", "hour": "4"},
+        queue="analytics",
+        description="Recompute every segment's members (rules that depend on today are evaluated now) and its size."),
     Job(name="campaigns.retention_messages", func=jobs.retention_messages, schedule={"minute": "45", "hour": "3"},
         description="Retention policy: delete messages older than RETENTION_MESSAGES_DAYS (0: keep; in-flight ones stay)."),
 ):

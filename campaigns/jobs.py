@@ -50,3 +50,9 @@ def sms_delivery(run_date: date) -> dict:
     from campaigns.services.delivery import sms_delivery_poll
 
     return sms_delivery_poll(now=timezone.now())
+
+
+def segments_refresh(run_date: date) -> dict:
+    from campaigns.segments import segments_refresh as refresh_all
+
+    return refresh_all()

@@ -11,7 +11,8 @@ loop over customers. The definitions are those of DESIGN.md (and the README):
   period, N = first counted order in the period, E = active at end;
   retention = R/S, churn = (S-R)/S, crr_classic = (E-N)/S, all None when S = 0.
 
-The package by subject: `retention` (and new vs returning), `value`, `cohorts`, `lifecycle`;
+The package by subject: `retention` (and new vs returning), `value`, `cohorts`, `lifecycle`, and
+`segments` (retention and value of many segments in one pass over their materialized members);
 `common` holds what they share. The public functions are importable from here.
 """
 
@@ -19,9 +20,10 @@ from analytics.metrics.cohorts import CohortRow, cohort_matrix
 from analytics.metrics.common import aware, counted_orders
 from analytics.metrics.lifecycle import lifecycle_counts
 from analytics.metrics.retention import NewVsReturning, Retention, new_vs_returning, retention
+from analytics.metrics.segments import retention_by_segment, value_by_segment
 from analytics.metrics.value import ValueMetrics, value_metrics
 
 __all__ = [
     "CohortRow", "NewVsReturning", "Retention", "ValueMetrics", "aware", "cohort_matrix", "counted_orders",
-    "lifecycle_counts", "new_vs_returning", "retention", "value_metrics",
+    "lifecycle_counts", "new_vs_returning", "retention", "retention_by_segment", "value_by_segment", "value_metrics",
 ]

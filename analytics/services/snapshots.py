@@ -1,7 +1,8 @@
 """Retention snapshots: stored per segment (or all customers), period and activity window, so the
 dashboard only reads rows.
 
-`snapshots_refresh` computes them with `analytics.metrics.retention` for the last N closed
+`snapshots_refresh` computes them with `analytics.metrics.retention_by_segment` (every segment of a
+period in one pass over their materialized members) for the last N closed
 months, quarters and years (a daily job, and the "recompute now" button through a Celery task
 that reports its progress in an `AnalyticsRun`). A closed period is computed once: changing a
 segment's rules later does not rewrite its history, unless a recompute is forced. Beside
@@ -20,7 +21,7 @@ from django.utils import timezone
 from analytics import metrics
 from analytics.models import AnalyticsRun, SegmentMetricSnapshot
 from analytics.periods import closed_periods
-from analytics.selectors import period_extras, segment_or_all_customers
+from analytics.selectors import ReturnRate, period_extras, return_rate_by_segment, segment_or_all_customers
 from campaigns.models import Segment
 from core.replicas import replica_reads
 
@@ -38,9 +39,9 @@ class Target:
 
 
 def snapshot_compute(target: Target, *, window_days: int, result: metrics.Retention | None = None,
-                     size: int | None = None) -> SegmentMetricSnapshot:
-    """Compute and store one snapshot (created, or replaced when it exists). `result` and
-    `size` may be given when they were computed for several segments at once."""
+                     size: int | None = None, returns: ReturnRate | None = None) -> SegmentMetricSnapshot:
+    """Compute and store one snapshot (created, or replaced when it exists). `result`, `size` and
+    `returns` may be given when they were computed for several segments at once."""
     customers = segment_or_all_customers(target.segment)
     if result is None:
         result = metrics.retention(customers, start=target.start, end=target.end, window_days=window_days)
@@ -49,7 +50,7 @@ def snapshot_compute(target: Target, *, window_days: int, result: metrics.Retent
         "customers_at_start": result.customers_at_start, "retained": result.retained, "churned": result.churned,
         "new_customers": result.new_customers, "customers_at_end": result.customers_at_end,
         "retention_rate": result.retention_rate, "churn_rate": result.churn_rate, "crr_classic": result.crr_classic,
-        "extra": period_extras(customers, target.start, target.end),
+        "extra": period_extras(customers, target.start, target.end, returns=returns),
     }
     snapshot, _created = SegmentMetricSnapshot.objects.update_or_create(
         segment=target.segment, period=target.period, start=target.start, end=target.end, window_days=window_days,
@@ -94,14 +95,24 @@ def snapshots_refresh(*, today: date | None = None, window_days: int | None = No
                                force=force)
     if run is not None:
         AnalyticsRun.objects.filter(pk=run.pk).update(total=len(targets), done=0)
-    sizes: dict[int | None, int] = {}  # counted once per run
+    # Every segment of a period in one pass (metrics.retention_by_segment); then one row per snapshot.
+    by_period: dict[tuple, list[Target]] = {}
     for target in targets:
-        key = target.segment.pk if target.segment else None
-        if key not in sizes:
-            sizes[key] = segment_or_all_customers(target.segment).count()
-        snapshot_compute(target, window_days=window_days, size=sizes[key])
+        by_period.setdefault((target.period, target.start, target.end), []).append(target)
+    for (_kind, start, end), group in by_period.items():
+        sizes: dict[int | None, int] = {}
+        results = metrics.retention_by_segment(
+            [target.segment for target in group if target.segment is not None], start=start, end=end,
+            window_days=window_days, include_all=any(target.segment is None for target in group), sizes=sizes,
+        )
+        returns = return_rate_by_segment([target.segment for target in group if target.segment is not None],
+                                         start=start, end=end)
+        for target in group:
+            key = target.segment.pk if target.segment else None
+            snapshot_compute(target, window_days=window_days, result=results[key], size=sizes[key],
+                             returns=returns.get(key))
         if run is not None:
-            AnalyticsRun.objects.filter(pk=run.pk).update(done=F("done") + 1)
+            AnalyticsRun.objects.filter(pk=run.pk).update(done=F("done") + len(group))
     return {"computed": len(targets), "window_days": window_days}
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns import rules as segment_rules
 from campaigns.models import Segment, SegmentMember
 from campaigns.segments import (
-    segment_add_customers, segment_create, segment_customers, segment_import_csv, segment_refresh_size, segment_update,
+    segment_add_customers, segment_create, segment_customers, segment_import_csv, segment_members_refresh, segment_update,
 )
 from core.panels import ContributedListColumnsMixin
 from core.rule_fields import OPERATOR_LABELS
@@ -73,11 +73,11 @@ class CsvUploadForm(forms.Form):
 @admin.register(Segment)
 class SegmentAdmin(ContributedListColumnsMixin, admin.ModelAdmin):
     form = SegmentForm
-    list_display = ("name", "slug", "kind", "size", "size_counted_at")
+    list_display = ("name", "slug", "kind", "size", "members_computed_at")
     list_filter = ("kind",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("size", "size_counted_at")
+    readonly_fields = ("size", "members_computed_at")
     change_form_template = "admin/campaigns/segment/change_form.html"
     actions = ["recount"]
 
@@ -92,11 +92,12 @@ class SegmentAdmin(ContributedListColumnsMixin, admin.ModelAdmin):
         else:
             segment = segment_create(**fields)
         obj.pk, obj.size, obj.size_counted_at = segment.pk, segment.size, segment.size_counted_at
+        obj.members_computed_at = segment.members_computed_at
 
     @admin.action(description=_("Count again"), permissions=["view"])
     def recount(self, request, queryset):
         for segment in queryset:
-            segment_refresh_size(segment=segment)
+            segment_members_refresh(segment=segment)
         self.message_user(request, _("Counted %(n)s segments.") % {"n": queryset.count()}, messages.SUCCESS)
 
     def get_urls(self):

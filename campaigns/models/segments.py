@@ -25,12 +25,15 @@ class Segment(models.Model):
     # The size the last time it was counted (list pages show it without counting again).
     size = models.PositiveIntegerField(_("size"), null=True, blank=True, editable=False)
     size_counted_at = models.DateTimeField(_("counted at"), null=True, blank=True, editable=False)
+    # The moment the materialized membership (SegmentCustomer) was computed: rules that depend on
+    # "now" (days since the last order...) were evaluated as of this moment. None: never computed.
+    members_computed_at = models.DateTimeField(_("members computed at"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Who changed the name, slug or rules, and when (the services set the user on every save).
     # The counted size is a cache, not an edit.
-    history = HistoricalRecords(excluded_fields=["size", "size_counted_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["size", "size_counted_at", "members_computed_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -52,6 +55,26 @@ class SegmentMember(models.Model):
         verbose_name_plural = _("segment members")
         constraints = [models.UniqueConstraint(fields=["segment", "customer"], name="campaigns_segment_member_once")]
         indexes = [models.Index(fields=["customer"], name="campaigns_segmentmember_cust")]
+
+
+class SegmentCustomer(models.Model):
+    """The materialized membership of every segment (dynamic and static): one row per segment and
+    customer, rewritten set-based by campaigns.segments.segment_members_refresh (on every save and by
+    the nightly campaigns.segments_refresh job). The analytics reports read it, so all segments join
+    one table; campaign sending evaluates the rules live at send time instead. Never edited by hand.
+
+    SegmentMember is the list a static segment is made of (its source); this table is a cache of
+    what every segment selects."""
+
+    pk = models.CompositePrimaryKey("segment", "customer")
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="customer_rows", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="segment_rows", db_index=False)
+
+    class Meta:
+        verbose_name = _("segment customer")
+        verbose_name_plural = _("segment customers")
+        # The primary key (segment, customer) serves the reports; this one, deleting a customer.
+        indexes = [models.Index(fields=["customer"], name="campaigns_segcust_customer")]
 
 
 # --- Campaigns, messages and automations ------------------------------------------------------

@@ -1,7 +1,7 @@
 from django.core.management import BaseCommand, CommandError
 
 from campaigns.models import Segment
-from campaigns.segments import segment_refresh_size
+from campaigns.segments import segment_members_refresh
 
 
 class Command(BaseCommand):
@@ -14,4 +14,4 @@ class Command(BaseCommand):
         segment = Segment.objects.filter(slug=slug).first()
         if segment is None:
             raise CommandError(f"No segment with the slug {slug!r}.")
-        self.stdout.write(str(segment_refresh_size(segment=segment)))
+        self.stdout.write(str(segment_members_refresh(segment=segment)))
