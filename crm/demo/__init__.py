@@ -6,9 +6,11 @@ before the anchor, which defaults to today at midnight UTC, so lifecycle stages,
 follow-ups and birthdays look current; pass `now` for byte-for-byte repeatable data.
 
 It is built for size: Faker is called once per seed to fill small name pools, and
-customers are generated in chunks (each in its own transaction) that are written with
-`bulk_create`, so a million customers take minutes and memory stays flat. The derived
-customer figures are computed once at the end with one set-based UPDATE.
+customers are generated in chunks (each in its own transaction) as plain rows that stream
+into the tables with COPY on PostgreSQL (core.copy; batched INSERTs on SQLite), ids taken
+from the tables' sequences, so a million customers take minutes and memory stays flat. The
+derived customer figures are computed once at the end with one set-based UPDATE (the one
+`rebuild_customer_stats` runs); the search names are derived per row with the model's function.
 
 Apps above crm add their own demo data (club members, surveys, segments) as later steps
 (core.demo); crm never imports them.
@@ -26,6 +28,7 @@ from django.db import connection, reset_queries, transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Length
 
+from core.copy import analyze_tables
 from core.demo import DemoDataExists, DemoRun
 from crm.demo.generator import Generator
 from crm.demo.names import NamePools, romanize
@@ -38,7 +41,7 @@ from crm.demo.reference import (
     ORDER_PREFIX,
     TAGS,
 )
-from crm.models import Customer, Order, Product
+from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product
 from crm.services import customers_refresh_order_stats, tags_ensure
 
 __all__ = [
@@ -95,6 +98,7 @@ def seed_customers(run: DemoRun) -> dict[str, int]:
 
     log("Computing the customers' order figures...")
     customers_refresh_order_stats()
+    analyze_tables(Customer, Order, OrderLine, Interaction, ConsentChange, Customer.tags.through)
 
     run.rng_seed = rng_seed
     run.created = Customer.objects.none()

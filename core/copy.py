@@ -1,0 +1,137 @@
+"""Rows written in bulk from plain tuples, for generators of many rows (the demo data).
+
+`table_rows(model, columns)` gives a `write(rows)` function for one table: on PostgreSQL the rows
+stream in with COPY (psycopg 3 `cursor.copy()`, formatted as COPY text here, which is several times
+faster than an INSERT and than psycopg's per-value `write_row()`); elsewhere (SQLite) they become
+batched INSERTs of the values as each field stores them. The caller gives every value, primary keys included:
+`ids_reserve(model, n)` takes them from the table's sequence (PostgreSQL) or after the highest id,
+so the sequences are right as soon as the rows are in. No defaults, `auto_now` values or signals
+are applied: the rows are what the caller wrote.
+
+Values may be None (NULL), str, bool, int, Decimal, float, date, datetime (aware), UUID, or
+dict or list (JSON), or `Cents` (an int amount in hundredths, written as a decimal with two places).
+"""
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection, models
+
+COPY_FLUSH_ROWS = 5000
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class Cents(int):
+    """An amount of money in hundredths (int arithmetic while generating, a decimal when written)."""
+
+    __slots__ = ()
+
+    def as_decimal(self) -> Decimal:
+        return Decimal(int(self)).scaleb(-2)
+
+
+def _text(value) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, Cents):
+        sign, number = ("-", -int(value)) if value < 0 else ("", int(value))
+        return f"{sign}{number // 100}.{number % 100:02d}"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dict | list):
+        return json.dumps(value).translate(_ESCAPES)
+    return str(value)  # int, Decimal, float, date, UUID
+
+
+def uses_copy() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def ids_reserve(model: type[models.Model], count: int) -> list[int]:
+    """`count` new primary keys for `model`'s table, in increasing order."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if uses_copy():
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        highest = model._base_manager.aggregate(highest=models.Max("pk"))["highest"] or 0
+        return list(range(highest + 1, highest + 1 + count))
+
+
+@contextmanager
+def table_rows(model: type[models.Model], columns: Sequence[str]) -> Iterator:
+    """`write(rows)` for `model`'s table: each row a tuple of values for `columns` (database column names)."""
+    if uses_copy():
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(model._meta.db_table)
+            names = ", ".join(connection.ops.quote_name(column) for column in columns)
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                def write(rows: Iterable[tuple]) -> None:
+                    buffer = []
+                    for row in rows:
+                        buffer.append("\t".join([_text(value) for value in row]))
+                        if len(buffer) >= COPY_FLUSH_ROWS:
+                            buffer.append("")
+                            copy.write("\n".join(buffer))
+                            buffer = []
+                    if buffer:
+                        buffer.append("")
+                        copy.write("\n".join(buffer))
+
+                yield write
+        return
+
+    by_column = {field.column: field for field in model._meta.concrete_fields}
+    fields = [by_column[column] for column in columns]
+    quote = connection.ops.quote_name
+    statement = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(column) for column in columns)})"
+        f" VALUES ({', '.join(['%s'] * len(columns))})"  # nosec B608 - identifiers come from the model's meta
+    )
+
+    def write(rows: Iterable[tuple]) -> None:
+        # Each value prepared as its field stores it (no pre_save: auto_now values are the caller's).
+        batch = [
+            [
+                field.get_db_prep_save(value.as_decimal() if isinstance(value, Cents) else value, connection)
+                for field, value in zip(fields, row)
+            ]
+            for row in rows
+        ]
+        if batch:
+            with connection.cursor() as cursor:
+                cursor.executemany(statement, batch)
+
+    yield write
+
+
+def analyze_tables(*models_: type[models.Model]) -> None:
+    """Refresh the planner statistics of tables that just took many rows (PostgreSQL), so that the
+    set-based steps that follow plan for their real size; a no-op elsewhere."""
+    if uses_copy():
+        with connection.cursor() as cursor:
+            for model in models_:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def write_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[tuple]) -> None:
+    """Write `rows` to `model`'s table at once (see `table_rows`)."""
+    with table_rows(model, columns) as write:
+        write(rows)
+
+
+__all__ = ["Cents", "analyze_tables", "ids_reserve", "table_rows", "uses_copy", "write_rows"]
