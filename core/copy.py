@@ -13,12 +13,13 @@ dict or list (JSON), or `Cents` (an int amount in hundredths, written as a decim
 """
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 COPY_FLUSH_ROWS = 5000
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -128,10 +129,76 @@ def analyze_tables(*models_: type[models.Model]) -> None:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
+class IndexesDeferred:
+    """While many rows go into empty tables (PostgreSQL): their secondary indexes, unique and foreign-key
+    constraints are dropped, then put back exactly as they were (definitions read from the catalogue)
+    on a clean exit, each built or checked in one set-based pass instead of row by row. Use it inside
+    one transaction: an error rolls the drop back with the rows. `cursor` is a DB-API cursor (Django's
+    or psycopg's); `log` gets a line when the indexes are back."""
+
+    def __init__(self, cursor, tables: Sequence[str], log=None):
+        self.cursor, self.tables, self.log = cursor, list(tables), log
+        self.indexes: list[str] = []
+        self.constraints: list[tuple[str, str, str]] = []
+
+    def _rows(self, statement: str, params=None) -> list[tuple]:
+        self.cursor.execute(statement, params)
+        return list(self.cursor.fetchall())
+
+    def __enter__(self):
+        for table in self.tables:
+            self.constraints += self._rows(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC",
+                [table],
+            )
+            self.indexes += [row[0] for row in self._rows(
+                "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass"
+                " AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+                [table],
+            )]
+        # Foreign keys first (they may rely on a unique index), then the rest.
+        for table, name, _definition in sorted(self.constraints, key=lambda c: not c[2].startswith("FOREIGN KEY")):
+            self.cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for definition in self.indexes:
+            name = definition.split(" INDEX ", 1)[1].split(" ON ", 1)[0]
+            self.cursor.execute(f"DROP INDEX {name}")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            return False  # the transaction rolls back, indexes included
+        started = time.monotonic()
+        for definition in self.indexes:
+            self.cursor.execute(definition)
+        for table, name, definition in sorted(self.constraints, key=lambda c: c[2].startswith("FOREIGN KEY")):
+            self.cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        if self.log:
+            self.log(f"Indexes and constraints rebuilt in {time.monotonic() - started:.0f} s.")
+        return False
+
+
+@contextmanager
+def bulk_load(*models_: type[models.Model], log=None) -> Iterator[None]:
+    """One transaction for a big load into these (empty) tables: on PostgreSQL with their indexes and
+    constraints deferred (IndexesDeferred) and without waiting for the WAL flush at each commit
+    (synchronous_commit off: a crash loses the load, which is then simply run again). Elsewhere just
+    a transaction."""
+    with transaction.atomic():
+        if not uses_copy():
+            yield
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            with IndexesDeferred(cursor, [model._meta.db_table for model in models_], log):
+                yield
+
+
 def write_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[tuple]) -> None:
     """Write `rows` to `model`'s table at once (see `table_rows`)."""
     with table_rows(model, columns) as write:
         write(rows)
 
 
-__all__ = ["Cents", "analyze_tables", "ids_reserve", "table_rows", "uses_copy", "write_rows"]
+__all__ = ["Cents", "IndexesDeferred", "analyze_tables", "bulk_load", "ids_reserve", "table_rows", "uses_copy", "write_rows"]
