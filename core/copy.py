@@ -42,8 +42,7 @@ def _text(value) -> str:
     if value is False:
         return "f"
     if isinstance(value, Cents):
-        sign, number = ("-", -int(value)) if value < 0 else ("", int(value))
-        return f"{sign}{number // 100}.{number % 100:02d}"
+        return _cents(value)
     if isinstance(value, str):
         return value.translate(_ESCAPES)
     if isinstance(value, datetime):
@@ -51,6 +50,28 @@ def _text(value) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value).translate(_ESCAPES)
     return str(value)  # int, Decimal, float, date, UUID
+
+
+def _cents(value: Cents) -> str:
+    sign, number = ("-", -int(value)) if value < 0 else ("", int(value))
+    return f"{sign}{number // 100}.{number % 100:02d}"
+
+
+# The usual types by exact type (one dict lookup per value); anything else goes through _text.
+_FORMATTERS = {
+    type(None): lambda value: "\\N",
+    bool: lambda value: "t" if value else "f",
+    int: int.__repr__,
+    Cents: _cents,
+    str: lambda value: value.translate(_ESCAPES),
+    datetime: lambda value: value.isoformat(sep=" "),
+}
+
+
+def copy_line(row: Sequence) -> str:
+    """One row as a line of COPY text (without its newline)."""
+    formatters = _FORMATTERS
+    return "\t".join([(formatters.get(type(value)) or _text)(value) for value in row])
 
 
 def uses_copy() -> bool:
@@ -64,7 +85,7 @@ def ids_reserve(model: type[models.Model], count: int) -> list[int]:
     table = model._meta.db_table
     column = model._meta.pk.column
     with connection.cursor() as cursor:
-        if uses_copy():
+        if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
             )
@@ -84,7 +105,7 @@ def table_rows(model: type[models.Model], columns: Sequence[str]) -> Iterator:
                 def write(rows: Iterable[tuple]) -> None:
                     buffer = []
                     for row in rows:
-                        buffer.append("\t".join([_text(value) for value in row]))
+                        buffer.append(copy_line(row))
                         if len(buffer) >= COPY_FLUSH_ROWS:
                             buffer.append("")
                             copy.write("\n".join(buffer))
