@@ -201,7 +201,7 @@ def _build(conn, spec: DatasetSpec, log) -> None:
             """)
         for table in ["crm_customer", "crm_order", "crm_orderline", "crm_interaction", "crm_product"]:
             conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"  # nosec B608
             )
         counts = conn.execute("SELECT (SELECT count(*) FROM crm_customer), (SELECT count(*) FROM crm_order)").fetchone()
         conn.execute(

@@ -86,9 +86,10 @@ def ids_reserve(model: type[models.Model], count: int) -> list[int]:
     column = model._meta.pk.column
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
-            )
+            # The sequence's name once, not once per id (pg_get_serial_sequence reads the catalogue).
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+            sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
             return sorted(row[0] for row in cursor.fetchall())
         highest = model._base_manager.aggregate(highest=models.Max("pk"))["highest"] or 0
         return list(range(highest + 1, highest + 1 + count))
@@ -120,10 +121,10 @@ def table_rows(model: type[models.Model], columns: Sequence[str]) -> Iterator:
     by_column = {field.column: field for field in model._meta.concrete_fields}
     fields = [by_column[column] for column in columns]
     quote = connection.ops.quote_name
-    statement = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(column) for column in columns)})"
-        f" VALUES ({', '.join(['%s'] * len(columns))})"  # nosec B608 - identifiers come from the model's meta
-    )
+    # The table and column names come from the model's meta, quoted; the values are parameters.
+    names = ", ".join(quote(column) for column in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    statement = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({placeholders})"  # nosec B608
 
     def write(rows: Iterable[tuple]) -> None:
         # Each value prepared as its field stores it (no pre_save: auto_now values are the caller's).
