@@ -22,8 +22,10 @@ with `INSERT ... SELECT ... generate_series`:
   identity sequences, VACUUM ANALYZE.
 
 Secondary indexes and constraints of the big tables are dropped during the load and
-rebuilt after it, in the same transaction: an interrupted build leaves the database as
-it was. It is idempotent: when the database already holds a data set of the asked size
+rebuilt after it, in the same transaction (core.copy.IndexesDeferred, as seed_demo's COPY
+load does): an interrupted build leaves the database as it was. For the demo's own shapes
+(Persian/Arabic/English names, club members and ledgers...), seed a database with
+`manage.py seed_demo`, which streams its rows with COPY, and point the benchmark at it. It is idempotent: when the database already holds a data set of the asked size
 (checked against the real row counts), it returns at once.
 """
 
@@ -36,6 +38,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from core.copy import IndexesDeferred
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = "clubcrm_bench_dataset"
@@ -165,47 +169,6 @@ def _describe(conn) -> str:
     return "{:,} customers, {:,} orders, {:,} order lines, {:,} interactions".format(*counts)
 
 
-class _IndexesDropped:
-    """Drop a table's secondary indexes, unique and foreign-key constraints; put them back
-    exactly as they were (definitions read from the catalogue) on exit."""
-
-    def __init__(self, conn, tables: list[str], log):
-        self.conn, self.tables, self.log = conn, tables, log
-        self.indexes: list[str] = []
-        self.constraints: list[tuple[str, str, str]] = []
-
-    def __enter__(self):
-        for table in self.tables:
-            self.constraints += self.conn.execute(
-                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                " WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC",
-                [table],
-            ).fetchall()
-            self.indexes += [row[0] for row in self.conn.execute(
-                "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass"
-                " AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
-                [table],
-            ).fetchall()]
-        # Foreign keys first (they may rely on a unique index), then the rest.
-        for table, name, definition in sorted(self.constraints, key=lambda c: not c[2].startswith("FOREIGN KEY")):
-            self.conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for definition in self.indexes:
-            name = definition.split(" INDEX ", 1)[1].split(" ON ", 1)[0]
-            self.conn.execute(f"DROP INDEX {name}")
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            return False  # the transaction rolls back, indexes included
-        started = time.monotonic()
-        for definition in self.indexes:
-            self.conn.execute(definition)
-        for table, name, definition in sorted(self.constraints, key=lambda c: c[2].startswith("FOREIGN KEY")):
-            self.conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        self.log(f"dataset:   indexes and constraints rebuilt in {time.monotonic() - started:.0f}s")
-        return False
-
-
 # The data ---------------------------------------------------------------------------------
 
 
@@ -219,7 +182,8 @@ def _build(conn, spec: DatasetSpec, log) -> None:
         _step(conn, log, "emptied the crm tables",
               "TRUNCATE crm_customer, crm_order, crm_orderline, crm_interaction, crm_consentchange, crm_product,"
               " crm_customer_tags RESTART IDENTITY CASCADE")
-        with _IndexesDropped(conn, big_tables, log):
+        # The same deferral as seed_demo's COPY load (core.copy.bulk_load).
+        with IndexesDeferred(conn.cursor(), big_tables, lambda line: log(f"dataset:   {line}")):
             _insert_staff(conn, log)
             _insert_products(conn, log)
             _insert_customers(conn, spec, log)
@@ -237,7 +201,7 @@ def _build(conn, spec: DatasetSpec, log) -> None:
             """)
         for table in ["crm_customer", "crm_order", "crm_orderline", "crm_interaction", "crm_product"]:
             conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"  # nosec B608
             )
         counts = conn.execute("SELECT (SELECT count(*) FROM crm_customer), (SELECT count(*) FROM crm_order)").fetchone()
         conn.execute(

@@ -4,9 +4,10 @@ Tiers, earning rules and offers; memberships for about 60% of the new customers;
 ledger consistent with their orders (an earning per order placed since they joined, a
 reversal for each refund or cancellation, some offer redemptions with their coupons);
 then the real jobs (expiry, tier review) bring the cached figures and tiers in line.
-Rows are written with bulk_create in chunks, so large N stays fast.
+Rows are written as plain rows in chunks (core.copy: COPY on PostgreSQL), so large N stays fast.
 """
 
+import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -30,6 +31,8 @@ from club.services import points_expire_due, points_refresh_cached
 from club.services.membership import luhn_check_digit
 from club.services.offers import CODE_ALPHABET, CODE_LENGTH
 from club.services.tiers import tiers_review
+from core.audit import SOURCE_MAX_LENGTH, current_source
+from core.copy import Cents, analyze_tables, ids_reserve, write_rows
 from crm.models import Order
 
 CHUNK = 2000
@@ -92,26 +95,50 @@ def _in_other_languages(field: str, value: str) -> dict[str, str]:
     return {f"{field}_{language}": text for language, text in IN_OTHER_LANGUAGES.get(value, {}).items()}
 
 
+MEMBER_COLUMNS = (
+    "id", "customer_id", "member_number", "status", "joined_at", "source", "tier_id", "points_balance", "pending_points",
+    "points_shortfall", "qualifying_value",
+)
+TIER_CHANGE_COLUMNS = ("id", "member_id", "to_tier_id", "reason", "note", "changed_at", "audit_source")
+LEDGER_COLUMNS = (
+    "id", "public_id", "member_id", "points", "kind", "source", "reason", "rule_id", "order_id", "source_ref",
+    "original_id", "lines", "shortfall", "expires_at", "idempotency_key", "audit_source", "created_at",
+)
+COUPON_COLUMNS = (
+    "id", "code", "member_id", "kind", "offer_id", "discount_kind", "value", "min_order_value", "valid_from",
+    "expires_at", "points_transaction_id", "issued_at", "redeemed_at",
+)
+REDEMPTION_COLUMNS = ("id", "coupon_id", "order_value", "discount", "reference", "redeemed_at", "audit_source")
+
+
 def seed(*, rng, customers, now: datetime, progress=None, **kwargs) -> dict[str, int]:
     tiers = _ensure_tiers()
     purchase_rule = _ensure_rules()
     offers = _ensure_offers(tiers)
     counts = {"club_members": 0, "club_points_transactions": 0, "club_coupons": 0}
-    ids = list(customers.filter(membership__isnull=True).order_by("pk").values_list("pk", "acquired_at", "first_order_at"))
-    chosen = [row for row in ids if rng.random() < MEMBER_SHARE]
     numbers = set(Membership.objects.values_list("member_number", flat=True))
-    bar = progress(desc="Club members", total=len(chosen), unit="member") if progress else None
+    candidates = customers.filter(membership__isnull=True).order_by("pk")
+    bar = progress(desc="Club members", total=candidates.count(), unit="customer") if progress else None
     try:
-        for start in range(0, len(chosen), CHUNK):
-            with transaction.atomic():
-                chunk = _seed_chunk(rng, chosen[start:start + CHUNK], now, tiers, purchase_rule, offers, numbers)
-            for key, value in chunk.items():
-                counts[key] += value
+        # Keyset pages of the new customers (memory stays flat); about 60% of them join.
+        last_pk = 0
+        while True:
+            page = list(candidates.filter(pk__gt=last_pk).values_list("pk", "acquired_at", "first_order_at")[:CHUNK * 2])
+            if not page:
+                break
+            last_pk = page[-1][0]
+            chosen = [row for row in page if rng.random() < MEMBER_SHARE]
+            if chosen:
+                with transaction.atomic():
+                    chunk = _seed_chunk(rng, chosen, now, tiers, purchase_rule, offers, numbers)
+                for key, value in chunk.items():
+                    counts[key] += value
             if bar:
-                bar.update(len(chosen[start:start + CHUNK]))
+                bar.update(len(page))
     finally:
         if bar:
             bar.close()
+    analyze_tables(Membership, TierChange, PointsTransaction, Coupon, CouponRedemption)
     # The real jobs finish the picture: what has expired expires, tiers follow the ledger.
     today = timezone.localdate(now)
     counts["club_points_transactions"] += points_expire_due(run_date=today)["rows"]
@@ -119,108 +146,115 @@ def seed(*, rng, customers, now: datetime, progress=None, **kwargs) -> dict[str,
     return counts
 
 
+def _uuid(rng) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
 def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> dict[str, int]:
+    """Members, their enrolment, their ledger and coupons as plain rows (core.copy: COPY on PostgreSQL)."""
     entry = tiers[0]
-    members = []
-    for customer_id, acquired_at, first_order_at in rows:
+    source = current_source()[:SOURCE_MAX_LENGTH]
+    member_ids = ids_reserve(Membership, len(rows))
+    members = []  # (id, customer id, joined_at)
+    member_rows = []
+    for member_id, (customer_id, acquired_at, first_order_at) in zip(member_ids, rows):
         start = min(filter(None, [acquired_at, first_order_at]), default=now - timedelta(days=rng.randint(1, 700)))
-        joined_at = start + timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1440))
-        members.append(Membership(
-            customer_id=customer_id, member_number=_member_number(rng, numbers), joined_at=min(joined_at, now),
-            tier=entry, source="demo",
-        ))
-    members = Membership.objects.bulk_create(members)
-    TierChange.objects.bulk_create([
-        TierChange(member=member, to_tier=entry, reason=TierChange.Reason.ENROLLED, changed_at=member.joined_at)
-        for member in members
+        joined_at = min(start + timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1440)), now)
+        members.append((member_id, customer_id, joined_at))
+        member_rows.append((member_id, customer_id, _member_number(rng, numbers), Membership.Status.ACTIVE.value,
+                            joined_at, "demo", entry.pk, 0, 0, 0, Cents(0)))
+    write_rows(Membership, MEMBER_COLUMNS, member_rows)
+    write_rows(TierChange, TIER_CHANGE_COLUMNS, [
+        (change_id, member_id, entry.pk, TierChange.Reason.ENROLLED.value, "", joined_at, source)
+        for change_id, (member_id, _customer_id, joined_at) in zip(ids_reserve(TierChange, len(members)), members)
     ])
-    by_customer = {member.customer_id: member for member in members}
+    by_customer = {customer_id: (member_id, joined_at) for member_id, customer_id, joined_at in members}
     expiry = timedelta(days=settings.CLUB_POINTS_EXPIRY_DAYS)
     signup = EarningRule.objects.filter(kind="signup").order_by("pk").first()
-    ledger = []
+    earnings, reversals = [], []  # rows without their id; a reversal names its earning's index in `earnings`
     earned: dict[int, int] = {}
     if signup is not None and signup.points:
-        for member in members:
-            ledger.append(PointsTransaction(
-                member=member, points=signup.points, kind="earn", source="signup", rule=signup,
-                idempotency_key=f"signup:{member.pk}:{signup.pk}", created_at=member.joined_at,
-                expires_at=member.joined_at + expiry,
+        for member_id, _customer_id, joined_at in members:
+            earnings.append((
+                _uuid(rng), member_id, signup.points, "earn", "signup", "", signup.pk, None, "", None, {}, 0,
+                joined_at + expiry, f"signup:{member_id}:{signup.pk}", source, joined_at,
             ))
-            earned[member.pk] = signup.points
-    orders = Order.objects.filter(customer_id__in=list(by_customer)).values_list(
-        "pk", "customer_id", "order_number", "placed_at", "status", "total", "refunded_amount"
+            earned[member_id] = signup.points
+    orders = Order.objects.filter(customer_id__in=list(by_customer)).order_by("pk").values_list(
+        "pk", "customer_id", "placed_at", "status", "total", "refunded_amount"
     )
-    for order_id, customer_id, number, placed_at, status, total, refunded in orders.iterator(chunk_size=CHUNK):
-        member = by_customer[customer_id]
+    for order_id, customer_id, placed_at, status, total, refunded in orders.iterator(chunk_size=CHUNK * 4):
+        member_id, joined_at = by_customer[customer_id]
         points = int(total.to_integral_value(ROUND_FLOOR))
-        if status == Order.Status.CANCELLED or placed_at < member.joined_at or placed_at > now or points <= 0:
+        if status == Order.Status.CANCELLED or placed_at < joined_at or placed_at > now or points <= 0:
             continue
-        ledger.append(PointsTransaction(
-            member=member, points=points, kind="earn", source="order", rule=purchase_rule,
-            order_id=order_id, idempotency_key=f"order:{order_id}:rule:{purchase_rule.pk}", created_at=placed_at,
-            expires_at=placed_at + expiry,
+        earnings.append((
+            _uuid(rng), member_id, points, "earn", "order", "", purchase_rule.pk, order_id, "", None, {}, 0,
+            placed_at + expiry, f"order:{order_id}:rule:{purchase_rule.pk}", source, placed_at,
         ))
-        earned[member.pk] = earned.get(member.pk, 0) + points
+        earned[member_id] = earned.get(member_id, 0) + points
         taken = points if status == Order.Status.REFUNDED else int(refunded.to_integral_value(ROUND_FLOOR))
         if taken > 0:
-            ledger.append(PointsTransaction(
-                member=member, points=-taken, kind="reverse", source="order",
-                order_id=order_id, idempotency_key=f"reverse:demo:{order_id}", created_at=min(placed_at + timedelta(days=3), now),
+            reversals.append((
+                _uuid(rng), member_id, -taken, "reverse", "order", "", None, order_id, "", len(earnings) - 1, {}, 0,
+                None, f"reverse:demo:{order_id}", source, min(placed_at + timedelta(days=3), now),
             ))
-            earned[member.pk] -= taken
-    # Originals are needed for reversals: insert earnings first, then link.
-    earn_rows = PointsTransaction.objects.bulk_create([row for row in ledger if row.kind == "earn"], batch_size=CHUNK)
-    by_order = {row.order_id: row for row in earn_rows if row.order_id}
-    reverse_rows = [row for row in ledger if row.kind == "reverse"]
-    for row in reverse_rows:
-        row.original = by_order[row.order_id]
-    PointsTransaction.objects.bulk_create(reverse_rows, batch_size=CHUNK)
+            earned[member_id] -= taken
+    # Originals first: a reversal names its earning.
+    earning_ids = ids_reserve(PointsTransaction, len(earnings))
+    write_rows(PointsTransaction, LEDGER_COLUMNS, [(row_id, *row) for row_id, row in zip(earning_ids, earnings)])
+    write_rows(PointsTransaction, LEDGER_COLUMNS, [
+        (row_id, *row[:9], earning_ids[row[9]], *row[10:])
+        for row_id, row in zip(ids_reserve(PointsTransaction, len(reversals)), reversals)
+    ])
 
-    coupons, redemptions, redeem_rows = _redemptions(rng, members, earned, offers, now)
-    PointsTransaction.objects.bulk_create(redeem_rows, batch_size=CHUNK)
-    Coupon.objects.bulk_create(coupons, batch_size=CHUNK)  # bulk_create picks up the new pks of related rows
-    CouponRedemption.objects.bulk_create(redemptions, batch_size=CHUNK)
-    for offer_id, used in Counter(coupon.offer_id for coupon in coupons).items():
+    redeemed, coupons, redemptions = _redemptions(rng, members, earned, offers, now, source)
+    write_rows(PointsTransaction, LEDGER_COLUMNS, redeemed)
+    write_rows(Coupon, COUPON_COLUMNS, coupons)
+    write_rows(CouponRedemption, REDEMPTION_COLUMNS, redemptions)
+    for offer_id, used in Counter(coupon[4] for coupon in coupons).items():
         Offer.objects.filter(pk=offer_id).update(redeemed_count=F("redeemed_count") + used)
-    points_refresh_cached([member.pk for member in members])
+    points_refresh_cached(member_ids)
     return {
         "club_members": len(members),
-        "club_points_transactions": len(earn_rows) + len(reverse_rows) + len(redeem_rows),
+        "club_points_transactions": len(earnings) + len(reversals) + len(redeemed),
         "club_coupons": len(coupons),
     }
 
 
-def _redemptions(rng, members, earned, offers, now):
-    """About one member in four has spent points on an offer; about half of those coupons were used."""
+def _redemptions(rng, members, earned, offers, now, source):
+    """About one member in four has spent points on an offer; about half of those coupons were used.
+    Returns the ledger rows, coupons and redemptions, with their ids."""
     paid = [offer for offer in offers if offer.points_cost and not offer.exclusive]
-    coupons, redemptions, rows = [], [], []
-    for member in members:
-        balance = earned.get(member.pk, 0)
+    chosen = []
+    for member_id, _customer_id, joined_at in members:
+        balance = earned.get(member_id, 0)
         if rng.random() > 0.25:
             continue
         offer = rng.choice(paid)
         if balance < offer.points_cost:
             continue
-        when = max(member.joined_at, now - timedelta(days=rng.randint(1, 300)))
-        row = PointsTransaction(
-            member=member, points=-offer.points_cost, kind="redeem", source="offer",
-            source_ref=str(offer.pk), idempotency_key=f"offer:demo:{member.pk}:{offer.pk}", created_at=when,
-        )
-        rows.append(row)
-        coupon = Coupon(
-            code=_code(rng), member=member, kind="offer", offer=offer, discount_kind=offer.kind, value=offer.value,
-            min_order_value=offer.min_order_value, valid_from=when, expires_at=when + timedelta(days=settings.CLUB_COUPON_VALID_DAYS),
-            points_transaction=row, issued_at=when,
-        )
-        if rng.random() < 0.5 and coupon.expires_at > when + timedelta(days=2):
-            used_at = min(when + timedelta(days=rng.randint(1, 2)), now)  # never after the anchor
-            coupon.redeemed_at = used_at
-            redemptions.append(CouponRedemption(
-                coupon=coupon, order_value=Decimal(rng.randint(20, 200)), discount=Decimal("5"), redeemed_at=used_at,
-                reference="demo till",
-            ))
-        coupons.append(coupon)
-    return coupons, redemptions, rows
+        chosen.append((member_id, joined_at, offer))
+    ledger_ids = ids_reserve(PointsTransaction, len(chosen))
+    coupon_ids = ids_reserve(Coupon, len(chosen))
+    rows, coupons, used = [], [], []
+    for ledger_id, coupon_id, (member_id, joined_at, offer) in zip(ledger_ids, coupon_ids, chosen):
+        when = max(joined_at, now - timedelta(days=rng.randint(1, 300)))
+        rows.append((
+            ledger_id, _uuid(rng), member_id, -offer.points_cost, "redeem", "offer", "", None, None, str(offer.pk), None,
+            {}, 0, None, f"offer:demo:{member_id}:{offer.pk}", source, when,
+        ))
+        expires_at = when + timedelta(days=settings.CLUB_COUPON_VALID_DAYS)
+        redeemed_at = None
+        if rng.random() < 0.5 and expires_at > when + timedelta(days=2):
+            redeemed_at = min(when + timedelta(days=rng.randint(1, 2)), now)  # never after the anchor
+            used.append((coupon_id, Decimal(rng.randint(20, 200)), Decimal("5"), "demo till", redeemed_at, source))
+        coupons.append((
+            coupon_id, _code(rng), member_id, "offer", offer.pk, offer.kind, offer.value, offer.min_order_value, when,
+            expires_at, ledger_id, when, redeemed_at,
+        ))
+    redemptions = [(row_id, *row) for row_id, row in zip(ids_reserve(CouponRedemption, len(used)), used)]
+    return rows, coupons, redemptions
 
 
 def _member_number(rng, taken: set[str]) -> str:

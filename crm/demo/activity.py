@@ -1,11 +1,10 @@
 """The activity of a generated customer: their orders with lines, and the interactions support
 logged with them. Part of crm.demo.generator.Generator; the draws come from its one seeded
-Random, in the order the generator calls these."""
+Random, in the order the generator calls these. Rows are plain tuples (see the generator)."""
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 
-
+from core.copy import Cents
 from crm.demo.reference import (
     FOLLOW_UP_OFFSETS,
     GENERAL_TOPICS,
@@ -16,80 +15,91 @@ from crm.demo.reference import (
     RECENT_DAYS,
     STAFF_WEIGHTS,
 )
-from crm.models import Interaction, Order, OrderLine
+from crm.models import Interaction, Order
+
+FULFILLED, CANCELLED, REFUNDED = Order.Status.FULFILLED.value, Order.Status.CANCELLED.value, Order.Status.REFUNDED.value
+PENDING = (Order.Status.PLACED.value, Order.Status.PAID.value)
+RESOLVED = Interaction.Status.RESOLVED.value
+OPEN_STATES = (Interaction.Status.OPEN.value, Interaction.Status.OPEN.value, Interaction.Status.WAITING.value)
+
+
+def percent_of(cents: int, percent: int) -> Cents:
+    """`percent`% of an amount in cents, rounded half to even to the cent (as Decimal.quantize does)."""
+    whole, rest = divmod(cents * percent, 100)
+    if rest * 2 > 100 or (rest * 2 == 100 and whole % 2):
+        whole += 1
+    return Cents(whole)
 
 
 class ActivityRows:
     """Orders and interactions of one customer (mixed into Generator, whose state they read)."""
 
-    def order_rows(self, placed_at: datetime, favourite: list[str], preferred_channel: str,
-               wholesale: bool) -> tuple[Order, list[OrderLine]]:
+    def order_rows(self, customer_id: int, placed_at: datetime, favourite: list[str], preferred_channel: str,
+                   wholesale: bool, orders: list, lines: list) -> tuple[int, datetime, str]:
+        """Append an order and its lines; return (its index in the chunk, placed_at, order number)."""
         rng = self.rng
-        number = self.next_order
+        number = f"{ORDER_PREFIX}{self.next_order:09d}"
         self.next_order += 1
+        index = len(orders)
         channel = preferred_channel if rng.random() < 0.75 else self.pick(self.channels, self.channel_cum)
         holidays = placed_at.month == 12 or (placed_at.month == 11 and placed_at.day >= 15)
 
-        lines = []
-        subtotal = Decimal("0")
-        for _ in range(rng.choices((1, 2, 3, 4), weights=(66, 24, 8, 2))[0]):
+        subtotal = 0
+        last_line_value = 0
+        count = rng.choices((1, 2, 3, 4), weights=(66, 24, 8, 2))[0]
+        for _ in range(count):
             if holidays and rng.random() < 0.3:
                 category = "gifts"
             elif rng.random() < 0.75:
                 category = rng.choice(favourite)
             else:
                 category = self.pick(self.categories, self.category_cum)
-            product, price = rng.choice(self.products_by_category[category])
+            product_id, sku, name, price = rng.choice(self.products_by_category[category])
             quantity = rng.randint(5, 20) if wholesale else rng.choices((1, 2, 3), weights=(75, 18, 7))[0]
-            subtotal += price * quantity
-            lines.append(OrderLine(
-                public_id=self.new_uuid(), product_id=product.pk, sku=product.sku, product_name=product.name,
-                category=category, quantity=quantity, unit_price=price,
-            ))
-        discount = Decimal("0")
+            last_line_value = price * quantity
+            subtotal += last_line_value
+            lines.append((self.new_uuid(), index, product_id, sku, name, category, quantity, price))
+        discount = 0
         if wholesale:
-            discount = (subtotal * Decimal("0.15")).quantize(Decimal("0.01"))
+            discount = percent_of(subtotal, 15)
         elif rng.random() < 0.12:
-            discount = (subtotal * Decimal(rng.choice((5, 10, 15, 20))) / 100).quantize(Decimal("0.01"))
+            discount = percent_of(subtotal, rng.choice((5, 10, 15, 20)))
         total = subtotal - discount
 
-        status, refunded, fulfilled_at = Order.Status.FULFILLED, Decimal("0"), placed_at
+        status, refunded, fulfilled_at = FULFILLED, 0, placed_at
         if channel in ("online", "app", "phone"):
             fulfilled_at = placed_at + timedelta(hours=rng.randint(4, 96))
         roll = rng.random()
         if roll < 0.03:
-            status, fulfilled_at = Order.Status.CANCELLED, None
+            status, fulfilled_at = CANCELLED, None
         elif fulfilled_at > self.now:
-            status, fulfilled_at = rng.choice((Order.Status.PLACED, Order.Status.PAID)), None
+            status, fulfilled_at = rng.choice(PENDING), None
         elif roll < 0.05:
-            status, refunded = Order.Status.REFUNDED, total
-        elif roll < 0.08 and total >= Decimal("2.00"):
+            status, refunded = REFUNDED, total
+        elif roll < 0.08 and total >= 200:
             # A partial refund: one line when there are several, otherwise part of the total.
-            if len(lines) > 1:
-                refunded = lines[-1].unit_price * lines[-1].quantity
-            else:
-                refunded = (total * Decimal(rng.randint(10, 50)) / 100).quantize(Decimal("0.01"))
-            refunded = min(refunded, total - Decimal("0.01"))
+            refunded = last_line_value if count > 1 else percent_of(total, rng.randint(10, 50))
+            refunded = min(refunded, total - 1)
 
-        order = Order(
-            public_id=self.new_uuid(), order_number=f"{ORDER_PREFIX}{number:09d}", source="", placed_at=placed_at,
-            status=status, channel=channel, currency="USD", total=total, discount=discount,
-            refunded_amount=refunded, fulfilled_at=fulfilled_at,
-        )
-        return order, lines
+        orders.append((
+            index, self.new_uuid(), customer_id, "", number, placed_at, status, channel, "USD", Cents(total),
+            Cents(discount), Cents(refunded), fulfilled_at, self.written_at, self.written_at,
+        ))
+        return index, placed_at, number
 
-    def interaction_rows(self, language: str, acquired_at: datetime, orders: list, profile: str) -> list[Interaction]:
+    def interaction_rows(self, customer_id: int, language: str, acquired_at: datetime, orders: list, profile: str,
+                         interactions: list) -> None:
+        """Append the customer's interactions; `orders` are order_rows' (index, placed_at, number)."""
         rng = self.rng
         roll = rng.random()
         if roll >= 0.30:
-            return []
-        interactions = []
+            return
         for _ in range(2 if roll < 0.03 else 1):
             order = None
             if orders and rng.random() < 0.5:
-                order, _ = rng.choice(orders)
+                order = rng.choice(orders)
                 topic = rng.choice(ORDER_TOPICS)
-                occurred_at = order.placed_at + timedelta(hours=rng.randint(2, 120))
+                occurred_at = order[1] + timedelta(hours=rng.randint(2, 120))
             else:
                 if profile == "lapsed" and rng.random() < 0.4:
                     topic = "win_back"
@@ -103,26 +113,24 @@ class ActivityRows:
                     start = max(start, self.now - timedelta(days=RECENT_DAYS))
                 occurred_at = start + (self.now - start) * rng.random()
                 if topic == "welcome":
-                    occurred_at = orders[0][0].placed_at + timedelta(days=rng.randint(1, 5))
+                    occurred_at = orders[0][1] + timedelta(days=rng.randint(1, 5))
             occurred_at = min(occurred_at, self.now - timedelta(minutes=rng.randint(5, 600)))
             channels, direction, texts = INTERACTION_TOPICS[topic]
             subject, body = texts[language]
-            product = rng.choice(self.products_by_category[rng.choice(self.categories)])[0].name
-            values = {"order": order.order_number if order else "", "product": product}
+            product = rng.choice(self.products_by_category[rng.choice(self.categories)])[2]
+            values = {"order": order[2] if order else "", "product": product}
 
             age_days = (self.now - occurred_at).days
-            status, follow_up_on, resolved_at = Interaction.Status.RESOLVED, None, None
+            status, follow_up_on, resolved_at = RESOLVED, None, None
             if age_days < RECENT_DAYS and rng.random() < 0.7:
-                status = rng.choice((Interaction.Status.OPEN, Interaction.Status.OPEN, Interaction.Status.WAITING))
+                status = rng.choice(OPEN_STATES)
                 # Some overdue, some due today, the rest in the coming days.
                 follow_up_on = self.today + timedelta(days=rng.choice(FOLLOW_UP_OFFSETS))
             else:
                 resolved_at = occurred_at + timedelta(minutes=rng.randint(5, 3 * 24 * 60))
                 resolved_at = min(resolved_at, self.now)
-            interactions.append(Interaction(
-                channel=rng.choice(channels), direction=direction, subject=subject.format(**values)[:200],
-                body=body.format(**values), status=status,
-                staff_id=rng.choices(self.staff_ids, weights=STAFF_WEIGHTS)[0],
-                occurred_at=occurred_at, follow_up_on=follow_up_on, order=order, resolved_at=resolved_at,
+            interactions.append((
+                self.new_uuid(), customer_id, rng.choice(channels), direction, subject.format(**values)[:200],
+                body.format(**values), status, rng.choices(self.staff_ids, weights=STAFF_WEIGHTS)[0], occurred_at,
+                follow_up_on, None if order is None else order[0], resolved_at, self.written_at,
             ))
-        return interactions

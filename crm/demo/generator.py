@@ -1,18 +1,21 @@
-"""Turns the seeded random generator into rows, one chunk of customers at a time."""
+"""Turns the seeded random generator into rows, one chunk of customers at a time.
+
+The rows are plain tuples in the tables' column order (ids included, taken from the tables'
+sequences), written with core.copy: COPY on PostgreSQL, batched INSERTs elsewhere. Money is
+drawn in cents (core.copy.Cents), UUIDs as 32 hex digits: no model instance, no Decimal per row.
+"""
 import random
 import re
-import uuid
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from itertools import accumulate
-from typing import Any
 
-from django.db.models import F
+from django.utils import timezone
 
+from core.copy import Cents, ids_reserve, write_rows
 from crm.demo.activity import ActivityRows
 from crm.demo.names import NamePools
 from crm.demo.reference import (
@@ -33,8 +36,26 @@ from crm.demo.reference import (
 )
 from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product
 
+CUSTOMER_COLUMNS = (
+    "id", "public_id", "first_name", "last_name", "email", "phone", "external_ref", "birth_date", "gender", "language",
+    "city", "country", "source", "acquired_at", "notes", "search_name", "search_last_name", "email_opt_in",
+    "sms_opt_in", "orders_count", "total_spent", "created_at", "updated_at",
+)
+ORDER_COLUMNS = (
+    "id", "public_id", "customer_id", "source", "order_number", "placed_at", "status", "channel", "currency", "total",
+    "discount", "refunded_amount", "fulfilled_at", "created_at", "updated_at",
+)
+LINE_COLUMNS = ("id", "public_id", "order_id", "product_id", "sku", "product_name", "category", "quantity", "unit_price")
+INTERACTION_COLUMNS = (
+    "id", "public_id", "customer_id", "channel", "direction", "subject", "body", "status", "staff_id", "occurred_at",
+    "follow_up_on", "order_id", "resolved_at", "created_at",
+)
+CONSENT_COLUMNS = ("id", "customer_id", "channel", "granted", "source", "changed_at")
+TAG_COLUMNS = ("id", "customer_id", "tag_id")
 
-BATCH_SIZE = 5000
+# UUID version 4 from 128 random bits: clear the version and variant bits, then set them.
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 @dataclass
@@ -46,6 +67,8 @@ class Chunk:
 
 def _choices(weights: Mapping[str, int]) -> tuple[list[str], list[int]]:
     return list(weights), list(accumulate(weights.values()))
+
+
 class Generator(ActivityRows):
     """Draws every value from one seeded Random, customer after customer, so the data
     depends only on the seed, the anchor and the number of customers (not the chunk size)."""
@@ -58,12 +81,15 @@ class Generator(ActivityRows):
         self.today = now.date()
         self.tag_ids = tag_ids
         self.staff_ids = staff_ids
+        self.staff_cum = None
         self.next_customer = first_customer
         self.next_order = first_order
+        self.written_at = timezone.now()  # created_at/updated_at where the row's own date is not the story
 
-        self.products_by_category: dict[str, list[tuple[Product, Decimal]]] = {}
+        # category -> [(product id, sku, name, price in cents)]
+        self.products_by_category: dict[str, list[tuple[int, str, str, Cents]]] = {}
         for product, (_, _, category, cents, _) in zip(products, CATALOGUE):
-            self.products_by_category.setdefault(category, []).append((product, Decimal(cents).scaleb(-2)))
+            self.products_by_category.setdefault(category, []).append((product.pk, product.sku, product.name, Cents(cents)))
         self.categories, self.category_cum = _choices(CATEGORY_WEIGHTS)
         self.languages, self.language_cum = _choices(LANGUAGE_WEIGHTS)
         self.sources, self.source_cum = _choices(SOURCES)
@@ -80,13 +106,15 @@ class Generator(ActivityRows):
         self.day_weight = [w / top for w in weights]
         self.mean_day_weight = sum(self.day_weight[1:]) / HISTORY_DAYS
         self.day_cum = list(accumulate(self.day_weight[1:]))
+        # Midnight of each day before the anchor, so a moment is one addition.
+        self.midnights = [self.now - timedelta(days=d) for d in range(HISTORY_DAYS + 30)]
 
     # -- helpers
     def pick(self, options: list[str], cum: list[int]) -> str:
         return options[bisect_right(cum, self.rng.random() * cum[-1])]
 
-    def new_uuid(self) -> uuid.UUID:
-        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+    def new_uuid(self) -> str:
+        return f"{(self.rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET:032x}"
 
     def _seasonal_day(self, low: int = 1, high: int = HISTORY_DAYS) -> int:
         """A day in [low, high] days ago, drawn with the seasonal demand."""
@@ -96,7 +124,7 @@ class Generator(ActivityRows):
 
     def _at(self, days_ago: int) -> datetime:
         """A moment in opening hours (08:00-21:00 UTC) on the day `days_ago` days before the anchor."""
-        return self.now - timedelta(days=days_ago) + timedelta(seconds=self.rng.randint(8 * 3600, 21 * 3600))
+        return self.midnights[days_ago] + timedelta(seconds=self.rng.randint(8 * 3600, 21 * 3600))
 
     # -- order days for each profile (days ago, oldest first)
     def _order_days(self, profile: str) -> list[int]:
@@ -122,61 +150,54 @@ class Generator(ActivityRows):
         days = [first]
         rate = 1.0 / (mean_gap * self.mean_day_weight)
         t = float(first)
+        expovariate, random_, day_weight = self.rng.expovariate, self.rng.random, self.day_weight
         while len(days) < limit:
-            t -= self.rng.expovariate(rate)
+            t -= expovariate(rate)
             if t < last:
                 break
             day = int(t)
-            if day < days[-1] and self.rng.random() < self.day_weight[day]:
+            if day < days[-1] and random_() < day_weight[day]:
                 days.append(day)
         return days
 
     # -- rows
     def write_chunk(self, size: int) -> Chunk:
+        """Generate `size` customers with their history and write them (the caller holds a transaction)."""
         chunk = Chunk()
-        customers: list[Customer] = []
-        plans: list[dict[str, Any]] = []
-        for _ in range(size):
-            customer, plan = self._customer()
-            customers.append(customer)
-            plans.append(plan)
-        Customer.objects.bulk_create(customers, batch_size=BATCH_SIZE)
-        chunk.first_pk, chunk.last_pk = customers[0].pk, customers[-1].pk
-        # auto_now_add stamps today on insert; the demo's customers joined when they were acquired.
-        Customer.objects.filter(pk__in=[customer.pk for customer in customers]).update(created_at=F("acquired_at"))
-
-        orders, lines, interactions, consents, tag_links = [], [], [], [], []
+        customer_ids = ids_reserve(Customer, size)
+        customers, orders, lines, interactions, consents, tags = [], [], [], [], [], []
+        for customer_id in customer_ids:
+            self._customer(customer_id, customers, orders, lines, interactions, consents, tags)
+        # The orders, lines... were numbered from 0 in this chunk: now they get their ids.
+        order_ids = ids_reserve(Order, len(orders))
+        orders = [(order_ids[row[0]], *row[1:]) for row in orders]
+        line_ids = ids_reserve(OrderLine, len(lines))
+        lines = [(line_id, row[0], order_ids[row[1]], *row[2:]) for line_id, row in zip(line_ids, lines)]
+        interaction_ids = ids_reserve(Interaction, len(interactions))
+        interactions = [
+            (interaction_id, *row[:10], None if row[10] is None else order_ids[row[10]], *row[11:])
+            for interaction_id, row in zip(interaction_ids, interactions)
+        ]
+        consents = [(consent_id, *row) for consent_id, row in zip(ids_reserve(ConsentChange, len(consents)), consents)]
         Through = Customer.tags.through
-        for customer, plan in zip(customers, plans):
-            for order, order_lines in plan["orders"]:
-                order.customer_id = customer.pk
-                orders.append((order, order_lines))
-            for interaction in plan["interactions"]:
-                interaction.customer_id = customer.pk
-                interactions.append(interaction)
-            for consent in plan["consents"]:
-                consent.customer_id = customer.pk
-                consents.append(consent)
-            tag_links.extend(Through(customer_id=customer.pk, tag_id=tag_id) for tag_id in plan["tags"])
-        Order.objects.bulk_create([order for order, _ in orders], batch_size=BATCH_SIZE)
-        for order, order_lines in orders:
-            for line in order_lines:
-                line.order_id = order.pk
-                lines.append(line)
-        OrderLine.objects.bulk_create(lines, batch_size=BATCH_SIZE)
-        for interaction in interactions:
-            if interaction.order is not None:  # linked before the order had a pk
-                interaction.order_id = interaction.order.pk
-        Interaction.objects.bulk_create(interactions, batch_size=BATCH_SIZE)
-        ConsentChange.objects.bulk_create(consents, batch_size=BATCH_SIZE)
-        Through.objects.bulk_create(tag_links, batch_size=BATCH_SIZE)
+        tags = [(tag_link_id, *row) for tag_link_id, row in zip(ids_reserve(Through, len(tags)), tags)]
+
+        write_rows(Customer, CUSTOMER_COLUMNS, customers)
+        write_rows(Order, ORDER_COLUMNS, orders)
+        write_rows(OrderLine, LINE_COLUMNS, lines)
+        write_rows(Interaction, INTERACTION_COLUMNS, interactions)
+        write_rows(ConsentChange, CONSENT_COLUMNS, consents)
+        write_rows(Through, TAG_COLUMNS, tags)
+        chunk.first_pk, chunk.last_pk = customer_ids[0], customer_ids[-1]
         chunk.counts.update({
             "customers": len(customers), "orders": len(orders), "order_lines": len(lines),
-            "interactions": len(interactions), "consent_changes": len(consents), "customer_tags": len(tag_links),
+            "interactions": len(interactions), "consent_changes": len(consents), "customer_tags": len(tags),
         })
         return chunk
 
-    def _customer(self) -> tuple[Customer, dict[str, Any]]:
+    def _customer(self, customer_id: int, customers: list, orders: list, lines: list, interactions: list,
+                  consents: list, tag_links: list) -> None:
+        """Draw one customer and append their rows (orders, lines and interactions numbered within the chunk)."""
         rng = self.rng
         seq = self.next_customer
         self.next_customer += 1
@@ -211,35 +232,35 @@ class Generator(ActivityRows):
         favourite = [self.pick(self.categories, self.category_cum) for _ in range(2)]
         preferred_channel = "store" if source == "store" else self.pick(self.channels, self.channel_cum)
         wholesale = rng.random() < 0.02
+        public_id = self.new_uuid()
+        city = rng.choice(cities)
+        notes = rng.choice(NOTES) if rng.random() < 0.03 else ""
 
-        customer = Customer(
-            public_id=self.new_uuid(), first_name=first, last_name=last, email=email, phone=phone,
-            external_ref=f"{CUSTOMER_PREFIX}{seq:07d}", birth_date=birth_date, gender=gender, language=language,
-            city=rng.choice(cities), country=country, source=source, acquired_at=acquired_at,
-            notes=rng.choice(NOTES) if rng.random() < 0.03 else "",
-        )
-        customer.refresh_search_names()  # written with bulk_create, which does not call save()
-
-        orders = []
+        # (index in the chunk, placed_at, order number) of this customer's orders, for the interactions
+        placed = []
         for index, day in enumerate(days):
             placed_at = self._at(day)
             if index == 0 and placed_at < acquired_at:
                 placed_at = min(acquired_at + timedelta(minutes=rng.randint(1, 90)), self.now)
-            orders.append(self.order_rows(placed_at, favourite, preferred_channel, wholesale))
+            placed.append(self.order_rows(customer_id, placed_at, favourite, preferred_channel, wholesale, orders, lines))
 
         tags = self._tags(profile, favourite, wholesale, source, len(days))
-        consents = []
+        email_opt_in = sms_opt_in = False
         if email and rng.random() < 0.6:
-            customer.email_opt_in = True
-            consents.extend(self._consent(customer, ConsentChange.Channel.EMAIL, acquired_at))
-            if customer.email_opt_in and rng.random() < 0.7:
+            email_opt_in = self._consent(customer_id, ConsentChange.Channel.EMAIL, acquired_at, consents)
+            if email_opt_in and rng.random() < 0.7:
                 tags.append(self.tag_ids["newsletter"])
         if phone and rng.random() < 0.45:
-            customer.sms_opt_in = True
-            consents.extend(self._consent(customer, ConsentChange.Channel.SMS, acquired_at))
+            sms_opt_in = self._consent(customer_id, ConsentChange.Channel.SMS, acquired_at, consents)
+        tag_links.extend((customer_id, tag_id) for tag_id in tags)
 
-        interactions = self.interaction_rows(language, acquired_at, orders, profile)
-        return customer, {"orders": orders, "interactions": interactions, "consents": consents, "tags": tags}
+        self.interaction_rows(customer_id, language, acquired_at, placed, profile, interactions)
+        search_name, search_last_name = Customer.search_names_for(first, last)
+        customers.append((
+            customer_id, public_id, first, last, email, phone, f"{CUSTOMER_PREFIX}{seq:07d}", birth_date, gender,
+            language, city, country, source, acquired_at, notes, search_name, search_last_name, email_opt_in,
+            sms_opt_in, 0, Cents(0), acquired_at, self.written_at,
+        ))
 
     def _email(self, first: str, last: str, seq: int) -> str:
         first = re.sub(r"[^a-z]", "", first.lower()) or "customer"
@@ -286,10 +307,11 @@ class Generator(ActivityRows):
             tags.append(ids["influencer"])
         return tags
 
-    def _consent(self, customer: Customer, channel: str, at: datetime) -> list[ConsentChange]:
-        rows = [ConsentChange(channel=channel, granted=True, source=CONSENT_SOURCE, changed_at=at)]
+    def _consent(self, customer_id: int, channel: str, at: datetime, consents: list) -> bool:
+        """Append the consent history of a customer who opted in; return whether they still are."""
+        consents.append((customer_id, channel, True, CONSENT_SOURCE, at))
         if self.rng.random() < 0.06:  # some changed their mind later: the history shows both
             withdrawn_at = at + (self.now - at) * self.rng.random()
-            rows.append(ConsentChange(channel=channel, granted=False, source=CONSENT_SOURCE, changed_at=withdrawn_at))
-            setattr(customer, f"{channel}_opt_in", False)
-        return rows
+            consents.append((customer_id, channel, False, CONSENT_SOURCE, withdrawn_at))
+            return False
+        return True
