@@ -61,7 +61,7 @@ from crm.services import LineInput
 from feedback.services import returns as return_services
 from tests.api.helpers import assert_problem
 from tests.campaigns.helpers import static_segment
-from tests.factories import EarningRuleFactory
+from tests.factories import CampaignFactory, EarningRuleFactory
 
 API_PREFIX = "/api/v1/"
 MAX_EXAMPLES = 100  # per operation
@@ -182,6 +182,7 @@ def api_world(db, settings, tiers, purchase_rule, offer, survey, in_process_wsgi
     hooks = [webhook_subscribe(partner=partner, url=f"https://hooks.example.com/{index}", events=[WebhookEvent.ORDER_CREATED])
              for index in range(WEBHOOKS)]
 
+    campaign = CampaignFactory(name="Win back", holdout_percent=10)  # campaigns/{id}/lift/: no list of campaigns
     customer_ids = [str(customer.public_id) for customer in customers]
     ids, slugs = _harvest(headers)
     WORLD["paths"] = {
@@ -189,6 +190,7 @@ def api_world(db, settings, tiers, purchase_rule, offer, survey, in_process_wsgi
         f"{API_PREFIX}webhooks/": [str(hook.public_id) for hook in hooks],
         "customer_id": customer_ids,  # club/members/{customer_id}/...: no list of members
         f"{API_PREFIX}club/members/": [str(member.customer.public_id) for member in members],
+        f"{API_PREFIX}campaigns/": [str(campaign.public_id)],
     }
     WORLD["slugs"] = slugs
     WORLD["body"] = {

@@ -6,6 +6,7 @@ change form (which a browser submits as the change form) cannot pass."""
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -106,7 +107,7 @@ def test_an_offer_campaign_leaves_out_non_members_and_says_so_before_sending(liv
     desktop.get_by_role("link", name=_(language, "Send now"), exact=True).click()
     assert as_number(desktop.locator("#not-for-offer strong").inner_text()) == 3  # and in the confirmation
     assert as_number(desktop.locator("#would-receive strong").inner_text()) == 2
-    assert desktop.locator(".offer-exclusion").is_visible()
+    expect(desktop.locator(".offer-exclusion")).to_be_visible()
     shot(desktop, f"campaign-offer-confirm-{language}")
     desktop.get_by_role("button", name=_(language, "Yes, send it now")).click()
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 from django.utils import timezone, translation
 
 from club import services as club
@@ -29,23 +30,23 @@ def test_a_member_redeems_an_offer_on_the_club_card_in_persian(live_server, phon
 
     phone.goto(live_server.url + club.card_link(member))
     assert phone.get_attribute("html", "dir") == "rtl" and phone.get_attribute("html", "lang") == "fa"
-    assert phone.get_by_role("heading", name=_("fa", "Your club card")).is_visible()
+    expect(phone.get_by_role("heading", name=_("fa", "Your club card"))).to_be_visible()
     assert phone.locator("dd.balance").inner_text() == "۱٬۲۵۰"  # Persian digits, Persian thousands separator
     today = local_date(timezone.now(), "fa", "short")  # e.g. ۱۴۰۵/۰۹/۰۲: the Solar Hijri calendar
     assert today.startswith("۱۴") and phone.locator("table.activity td", has_text=today).first.is_visible()
     assert phone.locator(".member-number").first.inner_text() == club.member_number_format(member.member_number).translate(
         str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
-    assert phone.locator(".qr-box svg").is_visible()
+    expect(phone.locator(".qr-box svg")).to_be_visible()
     shot(phone, "club-card-fa")
 
     phone.get_by_role("link", name=_("fa", "Redeem %(title)s", title=offer.title)).click()
-    assert phone.get_by_role("heading", name=_("fa", "Redeem an offer")).is_visible()
-    assert phone.get_by_text(_("fa", "Your balance afterwards: %(balance)s.", balance="۷۵۰")).is_visible()
+    expect(phone.get_by_role("heading", name=_("fa", "Redeem an offer"))).to_be_visible()
+    expect(phone.get_by_text(_("fa", "Your balance afterwards: %(balance)s.", balance="۷۵۰"))).to_be_visible()
     shot(phone, "club-card-fa-confirm")
     assert not Coupon.objects.exists()  # nothing happens before the member confirms
     phone.get_by_role("button", name=_("fa", "Yes, redeem it")).click()
 
-    assert phone.get_by_role("heading", name=_("fa", "Your coupon")).is_visible()
+    expect(phone.get_by_role("heading", name=_("fa", "Your coupon"))).to_be_visible()
     coupon = Coupon.objects.get(member=member, offer=offer)
     code = club.coupon_code_format(coupon.code)
     assert phone.locator(".coupon-code").inner_text() == code  # the code to type at the till: as issued
@@ -54,6 +55,6 @@ def test_a_member_redeems_an_offer_on_the_club_card_in_persian(live_server, phon
 
     phone.get_by_role("link", name=_("fa", "Back to my card")).click()
     assert phone.locator("dd.balance").inner_text() == "۷۵۰"
-    assert phone.locator(".coupon .coupon-code", has_text=code).is_visible()
+    expect(phone.locator(".coupon .coupon-code", has_text=code)).to_be_visible()
     member.refresh_from_db()
     assert member.points_balance == 750

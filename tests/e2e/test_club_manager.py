@@ -69,10 +69,10 @@ def test_a_club_manager_creates_a_tier_and_an_offer_in_two_languages_and_adjusts
     phone.goto(live_server.url + club.card_link(member))
     assert phone.get_attribute("html", "lang") == "fa"
     assert phone.locator("p.tier-name").inner_text() == "برنزی"
-    assert phone.get_by_text(_("fa", "Progress to %(next)s", next="طلایی")).is_visible()
-    assert phone.get_by_role("heading", name="یک شیرینی رایگان").is_visible()
-    assert phone.get_by_text("با هر قهوه").is_visible()
-    assert phone.locator("table.activity td", has_text="هدیهٔ وفاداری").is_visible()
+    expect(phone.get_by_text(_("fa", "Progress to %(next)s", next="طلایی"))).to_be_visible()
+    expect(phone.get_by_role("heading", name="یک شیرینی رایگان")).to_be_visible()
+    expect(phone.get_by_text("با هر قهوه")).to_be_visible()
+    expect(phone.locator("table.activity td", has_text="هدیهٔ وفاداری")).to_be_visible()
     card = phone.locator("main").inner_text()
     for english in ("Gold", "A free pastry", "With any coffee", "Bronze"):
         assert english not in card

@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 from django.core import mail
 from django.urls import reverse
 from django.utils import translation
@@ -62,7 +63,7 @@ def test_a_customer_answers_a_survey_with_each_scale_on_one_row(live_server, sma
     small_phone.locator("fieldset").nth(0).locator("ul.scale label").nth(9).click()
     small_phone.locator("fieldset").nth(1).locator("ul.scale label").nth(4).click()
     small_phone.get_by_role("button", name=_(language, "Send my answers")).click()
-    assert small_phone.get_by_role("heading", name=_(language, "Thank you!")).is_visible()
+    expect(small_phone.get_by_role("heading", name=_(language, "Thank you!"))).to_be_visible()
     response = customer.survey_responses.get()
     assert response.language == language
     assert sorted(response.answers.exclude(number=None).values_list("number", flat=True)) == [5, 9]
@@ -83,7 +84,7 @@ def test_a_return_is_approved_by_a_click_and_the_customer_is_told(live_server, s
     small_phone.select_option(f"#id_qty_{beans.pk}", "1")
     small_phone.select_option(f"#id_reason_{beans.pk}", "damaged")
     small_phone.get_by_role("button", name=_(language, "Request the return")).click()
-    assert small_phone.get_by_role("heading", name=_(language, "Return requested")).is_visible()
+    expect(small_phone.get_by_role("heading", name=_(language, "Return requested"))).to_be_visible()
     number = small_phone.locator(".notice bdi")
     assert number.inner_text() == "W-000177" and number.evaluate("el => el.getClientRects().length") == 1  # one piece
     assert_fits_the_screen(small_phone)

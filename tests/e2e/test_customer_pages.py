@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 from django.utils import translation
 
 from campaigns.models import Campaign, Message
@@ -27,15 +28,15 @@ def test_a_customer_answers_a_survey_in_persian_on_a_phone(live_server, phone, s
     invite = invitation_create(survey=survey, customer=customer)
     phone.goto(live_server.url + invite.path)
     assert phone.get_attribute("html", "dir") == "rtl" and phone.get_attribute("html", "lang") == "fa"
-    assert phone.get_by_text("چقدر احتمال دارد ما را به دوستان خود پیشنهاد کنید؟").is_visible()
+    expect(phone.get_by_text("چقدر احتمال دارد ما را به دوستان خود پیشنهاد کنید؟")).to_be_visible()
     shot(phone, "survey-fa")
     phone.get_by_role("button", name=_("fa", "Send my answers")).click()  # nothing chosen: errors, in Persian
-    assert phone.get_by_text(_("fa", "Please choose a number from 0 to 10.")).is_visible()
+    expect(phone.get_by_text(_("fa", "Please choose a number from 0 to 10."))).to_be_visible()
     shot(phone, "survey-fa-errors")
     phone.locator("fieldset").nth(0).get_by_label("۳", exact=True).check()  # the scale in Persian digits
     phone.locator("fieldset").nth(1).get_by_label("۲", exact=True).check()
     phone.get_by_role("button", name=_("fa", "Send my answers")).click()
-    assert phone.get_by_role("heading", name=_("fa", "Thank you!")).is_visible()
+    expect(phone.get_by_role("heading", name=_("fa", "Thank you!"))).to_be_visible()
     shot(phone, "survey-fa-thanks")
     response = Response.objects.get()
     assert response.language == "fa" and response.follow_up is not None  # a detractor: support follows up
@@ -54,7 +55,7 @@ def test_a_customer_requests_a_return_in_arabic(live_server, phone, shot):
     phone.select_option(f"#id_reason_{beans.pk}", "damaged")
     shot(phone, "return-ar")
     phone.get_by_role("button", name=_("ar", "Request the return")).click()
-    assert phone.get_by_role("heading", name=_("ar", "Return requested")).is_visible()
+    expect(phone.get_by_role("heading", name=_("ar", "Return requested"))).to_be_visible()
     shot(phone, "return-ar-done")
     request = ReturnRequest.objects.get()
     assert request.channel == "customer" and request.lines.get().quantity == 1
@@ -87,6 +88,6 @@ def test_staff_log_in_and_open_the_retention_dashboard(live_server, desktop, sho
     desktop.fill("#id_password", "a long enough password 42")
     desktop.get_by_role("button", name="Log in").click()
     desktop.get_by_role("link", name="Retention dashboard").first.click()
-    assert desktop.get_by_role("heading", name="Retention dashboard").is_visible()
-    assert desktop.get_by_role("link", name="All customers").first.is_visible()
+    expect(desktop.get_by_role("heading", name="Retention dashboard")).to_be_visible()  # waits for the page
+    expect(desktop.get_by_role("link", name="All customers").first).to_be_visible()
     shot(desktop, "admin-retention-dashboard")

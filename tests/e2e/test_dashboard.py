@@ -7,6 +7,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import reverse
 from django.utils import timezone
 
@@ -60,7 +61,7 @@ def test_a_marketer_reads_the_retention_dashboard_and_a_segment_page(live_server
 
         page.goto(live_server.url + reverse("admin:analytics_retentiondashboard_changelist")
                   + "?period=custom&start=2020-01-01&end=2020-02-01")
-        assert page.locator("#not-computed").is_visible()
+        expect(page.locator("#not-computed")).to_be_visible()
         assert page.locator("#retention-table svg").count() == 0
         shot(page, f"retention-dashboard-not-computed-{language}")
     finally:

@@ -88,7 +88,7 @@ def test_support_logs_a_call_and_sees_the_follow_up_on_the_home_page(live_server
     shot(staff, f"support-log-call-{language}")
     with staff.expect_navigation():
         staff.locator("#crm-log-interaction input[type=submit]").click()
-    assert staff.locator("#crm-timeline").get_by_text("Asked about her refund").first.is_visible()
+    expect(staff.locator("#crm-timeline").get_by_text("Asked about her refund").first).to_be_visible()
     interaction = Interaction.objects.get()
     assert (interaction.customer, interaction.channel, interaction.status, interaction.staff) == \
         (customer, "phone", "open", support_user)
@@ -96,8 +96,8 @@ def test_support_logs_a_call_and_sees_the_follow_up_on_the_home_page(live_server
 
     staff.goto(live_server.url + reverse("admin:index"))
     follow_ups = staff.locator("#crm-follow-ups")
-    assert follow_ups.get_by_role("link", name="Asked about her refund").is_visible()
-    assert follow_ups.get_by_text(_(language, "today"), exact=True).is_visible()
+    expect(follow_ups.get_by_role("link", name="Asked about her refund")).to_be_visible()
+    expect(follow_ups.get_by_text(_(language, "today"), exact=True)).to_be_visible()
     shot(staff, f"support-home-follow-up-{language}")
 
 
@@ -192,7 +192,7 @@ def test_a_marketer_reads_the_retention_dashboard_and_a_segments_page(live_serve
     everyone = table.locator("tbody tr").first
     # All customers in Q2 2026: A and B active at its start, A ordered again: 50% retention, 50% churn.
     assert "50" in ascii_text(everyone.inner_text())
-    assert table.get_by_role("link", name="Tehran").is_visible()
+    expect(table.get_by_role("link", name="Tehran")).to_be_visible()
     shot(staff, f"retention-dashboard-{language}")
     table.get_by_role("link", name="Tehran").click()
     assert "Tehran" in staff.locator("#content").inner_text()
