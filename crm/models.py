@@ -186,6 +186,14 @@ class Product(models.Model):
         _("replenishment interval (days)"), null=True, blank=True,
         help_text=_("How long the product usually lasts; reminders are sent when it is due."),
     )
+    price = models.DecimalField(
+        _("price"), null=True, blank=True, validators=AMOUNT_VALIDATORS, **MONEY,
+        help_text=_("The current catalogue price, shown beside a recommendation."),
+    )
+    url = models.URLField(_("web page"), max_length=500, blank=True, help_text=_("Where a customer can see or buy it."))
+    is_active = models.BooleanField(
+        _("on sale"), default=True, help_text=_("Products not on sale are never recommended."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -400,3 +408,31 @@ class CustomerAccess(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Recommendation(models.Model):
+    """One of a customer's products picked for them (crm.recommend computes and replaces them set-based)."""
+
+    class Reason(models.TextChoices):
+        BOUGHT_TOGETHER = "together", _("Bought together with their products")
+        DUE_AGAIN = "due", _("Due again")
+        POPULAR = "popular", _("Popular with similar customers")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="recommendations")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    score = models.FloatField(_("score"))
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        ordering = ["customer", "rank"]
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "rank"], name="crm_recommendation_rank_unique"),
+            models.UniqueConstraint(fields=["customer", "product"], name="crm_recommendation_product_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.rank}. {self.product_id}"

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from crm.models import MONEY_SUM, Customer, Order
+from crm.models import MONEY_SUM, Customer, Order, Recommendation
 
 
 def counted_order_stats_expressions() -> dict:
@@ -35,3 +35,11 @@ def customers_with_stale_stats() -> QuerySet[Customer]:
         else:
             stale |= ~Q(**{name: F(expected)})
     return Customer.objects.alias(**{f"expected_{name}": e for name, e in expressions.items()}).filter(stale)
+
+
+def recommendations_for(customer_ids, *, limit: int = 10) -> QuerySet[Recommendation]:
+    """The stored picks of these customers, best first, products on sale only (one query; product selected)."""
+    return (
+        Recommendation.objects.filter(customer_id__in=customer_ids, rank__lte=limit, product__is_active=True)
+        .select_related("product").order_by("customer_id", "rank")
+    )

@@ -10,8 +10,8 @@ from crm.models import ConsentChange, Product, Tag
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("sku", "name", "category", "replenishment_days")
-    list_filter = ("category",)
+    list_display = ("sku", "name", "category", "price", "is_active", "replenishment_days")
+    list_filter = ("is_active", "category")
     search_fields = ("=sku", "name")
 
 
