@@ -101,22 +101,23 @@ class SegmentMetricSnapshot(models.Model):
         YEAR = "year", _("Year")
         CUSTOM = "custom", _("Custom")
 
-    segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.CASCADE, related_name="snapshots")
+    segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.CASCADE, related_name="snapshots",
+                                verbose_name=_("segment"))
     period = models.CharField(_("period"), max_length=10, choices=Period.choices)
     start = models.DateField(_("start"))
     end = models.DateField(_("end"))
     window_days = models.PositiveIntegerField(_("activity window (days)"))
     size = models.PositiveIntegerField(_("customers"), default=0)
-    customers_at_start = models.PositiveIntegerField(default=0)
-    retained = models.PositiveIntegerField(default=0)
-    churned = models.PositiveIntegerField(default=0)
-    new_customers = models.PositiveIntegerField(default=0)
-    customers_at_end = models.PositiveIntegerField(default=0)
-    retention_rate = models.FloatField(null=True, blank=True)
-    churn_rate = models.FloatField(null=True, blank=True)
-    crr_classic = models.FloatField(null=True, blank=True)
+    customers_at_start = models.PositiveIntegerField(_("active at the start"), default=0)
+    retained = models.PositiveIntegerField(_("retained"), default=0)
+    churned = models.PositiveIntegerField(_("churned"), default=0)
+    new_customers = models.PositiveIntegerField(_("new customers"), default=0)
+    customers_at_end = models.PositiveIntegerField(_("active at the end"), default=0)
+    retention_rate = models.FloatField(_("retention rate"), null=True, blank=True)
+    churn_rate = models.FloatField(_("churn rate"), null=True, blank=True)
+    crr_classic = models.FloatField(_("classic retention rate ((E - N) / S)"), null=True, blank=True)
     # Further figures of the period (value metrics, NPS, return rate...), by name.
-    extra = models.JSONField(default=dict, blank=True)
+    extra = models.JSONField(_("further figures"), default=dict, blank=True)
     computed_at = models.DateTimeField(_("computed at"), auto_now=True)
 
     class Meta:
@@ -151,7 +152,7 @@ class AnalyticsRun(models.Model):
     done = models.PositiveIntegerField(_("snapshots computed"), default=0)
     error = models.TextField(_("error"), blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+                                     related_name="+", verbose_name=_("requested by"))
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -74,8 +74,10 @@ class ApiKey(models.Model):
 class PartnerCustomer(models.Model):
     """A customer a partner created through the API or that was shared with it."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customer_links")
-    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="partner_links")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customer_links",
+                                verbose_name=_("partner"))
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="partner_links",
+                                 verbose_name=_("customer"))
     created = models.BooleanField(_("created by the partner"), default=False)
     linked_at = models.DateTimeField(_("linked at"), auto_now_add=True)
     # An own-data-only partner that pushed a person who already existed (api.identity): the values it
@@ -99,7 +101,8 @@ class IdempotencyRecord(models.Model):
     The row is claimed (inserted, committed) before the work starts: `status_code` is null
     while the first request runs, so a concurrent retry gets 409 instead of doing the work twice."""
 
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="idempotency_records")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="idempotency_records",
+                                verbose_name=_("API key"))
     key = models.CharField(_("idempotency key"), max_length=255)
     method = models.CharField(_("method"), max_length=10)
     path = models.CharField(_("path"), max_length=500)
@@ -121,7 +124,8 @@ class IdempotencyRecord(models.Model):
 class ApiCall(models.Model):
     """One request to /api/v1/: who, what, the answer and how long it took (the admin's call log)."""
 
-    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="calls")
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="calls",
+                                verbose_name=_("partner"))
     key_prefix = models.CharField(_("key prefix"), max_length=ApiKey.PREFIX_LENGTH, blank=True)
     method = models.CharField(_("method"), max_length=10)
     path = models.CharField(_("path"), max_length=500)
@@ -162,7 +166,8 @@ class WebhookSubscription(models.Model):
     once, when the subscription is created, and afterwards only to superusers in the admin."""
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhook_subscriptions", verbose_name=_("partner"))
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhook_subscriptions",
+                                verbose_name=_("partner"))
     url = models.URLField(_("URL"), max_length=500)
     events = models.JSONField(_("events"), default=list)
     secret = models.CharField(_("signing secret"), max_length=100, editable=False)

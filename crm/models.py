@@ -66,8 +66,10 @@ class Customer(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     # The names as the search box compares them (core.text.normalize_for_search of "first last" and
     # of the last name), derived on every save and by the bulk writers (refresh_search_names).
-    search_name = models.CharField(max_length=SEARCH_NAME_LENGTH, blank=True, default="", editable=False)
-    search_last_name = models.CharField(max_length=SEARCH_NAME_LENGTH, blank=True, default="", editable=False)
+    search_name = models.CharField(max_length=SEARCH_NAME_LENGTH, blank=True, default="", editable=False,
+                                   verbose_name=_("name for search"))
+    search_last_name = models.CharField(max_length=SEARCH_NAME_LENGTH, blank=True, default="", editable=False,
+                                        verbose_name=_("last name for search"))
 
     # Current consent; every change is also a ConsentChange row (who, when, source).
     email_opt_in = models.BooleanField(_("email opt-in"), default=False)
@@ -160,12 +162,14 @@ class ConsentChange(models.Model):
         EMAIL = "email", _("Email")
         SMS = "sms", _("SMS")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_changes")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_changes",
+                                 verbose_name=_("customer"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     granted = models.BooleanField(_("granted"))
     source = models.CharField(_("source"), max_length=50, help_text=_("Where the change came from: import, admin, api, unsubscribe link..."))
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("changed by"))
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -285,8 +289,9 @@ class Order(models.Model):
 
 class OrderLine(models.Model):
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines",
+                                verbose_name=_("product"))
     sku = models.CharField(_("SKU"), max_length=64, blank=True)
     product_name = models.CharField(_("product name"), max_length=200, blank=True)
     category = models.CharField(_("category"), max_length=100, blank=True)
@@ -331,7 +336,8 @@ class Interaction(models.Model):
         RESOLVED = "resolved", _("Resolved")
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("customer"))
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions",
+                                 verbose_name=_("customer"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND)
     subject = models.CharField(_("subject"), max_length=200)
@@ -343,7 +349,8 @@ class Interaction(models.Model):
     )
     occurred_at = models.DateTimeField(_("when"), default=timezone.now)
     follow_up_on = models.DateField(_("follow up on"), null=True, blank=True)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions", verbose_name=_("order"))
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions",
+                              verbose_name=_("order"))
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -393,7 +400,8 @@ class CustomerAccess(models.Model):
         VIEWED = "viewed", _("Viewed")
         EXPORTED = "exported", _("Exported")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="accesses", verbose_name=_("customer"))
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="accesses",
+                                 verbose_name=_("customer"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+", verbose_name=_("staff"))
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
@@ -418,8 +426,9 @@ class Recommendation(models.Model):
         DUE_AGAIN = "due", _("Due again")
         POPULAR = "popular", _("Popular with similar customers")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="recommendations")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="recommendations",
+                                 verbose_name=_("customer"))
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", verbose_name=_("product"))
     rank = models.PositiveSmallIntegerField(_("rank"))
     score = models.FloatField(_("score"))
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)

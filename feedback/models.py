@@ -90,7 +90,7 @@ class Question(models.Model):
         CSAT = "csat", _("The survey's CSAT question")
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions", verbose_name=_("survey"))
     position = models.PositiveIntegerField(_("position"), default=0)
     type = models.CharField(_("type"), max_length=12, choices=Type.choices)
     text = models.CharField(_("question"), max_length=300)
@@ -124,7 +124,7 @@ class Question(models.Model):
 
 class Choice(models.Model):
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices", verbose_name=_("question"))
     position = models.PositiveIntegerField(_("position"), default=0)
     label = models.CharField(_("label"), max_length=200)
 
@@ -142,11 +142,14 @@ class Invitation(models.Model):
     once (when created) and cannot be rebuilt from the database."""
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_invitations")
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    interaction = models.ForeignKey(Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("survey"))
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_invitations",
+                                 verbose_name=_("customer"))
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("order"))
+    interaction = models.ForeignKey(Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("interaction"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("token digest"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"))
@@ -181,9 +184,11 @@ class Invitation(models.Model):
 
 class Response(models.Model):
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
-    invitation = models.OneToOneField(Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="response")
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_responses")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses", verbose_name=_("survey"))
+    invitation = models.OneToOneField(Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="response",
+                                      verbose_name=_("invitation"))
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_responses",
+                                 verbose_name=_("customer"))
     language = models.CharField(_("language"), max_length=10, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
     follow_up = models.OneToOneField(
@@ -209,13 +214,13 @@ CSAT_SATISFIED_MIN = 4
 
 
 class Answer(models.Model):
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers", verbose_name=_("response"))
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers", verbose_name=_("question"))
     number = models.SmallIntegerField(
         _("score"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
     )
     text = models.TextField(_("text"), blank=True)
-    choices = models.ManyToManyField(Choice, blank=True, related_name="answers")
+    choices = models.ManyToManyField(Choice, blank=True, related_name="answers", verbose_name=_("choices"))
 
     class Meta:
         verbose_name = _("answer")
@@ -264,7 +269,8 @@ class ReturnRequest(models.Model):
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="return_requests", verbose_name=_("order"))
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="return_requests", verbose_name=_("customer"))
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="return_requests",
+                                 verbose_name=_("customer"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.REQUESTED, db_index=True)
     resolution = models.CharField(_("wanted resolution"), max_length=12, choices=Resolution.choices, default=Resolution.REFUND)
     channel = models.CharField(_("requested through"), max_length=10, choices=Channel.choices, default=Channel.STAFF)
@@ -301,8 +307,10 @@ class ReturnLine(models.Model):
         CHANGED_MIND = "changed_mind", _("Changed my mind")
         OTHER = "other", _("Other")
 
-    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey("crm.OrderLine", on_delete=models.PROTECT, related_name="return_lines")
+    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines",
+                                       verbose_name=_("return request"))
+    order_line = models.ForeignKey("crm.OrderLine", on_delete=models.PROTECT, related_name="return_lines",
+                                   verbose_name=_("order line"))
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
@@ -322,7 +330,8 @@ class ReturnLine(models.Model):
 
 
 class ReturnEvent(models.Model):
-    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="events")
+    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="events",
+                                       verbose_name=_("return request"))
     from_state = models.CharField(_("from"), max_length=10, blank=True)
     to_state = models.CharField(_("to"), max_length=10)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",

@@ -101,7 +101,7 @@ class Campaign(models.Model):
     sent_count = models.PositiveIntegerField(_("sent"), default=0, editable=False)
     failed_count = models.PositiveIntegerField(_("failed"), default=0, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                   editable=False)
+                                   editable=False, verbose_name=_("created by"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -139,7 +139,8 @@ class CampaignVariant(models.Model):
         C = "C", "C"
         D = "D", "D"
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants",
+                                 verbose_name=_("campaign"))
     label = models.CharField(_("variant"), max_length=1, choices=Label.choices)
     split_percent = models.PositiveSmallIntegerField(_("share (%)"), default=50)
     subject = models.CharField(_("email subject"), max_length=200, blank=True)
@@ -176,7 +177,7 @@ class CampaignEvent(models.Model):
         WINNER_PICKED = "winner_picked", _("A/B winner picked")
         TEST_SENT = "test_sent", _("Test sent")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events", verbose_name=_("campaign"))
     kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                            verbose_name=_("by"))

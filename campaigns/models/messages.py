@@ -81,11 +81,14 @@ class Message(models.Model):
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False,
                                  help_text=_("Also the idempotency key given to the provider."))
-    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
-    automation = models.ForeignKey(Automation, null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="messages",
+                                 verbose_name=_("campaign"))
+    automation = models.ForeignKey(Automation, null=True, blank=True, on_delete=models.PROTECT, related_name="messages",
+                                   verbose_name=_("automation"))
     occasion = models.CharField(_("occasion"), max_length=200, blank=True,
                                 help_text=_("Automations: what the message is about (an order, a birthday year...)."))
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages", verbose_name=_("customer"))
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages",
+                                 verbose_name=_("customer"))
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     language = models.CharField(_("language"), max_length=10, default="en")
     variant = models.CharField(_("variant"), max_length=1, blank=True)
@@ -95,9 +98,10 @@ class Message(models.Model):
     to_address = models.CharField(_("sent to"), max_length=254, blank=True)
     # Extra placeholders known when the row was written (a birthday coupon, a survey link).
     context = models.JSONField(_("context"), default=dict, blank=True)
-    coupon = models.ForeignKey("club.Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    claim_token = models.UUIDField(null=True, blank=True, editable=False)
-    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    coupon = models.ForeignKey("club.Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               verbose_name=_("coupon"))
+    claim_token = models.UUIDField(null=True, blank=True, editable=False, verbose_name=_("claim token"))
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("claimed at"))
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # An SMS the operator could not deliver is sent again under a new key (the provider drops a repeated key).
     delivery_retries = models.PositiveSmallIntegerField(_("sent again after a failed delivery"), default=0)
@@ -187,8 +191,10 @@ class TrackedLink(models.Model):
     """A URL of a campaign's (or automation's) content, recorded when it is sent.
     Click links name the row, never the URL, so the redirect cannot go anywhere else."""
 
-    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="links")
-    automation = models.ForeignKey(Automation, null=True, blank=True, on_delete=models.CASCADE, related_name="links")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="links",
+                                 verbose_name=_("campaign"))
+    automation = models.ForeignKey(Automation, null=True, blank=True, on_delete=models.CASCADE, related_name="links",
+                                   verbose_name=_("automation"))
     url = models.URLField(_("URL"), max_length=2000)
     clicks = models.PositiveIntegerField(_("clicks"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -21,14 +21,16 @@ class Segment(models.Model):
     description = models.TextField(_("description"), blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.DYNAMIC)
     rules = models.JSONField(_("rules"), default=dict, blank=True)
-    members = models.ManyToManyField(Customer, through="SegmentMember", related_name="static_segments", blank=True)
+    members = models.ManyToManyField(Customer, through="SegmentMember", related_name="static_segments", blank=True,
+                                     verbose_name=_("members"))
     # The size the last time it was counted (list pages show it without counting again).
     size = models.PositiveIntegerField(_("size"), null=True, blank=True, editable=False)
     size_counted_at = models.DateTimeField(_("counted at"), null=True, blank=True, editable=False)
     # The moment the materialized membership (SegmentCustomer) was computed: rules that depend on
     # "now" (days since the last order...) were evaluated as of this moment. None: never computed.
     members_computed_at = models.DateTimeField(_("members computed at"), null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("created by"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Who changed the name, slug or rules, and when (the services set the user on every save).
@@ -45,10 +47,13 @@ class Segment(models.Model):
 
 
 class SegmentMember(models.Model):
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="segment_memberships")
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships",
+                                verbose_name=_("segment"))
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="segment_memberships",
+                                 verbose_name=_("customer"))
     added_at = models.DateTimeField(_("added"), auto_now_add=True)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 verbose_name=_("added by"))
 
     class Meta:
         verbose_name = _("segment member")
@@ -67,8 +72,10 @@ class SegmentCustomer(models.Model):
     what every segment selects."""
 
     pk = models.CompositePrimaryKey("segment", "customer")
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="customer_rows", db_index=False)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="segment_rows", db_index=False)
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="customer_rows", db_index=False,
+                                verbose_name=_("segment"))
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="segment_rows", db_index=False,
+                                 verbose_name=_("customer"))
 
     class Meta:
         verbose_name = _("segment customer")

@@ -26,7 +26,8 @@ class Suppression(models.Model):
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices, default=Reason.MANUAL)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("added"), default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("created by"))
 
     class Meta:
         ordering = ["-created_at"]

@@ -106,16 +106,20 @@ class PointsTransaction(models.Model):
         SYSTEM = "system", _("System")
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="transactions", verbose_name=_("member"))
+    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="transactions",
+                               verbose_name=_("member"))
     points = models.BigIntegerField(_("points"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
-    rule = models.ForeignKey(EarningRule, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
-    order = models.ForeignKey("crm.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="points_transactions")
+    rule = models.ForeignKey(EarningRule, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions",
+                             verbose_name=_("earning rule"))
+    order = models.ForeignKey("crm.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="points_transactions",
+                              verbose_name=_("order"))
     source_ref = models.CharField(_("source reference"), max_length=100, blank=True, help_text=_("Event name, survey response, referral..."))
     # A reverse row points at the earning it reverses; an expire row at the earning whose rest it expires.
-    original = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
+    original = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="followups",
+                                 verbose_name=_("original entry"))
     # Per order line: {"<order_line_id>": {"quantity": q, "points": p}} (earn and reverse rows of orders).
     lines = models.JSONField(_("per-line points"), default=dict, blank=True)
     shortfall = models.PositiveBigIntegerField(_("shortfall"), default=0, help_text=_("Points this reversal could not take back."))
@@ -212,16 +216,19 @@ class PendingPoints(models.Model):
         RELEASED = "released", _("Released")
         CANCELLED = "cancelled", _("Cancelled")
 
-    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="pending")
-    order = models.ForeignKey("crm.Order", on_delete=models.PROTECT, related_name="pending_points")
-    rule = models.ForeignKey(EarningRule, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="pending", verbose_name=_("member"))
+    order = models.ForeignKey("crm.Order", on_delete=models.PROTECT, related_name="pending_points",
+                              verbose_name=_("order"))
+    rule = models.ForeignKey(EarningRule, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("earning rule"))
     points = models.PositiveBigIntegerField(_("points"))
     lines = models.JSONField(_("per-line points"), default=dict, blank=True)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     available_at = models.DateTimeField(_("available at"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
-    released = models.OneToOneField(PointsTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    released = models.OneToOneField(PointsTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("released"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

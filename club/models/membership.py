@@ -64,12 +64,14 @@ class Membership(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         LEFT = "left", _("Left")
 
-    customer = models.OneToOneField("crm.Customer", on_delete=models.PROTECT, related_name="membership", verbose_name=_("customer"))
+    customer = models.OneToOneField("crm.Customer", on_delete=models.PROTECT, related_name="membership",
+                                    verbose_name=_("customer"))
     member_number = models.CharField(_("member number"), max_length=12, unique=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
     source = models.CharField(_("enrolled through"), max_length=20, default="admin")
-    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("tier"))
+    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="members",
+                             verbose_name=_("tier"))
 
     # Cached from the ledger (`points_rebuild_balances` repairs them); changed only with F()
     # under the membership row lock, in the transaction that appends the ledger rows.
@@ -132,13 +134,17 @@ class TierChange(models.Model):
         REVIEW_DOWNGRADE = "review_downgrade", _("Periodic review: downgrade after grace period")
         MANUAL = "manual", _("Set by staff")
 
-    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tier_changes")
-    from_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("from"))
-    to_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("to"))
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tier_changes",
+                               verbose_name=_("member"))
+    from_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("from"))
+    to_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("to"))
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
     changed_at = models.DateTimeField(_("when"), default=timezone.now)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("changed by"))
     audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, job: <name>, ... (core.audit)
 
     class Meta:

@@ -10,7 +10,7 @@ from club.models.membership import Membership
 class MemberNotice(models.Model):
     """A notification the club asked to send (welcome, birthday, points expiring), once per key."""
 
-    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="notices")
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="notices", verbose_name=_("member"))
     kind = models.CharField(_("kind"), max_length=30)
     key = models.CharField(_("key"), max_length=100)
     context = models.JSONField(_("context"), default=dict, blank=True)

@@ -34,9 +34,11 @@ class Offer(DefaultLanguageColumns):
     )
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices, default=Kind.PERCENT)
     value = models.DecimalField(_("value"), default=Decimal("0"), validators=[MinValueValidator(0)], **MONEY)
-    gift_product = models.ForeignKey("crm.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    gift_product = models.ForeignKey("crm.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("gift product"))
     points_cost = models.PositiveBigIntegerField(_("points cost"), default=0, help_text=_("0 for a free member offer."))
-    min_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("minimum tier"))
+    min_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("minimum tier"))
     exclusive = models.BooleanField(_("exclusive"), default=False, help_text=_("Only for tiers with access to exclusive offers."))
     min_order_value = models.DecimalField(_("minimum order value"), default=Decimal("0"), validators=[MinValueValidator(0)], **MONEY)
     starts_at = models.DateTimeField(_("valid from"), null=True, blank=True)
@@ -75,17 +77,20 @@ class Coupon(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="coupons", verbose_name=_("member"))
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
-    offer = models.ForeignKey(Offer, null=True, blank=True, on_delete=models.PROTECT, related_name="coupons")
+    offer = models.ForeignKey(Offer, null=True, blank=True, on_delete=models.PROTECT, related_name="coupons",
+                              verbose_name=_("offer"))
     discount_kind = models.CharField(_("discount kind"), max_length=15, choices=Offer.Kind.choices)
     value = models.DecimalField(_("value"), default=Decimal("0"), **MONEY)
     min_order_value = models.DecimalField(_("minimum order value"), default=Decimal("0"), **MONEY)
     valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
     # The redeem ledger row that paid for it (offers with a points cost).
-    points_transaction = models.OneToOneField(PointsTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="coupon")
+    points_transaction = models.OneToOneField(PointsTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="coupon",
+                                              verbose_name=_("points entry"))
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, null=True, blank=True, unique=True)
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("issued by"))
     redeemed_at = models.DateTimeField(_("redeemed at"), null=True, blank=True, editable=False)
 
     # Audit trail (core.audit); redemptions are also CouponRedemption rows (who, order).
@@ -115,13 +120,15 @@ class Coupon(models.Model):
 class CouponRedemption(models.Model):
     """A coupon's use at checkout; the one-to-one key makes a second use impossible."""
 
-    coupon = models.OneToOneField(Coupon, on_delete=models.PROTECT, related_name="redemption")
-    order = models.ForeignKey("crm.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="coupon_redemptions")
+    coupon = models.OneToOneField(Coupon, on_delete=models.PROTECT, related_name="redemption", verbose_name=_("coupon"))
+    order = models.ForeignKey("crm.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="coupon_redemptions",
+                              verbose_name=_("order"))
     order_value = models.DecimalField(_("order value"), **MONEY)
     discount = models.DecimalField(_("discount"), **MONEY)
     reference = models.CharField(_("reference"), max_length=100, blank=True, help_text=_("Till, shop or partner reference."))
     redeemed_at = models.DateTimeField(_("redeemed at"), default=timezone.now)
-    redeemed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    redeemed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("redeemed by"))
     audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, public page, ... (core.audit)
 
     class Meta:
@@ -136,10 +143,13 @@ class CouponRedemption(models.Model):
 class BirthdayReward(models.Model):
     """One per member per year: the unique row, not the schedule, makes the birthday job run once."""
 
-    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="birthday_rewards")
+    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="birthday_rewards",
+                               verbose_name=_("member"))
     year = models.PositiveSmallIntegerField(_("year"))
-    coupon = models.OneToOneField(Coupon, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    points_transaction = models.OneToOneField(PointsTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    coupon = models.OneToOneField(Coupon, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("coupon"))
+    points_transaction = models.OneToOneField(PointsTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                              verbose_name=_("points entry"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

@@ -8,11 +8,14 @@ from club.models.membership import Membership
 
 
 class Referral(models.Model):
-    referrer = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("referrer"))
-    referred = models.OneToOneField("crm.Customer", on_delete=models.PROTECT, related_name="referred_by", verbose_name=_("new customer"))
+    referrer = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="referrals",
+                                 verbose_name=_("referrer"))
+    referred = models.OneToOneField("crm.Customer", on_delete=models.PROTECT, related_name="referred_by",
+                                    verbose_name=_("new customer"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     rewarded_at = models.DateTimeField(_("rewarded at"), null=True, blank=True, editable=False)
-    order = models.ForeignKey("crm.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    order = models.ForeignKey("crm.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False,
+                              verbose_name=_("order"))
 
     class Meta:
         ordering = ["-created_at"]
