@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -342,6 +342,10 @@ class Interaction(models.Model):
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.INBOUND)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("notes"), blank=True)
+    # An interaction the product opens itself (a survey's follow-up...) is worded in every language when it is
+    # written, {"fa": {"subject": ..., "body": ...}, ...}, and read in the reader's (subject_text, body_text);
+    # `subject` and `body` hold the default language's wording for search and exports. Staff's own words: null.
+    wording = models.JSONField(_("wording in each language"), null=True, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RESOLVED)
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -369,7 +373,19 @@ class Interaction(models.Model):
         ]
 
     def __str__(self):
-        return self.subject
+        return self.subject_text
+
+    def _worded(self, part: str) -> str:
+        language = (translation.get_language() or "").split("-")[0]
+        return ((self.wording or {}).get(language) or {}).get(part) or getattr(self, part)
+
+    @property
+    def subject_text(self) -> str:
+        return self._worded("subject")
+
+    @property
+    def body_text(self) -> str:
+        return self._worded("body")
 
 
 class ErasureEvent(models.Model):

@@ -150,7 +150,7 @@ def crm_erase(customer: Customer, *, by=None) -> None:
         from crm.services import consent_set
 
         consent_set(customer=customer, channel=channel, granted=False, source="erasure", by=by)
-    customer.interactions.update(subject=ERASED_TEXT, body="")
+    customer.interactions.update(subject=ERASED_TEXT, body="", wording=None)
     _scrub_admin_log(customer)
 
     # The audit history (core.audit) holds every earlier version of the profile: blank them too.

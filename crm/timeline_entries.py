@@ -15,8 +15,8 @@ def interaction_entries(customer, *, limit: int) -> list[TimelineEntry]:
         TimelineEntry(
             when=item.occurred_at,
             kind="interaction",
-            title=f"{item.get_channel_display()} ({item.get_direction_display()}): {isolate_text(item.subject)}",
-            detail=item.body,
+            title=f"{item.get_channel_display()} ({item.get_direction_display()}): {isolate_text(item.subject_text)}",
+            detail=item.body_text,
             url=reverse("admin:crm_interaction_change", args=[item.pk]),
             badge=item.get_status_display(),
             extra={

@@ -17,8 +17,8 @@ from crm.models import Interaction
 
 @admin.register(Interaction)
 class InteractionAdmin(CustomerSearchMixin, FastChangeListMixin, admin.ModelAdmin):
-    list_display = ("customer", "subject", "channel", "status", "staff", "follow_up_on", "occurred_at")
-    list_display_links = ("subject",)
+    list_display = ("customer", "subject_shown", "channel", "status", "staff", "follow_up_on", "occurred_at")
+    list_display_links = ("subject_shown",)
     list_select_related = ("customer", "staff")
     list_filter = (FollowUpFilter, "status", "channel", "direction")
     sortable_by = ("occurred_at",)
@@ -31,6 +31,19 @@ class InteractionAdmin(CustomerSearchMixin, FastChangeListMixin, admin.ModelAdmi
         "follow_up_on", "resolved_at", "created_at",
     )
     actions = ("mark_resolved",)
+
+    @admin.display(description=_("subject"), ordering="subject")
+    def subject_shown(self, obj):
+        return obj.subject_text
+
+    def get_object(self, request, object_id, from_field=None):
+        """An interaction the product opened is edited in the reader's wording; saved unchanged, its stored
+        wording is kept (save_model); changed, the staff member's words replace every language's."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and obj.wording:
+            obj.stored_wording = (obj.subject, obj.body)
+            obj.subject, obj.body = obj.subject_text, obj.body_text
+        return obj
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "staff":
@@ -62,6 +75,11 @@ class InteractionAdmin(CustomerSearchMixin, FastChangeListMixin, admin.ModelAdmi
             )
             adopt(obj, created)
             return
+        if getattr(obj, "stored_wording", None):
+            if {"subject", "body"} & set(form.changed_data):
+                obj.wording = None
+            else:
+                obj.subject, obj.body = obj.stored_wording
         resolving = "status" in form.changed_data and obj.status == Interaction.Status.RESOLVED
         with transaction.atomic():
             if resolving:

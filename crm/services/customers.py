@@ -164,12 +164,15 @@ def interaction_log(
     occurred_at: datetime | None = None,
     follow_up_on: date | None = None,
     order: Order | None = None,
+    wording: dict[str, dict[str, str]] | None = None,
 ) -> Interaction:
+    """Log an interaction. `wording` ({language: {"subject", "body"}}) is for interactions the product opens
+    itself, so that each reader reads it in their language; `subject` and `body` are the default language's."""
     if order is not None and order.customer_id != customer.pk:
         raise ValidationError({"order": _("That order belongs to another customer.")})
     interaction = Interaction(
         customer=customer, subject=subject, channel=channel, direction=direction, body=body, status=status,
-        staff=staff, occurred_at=occurred_at or timezone.now(), follow_up_on=follow_up_on, order=order,
+        staff=staff, occurred_at=occurred_at or timezone.now(), follow_up_on=follow_up_on, order=order, wording=wording,
     )
     if status == Interaction.Status.RESOLVED:
         interaction.resolved_at = timezone.now()

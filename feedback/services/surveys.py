@@ -226,15 +226,25 @@ def _is_unhappy(answers: dict[Question, object]) -> bool:
 
 
 def _open_follow_up(response: Response, answers: dict[Question, object]) -> Interaction:
+    """Support's follow-up, worded in each staff language (crm.Interaction.wording): a Persian agent reads the
+    survey's title, its questions and the chosen answers in Persian, an English one in English."""
     nps, csat = _score(answers, Question.Score.NPS), _score(answers, Question.Score.CSAT)
-    with translation.override(settings.LANGUAGE_CODE):
-        headline = _("Unhappy feedback on %(survey)s") % {"survey": response.survey.title}
-        scores = ", ".join(filter(None, [f"NPS {nps}" if nps is not None else "", f"CSAT {csat}" if csat is not None else ""]))
-        lines = [f"{question.text}: {_display(question, value)}" for question, value in answers.items() if not _is_blank(value)]
+    scores = ", ".join(filter(None, [f"NPS {nps}" if nps is not None else "", f"CSAT {csat}" if csat is not None else ""]))
+    wording = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            headline = _("Unhappy feedback on %(survey)s") % {"survey": response.survey.title}
+            wording[language] = {
+                "subject": f"{headline} ({scores})"[:200],
+                "body": "\n".join(f"{question.text}: {_display(question, value)}"
+                                  for question, value in answers.items() if not _is_blank(value)),
+            }
+    default = wording[settings.LANGUAGE_CODE]
     return crm_services.interaction_log(
         customer=response.customer,
-        subject=f"{headline} ({scores})",
-        body="\n".join(lines),
+        subject=default["subject"],
+        body=default["body"],
+        wording=wording,
         channel=Interaction.Channel.OTHER,
         direction=Interaction.Direction.INBOUND,
         status=Interaction.Status.OPEN,
