@@ -46,8 +46,8 @@ PLACEHOLDERS = {
     "offer_description": _("The offer's description"),
     "unsubscribe_url": _("The one-click unsubscribe link (email)"),
     "survey_url": _("The survey link: in post-purchase messages and survey invitations, that invitation's own link; "
-                    "in campaigns and other automations, the survey the customer was invited to and has not answered "
-                    "yet (empty when there is none)"),
+                    "in campaigns, the survey the campaign chose, else (and in other automations) the survey the "
+                    "customer was invited to and has not answered yet (empty when there is none)"),
     "card_url": _("The member's club card link (empty for non-members)"),
     "return_url": _("The link to request a return of the order (post-purchase), or of the customer's latest order "
                     "still within the return window"),

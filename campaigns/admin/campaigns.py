@@ -43,11 +43,11 @@ class CampaignAdmin(TranslationAdmin):
                      "sent_count", "failed_count", "history_display")
     fieldsets = (
         (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
-        (_("Content"), {"fields": ("subject", "body", "sms_text"),
+        (_("Content"), {"fields": ("subject", "body", "sms_text", "survey"),
                         "description": _("Personalise with {{ first_name }}, {{ tier }}, {{ points_balance }}, "
                                          "{{ points_expiring }}, {{ coupon_code }}, {{ offer }}, {{ card_url }}, {{ return_url }}, "
-                                         "{{ survey_url }} (the survey the customer has not answered yet; empty when "
-                                         "there is none, so wrap it in {% if survey_url %}). "
+                                         "{{ survey_url }} (the survey chosen below, else the one the customer has not "
+                                         "answered yet; empty when there is none, so wrap it in {% if survey_url %}). "
                                          "Each customer gets their "
                                          "language; empty languages fall back to English.")}),
         (_("Offer"), {"fields": ("offer",)}),

@@ -63,6 +63,12 @@ class Campaign(models.Model):
         help_text=_("Only the club members the offer is for receive an offer campaign; each gets a unique coupon "
                     "({{ coupon_code }})."),
     )
+    survey = models.ForeignKey(
+        "feedback.Survey", null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns",
+        limit_choices_to={"is_active": True}, verbose_name=_("survey"),
+        help_text=_("The survey {{ survey_url }} opens for every recipient (their own link). Empty: the survey each "
+                    "customer was invited to and has not answered yet, if any."),
+    )
     test_percent = models.PositiveSmallIntegerField(
         _("A/B test share (%)"), default=20,
         help_text=_("With 'send the winner after', this share of the audience is split between the variants; "

@@ -49,6 +49,7 @@ from campaigns import tokens
 log = logging.getLogger(__name__)
 
 SEND_RELATED = ("customer", "customer__membership", "customer__membership__tier", "campaign", "campaign__offer",
+                "campaign__survey",
                 "automation", "automation__offer")
 
 
