@@ -61,21 +61,23 @@ def test_a_customer_requests_a_return_in_arabic(live_server, phone, shot):
     assert request.channel == "customer" and request.lines.get().quantity == 1
 
 
-def test_a_customer_unsubscribes_with_one_click(live_server, phone, shot):
-    customer = crm.customer_create(first_name="Mina", email="mina@example.com", language="fa", email_opt_in=True,
+@pytest.mark.parametrize("language", ["fa", "ar", "en"])
+def test_a_customer_unsubscribes_with_one_click(live_server, phone, shot, language):
+    customer = crm.customer_create(first_name="Mina", email="mina@example.com", language=language, email_opt_in=True,
                                    consent_source="test")
     campaign = Campaign.objects.create(name="Spring", channel="email", holdout_percent=0, subject_en="Hi", body_en="<p>Hi</p>")
-    message = Message.objects.create(campaign=campaign, customer=customer, channel="email", language="fa",
+    message = Message.objects.create(campaign=campaign, customer=customer, channel="email", language=language,
                                      status=Message.Status.SENT)
     path = tokens.unsubscribe_url(message).split("://", 1)[1].split("/", 1)[1]
     phone.goto(f"{live_server.url}/{path}")
-    assert phone.get_attribute("html", "dir") == "rtl"
+    assert phone.get_attribute("html", "dir") == ("ltr" if language == "en" else "rtl")
+    assert phone.get_attribute("html", "lang") == language
     customer.refresh_from_db()
     assert customer.email_opt_in  # looking at the page changes nothing
-    shot(phone, "unsubscribe-fa")
+    shot(phone, f"unsubscribe-{language}")
     phone.locator("form button, form input[type=submit]").first.click()
     phone.wait_for_load_state()
-    shot(phone, "unsubscribe-fa-done")
+    shot(phone, f"unsubscribe-{language}-done")
     customer.refresh_from_db()
     assert not customer.email_opt_in
     assert customer.consent_changes.first().source == "unsubscribe link"
