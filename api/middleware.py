@@ -12,6 +12,7 @@ from urllib.parse import quote
 from django.db import DatabaseError, connection
 
 from api.models import ApiCall, ApiKey
+from core.copy import db_values, insert_statement
 
 logger = logging.getLogger("api.calls")
 PREFIX = "/api/v1/"
@@ -79,11 +80,8 @@ def _call_store(call: ApiCall) -> None:
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         call.save(force_insert=True)
         return
-    fields = [field for field in ApiCall._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
+    statement, fields = insert_statement(ApiCall, [field.column for field in ApiCall._meta.concrete_fields
+                                                   if not field.primary_key])
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SET LOCAL synchronous_commit TO OFF; INSERT INTO {quote(ApiCall._meta.db_table)} "  # nosec B608 - names from the model
-            f"({', '.join(quote(field.column) for field in fields)}) VALUES ({', '.join(['%s'] * len(fields))})",
-            [field.get_db_prep_save(getattr(call, field.attname), connection) for field in fields],
-        )
+        cursor.execute(f"SET LOCAL synchronous_commit TO OFF; {statement}",
+                       db_values(fields, [getattr(call, field.attname) for field in fields]))

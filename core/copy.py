@@ -118,28 +118,33 @@ def table_rows(model: type[models.Model], columns: Sequence[str]) -> Iterator:
                 yield write
         return
 
+    statement, fields = insert_statement(model, columns)
+
+    def write(rows: Iterable[tuple]) -> None:
+        batch = [db_values(fields, row) for row in rows]
+        if batch:
+            with connection.cursor() as cursor:
+                cursor.executemany(statement, batch)
+
+    yield write
+
+
+def insert_statement(model: type[models.Model], columns: Sequence[str]) -> tuple[str, list[models.Field]]:
+    """`INSERT INTO <table> (<columns>) VALUES (%s, ...)` for `model`, and the fields of `columns` (database
+    column names) in their order, for `db_values`."""
     by_column = {field.column: field for field in model._meta.concrete_fields}
     fields = [by_column[column] for column in columns]
     quote = connection.ops.quote_name
     # The table and column names come from the model's meta, quoted; the values are parameters.
     names = ", ".join(quote(column) for column in columns)
     placeholders = ", ".join(["%s"] * len(columns))
-    statement = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({placeholders})"  # nosec B608
+    return f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({placeholders})", fields  # nosec B608
 
-    def write(rows: Iterable[tuple]) -> None:
-        # Each value prepared as its field stores it (no pre_save: auto_now values are the caller's).
-        batch = [
-            [
-                field.get_db_prep_save(value.as_decimal() if isinstance(value, Cents) else value, connection)
-                for field, value in zip(fields, row)
-            ]
-            for row in rows
-        ]
-        if batch:
-            with connection.cursor() as cursor:
-                cursor.executemany(statement, batch)
 
-    yield write
+def db_values(fields: Sequence[models.Field], row: Sequence) -> list:
+    """A row's values prepared as each field stores them (no pre_save: auto_now values are the caller's)."""
+    return [field.get_db_prep_save(value.as_decimal() if isinstance(value, Cents) else value, connection)
+            for field, value in zip(fields, row)]
 
 
 def analyze_tables(*models_: type[models.Model]) -> None:
@@ -223,4 +228,5 @@ def write_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable
         write(rows)
 
 
-__all__ = ["Cents", "IndexesDeferred", "analyze_tables", "bulk_load", "ids_reserve", "table_rows", "uses_copy", "write_rows"]
+__all__ = ["Cents", "IndexesDeferred", "analyze_tables", "bulk_load", "db_values", "ids_reserve", "insert_statement", "table_rows",
+           "uses_copy", "write_rows"]

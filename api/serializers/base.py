@@ -22,9 +22,14 @@ def datetime_text(value, tz=None):
 
 
 class Row(dict):
-    """A `.values()` row read as attributes, so that one `render` serves model instances and rows."""
+    """A `.values()` row read as attributes, so that one `render` serves model instances and rows.
+    A column the `.values()` call did not ask for is an AttributeError, never a silent None."""
 
-    __getattr__ = dict.get
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"this row has no column {name!r}") from None
 
 
 class AmountField(serializers.DecimalField):
