@@ -4,7 +4,8 @@ hangs off them); everything else is 404, so nothing about other customers leaks.
 A person such a key found by identity (api.identity: its link has a `view`) is seen only as it
 sent it: of that person's orders and returns it sees only its own; its history and consents read
 as empty; for the club the person is not a member (the card, ledger, coupons and offers answer as
-for any customer who is not a member); and the person is left out of segments and metrics, which are
+for any customer who is not a member) until the key enrolled them or was shown their card
+(api.identity.partner_club_enrol); and the person is left out of segments and metrics, which are
 computed from what others stored. Its webhooks follow the same rule (api.webhooks.outbox)."""
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -30,6 +31,20 @@ def seen_through_view(key: ApiKey, customer: Customer) -> bool:
     history, consents and club membership are other people's records: read as empty, or as not a member."""
     return key.own_data_only and PartnerCustomer.objects.filter(
         partner_id=key.partner_id, customer=customer, view__isnull=False).exists()
+
+
+# In a view: the key sees the person's club membership (it brought them into the club, or was shown their card).
+VIEW_CLUB = "_club"
+
+
+def club_hidden(key: ApiKey, customer: Customer) -> bool:
+    """A person the key sees through its view and whose club membership it was not let into: for the key,
+    not a member, whoever enrolled them (the card, points and coupons are other people's records)."""
+    if not key.own_data_only:
+        return False
+    view = (PartnerCustomer.objects.filter(partner_id=key.partner_id, customer=customer, view__isnull=False)
+            .values_list("view", flat=True).first())
+    return view is not None and not view.get(VIEW_CLUB)
 
 
 def partner_order_source(partner_id: int) -> str:

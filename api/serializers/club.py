@@ -62,6 +62,11 @@ class MemberSerializer(serializers.Serializer):
 
 class EnrollSerializer(StrictSerializer):
     customer = serializers.UUIDField()
+    member_number = serializers.CharField(
+        required=False, allow_blank=True, max_length=32,
+        help_text="The number on the member's club card (spaces and dashes allowed), for an own-data-only key "
+                  "enrolling a person it found by identity who is already a club member: the card shown at the "
+                  "till lets the key see their membership.")
 
 
 class RedeemOfferSerializer(StrictSerializer):

@@ -29,7 +29,8 @@ from api.serializers import (
     MemberSerializer,
     RedeemOfferSerializer,
 )
-from api.scoping import seen_through_view
+from api import identity
+from api.scoping import club_hidden
 from api.views.common import club_customer, customer_for_body, customer_for_path, order_for_body
 from crm.models import Customer
 from club import selectors as club_selectors
@@ -166,10 +167,10 @@ class EnrollView(APIView):
     def post(self, request):
         serializer = EnrollSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = club_customer(request, customer_for_body(request, serializer.validated_data["customer"]))
-        already = club_selectors.membership_for(customer)
-        club_services.member_enroll(customer=customer, source="api")
-        return _member_response(customer, status_code=status.HTTP_200_OK if already and already.is_active else status.HTTP_201_CREATED)
+        customer = customer_for_body(request, serializer.validated_data["customer"])
+        created = identity.partner_club_enrol(key=request.auth, customer=customer,
+                                              member_number=serializer.validated_data.get("member_number", ""))
+        return _member_response(customer, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class RedeemOfferView(APIView):
@@ -196,8 +197,9 @@ def _till_customer(request, data):
     """Own-data-only keys must say whose coupon it is, so they cannot probe other customers' codes."""
     if data.get("customer"):
         customer = customer_for_body(request, data["customer"])
-        # A person seen through the key's view owns no coupon for it: every code reads as unknown.
-        return Customer() if seen_through_view(request.auth, customer) else customer
+        # A person seen through the key's view owns no coupon for it (until it was let into their club
+        # membership): every code reads as unknown.
+        return Customer() if club_hidden(request.auth, customer) else customer
     if request.auth.own_data_only:
         raise exceptions.ValidationError({"customer": [_("This key must name the customer.")]})
     return None

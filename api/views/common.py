@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
-from api.scoping import partner_order_source, seen_through_view, visible_customers, visible_orders
+from api.scoping import club_hidden, partner_order_source, visible_customers, visible_orders
 from club.exceptions import NotAMember
 from crm.models import Customer, Order
 
@@ -27,8 +27,8 @@ def customer_for_path(request, customer_id, queryset=None) -> Customer:
 
 def club_customer(request, customer: Customer) -> Customer:
     """The customer, for the club endpoints: a person the key sees through its view (api.identity) is not
-    a member for it, whatever others enrolled (the card, points and coupons are other people's records)."""
-    if seen_through_view(request.auth, customer):
+    a member for it, whatever others enrolled, until it enrolled them or was shown their card."""
+    if club_hidden(request.auth, customer):
         raise NotAMember(_("This customer is not a club member."))
     return customer
 

@@ -182,6 +182,68 @@ def test_a_member_seen_through_a_view_is_not_a_member_for_the_key(make_client, m
     assert member.status == "active"  # nothing changed for the person
 
 
+ENROL = "/api/v1/club/enroll/"
+CARD_FIELDS_THAT_DIFFER = {"id", "member_number", "joined_at"}  # differ between any two new members
+
+
+def _card(response):
+    body = response.json()
+    return response.status_code, sorted(response.headers), {k: v for k, v in body.items() if k not in CARD_FIELDS_THAT_DIFFER}
+
+
+def test_enrolling_a_person_found_by_identity_who_is_not_in_the_club_is_exactly_like_enrolling_a_new_one(
+        make_client, elsewhere, tiers, purchase_rule):
+    client = make_client("customers:write", "club:read", "club:write", own_data_only=True)
+    pushed = client.post(URL, {"email": elsewhere.email}, format="json").json()
+    new = client.post(URL, {"email": "new@example.com"}, format="json").json()
+    seen, fresh = (client.post(ENROL, {"customer": body["id"]}, format="json") for body in (pushed, new))
+    assert _card(seen) == _card(fresh) and seen.status_code == 201  # no past shows: only orders placed as a member earn
+    assert seen.json()["balance"] == 0 and seen.json()["tier"] == "Bronze"
+    elsewhere.refresh_from_db()
+    assert elsewhere.membership.is_active  # really in the club now
+    # From now on the key reads the card it made, as for the new person.
+    for path in ("club/members/{}/", "club/members/{}/ledger/", "club/members/{}/offers/"):
+        assert client.get("/api/v1/" + path.format(pushed["id"])).status_code == 200, path
+    again = client.post(ENROL, {"customer": pushed["id"]}, format="json")
+    assert again.status_code == 200 and _card(again)[2] == _card(client.post(ENROL, {"customer": new["id"]}, format="json"))[2]
+
+
+def test_a_member_found_by_identity_is_the_keys_to_read_only_with_their_card(make_client, make_member, offer, admin_user):
+    client = make_client("customers:write", "club:read", "club:write", "coupons:redeem", own_data_only=True)
+    member = make_member(email="member@example.com", first_name="Parisa")
+    club_services.points_adjust(member=member, points=700, reason="gift", by=admin_user)
+    coupon = club_services.offer_redeem(member=member, offer=offer)
+    pushed = client.post(URL, {"email": "member@example.com"}, format="json").json()
+
+    for number in ("", "0000 0000 00", "not a number"):
+        refused = client.post(ENROL, {"customer": pushed["id"], "member_number": number}, format="json")
+        assert refused.status_code == 409 and refused.json()["type"].endswith("/member_card_required")
+        assert "balance" not in refused.json() and "600" not in refused.content.decode()
+        assert client.get(f"/api/v1/club/members/{pushed['id']}/").status_code == 404  # still not the key's to read
+    validate = {"code": coupon.code, "order_value": "50", "customer": pushed["id"]}
+    assert client.post("/api/v1/coupons/validate/", validate, format="json").json()["reason"] == "unknown"
+
+    shown = client.post(ENROL, {"customer": pushed["id"],
+                                "member_number": club_services.member_number_format(member.member_number)}, format="json")
+    assert shown.status_code == 200 and shown.json()["balance"] == 600  # the card the customer showed at the till
+    assert client.get(f"/api/v1/club/members/{pushed['id']}/").json()["member_number"] == club_services.member_number_format(
+        member.member_number)
+    assert client.post("/api/v1/coupons/validate/", validate, format="json").json()["valid"] is True
+    member.refresh_from_db()
+    assert member.status == "active" and member.points_balance == 600  # enrolling twice changes nothing
+
+
+def test_a_card_shown_to_one_key_is_not_shown_to_another(make_client, make_member, other_partner):
+    first = make_client("customers:write", "club:read", "club:write", own_data_only=True)
+    second = make_client("customers:write", "club:read", "club:write", own_data_only=True, for_partner=other_partner)
+    member = make_member(email="member@example.com")
+    for client in (first, second):
+        client.pushed = client.post(URL, {"email": "member@example.com"}, format="json").json()["id"]
+    assert first.post(ENROL, {"customer": first.pushed, "member_number": member.member_number},
+                      format="json").status_code == 200
+    assert second.get(f"/api/v1/club/members/{second.pushed}/").status_code == 404
+
+
 def test_a_person_seen_through_a_view_owns_no_coupon_for_the_key(make_client, member, offer, admin_user):
     client = make_client("customers:write", "coupons:redeem", own_data_only=True)
     club_services.points_adjust(member=member, points=500, reason="gift", by=admin_user)
