@@ -6,12 +6,22 @@ from core.bounds import MONEY
 from crm.models import Recommendation
 
 
+class WebPageField(serializers.URLField):
+    """A product's web page, or null when it has none (never an empty string where a URL is promised)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class RecommendedProductSerializer(serializers.Serializer):
     sku = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
     category = serializers.CharField(read_only=True)
     price = serializers.DecimalField(read_only=True, allow_null=True, help_text="The current catalogue price.", **MONEY)
-    url = serializers.URLField(read_only=True, help_text="The product's web page; empty when it has none.")
+    url = WebPageField(help_text="The product's web page; null when it has none.")
 
 
 class RecommendationSerializer(serializers.Serializer):

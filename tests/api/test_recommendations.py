@@ -40,7 +40,8 @@ def test_it_lists_the_picks_best_first_with_the_product(make_client, catalogue):
                                 "url": "https://shop.example/beans"}
     assert first["rank"] == 1 and first["reason"] == "together" and isinstance(first["score"], float)
     assert first["computed_at"].endswith("Z")
-    assert results[1]["product"]["price"] is None and results[1]["rank"] == 3
+    assert results[1]["product"]["price"] is None and results[1]["product"]["url"] is None
+    assert results[1]["rank"] == 3
 
 
 def test_a_customer_without_picks_has_an_empty_list(make_client):
