@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
@@ -47,12 +48,15 @@ class CampaignAdmin(TranslationAdmin):
     fieldsets = (
         (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
         (_("Content"), {"fields": ("subject", "body", "sms_text"),
-                        "description": _("Personalise with {{ first_name }}, {{ tier }}, {{ points_balance }}, "
+                        "description": format_lazy("{} {}", _("Personalise with {{ first_name }}, {{ tier }}, {{ points_balance }}, "
                                          "{{ points_expiring }}, {{ coupon_code }}, {{ offer }}, {{ card_url }}, {{ return_url }}, "
                                          "{{ survey_url }} (the survey the customer has not answered yet; empty when "
                                          "there is none, so wrap it in {% if survey_url %}). "
                                          "Each customer gets their "
-                                         "language; empty languages fall back to English.")}),
+                                         "language; empty languages fall back to English."), _(
+                            "{{ recommendations }} lists the products picked for the customer (in an SMS or a subject, "
+                            "their names); it is empty for a customer without picks, so wrap it in "
+                            "{% if recommendations %}."))}),
         (_("Offer"), {"fields": ("offer",)}),
         (_("A/B test"), {"fields": ("test_percent", "winner_after_hours", "winner_metric"),
                          "description": _("Add up to four variants below; their shares must add up to 100%.")}),

@@ -139,6 +139,9 @@ def test_the_confirmation_page_warns_how_many_recipients_have_no_picks(client, m
     client.force_login(marketing_user)
     page = client.get(reverse("admin:campaigns_campaign_action", args=[campaign.pk, "send_now"]))
     assert "2 recipients have no recommendations yet" in page.content.decode()
+    page = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert "2 recipients have no recommendations yet" in page
+    assert "{{ recommendations }} lists the products picked for the customer" in page  # the content's help
     plain = make_campaign(segments=[static_segment("plain", [without])])
     page = client.get(reverse("admin:campaigns_campaign_action", args=[plain.pk, "send_now"]))
     assert "no recommendations" not in page.content.decode()
