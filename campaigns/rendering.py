@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.template import Context, Engine, TemplateSyntaxError
-from django.template.base import FilterExpression, TextNode, Variable, VariableNode
+from django.template.base import FilterExpression, TextNode, Variable, VariableNode, render_value_in_context
 from django.template.defaulttags import CommentNode, IfNode, TemplateLiteral
 from django.template.smartif import TokenBase
 from django.utils import translation
@@ -58,10 +58,15 @@ PLACEHOLDERS = {
     "products": _("Products due again (replenishment)"),
     "points": _("Points in a club notice (birthday bonus, points expiring)"),
     "expires_on": _("When the points of a warning expire"),
+    "recommendations": _("Products picked for the customer: a short list with prices and links in an email, "
+                         "the names in a subject or an SMS (empty when the customer has none)"),
 }
 # Read left to right whatever the language; links are never wrapped (see _IsolatedVariableNode).
 LTR_PLACEHOLDERS = frozenset({"member_number", "points_balance", "points_expiring", "coupon_code", "order_number", "points"})
 LINK_PLACEHOLDERS = frozenset({"unsubscribe_url", "survey_url", "card_url", "return_url"})
+# A list that isolates each of its items itself, and is markup only in the text of an HTML body
+# (campaigns.recommendations): an island around the whole list would hold a <ul> inside a <bdi>.
+LIST_PLACEHOLDERS = frozenset({"recommendations"})
 ALLOWED_FILTERS = frozenset({
     "default", "default_if_none", "upper", "lower", "title", "capfirst", "date", "floatformat", "truncatechars",
     "truncatewords", "yesno", "linebreaksbr", "add", "length",
@@ -116,8 +121,10 @@ class _IsolatedVariableNode(VariableNode):
         self.in_html = in_html
 
     def render(self, context):
-        text = super().render(context)
         name = self.filter_expression.var.var if isinstance(self.filter_expression.var, Variable) else ""
+        if name in LIST_PLACEHOLDERS:
+            return self._render_list(context)
+        text = super().render(context)
         if not text or name in LINK_PLACEHOLDERS or not translation.get_language_bidi():
             return text
         ltr = name in LTR_PLACEHOLDERS
@@ -128,6 +135,12 @@ class _IsolatedVariableNode(VariableNode):
                 return mark_safe(direction.ltr_text(text) if ltr else direction.isolate_text(text))  # nosec B308 B703 - `text` is the escaped output of the variable; only isolate characters are added
             return mark_safe(f'<bdi dir="ltr">{text}</bdi>' if ltr else f"<bdi>{text}</bdi>")  # nosec B308 B703 - `text` is escaped; only the <bdi> tags are added
         return direction.ltr_text(text) if ltr else direction.isolate_text(text)
+
+    def _render_list(self, context):
+        value = self.filter_expression.resolve(context)
+        if context.autoescape and self.in_html == MARKUP and hasattr(value, "__html__"):
+            return value.__html__()
+        return render_value_in_context(value, context)  # its compact text form (escaped in an HTML body)
 
 
 def _isolate_placeholders(nodelist, state: "_HtmlState | None" = None) -> "_HtmlState":

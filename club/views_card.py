@@ -18,9 +18,12 @@ from club.models import Membership, Offer
 from club.selectors import member_card, member_coupons, offers_for_member
 from core.audit import public_page
 from crm.public import language_choices, page_language
+from crm.picks import web_link
+from crm.selectors import recommendations_for
 from core.templatetags.localized import local_number
 
 ACTIVITY_ROWS = 10
+CARD_PICKS = 5
 # The confirmation form carries a random nonce: a double tap or a reload of the POST returns the first coupon.
 NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -51,6 +54,9 @@ def card(request, token: str):
             "coupons": [(coupon, services.coupon_code_format(coupon.code))
                         for coupon in member_coupons(member, usable_only=True)[:20]],
             "activity": summary.transactions,
+            # Picked for you: the member's stored recommendations, products on sale only (one query).
+            "picks": [(pick, web_link(pick.product))
+                      for pick in recommendations_for([member.customer_id], limit=CARD_PICKS)],
             "token": token,
         }
         return _page(request, "club/card/card.html", context, language)

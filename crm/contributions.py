@@ -10,11 +10,12 @@ from core import audit
 from core.audit import HistorySource, history_source_registry
 from core.demo import demo_step_registry
 from core.jobs import Job, job_registry
+from core.panels import panel_registry
 from core.privacy import eraser_registry, exporter_registry
 from core.roles import CLUB_MANAGERS, MARKETING, SUPPORT, RoleGrant, role_registry
 from core.rule_fields import rule_fields_register
 from core.timeline import timeline_contribute
-from crm import access, demo, privacy, rule_fields, timeline_entries
+from crm import access, demo, picks, privacy, rule_fields, timeline_entries
 from crm.models import Customer
 
 
@@ -69,6 +70,9 @@ timeline_contribute("consent", timeline_entries.consent_entries, label=_("Consen
 history_source_registry.register("customer", HistorySource(
     name="customer", label=_("Customer"), rows=lambda customer: Customer.history.filter(id=customer.pk),
 ))
+
+# --- The customer page: the customer's recommendations (what the card, messages and the API show) ---
+panel_registry.register("crm_recommendations", picks.render_recommendations_panel)
 
 # --- Segment rules: the customer's profile, consent, tags, lifecycle stage and order figures ---
 rule_fields_register(*rule_fields.FIELDS)

@@ -27,6 +27,7 @@ from api.serializers.feedback import (  # noqa: F401
     SurveyDetailSerializer, SurveyQuestionSerializer, SurveyResponseSerializer, SurveyResultsSerializer,
     SurveySerializer,
 )
+from api.serializers.recommendations import RecommendationListSerializer, RecommendationSerializer  # noqa: F401
 from api.serializers.campaigns import LiftQuerySerializer, LiftSerializer  # noqa: F401
 from api.serializers.segments import (  # noqa: F401
     RetentionQuerySerializer, RetentionSerializer, SegmentSerializer,

@@ -25,6 +25,7 @@ from api.serializers import (
     CustomerSerializer,
     InteractionSerializer,
     ProblemSerializer,
+    RecommendationListSerializer,
     TimelineQuerySerializer,
     TimelineSerializer,
 )
@@ -34,6 +35,7 @@ from club.exceptions import Conflict
 from crm import services as crm_services
 from core import timeline
 from crm.models import ConsentChange, Customer, Interaction
+from crm.selectors import recommendations_for
 from crm.services import normalize_email
 
 CONSENT_SOURCE = "api"
@@ -167,6 +169,22 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             customer, limit=query.validated_data["limit"], kinds=query.validated_data.get("kinds"),
         )
         return Response(TimelineSerializer({"results": entries}).data)
+
+    # --- recommendations ------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="The products picked for the customer, best first (at most 10)",
+        description="The customer's stored recommendations (refreshed by a periodic job), products on sale "
+                    "only. An own-data-only key that sees the person only through what it sent (a person who "
+                    "already existed when it pushed them) gets an empty list: the picks come from orders other "
+                    "partners sent.",
+        responses=RecommendationListSerializer,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def recommendations(self, request, id=None):
+        customer = customer_for_path(request, id)
+        picks = [] if _seen_through_view(request, customer) else recommendations_for([customer.pk])
+        return Response(RecommendationListSerializer({"results": picks}).data)
 
     # --- interactions ---------------------------------------------------------------------------
 

@@ -14,17 +14,21 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
-from campaigns import selectors, services
+from campaigns import recommendations, selectors, services
 from campaigns.admin.campaign_forms import (
     CONTENT_PREFIXES, CampaignForm, CampaignVariantInline, ScheduleForm, TestSendForm,
 )
 from campaigns.admin.lift import lift_context
 from campaigns.models import Campaign, Channel
-from campaigns.selectors.audience import campaign_audience_estimate, campaign_sample_recipient
+from campaigns.selectors.audience import (
+    campaign_audience_estimate, campaign_recipients_without_recommendations, campaign_sample_recipient,
+)
 from core.charts import Series, bar_chart
+from crm.selectors import recommendations_for
 
 
 @admin.register(Campaign)
@@ -44,12 +48,15 @@ class CampaignAdmin(TranslationAdmin):
     fieldsets = (
         (None, {"fields": ("name", "channel", "segments", "excluded_segments")}),
         (_("Content"), {"fields": ("subject", "body", "sms_text", "survey"),
-                        "description": _("Personalise with {{ first_name }}, {{ tier }}, {{ points_balance }}, "
+                        "description": format_lazy("{} {}", _("Personalise with {{ first_name }}, {{ tier }}, {{ points_balance }}, "
                                          "{{ points_expiring }}, {{ coupon_code }}, {{ offer }}, {{ card_url }}, {{ return_url }}, "
                                          "{{ survey_url }} (the survey chosen below, else the one the customer has not "
                                          "answered yet; empty when there is none, so wrap it in {% if survey_url %}). "
                                          "Each customer gets their "
-                                         "language; empty languages fall back to English.")}),
+                                         "language; empty languages fall back to English."), _(
+                            "{{ recommendations }} lists the products picked for the customer (in an SMS or a subject, "
+                            "their names); it is empty for a customer without picks, so wrap it in "
+                            "{% if recommendations %}."))}),
         (_("Offer"), {"fields": ("offer",)}),
         (_("A/B test"), {"fields": ("test_percent", "winner_after_hours", "winner_metric"),
                          "description": _("Add up to four variants below; their shares must add up to 100%.")}),
@@ -191,6 +198,8 @@ class CampaignAdmin(TranslationAdmin):
             context["estimate"] = campaign_audience_estimate(campaign)
             context["segment_sizes"] = [(segment, segment.size) for segment in campaign.segments.all()]
             context["excluded_sizes"] = [(segment, segment.size) for segment in campaign.excluded_segments.all()]
+            if recommendations.campaign_uses_recommendations(campaign):
+                context["without_recommendations"] = campaign_recipients_without_recommendations(campaign)
             try:
                 services.campaign_check_ready(campaign)
             except ValidationError as error:
@@ -246,7 +255,9 @@ class CampaignAdmin(TranslationAdmin):
         if not self.has_view_permission(request, campaign):
             raise PermissionDenied
         reference = request.GET.get("customer", "")
-        customer = selectors.test_send_customer(reference) if reference else campaign_sample_recipient(campaign)
+        uses_picks = recommendations.campaign_uses_recommendations(campaign)
+        customer = selectors.test_send_customer(reference) if reference else campaign_sample_recipient(
+            campaign, with_recommendations=uses_picks)
         variant = request.GET.get("variant", "A")
         language = request.GET.get("language") or (customer.language if customer else "") or "en"
         previews, error = [], None
@@ -266,6 +277,8 @@ class CampaignAdmin(TranslationAdmin):
             "title": _("Preview: %(name)s") % {"name": campaign.name}, "previews": previews, "error": error,
             "sample": customer, "variant": variant, "language": language,
             "variants": list(campaign.variants.values_list("label", flat=True)) or ["A"],
+            "sample_without_recommendations": bool(uses_picks and customer is not None and previews
+                                                   and not recommendations_for([customer.pk], limit=1).exists()),
         }
         return TemplateResponse(request, "admin/campaigns/campaign/preview.html", context)
 

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField, Case, CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -152,9 +154,27 @@ def campaign_audience_estimate(campaign: Campaign) -> AudienceCounts:
     return eligibility_counts(audience)
 
 
-def campaign_sample_recipient(campaign: Campaign) -> Customer | None:
+def campaign_sample_recipient(campaign: Campaign, *, with_recommendations: bool = False) -> Customer | None:
     """A customer who would really get the campaign (first by id), for the preview and a test send;
-    None when nobody would."""
+    None when nobody would. `with_recommendations` (the content says {{ recommendations }}): the first
+    such customer who has picks, so the sample shows them; the first recipient when nobody has any."""
+    from crm.models import Recommendation
+
+    audience = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True,
+                                offer=campaign.offer).filter(_skip="").select_related("membership__tier").order_by("pk")
+    if with_recommendations:
+        picked = audience.filter(Exists(Recommendation.objects.filter(customer=OuterRef("pk"), product__is_active=True)))
+        sample = picked.first()
+        if sample is not None:
+            return sample
+    return audience.first()
+
+
+def campaign_recipients_without_recommendations(campaign: Campaign) -> int:
+    """How many of those who would get the campaign now have no picks for {{ recommendations }} (one query)."""
+    from crm.models import Recommendation
+
     audience = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True,
                                 offer=campaign.offer)
-    return audience.filter(_skip="").select_related("membership__tier").order_by("pk").first()
+    picks = Recommendation.objects.filter(customer=OuterRef("pk"), product__is_active=True)
+    return audience.filter(_skip="").exclude(Exists(picks)).order_by().count()

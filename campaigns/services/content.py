@@ -3,7 +3,8 @@
 Content is translated per language (en, fa, ar); each field falls back to English when the
 customer's language has no text. A variant's empty field falls back to the campaign's.
 The personalisation context is built per chunk of messages in a fixed number of queries
-(customers, memberships, expiring points), never one query per customer.
+(customers, memberships, expiring points; the picks of {{ recommendations }} when a message uses it),
+never one query per customer.
 """
 
 from collections import defaultdict
@@ -16,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from campaigns import rendering, sms as sms_module, tokens
+from campaigns import recommendations, rendering, sms as sms_module, tokens
 from campaigns.models import Automation, Campaign, CampaignVariant, Channel, Message, TrackedLink
 from club.card import card_link
 from club.models import Coupon, Membership, Offer
@@ -167,6 +168,7 @@ def personal_values(messages: list[Message]) -> dict[int, dict]:
     expiring = expiring_points_by_member(sorted({member.pk for member in members.values()}))
     returnable = returnable_order_by_message(messages)
     pending = pending_invitations({message.customer_id for message in messages})
+    picks = recommendations.BatchPicks(message.customer_id for message in messages)  # read when first used
     values = {}
     for message in messages:
         customer, member = message.customer, members.get(message.pk)
@@ -180,6 +182,7 @@ def personal_values(messages: list[Message]) -> dict[int, dict]:
             "card_url": tokens.absolute(card_link(member)) if member else "",
             "return_url": tokens.absolute(order_return_link(returnable[message.pk])) if message.pk in returnable else "",
             **_survey_values(customer, _chosen_survey(message) or pending.get(message.customer_id), message.language),
+            "recommendations": recommendations.Picks(picks, message.customer_id, message.language),
         }
     return values
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns import rendering
+from campaigns import recommendations, rendering
 from campaigns.models import Campaign, CampaignEvent, Channel, ChannelChoice, Message
 from campaigns.selectors.audience import campaign_sample_recipient, offer_recipients
 from campaigns.services import content
@@ -65,7 +65,8 @@ def campaign_test_send(*, campaign: Campaign, to: str, customer: Customer | None
     is_email = "@" in to
     if is_email:
         validate_email(to)
-    sample = customer or campaign_sample_recipient(campaign)
+    sample = customer or campaign_sample_recipient(
+        campaign, with_recommendations=recommendations.campaign_uses_recommendations(campaign))
     if sample is None:
         raise ValidationError(_("Nobody would receive this campaign yet, so there is no one to personalise the test as: "
                                 "name a customer."))

@@ -56,12 +56,13 @@ from api.webhooks.subscriptions import webhook_subscribe
 from club import services as club_services
 from club.models import EarningRule
 from crm import services as crm_services
-from crm.models import Order
+from crm.models import Order, Product
 from crm.services import LineInput
 from feedback.services import returns as return_services
 from tests.api.helpers import assert_problem
 from tests.campaigns.helpers import static_segment
 from tests.factories import CampaignFactory, EarningRuleFactory
+from tests.factories.recommendations import give_picks, product
 
 API_PREFIX = "/api/v1/"
 MAX_EXAMPLES = 100  # per operation
@@ -170,6 +171,11 @@ def api_world(db, settings, tiers, purchase_rule, offer, survey, in_process_wsgi
             lines=[LineInput(sku="BEANS", product_name="Beans", category="coffee", quantity=2, unit_price=Decimal("100")),
                    LineInput(sku="MUG", product_name="Mug", category="kitchen", quantity=1, unit_price=Decimal("100"))],
         ))
+    # customers/{id}/recommendations/ (its {id} from the customers' collection, as every customers/{id}/... path):
+    # one customer with picks, one off sale among them, so the fuzzer reads a non-empty list.
+    beans, mug = (Product.objects.get(sku=sku) for sku in ("BEANS", "MUG"))
+    Product.objects.filter(pk=mug.pk).update(price=Decimal("9.90"), url="https://shop.example/mug")
+    give_picks(customers[1], mug, product("KETTLE", "Kettle", active=False), beans)
     event_rule = EarningRuleFactory(name="Shared a post", kind=EarningRule.Kind.EVENT, event_name="social_share", points=10)
     club_services.points_adjust(member=members[0], points=1000, reason="test credit", by=None)
     coupon = club_services.offer_redeem(member=members[0], offer=offer)
