@@ -27,7 +27,9 @@ from api.serializers.feedback import (  # noqa: F401
     SurveyDetailSerializer, SurveyQuestionSerializer, SurveyResponseSerializer, SurveyResultsSerializer,
     SurveySerializer,
 )
-from api.serializers.campaigns import LiftQuerySerializer, LiftSerializer  # noqa: F401
+from api.serializers.campaigns import (  # noqa: F401
+    AutomationLiftQuerySerializer, AutomationLiftSerializer, LiftQuerySerializer, LiftSerializer,
+)
 from api.serializers.segments import (  # noqa: F401
     RetentionQuerySerializer, RetentionSerializer, SegmentSerializer,
 )
