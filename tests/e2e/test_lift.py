@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -131,6 +132,9 @@ def test_the_send_confirmation_says_who_is_held_out_and_the_send_holds_them_out(
     assert not messages.filter(customer_id__in=held, sent_at__isnull=False).exists()
     assert set(messages.filter(status=Message.Status.SENT).values_list("customer_id", flat=True)) == \
         {customer.pk for customer in audience} - held
+    # No email went to a held-out customer; each of the others got one.
+    received = sorted(address for email in mail.outbox for address in email.to)
+    assert received == sorted(customer.email for customer in audience if customer.pk not in held)
     shot(desktop, f"campaign-holdout-sent-{language}")
 
 
