@@ -39,6 +39,8 @@ def _figures() -> dict:
         "recipients": Count("pk", filter=~Q(status__in=[Message.Status.SKIPPED, Message.Status.CANCELLED,
                                                         Message.Status.HELD_OUT])),
         "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+        # What the rates are shares of: sent and not bounced (a provider's report can only take messages away).
+        "reached": Count("pk", filter=Q(sent_at__isnull=False, bounced_at__isnull=True)),
         "delivered": Count("pk", filter=Q(Exists(delivered))),
         "reported": Count("pk", filter=Q(sent_at__isnull=False) & (Q(channel__in=reporting_channels()) | Q(Exists(any_report)))),
         "failed": Count("pk", filter=Q(status=Message.Status.FAILED)),
@@ -56,6 +58,7 @@ class ReportRow:
     variant: str
     recipients: int = 0
     sent: int = 0
+    reached: int = 0
     delivered: int = 0
     reported: int = 0
     failed: int = 0
@@ -70,11 +73,6 @@ class ReportRow:
     def unreported(self) -> int:
         """Messages sent on a channel that reports nothing: known sent, not known delivered."""
         return self.sent - self.reported
-
-    @property
-    def reached(self) -> int:
-        """What the rates are shares of: messages reported delivered, plus those sent where no report can come."""
-        return self.delivered + self.unreported
 
     def rate(self, figure: str) -> float | None:
         """A figure as a share of the messages reached (None before any was)."""
