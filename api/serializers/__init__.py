@@ -28,7 +28,9 @@ from api.serializers.feedback import (  # noqa: F401
     SurveySerializer,
 )
 from api.serializers.recommendations import RecommendationListSerializer, RecommendationSerializer  # noqa: F401
-from api.serializers.campaigns import LiftQuerySerializer, LiftSerializer  # noqa: F401
+from api.serializers.campaigns import (  # noqa: F401
+    AutomationLiftQuerySerializer, AutomationLiftSerializer, LiftQuerySerializer, LiftSerializer,
+)
 from api.serializers.segments import (  # noqa: F401
     RetentionQuerySerializer, RetentionSerializer, SegmentSerializer,
 )

@@ -1,4 +1,4 @@
-"""Campaigns: their lift over the holdout."""
+"""Campaigns and automations: their lift over the holdout."""
 
 from rest_framework import serializers
 
@@ -10,6 +10,13 @@ class LiftQuerySerializer(StrictSerializer):
 
     window_days = serializers.IntegerField(required=False, min_value=1, max_value=3650,
                                            help_text="Outcome window after the send, in days (default 30).")
+
+
+class AutomationLiftQuerySerializer(LiftQuerySerializer):
+    """An automation's lift: the entries' period [start, end) and the outcome window."""
+
+    start = serializers.CharField(help_text="First day of the entries, YYYY-MM-DD.")
+    end = serializers.CharField(help_text="The day after the last day of the entries, YYYY-MM-DD (end excluded).")
 
 
 class LiftSerializer(serializers.Serializer):
@@ -46,3 +53,21 @@ class LiftSerializer(serializers.Serializer):
     window_complete = serializers.BooleanField()
     measurable = serializers.BooleanField(help_text="The lift's interval excludes zero.")
     sentence = serializers.CharField()
+
+
+def _figures(serializer_class) -> dict:
+    """The lift's figures, each a fresh field (a field instance belongs to one serializer)."""
+    return {name: field.__class__(*field._args, **field._kwargs)
+            for name, field in serializer_class._declared_fields.items() if name != "campaign"}
+
+
+AutomationLiftSerializer = type("AutomationLiftSerializer", (serializers.Serializer,), {
+    "__doc__": "The JSON of `manage.py automation_lift ID --start --end --json`, and the details the admin's report "
+               "shows: each entry of the period measured from its own send date. Rates are fractions; money is a "
+               "string with two decimals; null where a group is empty.",
+    "__module__": __name__,
+    "automation": serializers.UUIDField(help_text="The automation's public id (the command prints its id)."),
+    "start": serializers.DateField(help_text="First day of the entries."),
+    "end": serializers.DateField(help_text="The day after the last day of the entries."),
+    **_figures(LiftSerializer),
+})

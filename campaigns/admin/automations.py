@@ -36,9 +36,9 @@ class AutomationAdmin(LabelledListEditableMixin, TranslationAdmin):
     list_filter = ("kind", "enabled", "channel")
     list_editable = ("enabled",)
     list_select_related = ("offer",)
-    readonly_fields = ("holdout_seed",)
+    readonly_fields = ("public_id", "holdout_seed")
     fieldsets = (
-        (None, {"fields": ("name", "kind", "enabled", "channel", "days", "cooldown_days", "offer")}),
+        (None, {"fields": ("name", "kind", "enabled", "channel", "days", "cooldown_days", "offer", "public_id")}),
         (_("Holdout"), {"fields": ("holdout_percent", "holdout_seed")}),
         (_("Content"), {"fields": ("subject", "subject_b", "body", "sms_text"),
                         "description": _("Placeholders as in campaigns ({{ card_url }}, {{ return_url }}, {{ survey_url }}, "

@@ -299,8 +299,10 @@ ACTION_CONFIRM = {
 def report_charts(report) -> dict:
     total = report.total
     funnel = bar_chart(
-        [(str(_("Sent")), total.sent), (str(_("Delivered")), total.delivered), (str(_("Opened")), total.opened),
-         (str(_("Clicked")), total.clicked), (str(_("Converted")), total.converted),
+        # "Delivered" only where a provider reports it: a console or file backend's messages are sent, no more.
+        [(str(_("Sent")), total.sent),
+         *([(str(_("Delivered")), total.delivered)] if total.reported else []),
+         (str(_("Opened")), total.opened), (str(_("Clicked")), total.clicked), (str(_("Converted")), total.converted),
          (str(_("Unsubscribed")), total.unsubscribed)] if total.sent else [],
         title=str(_("Messages")), empty=str(_("No figures yet: nothing has been sent.")),
     )

@@ -218,6 +218,8 @@ class Automation(models.Model):
     # transactional (the customer's own club account or order): exempt from the cap, never from consent.
     MARKETING_KINDS = frozenset({Kind.WIN_BACK, Kind.REPLENISHMENT})
 
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False,
+                                 help_text=_("The automation's id in the API."))
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     enabled = models.BooleanField(_("enabled"), default=False)

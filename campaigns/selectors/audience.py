@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from campaigns import holdout
 from campaigns.models import Campaign, Channel, ChannelChoice, Message
 from campaigns.segments import segment_customers
 from campaigns.selectors.suppression import email_suppressed_expression, phone_suppressed_expression
@@ -129,29 +130,53 @@ class AudienceCounts:
     suppressed: int = 0
     frequency_cap: int = 0
     not_for_offer: int = 0
+    held_out: int = 0  # of the eligible: drawn into the holdout (campaigns.holdout), sent nothing
 
     @property
     def eligible(self) -> int:
         return self.matching - self.no_consent - self.suppressed - self.frequency_cap - self.not_for_offer
 
+    @property
+    def receiving(self) -> int:
+        """The eligible customers outside the holdout: those the campaign is sent to."""
+        return self.eligible - self.held_out
 
-def eligibility_counts(annotated: QuerySet[Customer]) -> AudienceCounts:
-    """One GROUP BY over the annotated audience: how many match, and how many each reason skips."""
-    counts = dict(annotated.order_by().values("_skip").annotate(n=Count("pk")).values_list("_skip", "n"))
+    @property
+    def held_out_percent(self) -> float | None:
+        """The holdout's actual share of the eligible, in percent (None when nobody is eligible)."""
+        return 100 * self.held_out / self.eligible if self.eligible else None
+
+
+def eligibility_counts(annotated: QuerySet[Customer], *, held_out=None) -> AudienceCounts:
+    """One GROUP BY over the annotated audience: how many match, how many each reason skips and,
+    given the holdout draw (`held_out_expression`), how many of the eligible it holds out."""
+    figures = {"n": Count("pk")}
+    if held_out is not None:
+        figures["held"] = Count("pk", filter=held_out)
+    rows = list(annotated.order_by().values("_skip").annotate(**figures))
+    counts = {row["_skip"]: row["n"] for row in rows}
+    held = sum(row.get("held", 0) for row in rows if row["_skip"] == "")
     return AudienceCounts(
         matching=sum(counts.values()),
         no_consent=counts.get(Message.SkipReason.NO_CONSENT, 0),
         suppressed=counts.get(Message.SkipReason.SUPPRESSED, 0),
         frequency_cap=counts.get(Message.SkipReason.FREQUENCY_CAP, 0),
         not_for_offer=counts.get(Message.SkipReason.NOT_FOR_OFFER, 0),
+        held_out=held,
     )
 
 
+def campaign_holdout(campaign: Campaign):
+    """The campaign's holdout draw as a boolean SQL expression over Customer rows (the send's own)."""
+    return holdout.held_out_expression(campaign.holdout_seed, campaign.holdout_percent)
+
+
 def campaign_audience_estimate(campaign: Campaign) -> AudienceCounts:
-    """What a send would do now: the audience (segments minus exclusions) and who would be skipped."""
+    """What a send would do now: the audience (segments minus exclusions), who would be skipped and,
+    of the others, who the campaign's draw holds out (one statement, whatever the audience's size)."""
     audience = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True,
                                 offer=campaign.offer)
-    return eligibility_counts(audience)
+    return eligibility_counts(audience, held_out=campaign_holdout(campaign) if campaign.holdout_percent else None)
 
 
 def campaign_sample_recipient(campaign: Campaign, *, with_recommendations: bool = False) -> Customer | None:

@@ -17,8 +17,9 @@ are core.stats': Newcombe's hybrid score interval for the difference of the rate
 the difference of revenue per customer.
 """
 
+import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -197,6 +198,43 @@ def window_days_clean(value) -> int:
     if not MIN_WINDOW_DAYS <= days <= MAX_WINDOW_DAYS:
         raise ValueError(f"window_days must be between {MIN_WINDOW_DAYS} and {MAX_WINDOW_DAYS}.")
     return days
+
+
+MIN_YEAR, MAX_YEAR = 1970, 2999
+
+
+class PeriodError(ValueError):
+    """A bad date of an automation's lift period; `field` is the parameter it is about."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def day_clean(value, name: str) -> date:
+    """A date given as YYYY-MM-DD; ValueError names the parameter and what is wrong."""
+    if value in (None, ""):
+        raise PeriodError(name, f"{name} is required (YYYY-MM-DD).")
+    try:
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise PeriodError(name, f"{name} must be a date written YYYY-MM-DD, not {value!r}.") from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise PeriodError(name, f"{name} must be a date between {MIN_YEAR} and {MAX_YEAR}.")
+    return day
+
+
+def period_clean(start, end) -> tuple[datetime, datetime]:
+    """The entries' period [start, end) of an automation's lift, from two dates (YYYY-MM-DD), as
+    the current time zone's midnights. PeriodError names the parameter: `start` or `end`."""
+    first, last = day_clean(start, "start"), day_clean(end, "end")
+    if last <= first:
+        raise PeriodError("end", "end must be after start (the period is [start, end)).")
+    return (timezone.make_aware(datetime.combine(first, time.min)),
+            timezone.make_aware(datetime.combine(last, time.min)))
 
 
 # --- the selectors ----------------------------------------------------------------------------

@@ -4,27 +4,53 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from campaigns.models import Automation, Campaign, DeliveryEvent, Message
+from campaigns import sms
+from campaigns.models import Automation, Campaign, Channel, DeliveryEvent, Message
 from core.timeline import TimelineEntry
 from crm.models import Customer
 
-_FIGURES = {
-    "recipients": Count("pk", filter=~Q(status__in=[Message.Status.SKIPPED, Message.Status.CANCELLED,
-                                                    Message.Status.HELD_OUT])),
-    "sent": Count("pk", filter=Q(sent_at__isnull=False)),
-    "delivered": Count("pk", filter=Q(sent_at__isnull=False, bounced_at__isnull=True)),
-    "failed": Count("pk", filter=Q(status=Message.Status.FAILED)),
-    "bounced": Count("pk", filter=Q(bounced_at__isnull=False)),
-    "opened": Count("pk", filter=Q(opened_at__isnull=False)),
-    "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
-    "converted": Count("pk", filter=Q(converted_at__isnull=False)),
-    "unsubscribed": Count("pk", filter=Q(unsubscribed_at__isnull=False)),
-    "revenue": Sum("revenue"),
-}
+def reporting_channels() -> list[str]:
+    """The channels whose provider reports what became of each message: email through an anymail
+    provider (its tracking webhooks), SMS through a backend with delivery reports (Kavenegar). The
+    console, file and memory backends report nothing: a message they accepted is "sent", never "delivered"."""
+    channels = []
+    from anymail.backends.base import AnymailBaseBackend
+
+    if issubclass(import_string(settings.EMAIL_BACKEND), AnymailBaseBackend):
+        channels.append(Channel.EMAIL)
+    if callable(getattr(sms.get_backend_class(), "delivery_statuses", None)):
+        channels.append(Channel.SMS)
+    return channels
+
+
+def _figures() -> dict:
+    """The report's figures, as aggregates over Message rows (one GROUP BY). "delivered" is what a
+    provider reported (a `delivered` DeliveryEvent); "reported" counts the sent messages that could be
+    reported on (their channel reports, or a report came), so the page says "sent" for the others."""
+    delivered = DeliveryEvent.objects.filter(message=OuterRef("pk"), kind=DeliveryEvent.Kind.DELIVERED)
+    any_report = DeliveryEvent.objects.filter(message=OuterRef("pk"))
+    return {
+        "recipients": Count("pk", filter=~Q(status__in=[Message.Status.SKIPPED, Message.Status.CANCELLED,
+                                                        Message.Status.HELD_OUT])),
+        "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+        # What the rates are shares of: sent and not bounced (a provider's report can only take messages away).
+        "reached": Count("pk", filter=Q(sent_at__isnull=False, bounced_at__isnull=True)),
+        "delivered": Count("pk", filter=Q(Exists(delivered))),
+        "reported": Count("pk", filter=Q(sent_at__isnull=False) & (Q(channel__in=reporting_channels()) | Q(Exists(any_report)))),
+        "failed": Count("pk", filter=Q(status=Message.Status.FAILED)),
+        "bounced": Count("pk", filter=Q(bounced_at__isnull=False)),
+        "opened": Count("pk", filter=Q(opened_at__isnull=False)),
+        "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
+        "converted": Count("pk", filter=Q(converted_at__isnull=False)),
+        "unsubscribed": Count("pk", filter=Q(unsubscribed_at__isnull=False)),
+        "revenue": Sum("revenue"),
+    }
 
 
 @dataclass
@@ -32,7 +58,9 @@ class ReportRow:
     variant: str
     recipients: int = 0
     sent: int = 0
+    reached: int = 0
     delivered: int = 0
+    reported: int = 0
     failed: int = 0
     bounced: int = 0
     opened: int = 0
@@ -41,9 +69,14 @@ class ReportRow:
     unsubscribed: int = 0
     revenue: Decimal = Decimal("0")
 
+    @property
+    def unreported(self) -> int:
+        """Messages sent on a channel that reports nothing: known sent, not known delivered."""
+        return self.sent - self.reported
+
     def rate(self, figure: str) -> float | None:
-        """A figure as a share of the messages delivered (None before anything was delivered)."""
-        return round(100 * getattr(self, figure) / self.delivered, 1) if self.delivered else None
+        """A figure as a share of the messages reached (None before any was)."""
+        return round(100 * getattr(self, figure) / self.reached, 1) if self.reached else None
 
     @property
     def open_rate(self):
@@ -65,14 +98,15 @@ class Report:
 
 
 def messages_report(messages: QuerySet[Message]) -> Report:
-    """Sent, delivered, opened, clicked, converted, revenue, unsubscribes: in total and per variant (one query)."""
-    rows = []
-    for values in messages.order_by().values("variant").annotate(**_FIGURES).order_by("variant"):
+    """Sent, delivered (as reported), opened, clicked, converted, revenue, unsubscribes: in total and per
+    variant (one query)."""
+    rows, figures = [], _figures()
+    for values in messages.order_by().values("variant").annotate(**figures).order_by("variant"):
         values["revenue"] = values["revenue"] or Decimal("0")
         rows.append(ReportRow(**values))
     total = ReportRow(variant="")
     for row in rows:
-        for name in _FIGURES:
+        for name in figures:
             setattr(total, name, getattr(total, name) + getattr(row, name))
     return Report(total=total, variants=[row for row in rows if row.variant])
 

@@ -18,10 +18,12 @@ from django.db.models.functions import Cast, Concat, MD5
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns import holdout, rendering
+from campaigns import rendering
 from campaigns.models import Campaign, CampaignEvent, ChannelChoice, Message
 from campaigns.services import content
-from campaigns.selectors.audience import AudienceCounts, campaign_audience, eligibility_counts, with_eligibility
+from campaigns.selectors.audience import (
+    AudienceCounts, campaign_audience, campaign_holdout, eligibility_counts, with_eligibility,
+)
 from campaigns.services.events import campaign_event_record
 from campaigns.services.sending import (
     campaign_refresh_counts, enqueue_send, messages_sweep_stale, queued_message_ids,
@@ -210,14 +212,12 @@ def _freeze_audience(campaign: Campaign, *, now: datetime) -> tuple[AudienceCoun
     Returns the counts, the recipients and the holdout's size."""
     annotated = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True, now=now,
                                  offer=campaign.offer)
-    counts = eligibility_counts(annotated)
+    held_out = campaign_holdout(campaign)
+    counts = eligibility_counts(annotated, held_out=held_out if campaign.holdout_percent else None)
     variants = [(variant.label, variant.split_percent) for variant in campaign.variants.order_by("label")] or [("A", 100)]
-    held = set()
-    if campaign.holdout_percent:
-        eligible_ids = annotated.filter(_skip="").order_by().values_list("pk", flat=True)
-        held = {pk for pk in eligible_ids.iterator(chunk_size=5000)
-                if holdout.is_held_out(campaign.holdout_seed, pk, campaign.holdout_percent)}
-    total = counts.eligible - len(held)
+    # The holdout is drawn in the statement that reads the eligible customers, by the expression
+    # the send confirmation counted with: what the marketer was told is what happens.
+    total = counts.receiving
     in_test = round(total * campaign.test_percent / 100) if campaign.winner_after_hours is not None else total
     boundaries, running = [], 0
     for label, share in variants:
@@ -226,12 +226,13 @@ def _freeze_audience(campaign: Campaign, *, now: datetime) -> tuple[AudienceCoun
     # A stable shuffle (a hash of campaign and customer): variants get comparable customers, not
     # the oldest ones for A and the newest for D, and a rerun of the same freeze is identical.
     shuffle = MD5(Concat(Value(f"{campaign.pk}:"), Cast("pk", output_field=CharField())))
-    eligible = (annotated.filter(_skip="").annotate(_shuffle=shuffle).order_by("_shuffle", "pk")
-                .values_list("pk", "language", "_channel"))
+    eligible = (annotated.filter(_skip="").annotate(_shuffle=shuffle, _held=held_out).order_by("_shuffle", "pk")
+                .values_list("pk", "language", "_channel", "_held"))
     languages = {code for code, _name in settings.LANGUAGES}
-    batch, created, position = [], 0, 0
-    for customer_id, language, channel in eligible.iterator(chunk_size=5000):
-        if customer_id in held:
+    batch, created, position, held = [], 0, 0, 0
+    for customer_id, language, channel, is_held in eligible.iterator(chunk_size=5000):
+        if is_held:
+            held += 1
             label, status = "", Message.Status.HELD_OUT
         elif position < in_test:
             label = next((label for boundary, label in boundaries if position < boundary), variants[-1][0])
@@ -251,7 +252,7 @@ def _freeze_audience(campaign: Campaign, *, now: datetime) -> tuple[AudienceCoun
     if batch:
         Message.objects.bulk_create(batch)
         created += len(batch)
-    return counts, created - len(held), len(held)
+    return counts, created - held, held
 
 
 @transaction.atomic

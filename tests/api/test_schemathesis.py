@@ -53,6 +53,7 @@ from api import services as api_services
 from api.models import WebhookEvent
 from api.scopes import SCOPES
 from api.webhooks.subscriptions import webhook_subscribe
+from campaigns.models import Automation
 from club import services as club_services
 from club.models import EarningRule
 from crm import services as crm_services
@@ -189,6 +190,8 @@ def api_world(db, settings, tiers, purchase_rule, offer, survey, in_process_wsgi
              for index in range(WEBHOOKS)]
 
     campaign = CampaignFactory(name="Win back", holdout_percent=10)  # campaigns/{id}/lift/: no list of campaigns
+    # automations/{id}/lift/: no list of automations either
+    automation = Automation.objects.create(name="Win back", kind=Automation.Kind.WIN_BACK, holdout_percent=10)
     customer_ids = [str(customer.public_id) for customer in customers]
     ids, slugs = _harvest(headers)
     WORLD["paths"] = {
@@ -197,6 +200,7 @@ def api_world(db, settings, tiers, purchase_rule, offer, survey, in_process_wsgi
         "customer_id": customer_ids,  # club/members/{customer_id}/...: no list of members
         f"{API_PREFIX}club/members/": [str(member.customer.public_id) for member in members],
         f"{API_PREFIX}campaigns/": [str(campaign.public_id)],
+        f"{API_PREFIX}automations/": [str(automation.public_id)],
     }
     WORLD["slugs"] = slugs
     WORLD["body"] = {
@@ -271,6 +275,8 @@ def _valid_queries(customers: list) -> dict:
     return {
         "customers_lookup_retrieve": st.sampled_from(lookups),
         "segments_metrics_retrieve": st.one_of(period, with_window),
+        "automations_lift_retrieve": st.one_of(period, st.builds(lambda chosen, days: {**chosen, "window_days": days},
+                                                                 period, st.integers(1, 3650))),
     }
 
 

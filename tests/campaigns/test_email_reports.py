@@ -87,6 +87,20 @@ def test_delivered_opened_and_clicked_appear_on_the_message_and_the_timeline(sen
     assert not DeliveryEvent.objects.filter(message=sent["Ben"]).exists()
 
 
+def test_the_report_counts_as_delivered_only_what_the_provider_reported(sent, client, marketing_user):
+    from campaigns.selectors import campaign_report
+
+    assert post(mailgun_event(sent["Ana"].provider_id, "delivered")).status_code == 200
+    assert post(mailgun_event(sent["Ana"].provider_id, "delivered")).status_code == 200  # a second report: one message
+    campaign = sent["Ana"].campaign
+    total = campaign_report(campaign).total
+    # Both went out through a provider that reports; one delivery was reported so far.
+    assert (total.sent, total.reported, total.delivered, total.unreported) == (2, 2, 1, 0)
+    client.force_login(marketing_user)
+    html = client.get(reverse("admin:campaigns_campaign_report", args=[campaign.pk])).content.decode()
+    assert "as reported by the provider" in html and "does not report delivery" not in html
+
+
 def test_a_hard_bounce_bounces_the_message_and_suppresses_the_address(sent):
     ben = sent["Ben"]
     body = mailgun_event(ben.provider_id, "failed", severity="permanent", reason="bounce",

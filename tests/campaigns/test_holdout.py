@@ -140,3 +140,78 @@ def test_a_transactional_automation_never_holds_anyone_out(customers, django_cap
     assert not Message.objects.filter(status=Message.Status.HELD_OUT).exists()
     assert Automation.objects.get(pk=welcome.pk).holdout_percent == 50
 
+
+
+# --- the draw in SQL and the send confirmation --------------------------------------------------
+
+
+@pytest.mark.parametrize("percent", [1, 10, 33, 50])
+def test_the_draw_in_sql_is_the_python_draw(customers, percent):
+    from crm.models import Customer
+
+    people = [customers() for _ in range(300)]
+    seed = "7f3a9c"
+    held = set(Customer.objects.filter(holdout.held_out_expression(seed, percent)).values_list("pk", flat=True))
+    assert held == {person.pk for person in people if holdout.is_held_out(seed, person.pk, percent)}
+    # The threshold is exact: the last value held out and the first not held out, either side of it.
+    limit = holdout.threshold(percent)
+    assert (limit - 1) / 2 ** 64 < percent / 100 <= limit / 2 ** 64
+
+
+def test_no_holdout_in_sql_holds_out_nobody(customers):
+    from crm.models import Customer
+
+    customers()
+    assert not Customer.objects.filter(holdout.held_out_expression("seed", 0)).exists()
+
+
+def _confirmation(client, campaign):
+    from django.urls import reverse
+
+    return client.get(reverse("admin:campaigns_campaign_action", args=[campaign.pk, "send_now"]))
+
+
+def test_the_send_confirmation_says_who_is_held_out_and_the_send_holds_out_exactly_them(
+        client, marketing_user, customers, django_capture_on_commit_callbacks):
+    import re
+
+    people = [customers() for _ in range(50)]
+    people.append(customers(email_opt_in=False))  # skipped: not in the draw
+    campaign = make_campaign(segments=[static_segment("s", people)], holdout_percent=20)
+    expected = {person.pk for person in people[:50] if holdout.is_held_out(campaign.holdout_seed, person.pk, 20)}
+    assert 0 < len(expected) < 50
+    client.force_login(marketing_user)
+    page = _confirmation(client, campaign).content.decode()
+    assert re.search(r'id="would-receive">[^<]*<strong>%d</strong>' % (50 - len(expected)), page)
+    assert re.search(r'id="held-out">[^<]*<strong>%d</strong>' % len(expected), page)
+    share = round(100 * len(expected) / 50)
+    assert (f"{50 - len(expected)} customers will receive it; {len(expected)} ({share}%) are held out and measure "
+            "its effect.") in page
+    assert Campaign.objects.get().status == Campaign.Status.DRAFT
+
+    send_everything(django_capture_on_commit_callbacks, campaign)
+    assert campaign.held_out == len(expected) and campaign.recipients == 50 - len(expected)
+    assert set(campaign.messages.filter(status=Message.Status.HELD_OUT).values_list("customer_id", flat=True)) == expected
+
+
+def test_the_send_confirmation_of_a_campaign_without_holdout_does_not_mention_one(client, marketing_user, customers):
+    campaign = make_campaign(segments=[static_segment("s", [customers() for _ in range(3)])], holdout_percent=0)
+    client.force_login(marketing_user)
+    page = _confirmation(client, campaign).content.decode()
+    assert 'id="held-out"' not in page and "held out and measure" not in page
+
+
+def test_the_send_confirmation_counts_the_holdout_in_a_constant_number_of_queries(client, marketing_user, customers):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(marketing_user)
+    counts = []
+    for size in (5, 60):
+        campaign = make_campaign(segments=[static_segment(f"s{size}", [customers() for _ in range(size)])],
+                                 holdout_percent=10)
+        _confirmation(client, campaign)  # warm the session and the caches
+        with CaptureQueriesContext(connection) as queries:
+            assert _confirmation(client, campaign).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

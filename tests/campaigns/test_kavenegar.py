@@ -193,6 +193,18 @@ def test_a_delivery_report_marks_the_message_delivered_once(sent):
 
 
 @pytest.mark.django_db
+def test_the_report_counts_an_sms_delivered_once_kavenegar_reported_it(sent):
+    from campaigns.selectors import campaign_report
+
+    campaign = sent["Sam"].campaign
+    # Kavenegar reports delivery: both are awaiting a report, neither is claimed delivered yet.
+    assert (campaign_report(campaign).total.reported, campaign_report(campaign).total.delivered) == (2, 0)
+    assert report(sent["Sam"].provider_id, 10).status_code == 200
+    total = campaign_report(campaign).total
+    assert (total.sent, total.reported, total.delivered, total.unreported) == (2, 2, 1, 0)
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("token", ["wrong", "0" * 40, tokens.sms_callback_token("twilio")])
 def test_a_report_with_a_wrong_secret_is_refused_and_writes_nothing(sent, token):
     sam = sent["Sam"]

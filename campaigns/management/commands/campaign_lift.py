@@ -5,6 +5,7 @@ import uuid
 
 from django.core.management import BaseCommand, CommandError
 
+from campaigns.management.commands._lift_cli import write_lift
 from campaigns.models import Campaign
 from campaigns.selectors.lift import WINDOW_DAYS, campaign_lift, window_days_clean
 from core.replicas import replica_reads
@@ -32,35 +33,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps({"campaign": campaign.pk, **lift.summary()}))
             return
-        data = lift.as_dict()
-
-        def show(value, percent=False):
-            if value is None:
-                return "-"
-            return f"{100 * value:.2f}%" if percent else str(value)
-
-        rows = [
-            ("Campaign", f"{campaign.pk} {campaign.name}"),
-            ("Outcome window", f"{window_days} days" + ("" if data["window_complete"] else " (not over yet)")),
-            ("", "recipients / holdout"),
-            ("Customers", f"{data['treated']} / {data['holdout']}"),
-            ("Converted", f"{data['treated_converted']} / {data['holdout_converted']}"),
-            ("Conversion rate", f"{show(data['treated_rate'], True)} / {show(data['holdout_rate'], True)}"),
-            ("Revenue per customer", f"{show(data['treated_revenue_per_customer'])} / "
-                                     f"{show(data['holdout_revenue_per_customer'])}"),
-            ("Retention", f"{show(data['treated_retention_rate'], True)} / {show(data['holdout_retention_rate'], True)}"),
-            ("Lift (95% CI)", f"{show(data['lift'], True)} ({show(data['lift_ci_low'], True)} to "
-                              f"{show(data['lift_ci_high'], True)})"),
-            ("Revenue/customer diff", f"{show(data['revenue_per_customer_difference'])} "
-                                      f"({show(data['revenue_per_customer_ci_low'])} to "
-                                      f"{show(data['revenue_per_customer_ci_high'])})"),
-            ("Incremental orders", show(data["incremental_orders"])),
-            ("Incremental revenue", show(data["incremental_revenue"])),
-        ]
-        for label, value in rows:
-            self.stdout.write(f"{label:<24} {value}")
-        self.stdout.write(data["sentence"])
-
+        write_lift(self.stdout, [("Campaign", f"{campaign.pk} {campaign.name}")], lift)
 
 def _campaign(reference: str) -> Campaign | None:
     if reference.isdigit():
