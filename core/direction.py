@@ -13,10 +13,16 @@ Templates use the filters of core/templatetags/direction.py (`|bdi`, `|ltr`); me
 bodies) are isolated by campaigns.rendering with the plain-text forms below.
 """
 
+import re
+
 from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 FSI, LRI, RLI, PDI = "\u2068", "\u2066", "\u2067", "\u2069"
+# A code inside free text: letters and digits joined by "-", "/" or "." with at least one digit ("D-000175",
+# "SKU-12/B", "2.5"), not inside a longer word. Typed by staff or written by the demo, it must stay one
+# left-to-right piece on one line.
+CODE = re.compile(r"(?<![\w\-/.])(?=[\w\-/.]*\d)[A-Za-z0-9]+(?:[\-/.][A-Za-z0-9]+)+(?![\w\-/])")
 
 
 def _empty(value) -> bool:
@@ -41,3 +47,12 @@ def isolate_html(value) -> SafeString | str:
 def ltr_html(value) -> SafeString | str:
     """HTML: `value` (escaped unless already safe) as a left-to-right island, <bdi dir="ltr">; "" for nothing."""
     return "" if _empty(value) else format_html('<bdi dir="ltr">{}</bdi>', conditional_escape(value))
+
+
+def isolate_codes_html(value) -> SafeString | str:
+    """HTML: free text (a subject a person typed) isolated in its own direction, with each code in it (an order
+    number, a SKU) a left-to-right island that does not break across lines; "" for nothing."""
+    if _empty(value):
+        return ""
+    text = str(conditional_escape(value))
+    return format_html("<bdi>{}</bdi>", mark_safe(CODE.sub(lambda m: f'<bdi dir="ltr">{m.group(0)}</bdi>', text)))  # nosec B308 B703 - escaped above; the codes hold letters, digits, - / . only

@@ -34,3 +34,9 @@ def bdi_text(value):
 @register.filter
 def ltr_text(value):
     return direction.ltr_text(value)
+
+
+@register.filter
+def bdi_codes(value):
+    """Free text isolated, with the order numbers and SKUs in it kept left to right on one line."""
+    return direction.isolate_codes_html(value)

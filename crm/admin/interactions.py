@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.direction import isolate_codes_html
 from crm import services
 from crm.admin.common import CustomerSearchMixin, adopt
 from crm.admin.filters import FollowUpFilter
@@ -34,7 +35,7 @@ class InteractionAdmin(CustomerSearchMixin, FastChangeListMixin, admin.ModelAdmi
 
     @admin.display(description=_("subject"), ordering="subject")
     def subject_shown(self, obj):
-        return obj.subject_text
+        return isolate_codes_html(obj.subject_text)
 
     def get_object(self, request, object_id, from_field=None):
         """An interaction the product opened is edited in the reader's wording; saved unchanged, its stored

@@ -108,3 +108,13 @@ class TestPersianPages:
         assert 'dir="rtl"' in html
         assert '<bdi dir="ltr">-100</bdi>' in html  # the redemption: "-100", not "100-"
         assert f"{LRI}D-000175{PDI}" in html  # the order on the timeline
+
+
+def test_a_code_in_free_text_is_one_left_to_right_piece():
+    from core.direction import isolate_codes_html
+
+    assert isolate_codes_html("سفارش D-000001380 کجاست؟") == '<bdi>سفارش <bdi dir="ltr">D-000001380</bdi> کجاست؟</bdi>'
+    assert isolate_codes_html("<b>SKU-12/B</b>, 2.5 kg") == (
+        '<bdi>&lt;b&gt;<bdi dir="ltr">SKU-12/B</bdi>&lt;/b&gt;, <bdi dir="ltr">2.5</bdi> kg</bdi>')
+    assert isolate_codes_html("a well-known e-mail") == "<bdi>a well-known e-mail</bdi>"  # words are not codes
+    assert isolate_codes_html("") == ""
