@@ -9,6 +9,7 @@ from functools import update_wrapper
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+from django.views.i18n import JavaScriptCatalog
 
 from core.audit import ADMIN, history_source
 
@@ -20,6 +21,11 @@ class AuditedAdminSite(admin.AdminSite):
                 return view(request, *args, **kwargs)
 
         return super().admin_view(update_wrapper(audited_view, view), cacheable)
+
+    def i18n_javascript(self, request, extra_context=None):
+        """The admin's JavaScript catalog, and after it core's: the strings of the admin's widgets that Django
+        ships untranslated in Persian and Arabic ("Choose all %s", the day names of the calendar)."""
+        return JavaScriptCatalog.as_view(packages=["django.contrib.admin", "core"])(request)
 
 
 class AdminConfig(DjangoAdminConfig):
