@@ -21,12 +21,13 @@ every tier, one for the 12-month trend, whatever the number of members or rows.
 """
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -173,6 +174,53 @@ def liability_trend(*, as_of: date | None = None, months: int = TREND_MONTHS) ->
         found = {index: (available, pending) for index, available, pending in cursor.fetchall()}
     value = settings.CLUB_POINT_VALUE
     return [TrendPoint(day, int(found[index][0] or 0), int(found[index][1] or 0), value) for index, day in enumerate(days)]
+
+
+@dataclass(frozen=True)
+class StoredLiability:
+    """The liability as the nightly snapshot stored it (club.models.PointsLiabilitySnapshot), and when."""
+    liability: Liability
+    computed_at: datetime
+
+
+def liability_snapshot_latest_day() -> date | None:
+    """The day of the latest snapshot, None when there is none yet (one query)."""
+    from club.models import PointsLiabilitySnapshot
+
+    return PointsLiabilitySnapshot.objects.using(read_alias()).aggregate(day=Max("day"))["day"]
+
+
+def liability_snapshots(days) -> dict[date, StoredLiability]:
+    """The stored liability of each of `days` that has a snapshot, in one query (with the tiers)."""
+    from club.models import PointsLiabilitySnapshot
+
+    rows = (PointsLiabilitySnapshot.objects.using(read_alias()).filter(day__in=list(days)).select_related("tier")
+            .order_by("day", "tier__rank", "tier_id"))
+    found: dict[date, dict] = {}
+    for row in rows:
+        day = found.setdefault(row.day, {"total": None, "tiers": [], "untiered": None, "computed_at": row.computed_at})
+        figures = _stored_figures(row)
+        if row.total:
+            day["total"] = figures
+            day["computed_at"] = row.computed_at
+        elif row.tier_id is None:
+            day["untiered"] = TierLiability(None, figures)
+        else:
+            day["tiers"].append(TierLiability(row.tier, figures))
+    return {
+        day: StoredLiability(Liability(as_of=day, total=parts["total"] or LiabilityFigures(),
+                                       tiers=parts["tiers"] + ([parts["untiered"]] if parts["untiered"] else [])),
+                             parts["computed_at"])
+        for day, parts in found.items() if parts["total"] is not None
+    }
+
+
+def _stored_figures(row) -> LiabilityFigures:
+    value = row.point_value
+    value = value.normalize() if value else Decimal("0")  # 0.050000 as it was set: 0.05
+    if value.as_tuple().exponent > 0:
+        value = value.quantize(Decimal(1))
+    return LiabilityFigures(**{name: getattr(row, name) for name in _COUNTS}, point_value=value)
 
 
 def parse_as_of(value: str | None, *, today: date | None = None) -> date:

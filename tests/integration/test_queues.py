@@ -18,7 +18,8 @@ ROUTES = {
     "campaigns.analytics.recompute_snapshots": "analytics",
     "core.tasks.run_job": "default",
 }
-ANALYTICS_JOBS = {"crm.rfm_scores", "crm.predict_churn", "campaigns.segment_snapshots", "campaigns.segments_refresh"}
+ANALYTICS_JOBS = {"crm.rfm_scores", "crm.predict_churn", "campaigns.segment_snapshots", "campaigns.segments_refresh",
+                  "club.liability_snapshot"}
 
 
 @pytest.mark.parametrize(("task", "queue"), sorted(ROUTES.items()))
