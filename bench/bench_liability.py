@@ -5,7 +5,8 @@
 Creates (if missing) and migrates a database of its own, `clubcrm_bench_liab` on the server of BENCH_PG_URL
 (default postgres://postgres@127.0.0.1:5432), and fills it with set-based SQL as bench_tier_review.py does
 (N members in random tiers, two earnings each), plus one redemption per member (a floating debit the FIFO
-must spread) and one tier change per member (the tier history the per-tier split reads).
+must spread), one tier change per member (the tier history the per-tier split reads) and, for a quarter of
+the members, an expiry of 10 points of their first earning (a row taking from a credit).
 
 Then, in the same run, it times (median of --runs):
 
@@ -89,9 +90,9 @@ def _ensure_data(members: int, *, rebuild: bool) -> bool:
     from club.models import PointsTransaction, TierChange
 
     bench_tier_review._ensure_data(members, rebuild=rebuild)
-    if PointsTransaction.objects.filter(kind="redeem").exists():
-        return False
     insert = bench_tier_review._insert_select
+    if PointsTransaction.objects.filter(kind="redeem").exists():
+        return _ensure_expiries(insert)
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE club_tierchange")
         sql, params = insert(PointsTransaction, {
@@ -107,6 +108,28 @@ def _ensure_data(members: int, *, rebuild: bool) -> bool:
         cursor.execute(sql, params)
         cursor.execute("VACUUM ANALYZE club_pointstransaction")
         cursor.execute("VACUUM ANALYZE club_tierchange")
+    _ensure_expiries(insert)
+    return True
+
+
+def _ensure_expiries(insert) -> bool:
+    """A quarter of the members had 10 points of their first earning expire (rows taking from a credit, which
+    the statement joins to the credits expiring soon), so the breakage rate is not 0."""
+    from django.db import connection
+
+    from club.models import PointsTransaction
+
+    if PointsTransaction.objects.filter(kind="expire").exists():
+        return False
+    with connection.cursor() as cursor:
+        sql, params = insert(PointsTransaction, {
+            "member": "e.member_id", "points": "-10", "kind": "'expire'", "source": "'system'", "original": "e.id",
+            "idempotency_key": "'bench:expire:' || e.id", "created_at": "now() - interval '20 days'",
+            "lines": "'{}'::jsonb",
+        }, "(SELECT DISTINCT ON (member_id) id, member_id FROM club_pointstransaction"
+           " WHERE kind = 'earn' AND mod(member_id, 4) = 0 ORDER BY member_id, id) e")
+        cursor.execute(sql, params)
+        cursor.execute("VACUUM ANALYZE club_pointstransaction")
     return True
 
 
