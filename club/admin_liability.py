@@ -94,10 +94,10 @@ class PointsLiabilityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 stored_day = timezone.localdate() - timedelta(days=1)
                 liability_snapshot_store(day=stored_day, by=request.user)
             stored = liability_snapshots(month_ends(stored_day))
-            if stored_day not in stored:
-                stored = {}
-            if len(stored) < len(month_ends(stored_day)):
+            if len(stored) < len(month_ends(stored_day)):  # a month end not stored yet: computed once, stored
                 liability_snapshots_fill(as_of=stored_day, by=request.user)
+                if stored_day not in stored:
+                    liability_snapshot_store(day=stored_day, by=request.user)
                 with transaction.atomic():  # read what was just written on the primary, not a replica behind it
                     stored = liability_snapshots(month_ends(stored_day))
             liability = stored[stored_day].liability
