@@ -2,8 +2,9 @@
 ledger computed by hand. Every row is written through the real services at a frozen moment."""
 
 import json
+import random
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -14,7 +15,9 @@ from django.urls import reverse
 from club import services
 from django.test import Client
 
+from club.dates import day_end
 from club.models import PointsLiabilitySnapshot, PointsTransaction
+from club.selectors.ledger import credit_remaining, credits_with_remaining
 from club.selectors.liability import club_liability, liability_snapshots, liability_trend, month_ends
 from core.jobs import run_job
 from core.models import StaffPreference
@@ -332,3 +335,42 @@ def test_recomputing_needs_the_permission_and_the_csrf_token(ledger, client, clu
     strict.force_login(club_manager)
     assert strict.post(reverse(RECOMPUTE)).status_code == 403
     assert not PointsLiabilitySnapshot.objects.exists()
+
+
+def test_the_expiring_figures_match_the_fifo_of_every_credit_on_a_random_ledger(make_member, settings, time_machine):
+    """The one pass sums max(0, credits expiring before the horizon - the member's spending) per member; the
+    reference is what is left of each credit, FIFO, as the expiry job reads it (`credits_with_remaining`)."""
+    rng = random.Random(18)
+    start = date(2026, 1, 1)
+    time_machine.move_to(local(2026, 1, 1, 8), tick=False)
+    members = [make_member(first_name=f"Random {index}") for index in range(4)]
+    for offset in range(150):
+        day = start + timedelta(days=offset)
+        time_machine.move_to(local(day.year, day.month, day.day, 3), tick=False)
+        if offset % 5 == 0:
+            services.points_expire_due(run_date=day)
+        time_machine.move_to(local(day.year, day.month, day.day, 12), tick=False)
+        for index, member in enumerate(members):
+            member.refresh_from_db()
+            roll = rng.random()
+            if roll < 0.3:
+                # Expiries out of the order of earning, so FIFO (by expiry) is not the order of the rows.
+                settings.CLUB_POINTS_EXPIRY_DAYS = rng.choice([20, 45, 75, 120])
+                services.points_award(member=member, points=rng.randint(1, 90), source="event",
+                                      idempotency_key=f"r{offset}-{index}")
+            elif roll < 0.45 and member.points_balance > 0:
+                services.points_spend(member=member, points=rng.randint(1, max(1, member.points_balance // 3)),
+                                      idempotency_key=f"s{offset}-{index}")
+            elif roll < 0.5 and member.points_balance > 0:
+                services.points_adjust(member=member, points=-rng.randint(1, max(1, member.points_balance // 4)),
+                                      reason="fix", by=None)
+        if offset % 25 == 24:  # the end of the day: every row is in
+            data = club_liability(as_of=day).as_dict()
+            for days in (30, 60, 90):
+                end = day_end(day + timedelta(days=days))
+                expected = sum(credit_remaining(credit) for credit in credits_with_remaining()
+                               if credit.expires_at is not None and credit.expires_at < end)
+                assert data[f"expiring_{days}d"] == expected, (day, days)
+            assert data["outstanding_points"] == sum(
+                PointsTransaction.objects.values_list("points", flat=True))
+    assert PointsTransaction.objects.filter(kind="expire").exists()
