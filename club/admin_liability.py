@@ -7,8 +7,8 @@ view permission (club managers) decides who reads it.
 Without a day chosen, the page reads the nightly snapshot (club.models.PointsLiabilitySnapshot): the latest
 day and the month ends before it, two queries whatever the size of the club (a month end not stored yet is
 computed from the ledger once and stored; with no snapshot at all, yesterday's is). A chosen day is computed
-live from the ledger, exact, and the page says so. Club managers with the recompute permission can store
-today's snapshot now (a POST to `recompute/`).
+live from the ledger, exact, and the page says so. Club managers with the recompute permission can have
+today's snapshot stored now (a POST to `recompute/`, which queues it on the analytics queue).
 """
 
 from datetime import timedelta
@@ -34,7 +34,7 @@ from club.selectors.liability import (
     month_ends,
     parse_as_of,
 )
-from club.services import liability_snapshot_store, liability_snapshots_fill
+from club.services import liability_snapshot_request, liability_snapshot_store, liability_snapshots_fill
 from core import charts
 from core.admin_utils import ReadOnlyAdminMixin
 from core.replicas import replica_page
@@ -53,15 +53,18 @@ class PointsLiabilityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ]
 
     def recompute_view(self, request):
-        """Store today's snapshot from the ledger now (tonight's job replaces it with the whole day's)."""
+        """Queue the store of today's snapshot from the ledger (tonight's job replaces it with the whole day's)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not (self.has_view_permission(request) and request.user.has_perm(RECOMPUTE_PERMISSION)):
             raise PermissionDenied
         today = timezone.localdate()
-        liability_snapshot_store(day=today, by=request.user)
-        messages.success(request, _("The points liability as of %(day)s was recomputed from the ledger.")
-                         % {"day": today.isoformat()})
+        if liability_snapshot_request(day=today, by=request.user):
+            messages.info(request, _("Recomputing the points liability as of %(day)s from the ledger in the background; "
+                                     "reload this page in a minute.") % {"day": today.isoformat()})
+        else:
+            messages.success(request, _("The points liability as of %(day)s was recomputed from the ledger.")
+                             % {"day": today.isoformat()})
         return HttpResponseRedirect(reverse("admin:%s_%s_changelist" % (self.opts.app_label, self.opts.model_name)))
 
     def changelist_view(self, request, extra_context=None):

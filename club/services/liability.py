@@ -6,6 +6,7 @@ the last 12 month ends, computed once from the ledger when missing. A club manag
 from the page; `club_liability --as-of DAY --store` writes any day. Re-running a day replaces its rows.
 """
 
+import logging
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -14,6 +15,8 @@ from django.utils import timezone
 from club.models import PointsLiabilitySnapshot
 from club.selectors.liability import Liability, LiabilityFigures, club_liability, month_ends
 from core.audit import audited, is_user
+
+log = logging.getLogger(__name__)
 
 
 @audited
@@ -40,6 +43,20 @@ def liability_snapshot_store(*, day: date, by=None) -> Liability:
         PointsLiabilitySnapshot.objects.filter(day=day).delete()
         PointsLiabilitySnapshot.objects.bulk_create(rows)
     return liability
+
+
+def liability_snapshot_request(*, day: date, by) -> bool:
+    """Queue the store of `day`'s snapshot on the analytics queue (a club of millions takes longer than a page
+    request should); True when queued. With the broker down, it is stored here and now instead (False)."""
+    from club.tasks import liability_snapshot_store as task  # here: the task module imports this one
+
+    try:
+        task.delay(day.isoformat(), by.pk if is_user(by) else None)
+        return True
+    except Exception:  # the broker is down: the page still gets its figures, slowly
+        log.exception("Could not queue the points liability snapshot of %s; storing it now", day)
+        liability_snapshot_store(day=day, by=by)
+        return False
 
 
 def liability_snapshots_fill(*, as_of: date, by=None) -> list[date]:

@@ -18,6 +18,7 @@ from django.test import Client
 from club.dates import day_end
 from club.models import PointsLiabilitySnapshot, PointsTransaction
 from club.selectors.ledger import credit_remaining, credits_with_remaining
+from club.tasks import liability_snapshot_store as liability_task
 from club.selectors.liability import club_liability, liability_snapshots, liability_trend, month_ends
 from core.jobs import run_job
 from core.models import StaffPreference
@@ -314,16 +315,29 @@ def test_another_day_is_computed_live_from_the_ledger_and_says_so(ledger, client
     assert not PointsLiabilitySnapshot.objects.filter(day=AS_OF).exists()  # nothing stored for a chosen day
 
 
-def test_a_club_manager_recomputes_today_with_a_post(ledger, client, club_manager):
+def test_a_club_manager_recomputes_today_with_a_post_on_the_analytics_queue(ledger, client, club_manager, celery_eager):
     services.liability_snapshot_store(day=date(2026, 7, 14))
     client.force_login(club_manager)
     assert client.get(reverse(RECOMPUTE)).status_code == 405
     response = client.post(reverse(RECOMPUTE))
     assert response.status_code == 302 and response["Location"] == reverse(REPORT)
     row = PointsLiabilitySnapshot.objects.get(day=date(2026, 7, 15), total=True)
-    assert (row.outstanding_points, row.computed_by, row.audit_source) == (1375, club_manager, "admin")
+    assert (row.outstanding_points, row.computed_by, row.audit_source) == (
+        1375, club_manager, "task: club.tasks.liability_snapshot_store")
     html = client.get(reverse(REPORT)).content.decode()
-    assert '<bdi dir="ltr">2026-07-15</bdi>' in html and "was recomputed" in html
+    assert '<bdi dir="ltr">2026-07-15</bdi>' in html and "in the background" in html
+
+
+def test_recomputing_with_the_broker_down_stores_it_in_the_request(ledger, client, club_manager, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(liability_task, "delay", down)
+    client.force_login(club_manager)
+    response = client.post(reverse(RECOMPUTE), follow=True)
+    assert response.status_code == 200 and "was recomputed from the ledger" in response.content.decode()
+    row = PointsLiabilitySnapshot.objects.get(day=date(2026, 7, 15), total=True)
+    assert (row.outstanding_points, row.computed_by, row.audit_source) == (1375, club_manager, "admin")
 
 
 def test_recomputing_needs_the_permission_and_the_csrf_token(ledger, client, club_manager, marketing_user, support_user):
