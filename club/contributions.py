@@ -39,7 +39,7 @@ role_registry.register("club.club_managers", RoleGrant(CLUB_MANAGERS, "club", {
     "referral": ("view", "add"),
     "birthdayreward": READ_ONLY,
     "membernotice": READ_ONLY,
-    "pointsliability": READ_ONLY,  # the liability report (club.admin_liability)
+    "pointsliability": ("view", "recompute_liability"),  # the liability report (club.admin_liability)
 }))
 # Support answers members' questions and enrols them; reads the rest.
 role_registry.register("club.support", RoleGrant(SUPPORT, "club", {
@@ -72,6 +72,9 @@ for job in (
         description="Make pending purchase points spendable once their holding period is over."),
     Job(name="club.tier_review", func=jobs.tier_review, schedule={"minute": "45", "hour": "2"},
         description="Review every member's tier: upgrades, and downgrades after the grace period."),
+    Job(name="club.liability_snapshot", func=jobs.liability_snapshot, schedule={"minute": "20", "hour": "0"},
+        queue="analytics",
+        description="Store the points liability at the end of yesterday (and any missing month end) for the admin page."),
 ):
     job_registry.register(job.name, job)
 

@@ -28,3 +28,9 @@ def tier_review(run_date: date) -> dict:
     from club.services import tiers_review
 
     return tiers_review(run_date=run_date)
+
+
+def liability_snapshot(run_date: date) -> dict:
+    from club.services import liability_snapshot_nightly
+
+    return liability_snapshot_nightly(run_date=run_date)

@@ -21,6 +21,7 @@ app.conf.task_routes = {
     "api.tasks.*": {"queue": "webhooks"},
     "campaigns.tasks.*": {"queue": "sending"},
     "campaigns.analytics.*": {"queue": "analytics"},
+    "club.tasks.liability_*": {"queue": "analytics"},
 }
 app.autodiscover_tasks()
 

@@ -7,6 +7,7 @@ member as the actor (core.audit), without any look at the URL.
 
 from functools import update_wrapper
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 from django.views.i18n import JavaScriptCatalog
@@ -23,9 +24,14 @@ class AuditedAdminSite(admin.AdminSite):
         return super().admin_view(update_wrapper(audited_view, view), cacheable)
 
     def i18n_javascript(self, request, extra_context=None):
-        """The admin's JavaScript catalog, and after it core's: the strings of the admin's widgets that Django
-        ships untranslated in Persian and Arabic ("Choose all %s", the day names of the calendar)."""
-        return JavaScriptCatalog.as_view(packages=["django.contrib.admin", "core"])(request)
+        """The admin's JavaScript catalog, and after it the project's (locale/*/djangojs.po): the strings of the
+        admin's widgets that Django ships untranslated in Persian and Arabic ("Choose all %s", the day names)."""
+        return AdminJavaScriptCatalog.as_view(packages=["django.contrib.admin"])(request)
+
+
+class AdminJavaScriptCatalog(JavaScriptCatalog):
+    def get_paths(self, packages):
+        return [*super().get_paths(packages), *map(str, settings.LOCALE_PATHS)]
 
 
 class AdminConfig(DjangoAdminConfig):

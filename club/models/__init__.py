@@ -14,10 +14,11 @@ the import order below is the order the models were declared in when this was on
 from club.models.membership import Membership, Tier, TierChange
 from club.models.ledger import EarningRule, PendingPoints, PointsLiability, PointsTransaction
 from club.models.referrals import Referral
+from club.models.liability import PointsLiabilitySnapshot
 from club.models.offers import BirthdayReward, Coupon, CouponRedemption, Offer
 from club.models.notices import MemberNotice
 
 __all__ = [
     "BirthdayReward", "Coupon", "CouponRedemption", "EarningRule", "MemberNotice", "Membership", "Offer",
-    "PendingPoints", "PointsLiability", "PointsTransaction", "Referral", "Tier", "TierChange",
+    "PendingPoints", "PointsLiability", "PointsLiabilitySnapshot", "PointsTransaction", "Referral", "Tier", "TierChange",
 ]

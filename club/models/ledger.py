@@ -249,3 +249,4 @@ class PointsLiability(PointsTransaction):
         proxy = True
         verbose_name = _("points liability")
         verbose_name_plural = _("points liability")
+        permissions = [("recompute_liability", _("Can recompute the points liability snapshot"))]

@@ -21,12 +21,13 @@ every tier, one for the 12-month trend, whatever the number of members or rows.
 """
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -163,13 +164,63 @@ def liability_trend(*, as_of: date | None = None, months: int = TREND_MONTHS) ->
     connection = connections[read_alias()]
     params = {f"c{index}": _param(connection, day_end(day)) for index, day in enumerate(days)}
     ends = ", ".join(f"({index}, %(c{index})s)" for index in range(len(days)))
-    buckets = " ".join(f"WHEN p.created_at < %(c{index})s THEN {index}" for index in range(len(days)))
-    sql = _TREND_SQL.format(ends=ends, buckets=buckets, last=f"%(c{len(days) - 1})s")
+    def buckets(column):
+        return " ".join(f"WHEN {column} < %(c{index})s THEN {index}" for index in range(len(days)))
+
+    sql = _TREND_SQL.format(ends=ends, buckets=buckets("p.created_at"), held_buckets=buckets("h.created_at"),
+                            released_buckets=buckets("r.created_at"), last=f"%(c{len(days) - 1})s")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = {index: (available, pending) for index, available, pending in cursor.fetchall()}
     value = settings.CLUB_POINT_VALUE
     return [TrendPoint(day, int(found[index][0] or 0), int(found[index][1] or 0), value) for index, day in enumerate(days)]
+
+
+@dataclass(frozen=True)
+class StoredLiability:
+    """The liability as the nightly snapshot stored it (club.models.PointsLiabilitySnapshot), and when."""
+    liability: Liability
+    computed_at: datetime
+
+
+def liability_snapshot_latest_day() -> date | None:
+    """The day of the latest snapshot, None when there is none yet (one query)."""
+    from club.models import PointsLiabilitySnapshot
+
+    return PointsLiabilitySnapshot.objects.using(read_alias()).aggregate(day=Max("day"))["day"]
+
+
+def liability_snapshots(days) -> dict[date, StoredLiability]:
+    """The stored liability of each of `days` that has a snapshot, in one query (with the tiers)."""
+    from club.models import PointsLiabilitySnapshot
+
+    rows = (PointsLiabilitySnapshot.objects.using(read_alias()).filter(day__in=list(days)).select_related("tier")
+            .order_by("day", "tier__rank", "tier_id"))
+    found: dict[date, dict] = {}
+    for row in rows:
+        day = found.setdefault(row.day, {"total": None, "tiers": [], "untiered": None, "computed_at": row.computed_at})
+        figures = _stored_figures(row)
+        if row.total:
+            day["total"] = figures
+            day["computed_at"] = row.computed_at
+        elif row.tier_id is None:
+            day["untiered"] = TierLiability(None, figures)
+        else:
+            day["tiers"].append(TierLiability(row.tier, figures))
+    return {
+        day: StoredLiability(Liability(as_of=day, total=parts["total"] or LiabilityFigures(),
+                                       tiers=parts["tiers"] + ([parts["untiered"]] if parts["untiered"] else [])),
+                             parts["computed_at"])
+        for day, parts in found.items() if parts["total"] is not None
+    }
+
+
+def _stored_figures(row) -> LiabilityFigures:
+    value = row.point_value
+    value = value.normalize() if value else Decimal("0")  # 0.050000 as it was set: 0.05
+    if value.as_tuple().exponent > 0:
+        value = value.quantize(Decimal(1))
+    return LiabilityFigures(**{name: getattr(row, name) for name in _COUNTS}, point_value=value)
 
 
 def parse_as_of(value: str | None, *, today: date | None = None) -> date:
@@ -221,51 +272,41 @@ def _param(connection, moment):
 
 
 # One row per tier (NULL: no tier): outstanding, pending, expiring in 30/60/90 days, earned, redeemed, expired.
-# The FIFO remainder of each credit is `credits_with_remaining` (club.selectors.ledger) restricted to the rows
-# created before the cutoff: the credit's net (less what reversals and expiries took from it), a running sum in
-# expiry order, less the member's unattached debits (redemptions, negative adjustments), clamped to [0, net].
+#
+# The ledger is read once, grouped by member with conditional sums. The FIFO remainders need no window: in
+# expiry order (`credits_with_remaining`), credit i keeps clamp(running_i - consumed, 0, net_i), where net_i
+# is the credit less what reversals and expiries took from it and `consumed` the member's unattached debits.
+# The credits expiring before a horizon are a prefix of that order, and each net is >= 0 (an expiry takes at
+# most what is left, a reversal at most what was neither reversed nor expired), so their remainders add up to
+# max(0, R - consumed), R the sum of their nets: the credits' own points plus what the rows taking from them
+# took. A taking row finds its credit's expiry by a join to the credits expiring before the last horizon
+# (read through the partial index `club_points_expiring`, not a second pass over the ledger).
+# The tier each member held at the cutoff comes from one sorted pass over the tier history.
 _LIABILITY_SQL = f"""
-WITH ledger AS (
-    SELECT id, member_id, points, kind, original_id, expires_at, created_at
-    FROM club_pointstransaction WHERE created_at < %(cutoff)s
+WITH soon AS (
+    SELECT id, expires_at FROM club_pointstransaction
+    WHERE points > 0 AND expires_at IS NOT NULL AND expires_at < %(e90)s AND created_at < %(cutoff)s
 ),
-taken AS (
-    SELECT original_id AS credit_id, SUM(points) AS points FROM ledger
-    WHERE original_id IS NOT NULL AND kind IN ('{Kind.REVERSE}', '{Kind.EXPIRE}') GROUP BY original_id
-),
-floating AS (
-    SELECT member_id, -SUM(points) AS consumed FROM ledger WHERE points < 0 AND original_id IS NULL GROUP BY member_id
-),
-credits AS (
-    SELECT c.member_id, c.expires_at, c.points + COALESCE(t.points, 0) AS net,
-        SUM(c.points + COALESCE(t.points, 0)) OVER (
-            PARTITION BY c.member_id
-            ORDER BY CASE WHEN c.expires_at IS NULL THEN 1 ELSE 0 END, c.expires_at, c.created_at, c.id
-        ) AS running
-    FROM ledger c LEFT JOIN taken t ON t.credit_id = c.id
-    WHERE c.points > 0
-),
-remaining AS (
-    SELECT c.member_id, c.expires_at,
-        CASE WHEN c.net <= 0 OR c.running - COALESCE(f.consumed, 0) <= 0 THEN 0
-             WHEN c.running - COALESCE(f.consumed, 0) > c.net THEN c.net
-             ELSE c.running - COALESCE(f.consumed, 0) END AS points
-    FROM credits c LEFT JOIN floating f ON f.member_id = c.member_id
-    WHERE c.expires_at IS NOT NULL AND c.expires_at < %(e90)s
-),
-expiring AS (
-    SELECT member_id,
-        SUM(CASE WHEN expires_at < %(e30)s THEN points ELSE 0 END) AS e30,
-        SUM(CASE WHEN expires_at < %(e60)s THEN points ELSE 0 END) AS e60,
-        SUM(points) AS e90
-    FROM remaining GROUP BY member_id
-),
-flows AS (
-    SELECT member_id, SUM(points) AS balance,
-        SUM(CASE WHEN created_at >= %(since)s AND kind IN ('{Kind.EARN}', '{Kind.REVERSE}') THEN points ELSE 0 END) AS earned,
-        SUM(CASE WHEN created_at >= %(since)s AND kind = '{Kind.REDEEM}' THEN -points ELSE 0 END) AS redeemed,
-        SUM(CASE WHEN created_at >= %(since)s AND kind = '{Kind.EXPIRE}' THEN -points ELSE 0 END) AS expired
-    FROM ledger GROUP BY member_id
+moves AS (
+    SELECT e.member_id,
+        SUM(e.points) AS balance,
+        SUM(CASE WHEN e.created_at >= %(since)s AND e.kind IN ('{Kind.EARN}', '{Kind.REVERSE}') THEN e.points ELSE 0 END)
+            AS earned,
+        -SUM(CASE WHEN e.created_at >= %(since)s AND e.kind = '{Kind.REDEEM}' THEN e.points ELSE 0 END) AS redeemed,
+        -SUM(CASE WHEN e.created_at >= %(since)s AND e.kind = '{Kind.EXPIRE}' THEN e.points ELSE 0 END) AS expired,
+        -SUM(CASE WHEN e.points < 0 AND e.original_id IS NULL THEN e.points ELSE 0 END) AS consumed,
+        SUM(CASE WHEN e.expires_at < %(e30)s THEN e.points ELSE 0 END) AS r30,
+        SUM(CASE WHEN e.expires_at < %(e60)s THEN e.points ELSE 0 END) AS r60,
+        SUM(CASE WHEN e.expires_at < %(e90)s THEN e.points ELSE 0 END) AS r90
+    FROM (
+        -- Each row with the expiry of the credit it counts for: its own (a credit), its credit's (a taking row).
+        SELECT l.member_id, l.points, l.kind, l.original_id, l.created_at,
+            COALESCE(CASE WHEN l.points > 0 THEN l.expires_at END, s.expires_at) AS expires_at
+        FROM club_pointstransaction l
+        LEFT JOIN soon s ON s.id = l.original_id AND l.kind IN ('{Kind.REVERSE}', '{Kind.EXPIRE}')
+        WHERE l.created_at < %(cutoff)s
+    ) e
+    GROUP BY e.member_id
 ),
 held AS (
     SELECT h.member_id, SUM(h.points) AS points
@@ -273,55 +314,62 @@ held AS (
     WHERE h.created_at < %(cutoff)s AND (r.id IS NULL OR r.created_at >= %(cutoff)s)
     GROUP BY h.member_id
 ),
-members AS (
-    SELECT member_id FROM flows UNION SELECT member_id FROM held
-),
-ranked AS (
-    SELECT member_id, from_tier_id, to_tier_id, CASE WHEN changed_at < %(cutoff)s THEN 1 ELSE 0 END AS before,
-        ROW_NUMBER() OVER (PARTITION BY member_id, CASE WHEN changed_at < %(cutoff)s THEN 1 ELSE 0 END
-                           ORDER BY changed_at DESC, id DESC) AS latest,
-        ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY changed_at, id) AS earliest
+ordered AS (
+    -- The changes before the cutoff are a prefix of each member's history in (changed_at, id) order.
+    SELECT member_id, from_tier_id, to_tier_id,
+        ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY changed_at, id) AS k,
+        SUM(CASE WHEN changed_at < %(cutoff)s THEN 1 ELSE 0 END) OVER (PARTITION BY member_id) AS before
     FROM club_tierchange
 ),
 history AS (
-    SELECT member_id, MAX(before) AS any_before,
-        MAX(CASE WHEN before = 1 AND latest = 1 THEN to_tier_id END) AS last_to,
-        MAX(CASE WHEN earliest = 1 THEN from_tier_id END) AS first_from
-    FROM ranked GROUP BY member_id
-),
-tiered AS (
-    -- The tier at the cutoff: the last change before it; else, when every change came later, the tier the first
-    -- of them started from; else (no history at all) the tier held now. One pass over the history.
-    SELECT s.member_id,
-        CASE WHEN y.any_before = 1 THEN y.last_to WHEN y.member_id IS NOT NULL THEN y.first_from ELSE m.tier_id END
-            AS tier_id
-    FROM members s JOIN club_membership m ON m.id = s.member_id LEFT JOIN history y ON y.member_id = s.member_id
+    SELECT member_id, MAX(before) AS before,
+        MAX(CASE WHEN k = before THEN to_tier_id END) AS last_to,
+        MAX(CASE WHEN k = 1 THEN from_tier_id END) AS first_from
+    FROM ordered GROUP BY member_id
 )
-SELECT t.tier_id,
-    SUM(COALESCE(f.balance, 0)), SUM(COALESCE(h.points, 0)),
-    SUM(COALESCE(x.e30, 0)), SUM(COALESCE(x.e60, 0)), SUM(COALESCE(x.e90, 0)),
-    SUM(COALESCE(f.earned, 0)), SUM(COALESCE(f.redeemed, 0)), SUM(COALESCE(f.expired, 0))
-FROM tiered t
-LEFT JOIN flows f ON f.member_id = t.member_id
-LEFT JOIN held h ON h.member_id = t.member_id
-LEFT JOIN expiring x ON x.member_id = t.member_id
-GROUP BY t.tier_id
+-- The tier at the cutoff: the last change before it; else, when every change came later, the tier the first of
+-- them started from; else (no history at all) the tier held now.
+SELECT CASE WHEN y.before > 0 THEN y.last_to WHEN y.member_id IS NOT NULL THEN y.first_from ELSE m.tier_id END,
+    SUM(COALESCE(v.balance, 0)), SUM(COALESCE(h.points, 0)),
+    SUM(CASE WHEN v.r30 > v.consumed THEN v.r30 - v.consumed ELSE 0 END),
+    SUM(CASE WHEN v.r60 > v.consumed THEN v.r60 - v.consumed ELSE 0 END),
+    SUM(CASE WHEN v.r90 > v.consumed THEN v.r90 - v.consumed ELSE 0 END),
+    SUM(COALESCE(v.earned, 0)), SUM(COALESCE(v.redeemed, 0)), SUM(COALESCE(v.expired, 0))
+FROM club_membership m
+LEFT JOIN moves v ON v.member_id = m.id
+LEFT JOIN held h ON h.member_id = m.id
+LEFT JOIN history y ON y.member_id = m.id
+WHERE v.member_id IS NOT NULL OR h.member_id IS NOT NULL
+GROUP BY CASE WHEN y.before > 0 THEN y.last_to WHEN y.member_id IS NOT NULL THEN y.first_from ELSE m.tier_id END
 """  # nosec B608 - table names and kinds are constants; values are parameters
 
-# Each month end's balance: the ledger rows bucketed by the first month end they precede, summed cumulatively;
-# pending holds counted at each month end as they stood then.
+# Each month end's balance: the ledger rows bucketed by the first month end they precede, summed cumulatively.
+# The pending holds the same way: a hold counts from the bucket it was created in, and stops counting from the
+# bucket in which both it and its release exist. The ledger and the holds are each read once.
 _TREND_SQL = """
 WITH ends (n, cutoff) AS (VALUES {ends}),
 moves AS (
     SELECT CASE {buckets} END AS n, SUM(p.points) AS points
     FROM club_pointstransaction p WHERE p.created_at < {last}
     GROUP BY CASE {buckets} END
+),
+holds AS (
+    SELECT n, SUM(points) AS points FROM (
+        SELECT CASE {held_buckets} END AS n, h.points
+        FROM club_pendingpoints h WHERE h.created_at < {last}
+        UNION ALL
+        SELECT CASE WHEN x.held > x.released THEN x.held ELSE x.released END, -x.points
+        FROM (
+            SELECT CASE {held_buckets} END AS held, CASE {released_buckets} END AS released, h.points
+            FROM club_pendingpoints h JOIN club_pointstransaction r ON r.id = h.released_id
+            WHERE h.created_at < {last} AND r.created_at < {last}
+        ) x
+    ) u
+    GROUP BY n
 )
 SELECT e.n,
     SUM(COALESCE(m.points, 0)) OVER (ORDER BY e.n ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-    (SELECT COALESCE(SUM(h.points), 0)
-     FROM club_pendingpoints h LEFT JOIN club_pointstransaction r ON r.id = h.released_id
-     WHERE h.created_at < e.cutoff AND (r.id IS NULL OR r.created_at >= e.cutoff))
-FROM ends e LEFT JOIN moves m ON m.n = e.n
+    SUM(COALESCE(h.points, 0)) OVER (ORDER BY e.n ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+FROM ends e LEFT JOIN moves m ON m.n = e.n LEFT JOIN holds h ON h.n = e.n
 ORDER BY e.n
 """  # nosec B608 - the placeholders are built from constants and indexes; values are parameters

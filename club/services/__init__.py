@@ -30,6 +30,12 @@ from club.services.earning import (
     referral_rewards_for_orders,
 )
 from club.services.purchases import order_points, points_award_for_orders
+from club.services.liability import (
+    liability_snapshot_nightly,
+    liability_snapshot_request,
+    liability_snapshot_store,
+    liability_snapshots_fill,
+)
 from club.services.membership import member_enroll, member_set_status
 from club.services.notifications import notice_send_once
 from club.services.offers import coupon_issue, coupon_redeem, offer_redeem
@@ -51,7 +57,7 @@ from club.services.tiers import tier_set, tier_upgrade_if_qualified, tiers_revie
 
 __all__ = [
     "CouponCheck", "birthday_reward_give", "birthday_rewards_run", "card_link", "coupon_code_format", "coupon_code_normalize",
-    "coupon_issue", "coupon_redeem", "coupon_validate", "credit_remaining", "credits_with_remaining", "member_enroll", "member_number_format",
+    "coupon_issue", "coupon_redeem", "liability_snapshot_nightly", "liability_snapshot_request", "liability_snapshot_store", "liability_snapshots_fill", "coupon_validate", "credit_remaining", "credits_with_remaining", "member_enroll", "member_number_format",
     "member_for_card_link", "member_number_normalize", "member_number_qr_svg", "member_set_status", "members_due_birthday",
     "notice_send_once", "offer_redeem", "offer_refusal", "points_adjust", "points_award", "points_award_birthday", "points_award_for_event", "points_refresh_cached",
     "points_award_for_feedback", "points_award_for_orders", "points_award_for_profile", "points_award_signup",

@@ -2,8 +2,9 @@
 ledger computed by hand. Every row is written through the real services at a frozen moment."""
 
 import json
+import random
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -12,8 +13,14 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from club import services
-from club.models import PointsTransaction
-from club.selectors.liability import club_liability, liability_trend, month_ends
+from django.test import Client
+
+from club.dates import day_end
+from club.models import PointsLiabilitySnapshot, PointsTransaction
+from club.selectors.ledger import credit_remaining, credits_with_remaining
+from club.tasks import liability_snapshot_store as liability_task
+from club.selectors.liability import club_liability, liability_snapshots, liability_trend, month_ends
+from core.jobs import run_job
 from core.models import StaffPreference
 from crm.services import order_refund
 from tests.factories import CustomerFactory
@@ -209,12 +216,175 @@ def test_the_report_takes_the_same_queries_whatever_the_size_of_the_club(
     ledger, client, club_manager, django_assert_num_queries, make_member
 ):
     client.force_login(club_manager)
-    client.get(reverse(REPORT))  # warm the session and permission caches
-    # session, user, permissions (user's and groups'), the figures, the tiers, the trend
-    with django_assert_num_queries(7):
+    client.get(reverse(REPORT))  # warm the session and permission caches (and store the snapshots it reads)
+    # session, user, permissions (user's and groups'), the latest snapshot's day, the snapshots (with their tiers)
+    with django_assert_num_queries(6):
         assert client.get(reverse(REPORT)).status_code == 200
     for index in range(5):
         member = make_member(first_name=f"More {index}")
         services.points_adjust(member=member, points=10 + index, reason="test", by=None)
-    with django_assert_num_queries(7):
+    services.liability_snapshot_store(day=date(2026, 7, 14))
+    with django_assert_num_queries(6):
         assert client.get(reverse(REPORT)).status_code == 200
+
+
+# --- The nightly snapshot the admin page reads (club.services.liability) ------------------------------------------
+
+RECOMPUTE = "admin:club_pointsliability_recompute"
+
+
+def _all_figures(liability):
+    """Every figure of every row, the published ones and the 12-month counts behind the rates."""
+    def figures(part):
+        return {**part.figures(), "earned": part.earned_points, "redeemed": part.redeemed_points, "expired": part.expired_points}
+
+    return {"as_of": liability.as_of, "total": figures(liability.total),
+            "tiers": [(row.tier, figures(row.figures)) for row in liability.tiers]}
+
+
+def test_the_nightly_job_stores_yesterday_exactly_as_the_live_report_per_tier_and_in_total(ledger, settings):
+    settings.CLUB_POINT_VALUE = Decimal("0.05")
+    result = run_job("club.liability_snapshot", date(2026, 7, 1))
+    assert result["day"] == "2026-06-30" and result["outstanding_points"] == 320
+    stored = liability_snapshots([AS_OF])[AS_OF]
+    assert _all_figures(stored.liability) == _all_figures(club_liability(as_of=AS_OF))
+    assert stored.liability.as_dict() == club_liability(as_of=AS_OF).as_dict()
+    total = PointsLiabilitySnapshot.objects.get(day=AS_OF, total=True)
+    assert (total.tier, total.outstanding_points, total.liability_value, total.redemption_rate) == (
+        None, 320, Decimal("19.00"), 50 / 310)
+    assert total.audit_source.startswith("job")
+    # The month ends before it are stored too, each once, each as the live report reads it.
+    assert result["month_ends_filled"] == [day.isoformat() for day in month_ends(AS_OF)[:-1]]
+    for day in (date(2025, 8, 31), date(2026, 4, 30)):
+        assert _all_figures(liability_snapshots([day])[day].liability) == _all_figures(club_liability(as_of=day))
+    assert run_job("club.liability_snapshot", date(2026, 7, 1))["month_ends_filled"] == []
+
+
+def test_re_running_a_day_replaces_its_rows(ledger, settings):
+    settings.CLUB_POINT_VALUE = Decimal("0.05")
+    today = date(2026, 7, 15)
+    services.liability_snapshot_store(day=today)
+    rows = PointsLiabilitySnapshot.objects.filter(day=today).count()
+    services.points_adjust(member=ledger["ben"], points=1000, reason="goodwill", by=None)
+    services.liability_snapshot_store(day=today)
+    assert PointsLiabilitySnapshot.objects.filter(day=today).count() == rows == 1 + 4  # every member, four tiers
+    assert liability_snapshots([today])[today].liability.as_dict() == club_liability(as_of=today).as_dict()
+    assert PointsLiabilitySnapshot.objects.get(day=today, total=True).outstanding_points == 1375 + 1000
+
+
+def test_the_command_stores_a_day_with_store(ledger):
+    out = StringIO()
+    call_command("club_liability", "--as-of", "2026-06-30", "--json", "--store", stdout=out)
+    assert json.loads(out.getvalue())["outstanding_points"] == 320
+    row = PointsLiabilitySnapshot.objects.get(day=AS_OF, total=True)
+    assert row.outstanding_points == 320 and row.audit_source == "command: club_liability"
+    call_command("club_liability", "--as-of", "2026-06-30", stdout=StringIO())  # without --store: reads only
+    assert PointsLiabilitySnapshot.objects.filter(day=AS_OF).count() == 5
+
+
+def test_the_report_shows_the_stored_snapshot_and_when_it_was_computed(ledger, client, club_manager):
+    services.liability_snapshot_store(day=date(2026, 7, 14))
+    PointsLiabilitySnapshot.objects.filter(day=date(2026, 7, 14), total=True).update(outstanding_points=123456)
+    client.force_login(club_manager)
+    html = client.get(reverse(REPORT)).content.decode()
+    assert '<bdi dir="ltr">123,456</bdi>' in html  # what was stored, not the ledger
+    assert "As of" in html and '<bdi dir="ltr">2026-07-15 12:00</bdi>' in html
+    assert "Computed live" not in html
+    # The trend's month ends were computed once and stored.
+    assert set(PointsLiabilitySnapshot.objects.filter(total=True).values_list("day", flat=True)) == set(
+        month_ends(date(2026, 7, 14)))
+    # The recompute form is a form of its own, not inside the day's form.
+    day_form = html.split('<form method="get"', 1)[1].split("</form>", 1)[0]
+    assert "<form" not in day_form and 'id="liability-recompute"' in html and "csrfmiddlewaretoken" in html
+
+
+def test_the_report_stores_yesterday_when_nothing_is_stored_yet(ledger, client, club_manager):
+    client.force_login(club_manager)
+    html = client.get(reverse(REPORT)).content.decode()
+    assert '<bdi dir="ltr">2026-07-14</bdi>' in html
+    assert PointsLiabilitySnapshot.objects.filter(day=date(2026, 7, 14), total=True).exists()
+
+
+def test_another_day_is_computed_live_from_the_ledger_and_says_so(ledger, client, club_manager):
+    services.liability_snapshot_store(day=date(2026, 7, 14))
+    PointsLiabilitySnapshot.objects.update(outstanding_points=123456)
+    client.force_login(club_manager)
+    html = client.get(reverse(REPORT), {"as_of": "2026-06-30"}).content.decode()
+    assert "Computed live from the ledger" in html and '<bdi dir="ltr">320</bdi>' in html and "123,456" not in html
+    assert 'id="liability-recompute"' not in html
+    assert not PointsLiabilitySnapshot.objects.filter(day=AS_OF).exists()  # nothing stored for a chosen day
+
+
+def test_a_club_manager_recomputes_today_with_a_post_on_the_analytics_queue(ledger, client, club_manager, celery_eager):
+    services.liability_snapshot_store(day=date(2026, 7, 14))
+    client.force_login(club_manager)
+    assert client.get(reverse(RECOMPUTE)).status_code == 405
+    response = client.post(reverse(RECOMPUTE))
+    assert response.status_code == 302 and response["Location"] == reverse(REPORT)
+    row = PointsLiabilitySnapshot.objects.get(day=date(2026, 7, 15), total=True)
+    assert (row.outstanding_points, row.computed_by, row.audit_source) == (
+        1375, club_manager, "task: club.tasks.liability_snapshot_store")
+    html = client.get(reverse(REPORT)).content.decode()
+    assert '<bdi dir="ltr">2026-07-15</bdi>' in html and "in the background" in html
+
+
+def test_recomputing_with_the_broker_down_stores_it_in_the_request(ledger, client, club_manager, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(liability_task, "delay", down)
+    client.force_login(club_manager)
+    response = client.post(reverse(RECOMPUTE), follow=True)
+    assert response.status_code == 200 and "was recomputed from the ledger" in response.content.decode()
+    row = PointsLiabilitySnapshot.objects.get(day=date(2026, 7, 15), total=True)
+    assert (row.outstanding_points, row.computed_by, row.audit_source) == (1375, club_manager, "admin")
+
+
+def test_recomputing_needs_the_permission_and_the_csrf_token(ledger, client, club_manager, marketing_user, support_user):
+    for user in (marketing_user, support_user):
+        client.force_login(user)
+        assert client.post(reverse(RECOMPUTE)).status_code == 403
+    assert not PointsLiabilitySnapshot.objects.exists()
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(club_manager)
+    assert strict.post(reverse(RECOMPUTE)).status_code == 403
+    assert not PointsLiabilitySnapshot.objects.exists()
+
+
+def test_the_expiring_figures_match_the_fifo_of_every_credit_on_a_random_ledger(make_member, settings, time_machine):
+    """The one pass sums max(0, credits expiring before the horizon - the member's spending) per member; the
+    reference is what is left of each credit, FIFO, as the expiry job reads it (`credits_with_remaining`)."""
+    rng = random.Random(18)
+    start = date(2026, 1, 1)
+    time_machine.move_to(local(2026, 1, 1, 8), tick=False)
+    members = [make_member(first_name=f"Random {index}") for index in range(4)]
+    for offset in range(150):
+        day = start + timedelta(days=offset)
+        time_machine.move_to(local(day.year, day.month, day.day, 3), tick=False)
+        if offset % 5 == 0:
+            services.points_expire_due(run_date=day)
+        time_machine.move_to(local(day.year, day.month, day.day, 12), tick=False)
+        for index, member in enumerate(members):
+            member.refresh_from_db()
+            roll = rng.random()
+            if roll < 0.3:
+                # Expiries out of the order of earning, so FIFO (by expiry) is not the order of the rows.
+                settings.CLUB_POINTS_EXPIRY_DAYS = rng.choice([20, 45, 75, 120])
+                services.points_award(member=member, points=rng.randint(1, 90), source="event",
+                                      idempotency_key=f"r{offset}-{index}")
+            elif roll < 0.45 and member.points_balance > 0:
+                services.points_spend(member=member, points=rng.randint(1, max(1, member.points_balance // 3)),
+                                      idempotency_key=f"s{offset}-{index}")
+            elif roll < 0.5 and member.points_balance > 0:
+                services.points_adjust(member=member, points=-rng.randint(1, max(1, member.points_balance // 4)),
+                                      reason="fix", by=None)
+        if offset % 25 == 24:  # the end of the day: every row is in
+            data = club_liability(as_of=day).as_dict()
+            for days in (30, 60, 90):
+                end = day_end(day + timedelta(days=days))
+                expected = sum(credit_remaining(credit) for credit in credits_with_remaining()
+                               if credit.expires_at is not None and credit.expires_at < end)
+                assert data[f"expiring_{days}d"] == expected, (day, days)
+            assert data["outstanding_points"] == sum(
+                PointsTransaction.objects.values_list("points", flat=True))
+    assert PointsTransaction.objects.filter(kind="expire").exists()

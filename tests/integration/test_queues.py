@@ -16,9 +16,11 @@ ROUTES = {
     "campaigns.tasks.send_messages": "sending",
     "campaigns.tasks.start_campaign": "sending",
     "campaigns.analytics.recompute_snapshots": "analytics",
+    "club.tasks.liability_snapshot_store": "analytics",
     "core.tasks.run_job": "default",
 }
-ANALYTICS_JOBS = {"crm.rfm_scores", "crm.predict_churn", "campaigns.segment_snapshots", "campaigns.segments_refresh"}
+ANALYTICS_JOBS = {"crm.rfm_scores", "crm.predict_churn", "campaigns.segment_snapshots", "campaigns.segments_refresh",
+                  "club.liability_snapshot"}
 
 
 @pytest.mark.parametrize(("task", "queue"), sorted(ROUTES.items()))
