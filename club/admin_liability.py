@@ -36,6 +36,7 @@ from club.selectors.liability import (
 )
 from club.services import liability_snapshot_request, liability_snapshot_store, liability_snapshots_fill
 from core import charts
+from core.templatetags.localized import local_date
 from core.admin_utils import ReadOnlyAdminMixin
 from core.replicas import replica_page
 
@@ -61,10 +62,10 @@ class PointsLiabilityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         today = timezone.localdate()
         if liability_snapshot_request(day=today, by=request.user):
             messages.info(request, _("Recomputing the points liability as of %(day)s from the ledger in the background; "
-                                     "reload this page in a minute.") % {"day": today.isoformat()})
+                                     "reload this page in a minute.") % {"day": local_date(today)})
         else:
             messages.success(request, _("The points liability as of %(day)s was recomputed from the ledger.")
-                             % {"day": today.isoformat()})
+                             % {"day": local_date(today)})
         return HttpResponseRedirect(reverse("admin:%s_%s_changelist" % (self.opts.app_label, self.opts.model_name)))
 
     def changelist_view(self, request, extra_context=None):
@@ -109,7 +110,7 @@ class PointsLiabilityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                                 item.liability.total.point_value) for day, item in sorted(stored.items())]
             context["computed_at"] = stored[stored_day].computed_at
             context["can_recompute"] = request.user.has_perm(RECOMPUTE_PERMISSION)
-        labels = [point.day.isoformat() for point in trend]
+        labels = [local_date(point.day, style="short") for point in trend]  # the reader's calendar and digits
         context.update({
             "as_of": as_of,
             "as_of_value": as_of.isoformat(),

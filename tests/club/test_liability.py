@@ -22,6 +22,7 @@ from club.tasks import liability_snapshot_store as liability_task
 from club.selectors.liability import club_liability, liability_snapshots, liability_trend, month_ends
 from core.jobs import run_job
 from core.models import StaffPreference
+from core.templatetags.localized import local_datetime
 from crm.services import order_refund
 from tests.factories import CustomerFactory
 from tests.helpers import local
@@ -288,7 +289,7 @@ def test_the_report_shows_the_stored_snapshot_and_when_it_was_computed(ledger, c
     client.force_login(club_manager)
     html = client.get(reverse(REPORT)).content.decode()
     assert '<bdi dir="ltr">123,456</bdi>' in html  # what was stored, not the ledger
-    assert "As of" in html and '<bdi dir="ltr">2026-07-15 12:00</bdi>' in html
+    assert "As of" in html and f"<bdi>{local_datetime(PointsLiabilitySnapshot.objects.get(day=date(2026, 7, 14), total=True).computed_at)}</bdi>" in html
     assert "Computed live" not in html
     # The trend's month ends were computed once and stored.
     assert set(PointsLiabilitySnapshot.objects.filter(total=True).values_list("day", flat=True)) == set(
@@ -301,7 +302,7 @@ def test_the_report_shows_the_stored_snapshot_and_when_it_was_computed(ledger, c
 def test_the_report_stores_yesterday_when_nothing_is_stored_yet(ledger, client, club_manager):
     client.force_login(club_manager)
     html = client.get(reverse(REPORT)).content.decode()
-    assert '<bdi dir="ltr">2026-07-14</bdi>' in html
+    assert "<bdi>July 14, 2026</bdi>" in html  # the day in the reader's language and calendar
     assert PointsLiabilitySnapshot.objects.filter(day=date(2026, 7, 14), total=True).exists()
 
 
@@ -325,7 +326,16 @@ def test_a_club_manager_recomputes_today_with_a_post_on_the_analytics_queue(ledg
     assert (row.outstanding_points, row.computed_by, row.audit_source) == (
         1375, club_manager, "task: club.tasks.liability_snapshot_store")
     html = client.get(reverse(REPORT)).content.decode()
-    assert '<bdi dir="ltr">2026-07-15</bdi>' in html and "in the background" in html
+    assert "<bdi>July 15, 2026</bdi>" in html and "as of July 15, 2026" in html and "in the background" in html
+
+
+def test_the_report_reads_in_the_persian_calendar_for_a_persian_reader(ledger, client, club_manager):
+    services.liability_snapshot_store(day=date(2026, 7, 14))
+    client.force_login(club_manager)
+    client.cookies["django_language"] = "fa"
+    html = client.get(reverse(REPORT), HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    assert "<bdi>۲۳ تیر ۱۴۰۵</bdi>" in html  # 14 July 2026 is 23 Tir 1405
+    assert html.count("2026-07-14") == 1 and 'value="2026-07-14"' in html  # only in the date box, which wants ISO
 
 
 def test_recomputing_with_the_broker_down_stores_it_in_the_request(ledger, client, club_manager, monkeypatch):
