@@ -18,7 +18,7 @@ ROUTES = {
     "campaigns.analytics.recompute_snapshots": "analytics",
     "core.tasks.run_job": "default",
 }
-ANALYTICS_JOBS = {"crm.rfm_scores", "crm.predict_churn", "campaigns.segment_snapshots", "campaigns.segments_refresh"}
+ANALYTICS_JOBS = {"crm.rfm_scores", "crm.recommendations_refresh", "crm.predict_churn", "campaigns.segment_snapshots", "campaigns.segments_refresh"}
 
 
 @pytest.mark.parametrize(("task", "queue"), sorted(ROUTES.items()))
