@@ -29,8 +29,11 @@ KEYS = ("cutoff", "k", "days", "customers", "hit_rate", "precision", "recall",
         "baseline_hit_rate", "baseline_precision", "baseline_recall")
 
 
-def recommendations_evaluate(*, cutoff: date, k: int = 5, days: int = 90, **overrides) -> dict:
-    """The metrics above as one dict with KEYS (rates rounded to 4 places; None with no customer)."""
+def recommendations_evaluate(*, cutoff: date, k: int = 5, days: int = 90, detail: bool = False, **overrides) -> dict:
+    """The metrics above as one dict with KEYS (rates rounded to 4 places; None with no customer).
+
+    With `detail`, also `hits_by_reason` (hits of the top k per reason) and `hit_rate_without_due` (the hit
+    rate counting only the picks that are not products bought before), to show where the hits come from."""
     if k < 1 or days < 1:
         raise ValueError("k and days must be at least 1")
     config = replace(RecommendConfig.from_settings(**overrides), top=k)
@@ -48,9 +51,10 @@ def recommendations_evaluate(*, cutoff: date, k: int = 5, days: int = 90, **over
                     f"baseline_{name}": value for name, value in _score(cursor, "rec_eval_baseline", k).items()
                     if name != "customers"
                 }}
+                extra = _detail(cursor, k) if detail else {}
         finally:
             _drop(cursor)
-    return {"cutoff": cutoff.isoformat(), "k": k, "days": days, **{key: figures[key] for key in KEYS[3:]}}
+    return {"cutoff": cutoff.isoformat(), "k": k, "days": days, **{key: figures[key] for key in KEYS[3:]}, **extra}
 
 
 def _drop(cursor) -> None:
@@ -84,7 +88,8 @@ def _window(cursor, start: datetime, end: datetime) -> None:
 
 def _picks(cursor, config: RecommendConfig, start: datetime) -> None:
     cursor.execute(
-        "CREATE TEMP TABLE rec_eval_pick AS SELECT customer_id, product_id, rank FROM crm_recommendation WHERE 1 = 0"
+        "CREATE TEMP TABLE rec_eval_pick AS SELECT customer_id, product_id, rank, reason FROM crm_recommendation "
+        "WHERE 1 = 0"
     )
     select = picks.ranked_sql(only="AND c.id IN (SELECT customer_id FROM rec_eval_customer)")
     cursor.execute("SELECT MIN(customer_id), MAX(customer_id) FROM rec_eval_customer")
@@ -94,7 +99,8 @@ def _picks(cursor, config: RecommendConfig, start: datetime) -> None:
     for lo in range(low, high + 1, config.chunk_size):
         hi = min(lo + config.chunk_size, high + 1)
         cursor.execute(
-            f"INSERT INTO rec_eval_pick (customer_id, product_id, rank) SELECT customer_id, product_id, rank FROM ({select}) p",
+            f"INSERT INTO rec_eval_pick (customer_id, product_id, rank, reason) "
+            f"SELECT customer_id, product_id, rank, reason FROM ({select}) p",  # nosec B608 - constant SQL; values are parameters
             picks.chunk_params(lo, hi, config, training.db_moment(start)),
         )
 
@@ -116,6 +122,30 @@ def _baseline(cursor, k: int) -> None:
     )
 
 
+def _detail(cursor, k: int) -> dict:
+    cursor.execute(
+        """
+        SELECT p.reason, COUNT(*) FROM rec_eval_pick p
+        JOIN rec_eval_bought w ON w.customer_id = p.customer_id AND w.product_id = p.product_id
+        WHERE p.rank <= %s GROUP BY p.reason ORDER BY p.reason
+        """,
+        [k],
+    )
+    by_reason = dict(cursor.fetchall())
+    cursor.execute(
+        """
+        SELECT AVG(CASE WHEN EXISTS (
+            SELECT 1 FROM rec_eval_pick p JOIN rec_eval_bought w
+                ON w.customer_id = p.customer_id AND w.product_id = p.product_id
+            WHERE p.customer_id = e.customer_id AND p.rank <= %s AND p.reason <> %s
+        ) THEN 1.0 ELSE 0.0 END) FROM rec_eval_customer e
+        """,
+        [k, picks.DUE],
+    )
+    value = cursor.fetchone()[0]
+    return {"hits_by_reason": by_reason, "hit_rate_without_due": None if value is None else round(float(value), 4)}
+
+
 def _score(cursor, table: str, k: int) -> dict:
     cursor.execute(
         f"""
@@ -131,7 +161,7 @@ def _score(cursor, table: str, k: int) -> dict:
                    (SELECT COUNT(*) FROM rec_eval_bought w WHERE w.customer_id = e.customer_id) AS bought
             FROM rec_eval_customer e
         ) per_customer
-        """,
+        """,  # nosec B608 - constant SQL; values are parameters
         [k, k],
     )
     customers, hit_rate, precision, recall = cursor.fetchone()

@@ -36,11 +36,16 @@ def drop_tables(cursor) -> None:
 def trained(cursor, as_of: datetime, config: RecommendConfig):
     """Build the training tables from counted orders in [as_of - lookback, as_of); drop them afterwards."""
     drop_tables(cursor)
+    postgres = connection.vendor == "postgresql"
     try:
+        if postgres:  # the pair counts and the per-chunk rankings hash and sort in memory
+            cursor.execute("SET work_mem = '128MB'")
         build(cursor, as_of, config)
         yield
     finally:
         drop_tables(cursor)
+        if postgres:
+            cursor.execute("RESET work_mem")
 
 
 def build(cursor, as_of: datetime, config: RecommendConfig) -> None:
@@ -54,11 +59,12 @@ def build(cursor, as_of: datetime, config: RecommendConfig) -> None:
         FROM crm_order o JOIN crm_orderline l ON l.order_id = o.id
         WHERE o.is_counted AND l.product_id IS NOT NULL AND o.placed_at >= %s AND o.placed_at < %s
         GROUP BY o.customer_id, l.product_id
-        """,
+        """,  # nosec B608 - constant SQL; values are parameters
         [now, since, now],
     )
     cursor.execute("CREATE INDEX rec_basket_customer ON rec_basket (customer_id, product_id)")
     cursor.execute("CREATE INDEX rec_basket_product ON rec_basket (product_id, customer_id)")
+    _analyze(cursor, "rec_basket")
     cursor.execute(
         "CREATE TEMP TABLE rec_product AS SELECT product_id, COUNT(*) AS buyers FROM rec_basket GROUP BY product_id"
     )
@@ -99,30 +105,8 @@ def build(cursor, as_of: datetime, config: RecommendConfig) -> None:
         [config.neighbours],
     )
     cursor.execute("CREATE INDEX rec_similar_product ON rec_similar (product_id)")
-    # Bestsellers by buyers in the window, on sale: of each city (share of the city's buyers) and overall.
-    cursor.execute(
-        """
-        CREATE TEMP TABLE rec_popular_city AS
-        SELECT city, product_id, score FROM (
-            SELECT c.city AS city, b.product_id AS product_id,
-                   COUNT(*) * 1.0 / MAX(cities.buyers) AS score,
-                   ROW_NUMBER() OVER (PARTITION BY c.city ORDER BY COUNT(*) DESC, b.product_id) AS position
-            FROM rec_basket b
-            JOIN crm_customer c ON c.id = b.customer_id
-            JOIN crm_product p ON p.id = b.product_id AND p.is_active
-            JOIN (
-                SELECT c2.city AS city, COUNT(DISTINCT b2.customer_id) AS buyers
-                FROM rec_basket b2 JOIN crm_customer c2 ON c2.id = b2.customer_id
-                WHERE c2.city <> '' GROUP BY c2.city
-            ) cities ON cities.city = c.city
-            WHERE c.city <> ''
-            GROUP BY c.city, b.product_id
-        ) ranked
-        WHERE position <= %s
-        """,
-        [config.popular_depth],
-    )
-    cursor.execute("CREATE INDEX rec_popular_city_city ON rec_popular_city (city)")
+    # Bestsellers by buyers in the window, on sale: overall, then each city's list (every city a customer
+    # has, the blank one included) completed with the overall ones, so a customer reads one list.
     cursor.execute(
         """
         CREATE TEMP TABLE rec_popular_all AS
@@ -136,6 +120,49 @@ def build(cursor, as_of: datetime, config: RecommendConfig) -> None:
         """,
         [max(config.popular_depth, config.top) + 100],
     )
+    cursor.execute(
+        """
+        CREATE TEMP TABLE rec_popular_city AS
+        SELECT city, product_id, score, 2 AS priority FROM (
+            SELECT c.city AS city, b.product_id AS product_id,
+                   COUNT(*) * 1.0 / MAX(cities.buyers) AS score,
+                   ROW_NUMBER() OVER (PARTITION BY c.city ORDER BY COUNT(*) DESC, b.product_id) AS position
+            FROM rec_basket b
+            JOIN crm_customer c ON c.id = b.customer_id
+            JOIN crm_product p ON p.id = b.product_id AND p.is_active
+            JOIN (
+                SELECT c2.city AS city, COUNT(DISTINCT b2.customer_id) AS buyers
+                FROM rec_basket b2 JOIN crm_customer c2 ON c2.id = b2.customer_id
+                WHERE c2.city <> '' GROUP BY c2.city
+            ) cities ON cities.city = c.city
+            WHERE c.city <> ''
+            GROUP BY c.city, b.product_id
+        ) city_ranked
+        WHERE position <= %s
+        """,
+        [config.popular_depth],
+    )
+    cursor.execute(
+        """
+        INSERT INTO rec_popular_city (city, product_id, score, priority)
+        SELECT city, product_id, score, 3 FROM (
+            SELECT every_city.city AS city, pa.product_id AS product_id, pa.score AS score,
+                   ROW_NUMBER() OVER (PARTITION BY every_city.city ORDER BY pa.position)
+                   + (SELECT COUNT(*) FROM rec_popular_city own WHERE own.city = every_city.city) AS position
+            FROM (SELECT DISTINCT city FROM crm_customer) every_city CROSS JOIN rec_popular_all pa
+            WHERE NOT EXISTS (SELECT 1 FROM rec_popular_city own
+                              WHERE own.city = every_city.city AND own.product_id = pa.product_id)
+        ) completed
+        WHERE position <= %s
+        """,
+        [config.popular_depth],
+    )
+    cursor.execute("CREATE INDEX rec_popular_city_city ON rec_popular_city (city)")
+    for table in TABLES[1:]:
+        _analyze(cursor, table)
+
+
+def _analyze(cursor, table: str) -> None:
+    # Temporary tables get no statistics from autovacuum: without them the planner guesses badly.
     if connection.vendor == "postgresql":
-        for table in TABLES:
-            cursor.execute(f"ANALYZE {table}")
+        cursor.execute(f"ANALYZE {table}")

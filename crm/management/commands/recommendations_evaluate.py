@@ -33,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError("--k must be between 1 and 10.", returncode=2)
         if days < 1:
             raise CommandError("--days must be at least 1.", returncode=2)
-        figures = recommendations_evaluate(cutoff=cutoff_date, k=k, days=days)
+        figures = recommendations_evaluate(cutoff=cutoff_date, k=k, days=days, detail=not as_json)
         if as_json:
             self.stdout.write(json.dumps(figures))
             return
@@ -48,3 +48,6 @@ class Command(BaseCommand):
                 f"{label:12}{percent(figures[prefix + 'hit_rate']):>10}{percent(figures[prefix + 'precision']):>11}"
                 f"{percent(figures[prefix + 'recall']):>9}"
             )
+        hits = ", ".join(f"{reason} {count}" for reason, count in figures["hits_by_reason"].items()) or "none"
+        self.stdout.write(f"Hits by reason: {hits}; hit rate without products due again: "
+                          f"{percent(figures['hit_rate_without_due'])}")
