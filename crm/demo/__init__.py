@@ -49,7 +49,7 @@ from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, P
 from crm.services import customers_refresh_order_stats, tags_ensure
 
 __all__ = [
-    "CATALOGUE", "HISTORY_DAYS", "MARKETS", "products_ensure_catalogue", "romanize", "seed_customers",
+    "CATALOGUE", "DISCONTINUED", "HISTORY_DAYS", "MARKETS", "products_ensure_catalogue", "romanize", "seed_customers",
     "staff_users_ensure",
 ]
 
