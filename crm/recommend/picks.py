@@ -30,7 +30,9 @@ def ranked_sql(*, only: str = "") -> str:
                   AND mine.days_ago < %(recent)s)"""  # nosec B608 - constant SQL; values are parameters
     scope = (
         "(SELECT c.id AS customer_id, c.city FROM crm_customer c"
-        f" WHERE c.id >= %(lo)s AND c.id < %(hi)s {only})"  # nosec B608 - constant SQL; values are parameters
+        f" WHERE c.id >= %(lo)s AND c.id < %(hi)s {only}"  # nosec B608 - constant SQL; values are parameters
+        # An erased customer is no one to recommend to (crm.privacy.crm_erase deletes their picks too).
+        " AND NOT EXISTS (SELECT 1 FROM crm_erasureevent erased WHERE erased.customer_id = c.id))"
     )
     return f"""
     WITH own AS (

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from crm.models import Order, Recommendation
+from crm import privacy
+from crm.models import ErasureEvent, Order, Recommendation
 from crm.recommend import recommendations_refresh
 from tests.factories import CustomerFactory, OrderFactory, OrderLineFactory, ProductFactory
 
@@ -157,3 +158,17 @@ def test_running_again_replaces_the_picks(shop):
 
 def test_nothing_to_do_without_customers(db):
     assert recommendations_refresh(as_of=AS_OF)["recommendations"] == 0
+
+
+def test_erasing_a_customer_deletes_their_picks_and_the_refresh_gives_them_none(shop):
+    gone = CustomerFactory(city="Tehran")
+    buy(gone, 40, shop["beans"])
+    recommendations_refresh(as_of=AS_OF, **SUPPORT)
+    assert picks(gone)
+
+    privacy.customer_erase(customer=gone)
+    assert picks(gone) == []
+    recommendations_refresh(as_of=AS_OF, **SUPPORT)
+
+    assert picks(gone) == [] and Recommendation.objects.exists()
+    assert ErasureEvent.objects.filter(customer=gone).exists()
