@@ -234,9 +234,9 @@ def _insert_staff(conn, log) -> None:
 
 def _insert_products(conn, log) -> None:
     _step(conn, log, "products", """
-        INSERT INTO crm_product (id, sku, name, category, replenishment_days, created_at)
+        INSERT INTO crm_product (id, sku, name, category, replenishment_days, price, url, is_active, created_at)
         SELECT i, 'SKU-' || lpad(i::text, 5, '0'), 'Product ' || i, (%(categories)s::text[])[1 + i %% %(ncat)s],
-               CASE WHEN i %% 4 = 0 THEN 30 + i %% 60 END, now() - interval '3 years'
+               CASE WHEN i %% 4 = 0 THEN 30 + i %% 60 END, 5 + i %% 95, '', true, now() - interval '3 years'
         FROM generate_series(1, %(n)s) i
     """, {"categories": CATEGORIES, "ncat": len(CATEGORIES), "n": PRODUCTS})
 

@@ -322,6 +322,15 @@ if PHONENUMBER_DEFAULT_REGION is not None:
 # A customer is *active* at time t when they have a counted order in [t - W, t).
 CRM_ACTIVITY_WINDOW_DAYS = env_int("CRM_ACTIVITY_WINDOW_DAYS", 90, minimum=1)
 CRM_IMPORT_BATCH_SIZE = env_int("CRM_IMPORT_BATCH_SIZE", 5000, minimum=1)
+# Recommendations (crm.recommend): co-purchase over the counted orders of the last LOOKBACK days; a pair
+# counts when MIN_SUPPORT customers bought both; NEIGHBOURS kept per product; products bought in the last
+# RECENT days are not recommended again unless due (replenishment interval passed); CHUNK_SIZE customer ids
+# per DELETE + INSERT of the nightly refresh.
+RECOMMEND_LOOKBACK_DAYS = env_int("RECOMMEND_LOOKBACK_DAYS", 365, minimum=1)
+RECOMMEND_RECENT_DAYS = env_int("RECOMMEND_RECENT_DAYS", 365, minimum=0)
+RECOMMEND_MIN_SUPPORT = env_int("RECOMMEND_MIN_SUPPORT", 3, minimum=1)
+RECOMMEND_NEIGHBOURS = env_int("RECOMMEND_NEIGHBOURS", 30, minimum=1)
+RECOMMEND_CHUNK_SIZE = env_int("RECOMMEND_CHUNK_SIZE", 20000, minimum=1)
 # Periodic jobs (core.jobs): a failed run is retried JOB_MAX_RETRIES times, the n-th retry
 # JOB_RETRY_BACKOFF_SECONDS * 2**(n-1) seconds later (at most JOB_RETRY_BACKOFF_MAX_SECONDS);
 # each attempt is a JobRun row, kept JOB_RUNS_KEEP_DAYS days (job core.job_runs_purge).

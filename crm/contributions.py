@@ -19,6 +19,12 @@ from crm import access, demo, picks, privacy, rule_fields, timeline_entries
 from crm.models import Customer
 
 
+def recommendations_refresh(run_date):
+    from crm.recommend.refresh import refresh_job
+
+    return refresh_job(run_date)
+
+
 def retention_interactions(run_date):
     from crm.retention import interactions_purge
 
@@ -61,6 +67,11 @@ role_registry.register("crm.club_managers", RoleGrant(CLUB_MANAGERS, "crm", {
 job_registry.register("crm.retention_interactions", Job(
     name="crm.retention_interactions", func=retention_interactions, schedule={"minute": "30", "hour": "3"},
     description="Retention policy: delete resolved interactions older than RETENTION_INTERACTIONS_DAYS (0: keep).",
+))
+job_registry.register("crm.recommendations_refresh", Job(
+    name="crm.recommendations_refresh", func=recommendations_refresh, schedule={"minute": "45", "hour": "2"},
+    queue="analytics",
+    description="Recompute every customer's top 10 product recommendations from counted orders (crm.recommend).",
 ))
 
 # --- The customer page: timeline and audit history --------------------------------------------

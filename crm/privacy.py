@@ -151,6 +151,7 @@ def crm_erase(customer: Customer, *, by=None) -> None:
 
         consent_set(customer=customer, channel=channel, granted=False, source="erasure", by=by)
     customer.interactions.update(subject=ERASED_TEXT, body="", wording=None)
+    customer.recommendations.all().delete()  # derived from their purchases; the refresh skips them from now on
     _scrub_admin_log(customer)
 
     # The audit history (core.audit) holds every earlier version of the profile: blank them too.

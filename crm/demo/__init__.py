@@ -22,6 +22,7 @@ can never reach a real inbox.
 import random
 from collections import Counter
 from contextlib import nullcontext
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -37,16 +38,18 @@ from crm.demo.reference import (
     CATALOGUE,
     CUSTOMER_PREFIX,
     DEMO_STAFF,
+    DISCONTINUED,
     HISTORY_DAYS,
     MARKETS,
     ORDER_PREFIX,
+    SHOP_URL,
     TAGS,
 )
 from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product
 from crm.services import customers_refresh_order_stats, tags_ensure
 
 __all__ = [
-    "CATALOGUE", "HISTORY_DAYS", "MARKETS", "products_ensure_catalogue", "romanize", "seed_customers",
+    "CATALOGUE", "DISCONTINUED", "HISTORY_DAYS", "MARKETS", "products_ensure_catalogue", "romanize", "seed_customers",
     "staff_users_ensure",
 ]
 
@@ -148,8 +151,9 @@ def products_ensure_catalogue() -> list[Product]:
     skus = [sku for sku, *_ in CATALOGUE]
     Product.objects.bulk_create(
         [
-            Product(sku=sku, name=name, category=category, replenishment_days=days)
-            for sku, name, category, _, days in CATALOGUE
+            Product(sku=sku, name=name, category=category, replenishment_days=days, price=Decimal(cents).scaleb(-2),
+                    url=SHOP_URL.format(sku=sku.lower()), is_active=sku not in DISCONTINUED)
+            for sku, name, category, cents, days in CATALOGUE
         ],
         ignore_conflicts=True,
     )

@@ -13,7 +13,9 @@ from crm.demo.reference import (
     ORDER_PREFIX,
     ORDER_TOPICS,
     RECENT_DAYS,
+    REPLENISH_CHANCE,
     STAFF_WEIGHTS,
+    TASTE_SHARE,
 )
 from crm.models import Interaction, Order
 
@@ -34,9 +36,14 @@ def percent_of(cents: int, percent: int) -> Cents:
 class ActivityRows:
     """Orders and interactions of one customer (mixed into Generator, whose state they read)."""
 
-    def order_rows(self, customer_id: int, placed_at: datetime, favourite: list[str], preferred_channel: str,
-                   wholesale: bool, orders: list, lines: list) -> tuple[int, datetime, str]:
-        """Append an order and its lines; return (its index in the chunk, placed_at, order number)."""
+    def order_rows(self, customer_id: int, placed_at: datetime, tastes: list,
+                   preferred_channel: str, wholesale: bool, last_bought: dict, orders: list,
+                   lines: list) -> tuple[int, datetime, str]:
+        """Append an order and its lines; return (its index in the chunk, placed_at, order number).
+
+        The lines (one to four): first the replenishable products the customer runs out of about now
+        (bought again with REPLENISH_CHANCE once 0.8 of their interval has passed), then products of
+        their tastes (a share TASTE_SHARE), gifts around the holidays, anything else by category weight."""
         rng = self.rng
         number = f"{ORDER_PREFIX}{self.next_order:09d}"
         self.next_order += 1
@@ -46,15 +53,26 @@ class ActivityRows:
 
         subtotal = 0
         last_line_value = 0
-        count = rng.choices((1, 2, 3, 4), weights=(66, 24, 8, 2))[0]
-        for _ in range(count):
+        slots = rng.choices((1, 2, 3, 4), weights=(66, 24, 8, 2))[0]
+        chosen = []
+        for product_id, (bought_at, item) in last_bought.items():
+            interval = self.replenishment_days.get(product_id)
+            if interval and (placed_at - bought_at).days >= 0.8 * interval and rng.random() < REPLENISH_CHANCE:
+                chosen.append(item)
+        chosen = chosen[:slots]
+        for _ in range(slots - len(chosen)):
             if holidays and rng.random() < 0.3:
-                category = "gifts"
-            elif rng.random() < 0.75:
-                category = rng.choice(favourite)
+                item = rng.choice(self.products_by_category["gifts"])
+            elif rng.random() < TASTE_SHARE:
+                item = rng.choice(rng.choice(tastes)[1])
             else:
-                category = self.pick(self.categories, self.category_cum)
-            product_id, sku, name, price = rng.choice(self.products_by_category[category])
+                item = rng.choice(self.products_by_category[self.pick(self.categories, self.category_cum)])
+            if item not in chosen:
+                chosen.append(item)
+        count = len(chosen)
+        for item in chosen:
+            product_id, sku, name, price, category = item
+            last_bought[product_id] = (placed_at, item)
             quantity = rng.randint(5, 20) if wholesale else rng.choices((1, 2, 3), weights=(75, 18, 7))[0]
             last_line_value = price * quantity
             subtotal += last_line_value

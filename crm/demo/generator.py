@@ -19,6 +19,7 @@ from core.copy import Cents, ids_reserve, write_rows
 from crm.demo.activity import ActivityRows
 from crm.demo.names import NamePools
 from crm.demo.reference import (
+    AFFINITY_GROUPS,
     CATALOGUE,
     CATEGORY_WEIGHTS,
     CONSENT_SOURCE,
@@ -86,10 +87,20 @@ class Generator(ActivityRows):
         self.next_order = first_order
         self.written_at = timezone.now()  # created_at/updated_at where the row's own date is not the story
 
-        # category -> [(product id, sku, name, price in cents)]
-        self.products_by_category: dict[str, list[tuple[int, str, str, Cents]]] = {}
-        for product, (_, _, category, cents, _) in zip(products, CATALOGUE):
-            self.products_by_category.setdefault(category, []).append((product.pk, product.sku, product.name, Cents(cents)))
+        # category -> [(product id, sku, name, price in cents, category)]
+        self.products_by_category: dict[str, list[tuple[int, str, str, Cents, str]]] = {}
+        by_sku = {}
+        # product id -> replenishment interval in days, for the products that run out
+        self.replenishment_days: dict[int, int] = {}
+        for product, (_, _, category, cents, days) in zip(products, CATALOGUE):
+            item = (product.pk, product.sku, product.name, Cents(cents), category)
+            self.products_by_category.setdefault(category, []).append(item)
+            by_sku[product.sku] = item
+            if days:
+                self.replenishment_days[product.pk] = days
+        # Tastes (reference.AFFINITY_GROUPS): (main category, [products]) and their weights.
+        self.tastes = [(category, [by_sku[sku] for sku in skus]) for _, category, _, skus in AFFINITY_GROUPS]
+        self.taste_cum = list(accumulate(weight for _, _, weight, _ in AFFINITY_GROUPS))
         self.categories, self.category_cum = _choices(CATEGORY_WEIGHTS)
         self.languages, self.language_cum = _choices(LANGUAGE_WEIGHTS)
         self.sources, self.source_cum = _choices(SOURCES)
@@ -229,7 +240,9 @@ class Generator(ActivityRows):
         else:
             acquired_at = self._at(rng.randint(1, HISTORY_DAYS))
             source = rng.choice(["web", "web", "instagram", "instagram", "referral", "partner"])
-        favourite = [self.pick(self.categories, self.category_cum) for _ in range(2)]
+        tastes = [self.tastes[bisect_right(self.taste_cum, rng.random() * self.taste_cum[-1])]
+                  for _ in range(1 if rng.random() < 0.4 else 2)]
+        favourite = [category for category, _ in tastes]
         preferred_channel = "store" if source == "store" else self.pick(self.channels, self.channel_cum)
         wholesale = rng.random() < 0.02
         public_id = self.new_uuid()
@@ -238,11 +251,14 @@ class Generator(ActivityRows):
 
         # (index in the chunk, placed_at, order number) of this customer's orders, for the interactions
         placed = []
+        last_bought: dict = {}  # product id -> when this customer last bought it
         for index, day in enumerate(days):
             placed_at = self._at(day)
             if index == 0 and placed_at < acquired_at:
                 placed_at = min(acquired_at + timedelta(minutes=rng.randint(1, 90)), self.now)
-            placed.append(self.order_rows(customer_id, placed_at, favourite, preferred_channel, wholesale, orders, lines))
+            placed.append(self.order_rows(
+                customer_id, placed_at, tastes, preferred_channel, wholesale, last_bought, orders, lines,
+            ))
 
         tags = self._tags(profile, favourite, wholesale, source, len(days))
         email_opt_in = sms_opt_in = False

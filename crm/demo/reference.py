@@ -76,6 +76,34 @@ CATALOGUE: list[tuple[str, str, str, int, int | None]] = [
     ("SY-CAR-750", "Caramel syrup 750 ml", "syrups", 990, 60),
     ("SY-ROS-250", "Rosewater syrup 250 ml", "syrups", 790, None),
 ]
+# Off sale: still in old orders, never recommended (Product.is_active false).
+DISCONTINUED = {"CF-DEC-250", "BK-BAN-6", "SY-ROS-250", "KW-SCL-01"}
+SHOP_URL = "https://shop.example.com/p/{sku}"
+
+# Tastes: products that go together. Each customer has one or two (weighted), and most of their
+# lines come from them, so buying the first products of a taste predicts the rest; the main category
+# of each is the customer's favourite (tags). Replenishable products are bought again about when they run out.
+AFFINITY_GROUPS: list[tuple[str, str, int, list[str]]] = [
+    # name, main category, weight, skus
+    ("pour-over", "coffee", 10, ["CF-ETH-250", "KW-V60-02", "KW-FIL-100", "KW-KET-GN", "KW-SCL-01", "CF-COL-250"]),
+    ("home espresso", "coffee", 10, ["CF-ESP-250", "CF-ESP-1K", "KW-GRD-MAN", "SY-VAN-750", "SY-CAR-750", "KW-DES-8"]),
+    ("moka", "coffee", 7, ["CF-BRA-250", "KW-MOK-6", "KW-CUP-2", "SN-BIS-200"]),
+    ("french press", "coffee", 6, ["CF-HOU-500", "KW-FRP-1L", "CF-DEC-250", "BK-CIN-4"]),
+    ("capsules", "coffee", 7, ["CF-CAP-10", "CF-CAP-50", "CH-D70-100", "CF-CBR-1L"]),
+    ("arabic coffee", "coffee", 6, ["CF-ARB-250", "KW-DLH-01", "SN-MDJ-500", "BK-MAA-12", "CF-TUR-250"]),
+    ("persian tea", "tea", 9, ["TE-LAH-500", "TE-SAF-50", "KW-SAM-01", "BK-GAZ-250", "BK-SOH-200"]),
+    ("english tea", "tea", 6, ["TE-EGR-100", "TE-ENG-100", "BK-CRO-4", "BK-KLE-10"]),
+    ("wellness tea", "tea", 5, ["TE-SEN-100", "TE-HIB-100", "TE-MNT-50", "SN-GRA-400", "SN-FIG-250"]),
+    ("chai", "tea", 4, ["TE-CHA-200", "TE-KAR-20", "BK-BAN-6", "SY-ROS-250"]),
+    ("chocolate", "chocolate", 7, ["CH-D85-100", "CH-HAZ-100", "CH-PIS-200", "CH-HOT-300", "CH-DAT-250"]),
+    ("bakery", "bakery", 5, ["BK-SOU-1", "BK-CRO-4", "BK-CIN-4", "SN-ALM-250"]),
+    ("snacks", "snacks", 5, ["SN-PIS-250", "SN-ALM-250", "SN-FIG-250", "SN-MDJ-500"]),
+    ("gifts", "gifts", 4, ["GF-BOX-TAS", "CH-PRL-16", "GF-MUG-01", "GF-HAM-XL", "GF-SUB-3M"]),
+    ("festive gifts", "gifts", 3, ["GF-NWZ-01", "GF-RAM-01", "GF-CRD-50", "GF-CRD-25", "CH-DAT-250"]),
+]
+TASTE_SHARE = 0.75  # of lines drawn from the customer's tastes (the rest: any category, by its weight)
+REPLENISH_CHANCE = 0.7  # a replenishable product is bought again when at least 0.8 of its interval has passed
+
 CATEGORY_WEIGHTS = {
     "coffee": 38, "tea": 22, "chocolate": 10, "bakery": 9, "snacks": 8, "kitchenware": 6, "gifts": 5, "syrups": 2,
 }

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT_APPS = ("core", "crm", "club", "feedback", "campaigns", "analytics", "api")
 # Reports that only read (the analytics commands move to analytics/ with issue 13).
 READ_ONLY_COMMANDS = {"segment_count", "retention", "cohorts", "customer_metrics", "campaign_lift", "automation_lift",
-                      "sms_callback_url"}
+                      "sms_callback_url", "recommendations_evaluate"}
 
 
 def _latest(customer):

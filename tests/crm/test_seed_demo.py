@@ -314,3 +314,25 @@ def test_it_romanizes_names_for_email_addresses(name, arabic, latin):
 def test_birth_dates_make_adults(seeded):
     oldest, youngest = date(NOW.year - 76, 1, 1), date(NOW.year - 17, 12, 31)
     assert all(oldest < born < youngest for born in Customer.objects.exclude(birth_date=None).values_list("birth_date", flat=True))
+
+
+def test_its_catalogue_has_prices_web_pages_and_products_off_sale(seeded):
+    assert not Product.objects.filter(price__isnull=True).exists()
+    assert not Product.objects.filter(url="").exists()
+    assert set(Product.objects.filter(is_active=False).values_list("sku", flat=True)) == crm_demo.DISCONTINUED
+
+
+def test_its_customers_buy_products_that_go_together_and_buy_replenishable_ones_again(seeded):
+    def buyers(sku):
+        return set(OrderLine.objects.filter(sku=sku, order__is_counted=True).values_list("order__customer_id", flat=True))
+
+    ordering = set(Order.objects.filter(is_counted=True).values_list("customer_id", flat=True))
+    dripper, filters = buyers("KW-V60-02"), buyers("KW-FIL-100")
+    # The dripper's buyers bought filters more than three times as often as customers at large.
+    assert len(dripper & filters) / len(dripper) > 3 * len(filters) / len(ordering)
+    repeated = (
+        OrderLine.objects.filter(product__replenishment_days__isnull=False, order__is_counted=True)
+        .values("order__customer_id", "product_id").annotate(orders=Count("order", distinct=True))
+        .filter(orders__gte=2)
+    )
+    assert repeated.count() >= 20

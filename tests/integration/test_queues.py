@@ -19,8 +19,8 @@ ROUTES = {
     "club.tasks.liability_snapshot_store": "analytics",
     "core.tasks.run_job": "default",
 }
-ANALYTICS_JOBS = {"crm.rfm_scores", "crm.predict_churn", "campaigns.segment_snapshots", "campaigns.segments_refresh",
-                  "club.liability_snapshot"}
+ANALYTICS_JOBS = {"crm.rfm_scores", "crm.recommendations_refresh", "crm.predict_churn", "campaigns.segment_snapshots",
+                  "campaigns.segments_refresh", "club.liability_snapshot"}
 
 
 @pytest.mark.parametrize(("task", "queue"), sorted(ROUTES.items()))
