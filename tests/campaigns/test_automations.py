@@ -218,3 +218,20 @@ def test_every_automation_job_is_registered_for_run_job():
     for name in ("campaigns.win_back", "campaigns.replenishment", "campaigns.post_purchase", "campaigns.dispatch",
                  "campaigns.conversions"):
         assert name in out.getvalue()
+
+
+def test_a_win_back_email_says_picked_for_you_with_each_customers_own_products(customers, place_order,
+                                                                             django_capture_on_commit_callbacks):
+    """Issue 19's "done means": a marketer writes "Picked for you: {{ recommendations }}" into the win-back email."""
+    from tests.factories.recommendations import give_picks, product  # noqa: PLC0415 - the picks' own factory
+
+    automation("win_back", days=60, body_en="<p>Picked for you:</p>{% if recommendations %}{{ recommendations }}{% endif %}")
+    sara, nima = customers(first_name="Sara"), customers(first_name="Nima")
+    for person in (sara, nima):
+        place_order(person, days_ago=60.2)
+    give_picks(sara, product("FILT", "Paper filters", price="4"), product("GRIND", "Hand grinder", price="80"))
+    give_picks(nima, product("TEA", "Green tea", price="9"))
+    run("campaigns.win_back", today(), django_capture_on_commit_callbacks)
+    bodies = {email.to[0]: email.alternatives[0][0] for email in mail.outbox}
+    assert "Paper filters" in bodies[sara.email] and "Hand grinder" in bodies[sara.email]
+    assert "Green tea" in bodies[nima.email] and "Paper filters" not in bodies[nima.email]
