@@ -59,7 +59,18 @@ def html_problems(html: str) -> list[str]:
     elements = list(root.iter()) if hasattr(root, "iter") else []
     problems += _duplicate_ids(elements)
     problems += _unlabelled_controls(root)
+    problems += _python_none_shown(root)
     return problems
+
+
+def _python_none_shown(root) -> list[str]:
+    """A value Python had none for, shown as the word "None" (Django's read-only fields print what a display
+    method returns: a method that returns None shows "None" instead of the admin's "-")."""
+    if not hasattr(root, "iter"):
+        return []
+    return [f'a read-only value reads "None" (<{el.tag} class="{el.get("class")}">)' for el in root.iter()
+            if isinstance(el.tag, str) and "readonly" in (el.get("class") or "").split()
+            and "".join(el.itertext()).strip() == "None"]
 
 
 def _parse_errors(errors: Iterable, html: str) -> list[str]:

@@ -58,3 +58,10 @@ def test_it_fails_the_test_whose_client_renders_a_broken_page(client, settings):
     settings.ROOT_URLCONF = __name__
     with pytest.raises(pytest.fail.Exception, match="not a sound HTML5 document"):
         client.get("/broken/")
+
+
+def test_it_fails_a_read_only_value_that_reads_none():
+    page = '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body>{}</body></html>'
+    assert html_problems(page.format('<div class="readonly">None</div>')) == [
+        'a read-only value reads "None" (<div class="readonly">)']
+    assert html_problems(page.format('<div class="readonly">-</div><p>None of these</p>')) == []

@@ -117,12 +117,12 @@ class CustomerAdmin(ContributedActionsMixin, CustomerPrivacyAdminMixin, CsvImpor
     # who never ordered). An index of migration 0004 serves both directions.
     @admin.display(description=_("last order"), ordering=F("last_order_at").desc(nulls_last=True), empty_value="-")
     def last_order_at_display(self, obj):
-        return local_datetime(obj.last_order_at) if obj.last_order_at else None
+        return local_datetime(obj.last_order_at) if obj.last_order_at else "-"  # a read-only field prints None as "None"
 
     # One date format on the customer page, the staff member's language's (core.templatetags.localized).
     @admin.display(description=_("first order"), empty_value="-")
     def first_order_at_display(self, obj):
-        return local_datetime(obj.first_order_at) if obj.first_order_at else None
+        return local_datetime(obj.first_order_at) if obj.first_order_at else "-"
 
     @admin.display(description=_("created"))
     def created_at_display(self, obj):
