@@ -179,27 +179,28 @@ def campaign_audience_estimate(campaign: Campaign) -> AudienceCounts:
     return eligibility_counts(audience, held_out=campaign_holdout(campaign) if campaign.holdout_percent else None)
 
 
+def _would_receive(campaign: Campaign) -> QuerySet[Customer]:
+    """The customers a send would reach now: the audience less everyone a reason skips."""
+    return with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True,
+                            offer=campaign.offer).filter(_skip="")
+
+
+def _has_picks() -> Exists:
+    """The customer has picks for {{ recommendations }} (products on sale only, as recommendations_for reads)."""
+    from crm.models import Recommendation
+
+    return Exists(Recommendation.objects.filter(customer=OuterRef("pk"), product__is_active=True))
+
+
 def campaign_sample_recipient(campaign: Campaign, *, with_recommendations: bool = False) -> Customer | None:
     """A customer who would really get the campaign (first by id), for the preview and a test send;
     None when nobody would. `with_recommendations` (the content says {{ recommendations }}): the first
     such customer who has picks, so the sample shows them; the first recipient when nobody has any."""
-    from crm.models import Recommendation
-
-    audience = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True,
-                                offer=campaign.offer).filter(_skip="").select_related("membership__tier").order_by("pk")
-    if with_recommendations:
-        picked = audience.filter(Exists(Recommendation.objects.filter(customer=OuterRef("pk"), product__is_active=True)))
-        sample = picked.first()
-        if sample is not None:
-            return sample
-    return audience.first()
+    audience = _would_receive(campaign).select_related("membership__tier").order_by("pk")
+    sample = audience.filter(_has_picks()).first() if with_recommendations else None
+    return sample or audience.first()
 
 
 def campaign_recipients_without_recommendations(campaign: Campaign) -> int:
     """How many of those who would get the campaign now have no picks for {{ recommendations }} (one query)."""
-    from crm.models import Recommendation
-
-    audience = with_eligibility(campaign_audience(campaign), channel=campaign.channel, marketing=True,
-                                offer=campaign.offer)
-    picks = Recommendation.objects.filter(customer=OuterRef("pk"), product__is_active=True)
-    return audience.filter(_skip="").exclude(Exists(picks)).order_by().count()
+    return _would_receive(campaign).exclude(_has_picks()).order_by().count()

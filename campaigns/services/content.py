@@ -181,7 +181,8 @@ def personal_values(messages: list[Message]) -> dict[int, dict]:
             "points_expiring": points, "points_expiring_on": _format_date(first, message.language),
             "card_url": tokens.absolute(card_link(member)) if member else "",
             "return_url": tokens.absolute(order_return_link(returnable[message.pk])) if message.pk in returnable else "",
-            **_survey_values(customer, _chosen_survey(message) or pending.get(message.customer_id), message.language),
+            **_survey_values(customer, _chosen_survey(message) or _pending_survey(pending, message.customer_id),
+                             message.language),
             "recommendations": recommendations.Picks(picks, message.customer_id, message.language),
         }
     return values
@@ -193,14 +194,19 @@ def _chosen_survey(message: Message):
     return campaign.survey if campaign is not None and campaign.survey_id and campaign.survey.is_active else None
 
 
-def _survey_values(customer, chosen, language: str) -> dict:
+def _pending_survey(pending: dict, customer_id: int):
+    """The survey the customer was invited to and has not answered yet (pending_invitations), or None."""
+    invitation = pending.get(customer_id)
+    return invitation.survey if invitation is not None else None
+
+
+def _survey_values(customer, survey, language: str) -> dict:
     """{{ survey_url }} and {{ survey }} of a campaign or notice, through the customer's reusable link
-    (feedback.services.survey_links): the survey the campaign chose, else the one the customer was invited
-    to and has not answered yet (`chosen` is a Survey or that pending Invitation). A message that is itself an
-    invitation (post-purchase, survey invitation) carries its own link, which wins."""
-    if chosen is None:
+    (feedback.services.survey_links) to `survey`: the one the campaign chose, else the one the customer was
+    invited to and has not answered yet. A message that is itself an invitation (post-purchase, survey
+    invitation) carries its own link, which wins."""
+    if survey is None:
         return {"survey_url": "", "survey": ""}
-    survey = getattr(chosen, "survey", chosen)
     return {"survey_url": tokens.absolute(survey_link(survey=survey, customer=customer)),
             "survey": getattr(survey, f"title_{language}", None) or survey.title}
 
