@@ -326,8 +326,13 @@ def _release(message: Message, token, error: str) -> None:
 
 
 def _fail(message: Message, token, error: str) -> None:
+    changes = {}
+    if message.is_addressed:  # never sent again (a new code is asked for instead): what it forgets goes now
+        context = after_send.context_after_send(message)
+        if context is not None:
+            changes["context"] = context
     Message.objects.filter(pk=message.pk, claim_token=token).update(
-        status=Message.Status.FAILED, failed_at=timezone.now(), error=error[:2000], claim_token=None,
+        status=Message.Status.FAILED, failed_at=timezone.now(), error=error[:2000], claim_token=None, **changes,
     )
 
 

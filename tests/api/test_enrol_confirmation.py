@@ -237,3 +237,14 @@ def test_a_full_access_key_still_enrols_directly(make_client, ask, customer_else
     assert first.status_code == 201 and first.json()["member_number"]
     assert ask(client, str(customer_elsewhere.public_id)).status_code == 200
     assert sms.LocmemBackend.outbox == [] and not EnrolConfirmation.objects.exists()
+
+
+def test_a_code_that_could_not_be_sent_is_not_kept_in_the_message(own, ask, monkeypatch):
+    def refused(self, to_e164, text, idempotency_key):
+        raise sms.PermanentSmsError("refused by the operator")
+
+    monkeypatch.setattr(sms.LocmemBackend, "send", refused)
+    created = own.post(URL, {"phone": "+989351112233"}, format="json").json()
+    assert ask(own, created["id"]).status_code == 202  # queued: the sending happens after the answer
+    message = Message.objects.get(automation__kind=Automation.Kind.ENROL_CODE)
+    assert message.status == Message.Status.FAILED and "confirmation_code" not in message.context
