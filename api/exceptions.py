@@ -116,7 +116,9 @@ def problem_exception_handler(exc, context):
         return problem(403, kind="permission_denied", title=_("Forbidden."), detail=str(exc) or _("Forbidden."))
     if isinstance(exc, exceptions.Throttled):
         wait = math.ceil(exc.wait) if exc.wait is not None else 60
-        return problem(429, kind="throttled", title=_("Too many requests."), detail=str(exc.detail),
+        codes = exc.get_codes()
+        return problem(429, kind=codes if isinstance(codes, str) else "throttled", title=_("Too many requests."),
+                       detail=str(exc.detail),
                        headers={"Retry-After": str(max(wait, 1))})
     if isinstance(exc, exceptions.APIException):
         headers = {}

@@ -19,12 +19,14 @@ view already had that value), never with what others recorded.
 Matching, strongest first: external_ref, then email (case-insensitive), then a phone number held by
 exactly one customer when no external_ref or email was sent.
 
-The club (partner_club_enrol): for the key such a person is not a member until it enrols them. A person
-who is not in the club is enrolled as any new person is (201, a new member's card: nothing of the past
-shows, since only orders placed while a member earn). A person who already is a member, here or through
-someone else, is not the key's to read until the customer shows their card: without its number the key gets
-409 `member_card_required` (all it learns is what the customer at the till would say: "I have a card"),
-with it the key sees the membership from then on (200, as for any member it enrols twice)."""
+The club (api.enrolment): for the key such a person is not a member until it enrols them, and enrolling
+tells it nothing either. For an own-data-only key, enrolling any person (one it created too, so that the
+answer cannot tell "created by me" from "existed elsewhere") without `member_number` sends the customer a
+one-time code, to the phone (else email) the key itself gave, and answers 202 with the same body whoever the
+person is, member or not. The code read out by the customer (`confirmation_code`) enrols as for a full-access
+key (201 a new membership, 200 the existing one), and from then on the key reads the membership (VIEW_CLUB).
+A member's card number (`member_number`) does the same for a member; any other number, and any number for a
+person who is not a member, gets one and the same 400."""
 
 import logging
 from typing import Any
@@ -32,22 +34,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 from phonenumber_field.phonenumber import to_python
 
 from api.models import ApiKey, PartnerCustomer
-from api.scoping import VIEW_CLUB
 from api.serializers.base import datetime_text
 from api.serializers.customers import CustomerSerializer
 from api.services import partner_customer_create
 from crm import services as crm_services
 from crm.models import Customer
 from crm.services.customers import customer_values_clean
-from club import services as club_services
-from club.codes import member_number_normalize
-from club.exceptions import Conflict
-from club.selectors import membership_for
 
 logger = logging.getLogger(__name__)
 
@@ -77,32 +73,6 @@ def partner_view_update(*, link: PartnerCustomer, values: dict[str, Any]) -> Non
         _merge(link.customer, values, cleaned)
         link.view = {**link.view, **_render_sent(values)}
         link.save(update_fields=["view"])
-
-
-class MemberCardRequired(Conflict):
-    code = "member_card_required"
-
-
-def partner_club_enrol(*, key: ApiKey, customer: Customer, member_number: str = "") -> bool:
-    """club/enroll/: the customer in the club; True when their membership is new (or active again).
-
-    A person the key sees through its view is let into the club for it (VIEW_CLUB) when it enrols them, or,
-    when they already have a membership (whoever made it), when it sends the number on their card."""
-    with transaction.atomic():
-        link = None
-        if key.own_data_only:
-            link = (PartnerCustomer.objects.select_for_update()
-                    .filter(partner_id=key.partner_id, customer=customer, view__isnull=False).first())
-        existing = membership_for(customer)
-        if link is not None and not link.view.get(VIEW_CLUB):
-            if existing is not None and member_number_normalize(member_number or "") != existing.member_number:
-                raise MemberCardRequired(gettext(
-                    "This person is already a club member. Ask them for their club card and send its number "
-                    "as member_number."))
-            link.view = {**link.view, VIEW_CLUB: True}
-            link.save(update_fields=["view"])
-        club_services.member_enroll(customer=customer, source="api")
-        return not (existing and existing.is_active)
 
 
 def partner_view_render(customer: Customer, view: dict) -> dict:

@@ -95,6 +95,31 @@ class PartnerCustomer(models.Model):
         return f"{self.partner}: {self.customer}"
 
 
+class EnrolConfirmation(models.Model):
+    """The one-time code sent to a customer so that an own-data-only key may enrol them in the club
+    (api.enrolment). One per key and customer, replaced when a new code is sent, deleted once used;
+    the code itself is kept only as an HMAC (keyed with SECRET_KEY and the row's salt)."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="enrol_confirmations",
+                                verbose_name=_("API key"))
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("customer"))
+    code_hash = models.CharField(_("code (HMAC)"), max_length=64, editable=False)
+    salt = models.CharField(_("salt"), max_length=32, editable=False)
+    channel = models.CharField(_("channel"), max_length=10)
+    sent_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+
+    class Meta:
+        verbose_name = _("club enrolment code")
+        verbose_name_plural = _("club enrolment codes")
+        constraints = [models.UniqueConstraint(fields=["api_key", "customer"], name="api_enrolconfirmation_unique")]
+
+    def __str__(self):
+        return f"{self.api_key_id}: {self.customer_id}"
+
+
 class IdempotencyRecord(models.Model):
     """The first response to a POST sent with an Idempotency-Key, replayed on a retry.
 

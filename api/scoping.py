@@ -5,7 +5,7 @@ A person such a key found by identity (api.identity: its link has a `view`) is s
 sent it: of that person's orders and returns it sees only its own; its history and consents read
 as empty; for the club the person is not a member (the card, ledger, coupons and offers answer as
 for any customer who is not a member) until the key enrolled them or was shown their card
-(api.identity.partner_club_enrol); and the person is left out of segments and metrics, which are
+(api.enrolment.partner_club_enrol); and the person is left out of segments and metrics, which are
 computed from what others stored. Its webhooks follow the same rule (api.webhooks.outbox)."""
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet

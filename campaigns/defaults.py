@@ -195,6 +195,33 @@ DEFAULT_AUTOMATIONS = [
                   "أُضيف رصيد الشراء{% else %}أُغلق{% endif %}.",
         },
     },
+    {
+        # Addressed (Automation.ADDRESSED_KINDS): the one-time code of a club enrolment an API partner asked for, sent to
+        # the phone or email the partner gave, with nothing of the customer's record in it (no name).
+        "kind": "enrol_code", "name": "Club enrolment code", "enabled": True, "days": 0, "cooldown_days": 0,
+        "subject": {"en": "Your club enrolment code: {{ confirmation_code }}",
+                    "fa": "کد عضویت شما در باشگاه: {{ confirmation_code }}",
+                    "ar": "رمز انضمامك إلى النادي: {{ confirmation_code }}"},
+        "body": {
+            "en": "<p>{{ partner }} asked to enrol you in our club. Your confirmation code is "
+                  "<strong>{{ confirmation_code }}</strong>; it is valid for {{ code_minutes }} minutes.</p>"
+                  "<p>If you did not ask for this, ignore this message: nothing happens without the code.</p>",
+            "fa": "<p>{{ partner }} درخواست عضویت شما در باشگاه ما را داده است. کد تأیید شما "
+                  "<strong>{{ confirmation_code }}</strong> است و تا {{ code_minutes }} دقیقه معتبر است.</p>"
+                  "<p>اگر چنین درخواستی نداده‌اید، این پیام را نادیده بگیرید: بدون این کد کاری انجام نمی‌شود.</p>",
+            "ar": "<p>طلب {{ partner }} تسجيلك في نادينا. رمز التأكيد الخاص بك هو "
+                  "<strong>{{ confirmation_code }}</strong>، وهو صالح لمدة {{ code_minutes }} دقائق.</p>"
+                  "<p>إذا لم تطلب ذلك فتجاهل هذه الرسالة: لا يحدث شيء دون الرمز.</p>",
+        },
+        "sms_text": {
+            "en": "Your club enrolment code for {{ partner }}: {{ confirmation_code }} (valid {{ code_minutes }} minutes). "
+                  "Did not ask for it? Ignore this message.",
+            "fa": "کد عضویت باشگاه برای {{ partner }}: {{ confirmation_code }} (معتبر تا {{ code_minutes }} دقیقه). "
+                  "درخواست نداده‌اید؟ این پیام را نادیده بگیرید.",
+            "ar": "رمز الانضمام إلى النادي لدى {{ partner }}: {{ confirmation_code }} (صالح لمدة {{ code_minutes }} دقائق). "
+                  "لم تطلبه؟ تجاهل هذه الرسالة.",
+        },
+    },
 ]
 
 TRANSLATED = ("subject", "subject_b", "body", "sms_text")

@@ -58,11 +58,15 @@ PLACEHOLDERS = {
     "products": _("Products due again (replenishment)"),
     "points": _("Points in a club notice (birthday bonus, points expiring)"),
     "expires_on": _("When the points of a warning expire"),
+    "confirmation_code": _("The one-time code of a club enrolment a partner asked for (club enrolment codes only)"),
+    "partner": _("The partner that asked for the code (club enrolment codes)"),
+    "code_minutes": _("How many minutes the code is valid (club enrolment codes)"),
     "recommendations": _("Products picked for the customer: a short list with prices and links in an email, "
                          "the names in a subject or an SMS (empty when the customer has none)"),
 }
 # Read left to right whatever the language; links are never wrapped (see _IsolatedVariableNode).
-LTR_PLACEHOLDERS = frozenset({"member_number", "points_balance", "points_expiring", "coupon_code", "order_number", "points"})
+LTR_PLACEHOLDERS = frozenset({"member_number", "points_balance", "points_expiring", "coupon_code", "order_number", "points",
+                              "confirmation_code"})
 LINK_PLACEHOLDERS = frozenset({"unsubscribe_url", "survey_url", "card_url", "return_url"})
 # A list that isolates each of its items itself, and is markup only in the text of an HTML body
 # (campaigns.recommendations): an island around the whole list would hold a <ul> inside a <bdi>.

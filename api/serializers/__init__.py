@@ -18,7 +18,7 @@ from api.serializers.orders import (  # noqa: F401
 from api.serializers.club import (  # noqa: F401
     ClubEventInputSerializer, ClubEventResultSerializer, CouponCheckInputSerializer, CouponCheckSerializer,
     CouponListQuerySerializer, CouponRedeemInputSerializer, CouponRedemptionSerializer, CouponSerializer,
-    EnrollSerializer, LedgerRowSerializer, MemberExpiringSerializer, MemberOfferSerializer, MemberProgressSerializer,
+    EnrolConfirmationSentSerializer, EnrollSerializer, LedgerRowSerializer, MemberExpiringSerializer, MemberOfferSerializer, MemberProgressSerializer,
     MemberSerializer, RedeemOfferSerializer, TierChangeSerializer,
 )
 from api.serializers.feedback import (  # noqa: F401

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from api.serializers.base import AmountField, StrictSerializer, datetime_text
 from club.codes import coupon_code_format, coupon_code_normalize
+from core.text import ascii_digits
 from club.models import Offer, PointsTransaction
 from crm.models import MONEY, MONEY_SUM
 
@@ -64,9 +65,36 @@ class EnrollSerializer(StrictSerializer):
     customer = serializers.UUIDField()
     member_number = serializers.CharField(
         required=False, allow_blank=True, max_length=32,
-        help_text="The number on the member's club card (spaces and dashes allowed), for an own-data-only key "
-                  "enrolling a person it found by identity who is already a club member: the card shown at the "
-                  "till lets the key see their membership.")
+        help_text="Own-data-only keys: the number on the member's club card (spaces and dashes allowed), shown at the "
+                  "till: 200 and the membership for that member; a wrong number, or any number for a person who is not "
+                  "a member, is 400 `member_number_invalid`. Ignored for other keys.")
+    confirmation_code = serializers.CharField(
+        required=False, allow_blank=True, max_length=32,
+        help_text="Own-data-only keys: the 6-digit code sent to the customer (answer 202 of an enrolment without it); "
+                  "Persian and Arabic digits and spaces are accepted. 201 or 200 and the membership; 400 "
+                  "`confirmation_code_invalid` or `confirmation_code_expired`; 429 "
+                  "`confirmation_code_attempts_exceeded` after 5 wrong tries. Ignored for other keys.")
+
+    def validate_confirmation_code(self, value: str) -> str:
+        code = "".join(ascii_digits(value).split())
+        if code and (len(code) != 6 or not code.isascii() or not code.isdigit()):
+            raise serializers.ValidationError(_("The confirmation code is 6 digits."))
+        return code
+
+    def validate(self, attrs):
+        if attrs.get("member_number") and attrs.get("confirmation_code"):
+            raise serializers.ValidationError(
+                {"confirmation_code": [_("Send either member_number or confirmation_code, not both.")]})
+        return attrs
+
+
+class EnrolConfirmationSentSerializer(serializers.Serializer):
+    """202: nobody is enrolled yet; a one-time code went to the customer (own-data-only keys)."""
+
+    status = serializers.ChoiceField(choices=["confirmation_sent"])
+    channel = serializers.ChoiceField(choices=["sms", "email"],
+                                      help_text="Where the code went: the phone, else the email, this key gave for the customer.")
+    expires_at = serializers.DateTimeField(help_text="The code works until then (10 minutes).")
 
 
 class RedeemOfferSerializer(StrictSerializer):

@@ -23,13 +23,14 @@ from api.serializers import (
     CouponRedeemInputSerializer,
     CouponRedemptionSerializer,
     CouponSerializer,
+    EnrolConfirmationSentSerializer,
     EnrollSerializer,
     LedgerRowSerializer,
     MemberOfferSerializer,
     MemberSerializer,
     RedeemOfferSerializer,
 )
-from api import identity
+from api import enrolment
 from api.scoping import club_hidden
 from api.views.common import club_customer, customer_for_body, customer_for_path, order_for_body
 from crm.models import Customer
@@ -160,17 +161,44 @@ class ClubEventView(APIView):
 
 
 class EnrollView(APIView):
+    """The customer in the club. Own-data-only keys: a confirmation code first (api.enrolment)."""
+
     required_scopes = {"POST": "club:write"}
 
-    @extend_schema(request=EnrollSerializer, responses={200: MemberSerializer, 201: MemberSerializer})
-    @idempotent
+    @extend_schema(request=EnrollSerializer, responses={
+        200: MemberSerializer, 201: MemberSerializer, 202: EnrolConfirmationSentSerializer,
+    }, description="Full-access keys: 201 and the new membership, 200 and the existing one. Own-data-only keys: "
+                   "without `member_number` or `confirmation_code`, a one-time code is sent to the customer and the "
+                   "answer is always 202 (whoever the person is); then the code, or a member's card number, enrols.")
     def post(self, request):
+        # A code is one try of MAX_TRIES, counted and committed before the work: an error answer rolls the
+        # request's writes back, and must not give a guesser another try.
+        return self._enrol(request, claimed=self._try_claim(request))
+
+    def _try_claim(self, request) -> bool:
+        if not request.auth.own_data_only:
+            return False
+        serializer = EnrollSerializer(data=request.data)
+        if not serializer.is_valid() or not serializer.validated_data.get("confirmation_code"):
+            return False
+        customer = customer_for_body(request, serializer.validated_data["customer"])
+        return enrolment.confirmation_try_claim(key=request.auth, customer=customer)
+
+    @idempotent
+    def _enrol(self, request, *, claimed: bool):
         serializer = EnrollSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = customer_for_body(request, serializer.validated_data["customer"])
-        created = identity.partner_club_enrol(key=request.auth, customer=customer,
-                                              member_number=serializer.validated_data.get("member_number", ""))
-        return _member_response(customer, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        data = serializer.validated_data
+        customer = customer_for_body(request, data["customer"])
+        outcome = enrolment.partner_club_enrol(
+            key=request.auth, customer=customer, member_number=data.get("member_number", ""),
+            confirmation_code=data.get("confirmation_code", ""), claimed=claimed)
+        if outcome.confirmation is not None:
+            return Response(EnrolConfirmationSentSerializer({
+                "status": "confirmation_sent", "channel": outcome.confirmation.channel,
+                "expires_at": outcome.confirmation.expires_at,
+            }).data, status=status.HTTP_202_ACCEPTED)
+        return _member_response(customer, status_code=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
 
 class RedeemOfferView(APIView):

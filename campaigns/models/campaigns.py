@@ -213,10 +213,15 @@ class Automation(models.Model):
         POINTS_EXPIRING = "points_expiring", _("Points expiry warning")
         BIRTHDAY = "birthday", _("Birthday")
         RETURN_UPDATE = "return_update", _("Return updates")
+        ENROL_CODE = "enrol_code", _("Club enrolment code")
 
     # Marketing messages count towards the frequency cap and respect it; the others are
     # transactional (the customer's own club account or order): exempt from the cap, never from consent.
     MARKETING_KINDS = frozenset({Kind.WIN_BACK, Kind.REPLENISHMENT})
+    # Addressed: sent to the address written with the message (`Message.to_address`), which the customer gave
+    # for this very message (a one-time code asked for at a till), whatever the consents and with nothing of
+    # the customer's record in it (campaigns.services.addressed).
+    ADDRESSED_KINDS = frozenset({Kind.ENROL_CODE})
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False,
                                  help_text=_("The automation's id in the API."))

@@ -162,6 +162,11 @@ class Message(models.Model):
         return "campaign" if self.campaign_id else (self.automation.kind if self.automation_id else "")
 
     @property
+    def is_addressed(self) -> bool:
+        """Sent to the `to_address` it was written with (Automation.ADDRESSED_KINDS), not to the customer's."""
+        return self.automation_id is not None and self.automation.kind in Automation.ADDRESSED_KINDS
+
+    @property
     def engagement(self) -> str:
         """The furthest engagement from the timestamps ("" when none); see Engagement."""
         return next((engagement.value for engagement, column in ENGAGEMENT_TIMESTAMPS.items()

@@ -5,6 +5,7 @@ Segments have their own module (campaigns.segments); reads (reports, the audienc
 lookups) are in campaigns.selectors.
 """
 
+from campaigns.services.addressed import addressed_message_send
 from campaigns.services.automations import (
     automation_messages_create, on_invitation_created, on_member_notification, post_purchase_run, replenishment_run,
     win_back_run,
@@ -26,7 +27,7 @@ from campaigns.services.tracking import (
 )
 
 __all__ = [
-    "PermanentSendError", "Preview", "TransientSendError", "automation_messages_create",
+    "PermanentSendError", "Preview", "TransientSendError", "addressed_message_send", "automation_messages_create",
     "campaign_cancel", "campaign_check_ready", "campaign_event_record", "campaign_pick_winner", "campaign_preview",
     "campaign_refresh_counts", "campaign_resend_failed", "campaign_resume", "campaign_schedule", "campaign_send_now",
     "campaign_start", "campaign_test_send", "campaign_unschedule", "campaigns_dispatch", "conversion_record",

@@ -51,9 +51,13 @@ def invitations_mark_sent(messages: list[Message]) -> None:
 # A post-purchase message carries the survey invitation of its order when feedback created one.
 SURVEY_INVITATION_HOOKS = SourceHooks(forget=(SURVEY_URL,), after_send=invitations_mark_sent)
 
+# The one-time code of a club enrolment (campaigns.services.addressed): kept hashed by the API, here only until sent.
+CONFIRMATION_CODE = "confirmation_code"
+
 SOURCE_HOOKS: dict[str, SourceHooks] = {
     Automation.Kind.SURVEY_INVITATION: SURVEY_INVITATION_HOOKS,
     Automation.Kind.POST_PURCHASE: SURVEY_INVITATION_HOOKS,
+    Automation.Kind.ENROL_CODE: SourceHooks(forget=(CONFIRMATION_CODE,)),
 }
 
 

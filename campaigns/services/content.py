@@ -28,7 +28,7 @@ from core.templatetags.localized import local_date, local_number
 
 FALLBACK_LANGUAGE = "en"
 DATE_KEYS = ("expires_on", "coupon_expires_on", "points_expiring_on")
-NUMBER_KEYS = ("points_balance", "points_expiring", "points")
+NUMBER_KEYS = ("points_balance", "points_expiring", "points", "code_minutes")
 CONTENT_FIELDS = ("subject", "body", "sms_text")
 
 # Appended to every SMS: how to opt out, in the customer's language. A dict rather than
@@ -267,7 +267,8 @@ def coupon_for(message: Message, offer: Offer | None) -> Coupon | None:
 def context_for(message: Message, personal: dict, *, offer: Offer | None, coupon: Coupon | None) -> dict:
     from club.services import coupon_code_format
 
-    context = dict(personal)
+    # An addressed message goes to an address the customer's record may not hold: nothing of the record goes with it.
+    context = {} if message.is_addressed else dict(personal)
     context.update({key: value for key, value in (message.context or {}).items() if key in rendering.PLACEHOLDERS})
     for key in DATE_KEYS:  # club notices carry ISO dates: show them as the customer's language writes dates
         if isinstance(context.get(key), str):
@@ -283,7 +284,7 @@ def context_for(message: Message, personal: dict, *, offer: Offer | None, coupon
     if coupon is not None:
         context.update(coupon_code=coupon_code_format(coupon.code),
                        coupon_expires_on=_format_date(timezone.localdate(coupon.expires_at), message.language))
-    if message.channel == Channel.EMAIL and message.public_id:
+    if message.channel == Channel.EMAIL and message.public_id and not message.is_addressed:
         context["unsubscribe_url"] = tokens.unsubscribe_url(message)
     for key in NUMBER_KEYS:
         if isinstance(context.get(key), int) and not isinstance(context[key], bool):

@@ -117,12 +117,17 @@ def _complained(message: Message, report: DeliveryReport) -> str:
     Message.objects.filter(pk=message.pk, complained_at__isnull=True).update(complained_at=report.occurred_at)
     Message.objects.filter(pk=message.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=report.occurred_at)
     _suppress(message, Suppression.Reason.COMPLAINT, report)
+    if message.is_addressed:  # the address was given for this one message: the customer's consents are not its
+        return Outcome.SUPPRESSED
     crm_services.consent_set(customer=message.customer, channel=message.channel, granted=False,
                              source=f"{COMPLAINT_SOURCE} ({report.provider})"[:50], at=report.occurred_at)
     return Outcome.SUPPRESSED
 
 
 def _unsubscribed(message: Message, report: DeliveryReport) -> str:
+    if message.is_addressed:  # as for a complaint: not the customer's consent to withdraw
+        Message.objects.filter(pk=message.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=report.occurred_at)
+        return Outcome.RECORDED
     tracking.message_unsubscribe(message, source=f"{PROVIDER_UNSUBSCRIBE_SOURCE} ({report.provider})"[:50],
                                  at=report.occurred_at)
     return Outcome.RECORDED

@@ -173,6 +173,8 @@ def _skip_not_allowed(messages: list[Message], result: SendResult) -> list[Messa
     unsubscribed after the audience was frozen (or while an A/B winner was awaited) gets nothing."""
     skipped: dict[str, list[int]] = {}
     for message in messages:
+        if message.is_addressed:
+            message._not_allowed = ""  # the customer gave this address for this message (checked when written)
         if message._not_allowed:
             skipped.setdefault(message._not_allowed, []).append(message.pk)
     for reason, ids in skipped.items():
@@ -217,6 +219,10 @@ def _prepare(message: Message, personal: dict, variants: dict, links: dict) -> t
 
 
 def _address(message: Message) -> str:
+    if message.is_addressed:
+        if not message.to_address:
+            raise PermanentSendError("The message has no address.")
+        return message.to_address
     customer = message.customer
     if message.channel == Channel.EMAIL:
         if not customer.email:
@@ -248,7 +254,8 @@ def build_email(*, message: Message | None, rendered, to_address: str, connectio
 
 
 def _send_email(message: Message, rendered, to_address: str, connection) -> str:
-    email = build_email(message=message, rendered=rendered, to_address=to_address, connection=connection)
+    email = build_email(message=message, rendered=rendered, to_address=to_address, connection=connection,
+                        marketing_headers=not message.is_addressed)
     try:
         sent = email.send(fail_silently=False)
     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
@@ -319,8 +326,13 @@ def _release(message: Message, token, error: str) -> None:
 
 
 def _fail(message: Message, token, error: str) -> None:
+    changes = {}
+    if message.is_addressed:  # never sent again (a new code is asked for instead): what it forgets goes now
+        context = after_send.context_after_send(message)
+        if context is not None:
+            changes["context"] = context
     Message.objects.filter(pk=message.pk, claim_token=token).update(
-        status=Message.Status.FAILED, failed_at=timezone.now(), error=error[:2000], claim_token=None,
+        status=Message.Status.FAILED, failed_at=timezone.now(), error=error[:2000], claim_token=None, **changes,
     )
 
 

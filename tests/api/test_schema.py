@@ -169,3 +169,15 @@ def test_the_limits_the_api_checks_on_lists_and_query_values_are_documented():
         "email": 254, "phone": 32, "external_ref": 100,
     }
     assert "exactly one" in lookup["email"]["description"]
+
+
+@pytest.mark.django_db
+def test_the_enrolment_documents_the_code_and_its_202():
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    enrol = schema["paths"]["/api/v1/club/enroll/"]["post"]
+    assert enrol["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/EnrolConfirmationSent")
+    sent = schema["components"]["schemas"]["EnrolConfirmationSent"]
+    assert set(sent["required"]) == {"status", "channel", "expires_at"}
+    request = schema["components"]["schemas"][enrol["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                                              .rsplit("/", 1)[1]]
+    assert {"customer", "member_number", "confirmation_code"} <= set(request["properties"])

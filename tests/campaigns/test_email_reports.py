@@ -234,3 +234,23 @@ def test_a_provider_error_is_retried_later_or_fails_the_message(customers, setti
 
     message = campaign.messages.get()
     assert message.status == outcome and str(status) in message.error
+
+
+def test_a_complaint_about_an_addressed_message_suppresses_its_address_and_keeps_the_consents(
+        customers, django_capture_on_commit_callbacks):
+    from campaigns.services import addressed_message_send
+    from tests.campaigns.helpers import automation
+
+    automation("enrol_code")
+    customer = customers(first_name="Ana", email="ana@example.com", email_opt_in=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = addressed_message_send(kind="enrol_code", customer_id=customer.pk, channel="email",
+                                         address="till@example.com", language="en", occasion="enrol:test",
+                                         context={"confirmation_code": "123456", "partner": "Shop", "code_minutes": 10})
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT and mail.outbox[-1].to == ["till@example.com"]
+    assert post(mailgun_event(message.provider_id, "complained")).status_code == 200
+    assert post(mailgun_event(message.provider_id, "unsubscribed")).status_code == 200
+    customer.refresh_from_db()
+    assert customer.email_opt_in is True and not ConsentChange.objects.filter(customer=customer, granted=False).exists()
+    assert is_suppressed(email="till@example.com") and not is_suppressed(email="ana@example.com")
