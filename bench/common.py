@@ -135,6 +135,16 @@ def database_afresh(server: str, name: str) -> str:
     return url
 
 
+def statistics_refresh() -> None:
+    """ANALYZE, then a new connection: what a live database has (autovacuum's statistics) and a new web worker
+    sees (plans made with them)."""
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ANALYZE")
+    connections.close_all()
+
+
 # --- The club world --------------------------------------------------------------------------------
 
 
