@@ -32,22 +32,21 @@ class BoundedJSONParser(JSONParser):
 
 
 def depth(data) -> int:
-    """How deeply arrays and objects nest in parsed JSON (a scalar is 0), without recursion."""
-    deepest = 0
-    pending = [(data, 1)]
-    while pending:
-        value, level = pending.pop()
-        if isinstance(value, dict):
-            children = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        deepest = max(deepest, level)
-        if deepest > settings.API_MAX_JSON_DEPTH:
-            return deepest
-        pending.extend((child, level + 1) for child in children)
-    return deepest
+    """How deeply arrays and objects nest in parsed JSON (a scalar is 0), without recursion: level by
+    level, stopping at the first level past the limit."""
+    limit = settings.API_MAX_JSON_DEPTH
+    level, values = 0, [data]
+    while values:
+        containers = [value for value in values if isinstance(value, (dict, list))]
+        if not containers:
+            break
+        level += 1
+        if level > limit:
+            break
+        values = []
+        for container in containers:
+            values.extend(container.values() if isinstance(container, dict) else container)
+    return level
 
 
 def _refuse_constant(name: str):

@@ -135,6 +135,16 @@ def database_afresh(server: str, name: str) -> str:
     return url
 
 
+def statistics_refresh() -> None:
+    """ANALYZE, then a new connection: what a live database has (autovacuum's statistics) and a new web worker
+    sees (plans made with them)."""
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ANALYZE")
+    connections.close_all()
+
+
 # --- The club world --------------------------------------------------------------------------------
 
 
@@ -282,10 +292,12 @@ def load_average() -> float:
 
 
 def copy_columns(model) -> list:
-    """The columns a row of `model` is written with: every concrete field but the generated ones."""
-    from django.db.models import GeneratedField
+    """The columns a row of `model` is written with: every concrete field but the generated ones and those the
+    database fills (a `db_default` without a Python default, such as a product's `is_active`)."""
+    from django.db.models import NOT_PROVIDED, GeneratedField
 
-    return [f for f in model._meta.concrete_fields if not isinstance(f, GeneratedField)]
+    return [f for f in model._meta.concrete_fields
+            if not isinstance(f, GeneratedField) and (f.db_default is NOT_PROVIDED or f.has_default())]
 
 
 def copy_line(fields: list, values: dict) -> bytes:

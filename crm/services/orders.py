@@ -47,16 +47,26 @@ def _decimal(value: Any, field: str) -> Decimal:
     return result
 
 
+PRODUCTS_READ_FIRST_FROM = 20  # SKUs in a batch
+
+
 def products_ensure(lines: Iterable[LineInput]) -> dict[str, Product]:
     """The catalogue builds itself from what is sold: unknown SKUs become products."""
     by_sku = {line.sku: line for line in lines if line.sku}
     if not by_sku:
         return {}
-    Product.objects.bulk_create(
-        [Product(sku=sku, name=line.product_name or sku, category=line.category) for sku, line in by_sku.items()],
-        ignore_conflicts=True,
-    )
-    return {product.sku: product for product in Product.objects.filter(sku__in=by_sku)}
+    # A few SKUs (one order): insert-or-skip, then read, two statements whatever is known. Many (a batch): read
+    # first and insert only the unknown ones; a till's batch names mostly known products, and sending hundreds
+    # of rows only to have them skipped costs more than the read.
+    products = {} if len(by_sku) <= PRODUCTS_READ_FIRST_FROM else \
+        {product.sku: product for product in Product.objects.filter(sku__in=by_sku)}
+    missing = [sku for sku in by_sku if sku not in products]
+    if missing:
+        # Another batch may add the same SKU meanwhile: its row is kept, and read with ours.
+        Product.objects.bulk_create([Product(sku=sku, name=by_sku[sku].product_name or sku, category=by_sku[sku].category)
+                                     for sku in missing], ignore_conflicts=True)
+        products.update((product.sku, product) for product in Product.objects.filter(sku__in=missing))
+    return products
 
 
 def orders_check(orders: Sequence[OrderInput], *, source: str) -> list[OrderInput]:

@@ -102,6 +102,21 @@ class TestOrders:
         assert line.product.sku == "TEA-1" and line.product.category == "tea"
         assert line.line_total == Decimal("30")
 
+    def test_a_batch_naming_many_skus_links_known_products_and_creates_the_others(self, customer):
+        from crm.models import Product
+        from crm.services.orders import PRODUCTS_READ_FIRST_FROM
+
+        known = Product.objects.create(sku="SKU-0", name="Known", category="kept")
+        lines = [LineInput(sku=f"SKU-{n}", product_name=f"Product {n}", category="new", quantity=1, unit_price=Decimal("1"))
+                 for n in range(PRODUCTS_READ_FIRST_FROM + 5)]
+        order = services.order_create(customer=customer, order_number="MANY", placed_at=timezone.now(),
+                                      total=str(len(lines)), lines=lines)
+        assert Product.objects.count() == len(lines)
+        assert Product.objects.get(sku="SKU-0").name == "Known"  # a known product is never rewritten
+        by_sku = {line.sku: line for line in order.lines.select_related("product")}
+        assert by_sku["SKU-0"].product == known and by_sku["SKU-0"].category == "new"
+        assert all(line.product is not None and line.product.sku == sku for sku, line in by_sku.items())
+
     def test_it_refuses_a_duplicate_order_number_from_the_same_source(self, customer, place_order):
         place_order(customer, order_number="DUP")
         with pytest.raises(ValidationError):
