@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -42,3 +43,25 @@ def authentication_failure_count(request) -> None:
     throttle = FailedAuthenticationThrottle()
     if not throttle.allow_request(request, None):
         raise exceptions.Throttled(wait=throttle.wait())
+
+
+class EnrolCodeThrottle(SimpleRateThrottle):
+    """API_ENROL_CODE_RATE one-time enrolment codes per key (e.g. "200/hour"), counted in the shared cache:
+    every code is a message the shop pays for, and a key must not be able to spend them without bound."""
+
+    scope = "api_enrol_codes"
+
+    def get_rate(self):
+        return settings.API_ENROL_CODE_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+def enrol_code_count(request) -> None:
+    """Count one enrolment code the key asks to send; raise Throttled (429, Retry-After) beyond the rate."""
+    throttle = EnrolCodeThrottle()
+    if not throttle.allow_request(request, None):
+        raise exceptions.Throttled(wait=throttle.wait(), code="enrol_code_rate", detail=gettext(
+            "This key has asked for as many enrolment codes as it may in this period (API_ENROL_CODE_RATE, %(rate)s): "
+            "wait for Retry-After seconds.") % {"rate": settings.API_ENROL_CODE_RATE})

@@ -454,6 +454,9 @@ API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
 # Requests without a key or with a wrong one, per client address (TRUSTED_PROXY_COUNT says which
 # address that is behind a load balancer): 401 up to this rate, then 429 with Retry-After.
 API_AUTH_FAILURE_RATE = env_str("API_AUTH_FAILURE_RATE", "30/min")
+# One-time club enrolment codes an own-data-only key may have sent (each is an SMS or an email the shop pays for),
+# per key; beyond it 429 with Retry-After (api.enrolment).
+API_ENROL_CODE_RATE = env_str("API_ENROL_CODE_RATE", "200/hour")
 # A stored Idempotency-Key response is replayed for at least this long.
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
 # A claim older than this with no response belongs to a request that died; a retry takes it over.

@@ -32,6 +32,7 @@ from api.serializers import (
 )
 from api import enrolment
 from api.scoping import club_hidden
+from api.throttling import enrol_code_count
 from api.views.common import club_customer, customer_for_body, customer_for_path, order_for_body
 from crm.models import Customer
 from club import selectors as club_selectors
@@ -190,6 +191,8 @@ class EnrollView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         customer = customer_for_body(request, data["customer"])
+        if request.auth.own_data_only and not data.get("confirmation_code") and not data.get("member_number"):
+            enrol_code_count(request)  # a code will be sent: at most API_ENROL_CODE_RATE per key
         outcome = enrolment.partner_club_enrol(
             key=request.auth, customer=customer, member_number=data.get("member_number", ""),
             confirmation_code=data.get("confirmation_code", ""), claimed=claimed)

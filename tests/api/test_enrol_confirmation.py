@@ -248,3 +248,15 @@ def test_a_code_that_could_not_be_sent_is_not_kept_in_the_message(own, ask, monk
     assert ask(own, created["id"]).status_code == 202  # queued: the sending happens after the answer
     message = Message.objects.get(automation__kind=Automation.Kind.ENROL_CODE)
     assert message.status == Message.Status.FAILED and "confirmation_code" not in message.context
+
+
+def test_a_key_may_have_only_so_many_codes_sent(own, ask, settings):
+    settings.API_ENROL_CODE_RATE = "2/hour"
+    people = [own.post(URL, {"phone": f"+98935111223{n}"}, format="json").json()["id"] for n in range(3)]
+    assert [ask(own, person).status_code for person in people[:2]] == [202, 202]
+    refused = ask(own, people[2])
+    assert assert_problem(refused, 429)["type"].endswith("/enrol_code_rate")
+    assert "API_ENROL_CODE_RATE" in refused.json()["detail"] and int(refused["Retry-After"]) > 0
+    assert len(sms.LocmemBackend.outbox) == 2 and EnrolConfirmation.objects.count() == 2  # nothing sent or stored
+    # A code or a card the customer gives is not a new message: it is not held back.
+    assert ask(own, people[1], confirmation_code=sent_code()).status_code == 201
