@@ -139,10 +139,8 @@ def analytics_run_request(*, by=None, force: bool = False, window_days: int | No
     def queue():
         from analytics.tasks import recompute_snapshots  # here: the task module imports this one
 
-        try:
-            recompute_snapshots.delay(run.pk, options)
-        except Exception:  # the broker is down: the run stays queued; the nightly snapshot job still runs
-            log.exception("Could not queue analytics run %s", run.pk)
+        recompute_snapshots.delay_or_log(
+            run.pk, options, fallback=f"analytics run {run.pk} stays queued; the nightly snapshot job still runs")
 
     transaction.on_commit(queue)
     return run

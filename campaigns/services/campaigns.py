@@ -171,10 +171,7 @@ def _queue_start(campaign: Campaign) -> None:
     def queue():
         from campaigns.tasks import start_campaign
 
-        try:
-            start_campaign.delay(campaign_id)
-        except Exception:  # the dispatcher job starts due campaigns too
-            log.exception("could not queue the start of campaign %s; the dispatcher will start it", campaign_id)
+        start_campaign.delay_or_log(campaign_id, fallback=f"the dispatcher job starts campaign {campaign_id}")
 
     transaction.on_commit(queue)
 

@@ -86,10 +86,7 @@ def enqueue_send(message_ids: Iterable[int]) -> int:
         from campaigns.tasks import send_messages
 
         for chunk in chunks:
-            try:
-                send_messages.delay(chunk)
-            except Exception:  # a broker outage: the dispatcher job queues stalled messages again
-                log.exception("could not queue %s messages; the dispatcher will retry", len(chunk))
+            if not send_messages.delay_or_log(chunk, fallback="the dispatcher job queues stalled messages again"):
                 return
 
     transaction.on_commit(queue)

@@ -50,13 +50,11 @@ def liability_snapshot_request(*, day: date, by) -> bool:
     request should); True when queued. With the broker down, it is stored here and now instead (False)."""
     from club.tasks import liability_snapshot_store as task  # here: the task module imports this one
 
-    try:
-        task.delay(day.isoformat(), by.pk if is_user(by) else None)
+    if task.delay_or_log(day.isoformat(), by.pk if is_user(by) else None,
+                         fallback=f"the points liability snapshot of {day} is stored in the request"):
         return True
-    except Exception:  # the broker is down: the page still gets its figures, slowly
-        log.exception("Could not queue the points liability snapshot of %s; storing it now", day)
-        liability_snapshot_store(day=day, by=by)
-        return False
+    liability_snapshot_store(day=day, by=by)  # the page still gets its figures, slowly
+    return False
 
 
 def liability_snapshots_fill(*, as_of: date, by=None) -> list[date]:
