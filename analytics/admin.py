@@ -30,6 +30,7 @@ from campaigns.models import Segment
 from campaigns.segments import segment_add_customers, segment_save
 from core import charts
 from core.admin_utils import ReadOnlyAdminMixin
+from core.date_inputs import iso_date_params
 from core.replicas import replica_page
 
 
@@ -60,7 +61,7 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def _selection(self, request) -> Selection:
         try:
-            return parse_selection(request.GET)
+            return parse_selection(iso_date_params(request.GET, "start", "end"))  # in Persian, typed as Jalali dates
         except ValidationError as error:  # the page still shows, with the default period and the message
             for message in error.messages:
                 messages.error(request, message)
