@@ -183,3 +183,20 @@ def test_the_history_page_writes_its_moments_in_jalali(admin_client):
     html = _page(admin_client, reverse("admin:crm_customer_history", args=[customer.pk]), "fa")
 
     assert "۱۴۰" in html and "2026" not in html.split('id="change-history"')[-1]
+
+
+def test_our_own_admin_forms_read_a_jalali_follow_up_day(client, support_user):
+    customer = CustomerFactory()
+    client.force_login(support_user)
+    url = reverse("admin:crm_customer_change", args=[customer.pk])
+    page = _page(client, url, "fa")
+    assert 'name="interaction-follow_up_on"' in page and 'type="date" name="interaction-follow_up_on"' not in page
+
+    response = client.post(reverse("admin:crm_customer_log_interaction", args=[customer.pk]), {
+        "interaction-channel": "phone", "interaction-direction": "inbound", "interaction-subject": "Call back",
+        "interaction-status": "open", "interaction-follow_up_on": "۱۴۲۰/۰۱/۰۱",
+    }, HTTP_ACCEPT_LANGUAGE="fa")
+
+    assert response.status_code == 302
+    assert customer.interactions.get().follow_up_on == date(2041, 3, 20)
+    assert 'type="date" name="interaction-follow_up_on"' in _page(client, url, "en")
