@@ -6,7 +6,7 @@ The project's admin site (core.admin_site) gives every ModelAdmin registered on 
 templates in templates/admin/ and templates/simple_history/ (core.templatetags.admin_dates).
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path, label_for_field, lookup_field
@@ -14,7 +14,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from core.date_inputs import LocalDateField, LocalDateInput, LocalSplitDateTimeField, LocalSplitDateTimeWidget
-from core.templatetags.localized import local_datetime, uses_jalali
+from core.templatetags.localized import calendar_month, calendar_year, local_datetime, uses_jalali
 
 _WITH_LOCAL_DATES: dict[type, type] = {}
 
@@ -74,6 +74,12 @@ class LocalDatesAdminMixin:
         editable = set(getattr(self, "list_editable", ()) or ())
         return [name if name in editable else self._local_date_column(name) for name in names]
 
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if not uses_jalali():
+            return filters
+        return [(name, JalaliDateFieldListFilter) if date_field(self.model, name) is not None else name for name in filters]
+
     def get_list_display_links(self, request, list_display):
         links = super().get_list_display_links(request, list_display)
         if not uses_jalali() or not links:
@@ -120,3 +126,19 @@ def _date_column(path: str, label):
 
     column.__name__ = path  # the cells and the header keep the classes field-<name> and column-<name>
     return admin.display(description=label, ordering=path)(column)
+
+
+class JalaliDateFieldListFilter(admin.DateFieldListFilter):
+    """Django's date filter of a change list, its "This month" and "This year" the Jalali month and year."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        since, until = self.lookup_kwarg_since, self.lookup_kwarg_until
+        links = list(self.links)
+        today = links[1][1][since]  # ("Today", {since: today, until: tomorrow}): a date, or local midnight
+        day = today.date() if isinstance(today, datetime) else today
+        for index, (first, last) in ((3, calendar_month(day)), (4, calendar_year(day))):
+            if isinstance(today, datetime):  # local midnight of those days, in the same time zone
+                first, last = (today.replace(year=d.year, month=d.month, day=d.day) for d in (first, last))
+            links[index] = (links[index][0], {since: first, until: last})
+        self.links = tuple(links)

@@ -214,3 +214,23 @@ def test_every_change_list_and_add_form_of_the_site_opens_in_persian(admin_clien
         if model_admin.has_add_permission(response.wsgi_request):
             add = admin_client.get(reverse("admin:%s_%s_add" % info), HTTP_ACCEPT_LANGUAGE="fa")
             assert add.status_code in (200, 302, 403), (model, add.status_code)
+
+
+@pytest.mark.parametrize(("language", "month_starts", "year_starts"), [
+    ("fa", "2026-11-22", "2026-03-21"),  # 1 Azar and 1 Farvardin 1405
+    ("en", "2026-12-01", "2026-01-01"),
+])
+def test_this_month_and_this_year_of_a_date_filter_are_the_readers(admin_client, language, month_starts, year_starts):
+    with time_machine.travel(PLACED, tick=False):
+        response = admin_client.get(reverse("admin:axes_accessattempt_changelist"), HTTP_ACCEPT_LANGUAGE=language)
+    spec = next(spec for spec in response.context["cl"].filter_specs if spec.field_path == "attempt_time")
+    links = dict(spec.links)
+    assert str(links[_in(language, "This month")][spec.lookup_kwarg_since]).startswith(month_starts)
+    assert str(links[_in(language, "This year")][spec.lookup_kwarg_since]).startswith(year_starts)
+
+
+def _in(language, text):
+    from django.utils import translation
+
+    with translation.override(language):
+        return translation.gettext(text)
