@@ -298,6 +298,8 @@ def test_a_persian_reader_chooses_a_custom_period_in_the_persian_calendar(client
     assert (selection.start, selection.end) == (date(2026, 3, 21), date(2026, 6, 22))
     html = page.content.decode()
     assert 'value="۱۴۰۵/۰۱/۰۱"' in html and 'value="۱۴۰۵/۰۴/۰۱"' in html and 'inputmode="numeric"' in html
+    heading = html.split("<h2>", 1)[1].split("</h2>", 1)[0]
+    assert "۱۴۰۵/۰۱/۰۱ – ۱۴۰۵/۰۴/۰۱" in heading and "۱ فروردین ۱۴۰۵" in heading and "2026" not in heading
     # An ISO date (a bookmark) still works; a day that does not exist says how to write one.
     iso = client.get(reverse(DASHBOARD), {"period": "custom", "start": "2026-03-21", "end": "2026-06-22"},
                      HTTP_ACCEPT_LANGUAGE="fa")

@@ -234,3 +234,16 @@ def _in(language, text):
 
     with translation.override(language):
         return translation.gettext(text)
+
+
+@pytest.mark.parametrize(("language", "short", "moment"), [
+    ("fa", "۱۴۰۵/۰۹/۱۳", "۱۳ آذر ۱۴۰۵، ۱۰:۳۰"),
+    ("en", "12/04/2026", "Dec. 4, 2026, 10:30 a.m."),
+])
+def test_our_admin_templates_write_dates_in_the_readers_calendar(language, short, moment):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template('{% load admin_dates %}{{ at|admin_date:"SHORT_DATE_FORMAT" }}|{{ at|admin_moment }}')
+    with translation.override(language):
+        assert template.render(Context({"at": PLACED})) == f"{short}|{moment}"
