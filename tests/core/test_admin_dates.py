@@ -247,3 +247,21 @@ def test_our_admin_templates_write_dates_in_the_readers_calendar(language, short
     template = Template('{% load admin_dates %}{{ at|admin_date:"SHORT_DATE_FORMAT" }}|{{ at|admin_moment }}')
     with translation.override(language):
         assert template.render(Context({"at": PLACED})) == f"{short}|{moment}"
+
+
+def test_a_form_of_our_own_takes_jalali_dates_and_moments_in_persian_and_keeps_its_fields_elsewhere():
+    from django import forms as django_forms
+    from django.utils import translation
+
+    from campaigns.admin.campaign_forms import ScheduleForm
+    from club.admin import SetTierForm
+
+    with translation.override("fa"):
+        form = ScheduleForm({"at_0": "۱۴۰۵/۱۰/۰۱", "at_1": "۰۹:۳۰"})
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["at"] == datetime(2026, 12, 22, 9, 30, tzinfo=dt_timezone.utc)
+        tier = SetTierForm({"frozen_until": "1405/12/30", "note": "x"})  # 1405 is no leap year either
+        assert not tier.is_valid() and tier.errors["frozen_until"][0].startswith("یک تاریخ درست وارد کنید")
+    with translation.override("en"):
+        assert type(ScheduleForm().fields["at"]) is django_forms.SplitDateTimeField
+        assert type(SetTierForm().fields["frozen_until"]) is django_forms.DateField
