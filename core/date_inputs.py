@@ -49,7 +49,10 @@ class LocalDateInput(forms.DateInput):
             widget["type"] = "text"
             widget["attrs"] = {"dir": "ltr", "inputmode": "numeric", "autocomplete": "off", "size": "10",
                                "placeholder": local_input_date(timezone.localdate()),
-                               "class": "vLocalDateField", **widget["attrs"]}
+                               "class": "vLocalDateField", **widget["attrs"],
+                               # local_date_picker.js puts a month to click a day in beside the box, with these labels
+                               "data-calendar-choose": _("Choose a date"), "data-calendar-today": _("Today"),
+                               "data-calendar-previous": _("Previous month"), "data-calendar-next": _("Next month")}
         else:
             widget["type"] = "date"
         return context

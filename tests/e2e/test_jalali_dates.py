@@ -54,10 +54,21 @@ def test_a_persian_marketer_chooses_the_dashboards_custom_period_in_jalali(live_
     for selector, typed in (("#id_start", "۱۴۰۵/۰۱/۰۱"), ("#id_end", "1405/04/01")):  # Persian or ASCII digits
         desktop.locator(selector).fill("")
         desktop.locator(selector).press_sequentially(typed)
+    # The month beside the box opens at the day typed, in Jalali; its arrows walk the Jalali months.
+    desktop.locator("#id_end ~ .local-date-picker-open").click()
+    month = desktop.locator("#id_end ~ .local-date-picker")
+    expect(month.locator("strong")).to_have_text("تیر ۱۴۰۵")
+    expect(month.locator("[aria-pressed=true]")).to_have_text("۱")
+    month.get_by_role("button", name=_("fa", "Next month")).click()
+    expect(month.locator("strong")).to_have_text("مرداد ۱۴۰۵")
+    assert month.locator("tbody button").count() == 31
+    shot(desktop, "jalali-dashboard-month-fa")
+    month.get_by_role("button", name="۱۴۰۵/۰۵/۰۱").click()
+    expect(desktop.locator("#id_end")).to_have_value("۱۴۰۵/۰۵/۰۱")
     with desktop.expect_navigation():
         desktop.locator("form.analytics-filters input[type=submit]").click()
 
     expect(desktop.locator("#id_start")).to_have_value("۱۴۰۵/۰۱/۰۱")
-    expect(desktop.locator("#id_end")).to_have_value("۱۴۰۵/۰۴/۰۱")
+    expect(desktop.locator("#id_end")).to_have_value("۱۴۰۵/۰۵/۰۱")  # 1 Mordad 1405: 23 July 2026
     assert desktop.locator("#id_period").input_value() == "custom"
     shot(desktop, "jalali-dashboard-custom-period-fa")
