@@ -6,10 +6,10 @@ The project's admin site (core.admin_site) gives every ModelAdmin registered on 
 templates in templates/admin/ and templates/simple_history/ (core.templatetags.admin_dates).
 """
 
-from datetime import date, datetime
+from datetime import datetime
 
 from django.contrib import admin
-from django.contrib.admin.utils import get_fields_from_path, label_for_field, lookup_field
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path, label_for_field
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
@@ -39,7 +39,7 @@ def date_field(model, path) -> models.DateField | None:
         return None
     try:
         field = get_fields_from_path(model, path)[-1]
-    except (FieldDoesNotExist, admin.utils.NotRelationField, AttributeError):
+    except (FieldDoesNotExist, NotRelationField, AttributeError):
         return None
     if isinstance(field, models.DateField) and not field.choices:
         return field
@@ -47,19 +47,12 @@ def date_field(model, path) -> models.DateField | None:
 
 
 def readonly_value(readonly_field) -> str | None:
-    """What a read-only field of a change form shows when it is a date in a Jalali language (a model
-    field or a display method returning a date or a moment); None: Django's own `contents()`."""
-    if not uses_jalali():
-        return None
+    """What a read-only date field of a change form shows in a Jalali language; None: Django's own `contents()`
+    (display methods write their own dates, with core.templatetags.localized, and are not called twice here)."""
     name, instance = readonly_field.field["field"], readonly_field.form.instance
-    try:
-        field, attr, value = lookup_field(name, instance, readonly_field.model_admin)
-    except (AttributeError, ValueError, FieldDoesNotExist):
+    if not uses_jalali() or date_field(type(instance), name) is None or "__" in name:
         return None
-    if field is None:
-        return local_datetime(value) if isinstance(value, date) else None
-    if not isinstance(field, models.DateField) or field.choices:
-        return None
+    value = getattr(instance, name, None)
     return local_datetime(value) if value is not None else readonly_field.empty_value_display
 
 
