@@ -134,9 +134,10 @@ def local_datetime(value, language: str | None = None, style: str = "long") -> s
         if _language(language) in ("fa", "ar") else f"{local_date(moment.date(), language, style)}, {moment:%H:%M}"
 
 
-# Typed dates: Persian (۰-۹) and Arabic-Indic (٠-٩) digits read as 0-9; "/", "-" or "." between the parts.
+# Typed dates: Persian (۰-۹) and Arabic-Indic (٠-٩) digits read as 0-9; "/", "-", "." or the Persian decimal
+# separator "٫" (what a phone's numeric keypad offers) between the parts.
 _TYPED_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-_TYPED_DATE = re.compile(r"(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})")
+_TYPED_DATE = re.compile(r"(\d{4})[/\-.\u066b](\d{1,2})[/\-.\u066b](\d{1,2})")
 _TYPED_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 # A typed year from here on is a Gregorian one (an ISO date from a script or an old bookmark): the Jalali
 # years people type are around 1300-1500, the Gregorian ones around 1900-2100.

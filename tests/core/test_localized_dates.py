@@ -43,7 +43,7 @@ def test_it_writes_an_input_date_in_jalali_with_persian_digits_and_iso_elsewhere
     assert local_input_date(None, "fa") == ""
 
 
-@pytest.mark.parametrize("typed", ["۱۴۰۵/۰۹/۱۴", "1405/09/14", "1405/9/14", " ۱۴۰۵-۰۹-۱۴ ", "١٤٠٥/٠٩/١٤", "2026-12-05"])
+@pytest.mark.parametrize("typed", ["۱۴۰۵/۰۹/۱۴", "1405/09/14", "1405/9/14", " ۱۴۰۵-۰۹-۱۴ ", "١٤٠٥/٠٩/١٤", "۱۴۰۵٫۰۹٫۱۴", "2026-12-05"])
 def test_it_reads_a_jalali_date_in_persian_or_ascii_digits_and_an_iso_date(typed):
     assert parse_local_date(typed, "fa") == date(2026, 12, 5)
 

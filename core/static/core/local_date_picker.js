@@ -34,7 +34,7 @@
     function typed(text) {  // the day a box holds (Persian, Arabic-Indic or ASCII digits; an ISO date too), or null
         const ascii = text.trim().replace(/[۰-۹]/g, (c) => "0123456789"[c.charCodeAt(0) - 0x6F0])
             .replace(/[٠-٩]/g, (c) => "0123456789"[c.charCodeAt(0) - 0x660]);
-        const match = /^(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})$/.exec(ascii);
+        const match = /^(\d{4})[/.\u066b-](\d{1,2})[/.\u066b-](\d{1,2})$/.exec(ascii);
         if (!match) return null;
         const [y, m, d] = match.slice(1).map(Number);
         return y >= 1700 ? Date.UTC(y, m - 1, d) : fromJalali(y, m, d);
