@@ -133,10 +133,17 @@
         });
     }
 
-    function start() {
-        document.querySelectorAll("input[data-calendar-choose]").forEach(attach);
+    function start(root) {
+        // Not in an inline's hidden template row ("__prefix__"): a row added from it is set up when it comes.
+        root.querySelectorAll("input[data-calendar-choose]:not([data-calendar-ready])").forEach((input) => {
+            if (input.name.includes("__prefix__")) return;
+            input.dataset.calendarReady = "true";
+            attach(input);
+        });
     }
 
-    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-    else start();
+    document.addEventListener("formset:added", (event) => start(event.target));  // Django's inlines.js
+
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => start(document));
+    else start(document);
 })();
