@@ -30,7 +30,9 @@ from campaigns.models import Segment
 from campaigns.segments import segment_add_customers, segment_save
 from core import charts
 from core.admin_utils import ReadOnlyAdminMixin
+from core.date_inputs import iso_date_params
 from core.replicas import replica_page
+from core.templatetags.localized import local_input_date
 
 
 def selection_query(selection: Selection, **extra) -> str:
@@ -60,7 +62,7 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def _selection(self, request) -> Selection:
         try:
-            return parse_selection(request.GET)
+            return parse_selection(iso_date_params(request.GET, "start", "end"))  # in Persian, typed as Jalali dates
         except ValidationError as error:  # the page still shows, with the default period and the message
             for message in error.messages:
                 messages.error(request, message)
@@ -83,7 +85,7 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "title": _("Retention dashboard"),
             "opts": self.model._meta,
             "selection": selection,
-            "selection_label": _label_island(selection.label),
+            "selection_label": _label_island(_selection_label(selection)),
             "period_choices": PERIOD_CHOICES,
             "rows": table,
             "missing": not any(row["current"] for row in table),
@@ -139,7 +141,7 @@ class RetentionDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "not_computed": not_computed,
             "name": name,
             "selection": selection,
-            "selection_label": _label_island(selection.label),
+            "selection_label": _label_island(_selection_label(selection)),
             "query": selection_query(selection),
             "current": current,
             "extra": extra,
@@ -234,6 +236,13 @@ def not_computed_sentence(period: str) -> str:
                  "retention dashboard.")
     return _("Not computed yet: closed months, quarters and years are computed every night; use “Recompute now” on the "
              "retention dashboard to compute them at once.")
+
+
+def _selection_label(selection: Selection) -> str:
+    """The period's label; a custom period's dates as the reader's date boxes write them (fa: ۱۴۰۵/۰۱/۰۱)."""
+    if selection.period == PeriodKind.CUSTOM:
+        return f"{local_input_date(selection.start)} – {local_input_date(selection.end)}"
+    return selection.label
 
 
 def _label_island(label: str) -> str:

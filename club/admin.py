@@ -37,6 +37,7 @@ from club.models import (
 from club.card import card_links
 from club.selectors import member_card
 from core.admin_utils import LabelledListEditableMixin, TranslatedFieldsDirectionMixin
+from core.date_inputs import use_local_date_inputs
 from core.bounds import POINTS_MAX, POINTS_MIN
 from crm.admin.utils import ReadOnlyAdminMixin
 from crm.models import Customer
@@ -257,6 +258,10 @@ class SetTierForm(forms.Form):
     frozen_until = forms.DateField(required=False, label=_("Frozen until"),
                                    help_text=_("Until this date, neither upgrades nor the periodic review change the tier."))
     note = forms.CharField(max_length=255, label=_("Why"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_local_date_inputs(self)
 
 
 @admin.register(PointsTransaction)

@@ -38,6 +38,7 @@ from club.services import liability_snapshot_request, liability_snapshot_store, 
 from core import charts
 from core.templatetags.localized import local_date
 from core.admin_utils import ReadOnlyAdminMixin
+from core.date_inputs import iso_date_params
 from core.replicas import replica_page
 
 RECOMPUTE_PERMISSION = "club.recompute_liability"
@@ -83,7 +84,7 @@ class PointsLiabilityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "point_value_missing": not settings.CLUB_POINT_VALUE,
         }
         try:
-            as_of = parse_as_of(request.GET.get("as_of"))
+            as_of = parse_as_of(iso_date_params(request.GET, "as_of").get("as_of"))  # in Persian, a Jalali date
         except ValidationError as error:
             context["as_of_errors"] = error.message_dict["as_of"]
             return TemplateResponse(request, "admin/club/pointsliability/report.html", context, status=400)
@@ -113,7 +114,7 @@ class PointsLiabilityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         labels = [local_date(point.day, style="short") for point in trend]  # the reader's calendar and digits
         context.update({
             "as_of": as_of,
-            "as_of_value": as_of.isoformat(),
+            "as_of_value": as_of,
             "total": _row(_("All members"), liability.total),
             "tiers": _tier_rows(liability),
             "trend": [{"day": label, "available": _number(point.outstanding_points),

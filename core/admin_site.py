@@ -2,7 +2,8 @@
 
 Each view the site serves (its own and every ModelAdmin's, including the extra URLs they add
 with `admin_site.admin_view`) records its changes with source "admin" and the signed-in staff
-member as the actor (core.audit), without any look at the URL.
+member as the actor (core.audit), without any look at the URL. Every admin registered on it shows and
+reads dates in the reader's calendar (core.admin_dates).
 """
 
 from functools import update_wrapper
@@ -12,10 +13,16 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 from django.views.i18n import JavaScriptCatalog
 
+from core.admin_dates import with_local_dates
 from core.audit import ADMIN, history_source
 
 
 class AuditedAdminSite(admin.AdminSite):
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every model admin on the site, ours and the installed apps' alike, writes and reads dates in the
+        reader's calendar (core.admin_dates): one calendar on every admin page."""
+        super().register(model_or_iterable, with_local_dates(admin_class or admin.ModelAdmin), **options)
+
     def admin_view(self, view, cacheable=False):
         def audited_view(request, *args, **kwargs):
             with history_source(ADMIN, by=request.user):

@@ -46,6 +46,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords  # noqa: F401  (the audited models import it from here)
 
 from core.registry import Registry
+from core.templatetags.localized import local_datetime, uses_jalali
 
 SOURCE_MAX_LENGTH = 100
 
@@ -322,6 +323,8 @@ def _display(row, model_field) -> str:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
+    if isinstance(value, date) and uses_jalali():  # one calendar on the page: the reader's
+        return local_datetime(value)
     if isinstance(value, datetime):
         return formats.localize(timezone.localtime(value) if timezone.is_aware(value) else value)
     return formats.localize(value) if isinstance(value, (date, Decimal)) else str(value)

@@ -11,6 +11,7 @@ from modeltranslation.admin import TranslationStackedInline
 
 from campaigns import holdout, rendering, services
 from campaigns.models import Campaign, CampaignVariant
+from core.date_inputs import use_local_date_inputs
 
 CONTENT_PREFIXES = ("subject", "body", "sms_text")
 
@@ -105,3 +106,7 @@ class ScheduleForm(forms.Form):
     """When a scheduled campaign starts; empty keeps the campaign's "send at" (or starts at once)."""
 
     at = forms.SplitDateTimeField(label=_("Send at"), required=False, widget=AdminSplitDateTime)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_local_date_inputs(self)

@@ -23,7 +23,8 @@ or scanned (coupon codes, order numbers, the QR code) are never passed through t
 must also be typed (the member number on the card), the page shows it a second time in Western digits.
 """
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 import jdatetime
@@ -81,6 +82,48 @@ def local_date(value, language: str | None = None, style: str = "long") -> str:
                             language)
 
 
+def calendar_year(day: date, language: str | None = None) -> tuple[date, date]:
+    """[first day, first day of the next) of the year holding `day`, in the language's calendar."""
+    if _language(language) in JALALI:
+        year = jdatetime.date.fromgregorian(date=day).year
+        return jdatetime.date(year, 1, 1).togregorian(), jdatetime.date(year + 1, 1, 1).togregorian()
+    return date(day.year, 1, 1), date(day.year + 1, 1, 1)
+
+
+def calendar_month(day: date, language: str | None = None) -> tuple[date, date]:
+    """[first day, first day of the next) of the month holding `day`, in the language's calendar."""
+    if _language(language) in JALALI:
+        jalali = jdatetime.date.fromgregorian(date=day)
+        year, month = (jalali.year, jalali.month + 1) if jalali.month < 12 else (jalali.year + 1, 1)
+        return jalali.replace(day=1).togregorian(), jdatetime.date(year, month, 1).togregorian()
+    year, month = (day.year, day.month + 1) if day.month < 12 else (day.year + 1, 1)
+    return day.replace(day=1), date(year, month, 1)
+
+
+def local_year_month(day: date, language: str | None = None) -> str:
+    """The month and year of `day` (fa: آذر ۱۴۰۵), as a heading or a link says it."""
+    if _language(language) in JALALI:
+        jalali = jdatetime.date.fromgregorian(date=day)
+        return local_digits(f"{jdatetime.date.j_months_fa[jalali.month - 1]} {jalali.year}", language)
+    with translation.override(_language(language)):
+        return formats.date_format(day, "YEAR_MONTH_FORMAT")
+
+
+def local_month_day(day: date, language: str | None = None) -> str:
+    """The day and month of `day` (fa: ۱۴ آذر)."""
+    if _language(language) in JALALI:
+        jalali = jdatetime.date.fromgregorian(date=day)
+        return local_digits(f"{jalali.day} {jdatetime.date.j_months_fa[jalali.month - 1]}", language)
+    with translation.override(_language(language)):
+        return formats.date_format(day, "MONTH_DAY_FORMAT")
+
+
+def local_year(day: date, language: str | None = None) -> str:
+    """The year of `day` in the language's calendar and digits (fa: ۱۴۰۵)."""
+    year = jdatetime.date.fromgregorian(date=day).year if _language(language) in JALALI else day.year
+    return local_digits(str(year), language)
+
+
 def local_datetime(value, language: str | None = None, style: str = "long") -> str:
     """A moment for people to read: its date as `local_date` writes it, then the hour and minute
     (24-hour clock, the language's digits), in the site's time zone. A plain date: the date alone."""
@@ -89,6 +132,50 @@ def local_datetime(value, language: str | None = None, style: str = "long") -> s
     moment = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{local_date(moment.date(), language, style)}، {local_digits(moment.strftime('%H:%M'), language)}" \
         if _language(language) in ("fa", "ar") else f"{local_date(moment.date(), language, style)}, {moment:%H:%M}"
+
+
+# Typed dates: Persian (۰-۹) and Arabic-Indic (٠-٩) digits read as 0-9; "/", "-", "." or the Persian decimal
+# separator "٫" (what a phone's numeric keypad offers) between the parts.
+_TYPED_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_TYPED_DATE = re.compile(r"(\d{4})[/\-.\u066b](\d{1,2})[/\-.\u066b](\d{1,2})")
+_TYPED_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+# A typed year from here on is a Gregorian one (an ISO date from a script or an old bookmark): the Jalali
+# years people type are around 1300-1500, the Gregorian ones around 1900-2100.
+GREGORIAN_FROM_YEAR = 1700
+
+
+def parse_local_date(text, language: str | None = None) -> date:
+    """The day a person typed, read the way `local_date(..., style="short")` writes it: in fa a Jalali
+    yyyy/mm/dd (Persian or ASCII digits; an ISO Gregorian yyyy-mm-dd is read too), elsewhere an ISO date.
+    Raises ValueError for anything that is not one real day (۱۴۰۵/۱۳/۰۱, 1404/12/30)."""
+    match = _TYPED_DATE.fullmatch(str(text or "").strip().translate(_TYPED_DIGITS))
+    if match is None:
+        raise ValueError(f"not a date: {text!r}")
+    year, month, day = (int(part) for part in match.groups())
+    if _language(language) in JALALI and year < GREGORIAN_FROM_YEAR:
+        return jdatetime.date(year, month, day).togregorian()
+    return date(year, month, day)
+
+
+def parse_local_time(text) -> time:
+    """An hour and minute (and seconds) typed with any of the digits `parse_local_date` reads."""
+    match = _TYPED_TIME.fullmatch(str(text or "").strip().translate(_TYPED_DIGITS))
+    if match is None:
+        raise ValueError(f"not a time: {text!r}")
+    return time(*(int(part) for part in match.groups() if part is not None))
+
+
+def local_input_date(value, language: str | None = None) -> str:
+    """A date as an input shows it and `parse_local_date` reads it back: fa ۱۴۰۵/۰۹/۱۴, elsewhere 2026-12-04."""
+    day = _as_date(value)
+    if day is None:
+        return ""
+    return local_date(day, language, "short") if _language(language) in JALALI else day.isoformat()
+
+
+def uses_jalali(language: str | None = None) -> bool:
+    """Whether the (active) language reads and writes dates in the Jalali calendar."""
+    return _language(language) in JALALI
 
 
 def local_number(value, language: str | None = None, decimals: int | None = None) -> str:

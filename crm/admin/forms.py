@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from core.date_inputs import use_local_date_inputs
 from core.direction import ltr_text
 from core.templatetags.localized import local_date
 from crm.models import Interaction, Order
@@ -53,6 +54,7 @@ class InteractionLogForm(forms.Form):
         self.customer = customer
         recent = customer.orders.order_by("-placed_at", "-id").values("pk")[:RECENT_ORDERS_TO_LINK]
         self.fields["order"].queryset = Order.objects.filter(pk__in=recent).order_by("-placed_at", "-id")
+        use_local_date_inputs(self)
 
     def clean(self):
         cleaned = super().clean()

@@ -285,3 +285,32 @@ def test_the_likely_churners_read_in_plain_words_without_model_codes(client, mar
     page = html.split("<body", 1)[1]  # what the marketer sees, tooltips included
     assert not [code for code in ("P(alive)", "CLV", "RFM", "BG/NBD") if code in page]
     assert {"fa": "احتمال ادامه خرید کمتر از", "ar": "احتمال الاستمرار في الشراء أقل من"}[language] in churners
+
+
+def test_a_persian_reader_chooses_a_custom_period_in_the_persian_calendar(client, marketing_user):
+    client.force_login(marketing_user)
+    client.cookies["django_language"] = "fa"
+    # 1 Farvardin to 1 Tir 1405: 21 March to 22 June 2026.
+    page = client.get(reverse(DASHBOARD), {"period": "custom", "start": "۱۴۰۵/۰۱/۰۱", "end": "1405/04/01"},
+                      HTTP_ACCEPT_LANGUAGE="fa")
+
+    selection = page.context["selection"]
+    assert (selection.start, selection.end) == (date(2026, 3, 21), date(2026, 6, 22))
+    html = page.content.decode()
+    assert 'value="۱۴۰۵/۰۱/۰۱"' in html and 'value="۱۴۰۵/۰۴/۰۱"' in html and 'inputmode="numeric"' in html
+    heading = html.split("<h2>", 1)[1].split("</h2>", 1)[0]
+    assert "۱۴۰۵/۰۱/۰۱ – ۱۴۰۵/۰۴/۰۱" in heading and "۱ فروردین ۱۴۰۵" in heading and "2026" not in heading
+    # An ISO date (a bookmark) still works; a day that does not exist says how to write one.
+    iso = client.get(reverse(DASHBOARD), {"period": "custom", "start": "2026-03-21", "end": "2026-06-22"},
+                     HTTP_ACCEPT_LANGUAGE="fa")
+    assert (iso.context["selection"].start, iso.context["selection"].end) == (date(2026, 3, 21), date(2026, 6, 22))
+    bad = client.get(reverse(DASHBOARD), {"period": "custom", "start": "۱۴۰۵/۱۳/۰۱", "end": "1405/04/01"},
+                     HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    assert "یک تاریخ درست وارد کنید، مثلاً ۱۴" in bad
+
+
+def test_an_english_reader_keeps_the_browsers_date_boxes(client, marketing_user):
+    client.force_login(marketing_user)
+    html = client.get(reverse(DASHBOARD), {"period": "custom", "start": "2026-03-21", "end": "2026-06-22"},
+                      HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'type="date" name="start" value="2026-03-21"' in html and 'type="date" name="end" value="2026-06-22"' in html

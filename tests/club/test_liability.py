@@ -335,7 +335,20 @@ def test_the_report_reads_in_the_persian_calendar_for_a_persian_reader(ledger, c
     client.cookies["django_language"] = "fa"
     html = client.get(reverse(REPORT), HTTP_ACCEPT_LANGUAGE="fa").content.decode()
     assert "<bdi>۲۳ تیر ۱۴۰۵</bdi>" in html  # 14 July 2026 is 23 Tir 1405
-    assert html.count("2026-07-14") == 1 and 'value="2026-07-14"' in html  # only in the date box, which wants ISO
+    assert "2026-07-14" not in html and 'value="۱۴۰۵/۰۴/۲۳"' in html  # the date box too: one calendar on the page
+
+
+def test_a_persian_reader_chooses_the_day_in_the_persian_calendar(ledger, client, club_manager):
+    client.force_login(club_manager)
+    client.cookies["django_language"] = "fa"
+    html = client.get(reverse(REPORT), {"as_of": "۱۴۰۵/۰۴/۲۰"}, HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    assert "<bdi>۲۰ تیر ۱۴۰۵</bdi>" in html and 'value="۱۴۰۵/۰۴/۲۰"' in html  # 11 July 2026
+    assert client.get(reverse(REPORT), {"as_of": "2026-07-11"}, HTTP_ACCEPT_LANGUAGE="fa").context["as_of"] == date(2026, 7, 11)
+
+    response = client.get(reverse(REPORT), {"as_of": "۱۴۰۴/۱۲/۳۰"}, HTTP_ACCEPT_LANGUAGE="fa")  # 1404 is no leap year
+    assert response.status_code == 400
+    assert "یک تاریخ درست وارد کنید، مثلاً ۱۴" in response.content.decode()
+    assert 'value="۱۴۰۴/۱۲/۳۰"' in response.content.decode()  # what was typed, to correct
 
 
 def test_recomputing_with_the_broker_down_stores_it_in_the_request(ledger, client, club_manager, monkeypatch):

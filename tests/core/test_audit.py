@@ -3,7 +3,7 @@ with who, when, from where and before/after; staff views of a customer are logge
 customer page shows both in a constant number of queries."""
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from api import services as api_services
@@ -254,3 +254,12 @@ def test_consent_is_audited_by_its_own_rows_not_as_a_customer_field(customer, ad
     assert set(_changes(latest)) == {"city"}  # the opt-in change is not blamed on this edit
     change = customer.consent_changes.get()
     assert (change.granted, change.source, change.changed_by) == (True, "api", admin_user)
+
+
+def test_a_changed_date_reads_in_the_readers_calendar(customer, admin_user):
+    services.customer_update(customer=customer, values={"birth_date": date(1990, 3, 21)}, by=admin_user)
+
+    with translation.override("fa"):
+        assert _changes(audit.customer_history(customer)[0])["birth_date"] == ("—", "۱ فروردین ۱۳۶۹")
+    with translation.override("en"):
+        assert _changes(audit.customer_history(customer)[0])["birth_date"] == ("—", "March 21, 1990")
