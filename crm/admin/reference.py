@@ -1,6 +1,7 @@
 """Small crm tables: products, tags, and the consent history (read-only here)."""
 
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm.admin.common import CustomerSearchMixin
@@ -13,6 +14,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ("sku", "name", "category", "price", "is_active", "replenishment_days")
     list_filter = ("is_active", "category")
     search_fields = ("=sku", "name")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a page typed without a scheme is https
 
 
 @admin.register(Tag)

@@ -617,3 +617,13 @@ def test_the_timeline_filters_speak_the_staff_members_language(admin_client, mem
         assert english not in nav
     with translation.override("fa"):
         assert str(translation.gettext("Points")) in nav and translation.gettext("Survey answers") in nav
+
+
+def test_a_product_page_typed_without_a_scheme_is_stored_as_https(admin_client):
+    from crm.models import Product
+
+    response = admin_client.post(reverse("admin:crm_product_add"), {
+        "sku": "TEA-9", "name": "Lahijan tea", "category": "tea", "price": "12.50", "url": "shop.example.com/tea",
+        "is_active": "on"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Product.objects.get(sku="TEA-9").url == "https://shop.example.com/tea"
