@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from analytics import metrics
@@ -29,8 +29,6 @@ from core.replicas import replica_reads
 log = logging.getLogger(__name__)
 
 PeriodKind = SegmentMetricSnapshot.Period
-FIGURE_FIELDS = ["size", "customers_at_start", "retained", "churned", "new_customers", "customers_at_end",
-                 "retention_rate", "churn_rate", "crr_classic", "extra"]
 
 
 @dataclass(frozen=True)
@@ -68,29 +66,25 @@ def _figures(result: metrics.Retention, size: int, extra: dict) -> dict:
 
 
 def _store(rows: list[tuple[Target, dict]], *, window_days: int) -> None:
-    """The snapshots of one period written together: the rows that exist updated, the others created, in
-    three queries instead of an update_or_create per row. A row created meanwhile by another refresh (the
-    nightly job beside the button) makes the batch fall back to update_or_create, row by row."""
+    """The snapshots of one period written together, in three statements instead of an update_or_create
+    per row: the rows they replace deleted, then all inserted, a replaced row under its former id (so
+    a link to it still opens it). A row inserted meanwhile by another refresh (the nightly job beside
+    the button) makes the batch fall back to update_or_create, row by row."""
     first = rows[0][0]
     lookup = {"period": first.period, "start": first.start, "end": first.end, "window_days": window_days}
+    replaced = Q(segment__in=[target.segment for target, _ in rows if target.segment is not None])
+    if any(target.segment is None for target, _ in rows):
+        replaced |= Q(segment__isnull=True)
     try:
         with transaction.atomic():
-            existing = {row.segment_id: row for row in SegmentMetricSnapshot.objects.select_for_update().filter(
-                segment__in=[target.segment for target, _ in rows if target.segment is not None], **lookup)}
-            existing.update({row.segment_id: row for row in SegmentMetricSnapshot.objects.select_for_update().filter(
-                segment__isnull=True, **lookup)} if any(target.segment is None for target, _ in rows) else {})
-            now, changed, created = timezone.now(), [], []
-            for target, figures in rows:
-                row = existing.get(target.segment.pk if target.segment else None)
-                if row is None:
-                    created.append(SegmentMetricSnapshot(segment=target.segment, **lookup, **figures))
-                else:
-                    for name, value in figures.items():
-                        setattr(row, name, value)
-                    row.computed_at = now
-                    changed.append(row)
-            SegmentMetricSnapshot.objects.bulk_update(changed, [*FIGURE_FIELDS, "computed_at"])
-            SegmentMetricSnapshot.objects.bulk_create(created)
+            ids = dict(SegmentMetricSnapshot.objects.select_for_update().filter(replaced, **lookup)
+                       .values_list("segment_id", "pk"))
+            SegmentMetricSnapshot.objects.filter(pk__in=ids.values()).delete()
+            SegmentMetricSnapshot.objects.bulk_create([
+                SegmentMetricSnapshot(pk=ids.get(target.segment.pk if target.segment else None), segment=target.segment,
+                                      **lookup, **figures)
+                for target, figures in rows
+            ])
     except IntegrityError:
         for target, figures in rows:
             SegmentMetricSnapshot.objects.update_or_create(segment=target.segment, **lookup, defaults=figures)
