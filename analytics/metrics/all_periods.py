@@ -83,25 +83,30 @@ def snapshot_figures(segments: Iterable[Segment], periods: Iterable[tuple[date, 
             counts = _retention_counts(grid, ids, with_all)
             units = _interval_sums(grid, ids, with_all, _returns_sql(grid, ids), 2)
             scores = _interval_sums(grid, ids, with_all, _scores_sql(grid, ids), 5)
-            for k, (start, end) in enumerate(chunk):
+            for k, period in enumerate(chunk):
                 for key in keys:
-                    s, r, n, e = counts.get((key, k), (0, 0, 0, 0))
-                    retention = Retention(
-                        start=aware(start), end=aware(end), window_days=window.days, customers_at_start=s, retained=r,
-                        churned=s - r, new_customers=n, customers_at_end=e, retention_rate=ratio(r, s),
-                        churn_rate=ratio(s - r, s), crr_classic=ratio(e - n, s),
-                    )
-                    sold, back = units.get((key, k), (0, 0))
-                    answers, promoters, detractors, csat_answers, satisfied = scores.get((key, k), (0, 0, 0, 0, 0))
-                    returns = ReturnRate(units_sold=sold, units_returned=back, rate=round(back / sold, 4) if sold else None)
-                    extra = {
-                        "nps": nps(promoters, detractors, answers), "nps_answers": answers, "promoters": promoters,
-                        "detractors": detractors, "csat": csat(satisfied, csat_answers), "csat_answers": csat_answers,
-                        "return_rate": returns.rate, "units_sold": returns.units_sold,
-                        "units_returned": returns.units_returned,
-                    }
-                    results[(key, start, end)] = SnapshotFigures(retention=retention, size=sizes.get(key, 0), extra=extra)
+                    results[(key, *period)] = _row(period, window, sizes.get(key, 0), counts.get((key, k)),
+                                                   units.get((key, k)), scores.get((key, k)))
     return results
+
+
+def _row(period: tuple[date, date], window, size: int, counts: tuple | None, units: tuple | None,
+         scores: tuple | None) -> SnapshotFigures:
+    s, r, n, e = counts or (0, 0, 0, 0)
+    sold, back = units or (0, 0)
+    answers, promoters, detractors, csat_answers, satisfied = scores or (0, 0, 0, 0, 0)
+    retention = Retention(
+        start=aware(period[0]), end=aware(period[1]), window_days=window.days, customers_at_start=s, retained=r,
+        churned=s - r, new_customers=n, customers_at_end=e, retention_rate=ratio(r, s), churn_rate=ratio(s - r, s),
+        crr_classic=ratio(e - n, s),
+    )
+    returns = ReturnRate(units_sold=sold, units_returned=back, rate=round(back / sold, 4) if sold else None)
+    extra = {  # the keys and values of analytics.selectors.period_extras
+        "nps": nps(promoters, detractors, answers), "nps_answers": answers, "promoters": promoters,
+        "detractors": detractors, "csat": csat(satisfied, csat_answers), "csat_answers": csat_answers,
+        "return_rate": returns.rate, "units_sold": returns.units_sold, "units_returned": returns.units_returned,
+    }
+    return SnapshotFigures(retention=retention, size=size, extra=extra)
 
 
 # --- the grid of elementary intervals ------------------------------------------------------------
