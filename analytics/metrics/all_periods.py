@@ -172,7 +172,8 @@ def _segment_masks(grid: _Grid, segment_ids: list[int]) -> tuple[str, list]:
         return f"(SELECT customer_id, 0 AS segmask FROM {TABLES['members']} WHERE 1 = 0) s", []
     whens = " ".join(f"WHEN {pk:d} THEN {1 << i}" for i, pk in enumerate(segment_ids))
     placeholders = ", ".join(["%s"] * len(segment_ids))
-    return (f"(SELECT customer_id, {grid.bit_or(f'CASE segment_id {whens} END')} AS segmask FROM {TABLES['members']} "  # nosec B608
+    mask = grid.bit_or(f"CASE segment_id {whens} END")
+    return (f"(SELECT customer_id, {mask} AS segmask FROM {TABLES['members']} "  # nosec B608
             f"WHERE segment_id IN ({placeholders}) GROUP BY customer_id) s"), list(segment_ids)
 
 

@@ -5,9 +5,10 @@ dashboard only reads rows.
 the "recompute now" button through a Celery task that reports its progress in an `AnalyticsRun`)
 with `analytics.metrics.snapshot_figures`: every figure of every period of a kind and every segment
 in three statements (one scan of the counted orders, one of the order lines, one of the answers).
-The former path, one pass per period (`per_period=True`), is kept for the benchmark's comparison. A closed period is computed once: changing a
-segment's rules later does not rewrite its history, unless a recompute is forced. Beside
-retention each snapshot keeps the period's NPS, CSAT and return rate (analytics.selectors).
+The former path, one pass per period (`per_period=True`), is kept for the benchmark's comparison.
+A closed period is computed once: changing a segment's rules later does not rewrite its history,
+unless a recompute is forced. Beside retention each snapshot keeps the period's NPS, CSAT and return
+rate (the definitions of analytics.selectors.period_extras).
 """
 
 import logging
