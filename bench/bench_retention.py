@@ -3,7 +3,7 @@ best hand-written single statement, the snapshots of 10 segments x 12 quarters, 
 dashboard read from snapshots (PostgreSQL).
 
     .venv/bin/python bench/bench_retention.py [--quick] [--customers N] [--orders-per-customer M] [--runs 3]
-                                              [--snapshot-quarters 12]
+                                              [--snapshot-quarters 12] [--skip-per-period]
 
 Uses the shared data set of bench.dataset (1,000,000 customers and about 10,000,000 orders
 by default, built with INSERT ... SELECT generate_series the first time; `--quick`: 50,000
@@ -18,7 +18,9 @@ and prints in one run:
    figures, and their ratio (goal: at most 1.5);
    for reference, the per-segment path (`metrics.retention` over each segment's QuerySet, 10 statements);
 4. the time to compute every snapshot of the 10 segments and all customers for the last 12 closed
-   quarters (forced, so they are all recomputed; goal: under 60 s at 1M customers);
+   quarters (forced, so they are all recomputed; goal: under 60 s at 1M customers): before, the former
+   path (one pass per period, `snapshots_refresh(per_period=True)`), and after, all periods at once
+   (`analytics.metrics.snapshot_figures`), checking that both store the same rows, and their ratio;
 5. the time to render the retention dashboard (the admin page, through Django's test
    client) once its snapshots exist (goal: under 300 ms), and its number of SQL queries.
 
@@ -96,6 +98,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--snapshot-quarters", type=int, default=12,
                         help="quarters of snapshots to compute (12 for the goal; fewer for a quick look at full size)")
+    parser.add_argument("--skip-per-period", action="store_true",
+                        help="time only the all-periods snapshots (the former per-period path takes ~10 min at 1M)")
     args = parser.parse_args()
     size = QUICK if args.quick else {"customers": args.customers, "orders_per_customer": args.orders_per_customer}
     database = args.database or (f"{DEFAULT_DATABASE}_quick" if args.quick else DEFAULT_DATABASE)
@@ -182,14 +186,36 @@ def main() -> None:
         print(f"  {segment.slug:<28} S={result.customers_at_start:>8,} R={result.retained:>8,} N={result.new_customers:>7,} "
               f"E={result.customers_at_end:>8,} retention={result.retention_rate} churn={result.churn_rate}")
 
-    started = time.perf_counter()
     quarters = args.snapshot_quarters
-    summary = snapshots_refresh(kinds=[SegmentMetricSnapshot.Period.QUARTER], window_days=window, periods=quarters,
-                                force=True)
+    quarter = SegmentMetricSnapshot.Period.QUARTER
+
+    def stored() -> list[tuple]:
+        return list(SegmentMetricSnapshot.objects.filter(period=quarter, window_days=window).order_by(
+            "segment_id", "start").values_list("segment_id", "start", "size", "customers_at_start", "retained",
+                                               "new_customers", "customers_at_end", "retention_rate", "crr_classic",
+                                               "extra"))
+
+    def refresh(per_period: bool) -> tuple[float, dict, list[tuple]]:
+        started = time.perf_counter()
+        summary = snapshots_refresh(kinds=[quarter], window_days=window, periods=quarters, force=True,
+                                    per_period=per_period)
+        return time.perf_counter() - started, summary, stored()
+
     rows_per_period = Segment.objects.count() + 1
-    print(f"\nsnapshots: {summary['computed']} computed ({Segment.objects.count()} segments and all customers x "
-          f"{quarters} quarters, forced) in {time.perf_counter() - started:.1f} s (goal for 12 quarters: < 60 s at 1M "
-          f"customers; {rows_per_period} rows per period)", flush=True)
+    print(f"\nsnapshots of {Segment.objects.count()} segments and all customers x {quarters} quarters, forced "
+          f"({rows_per_period} rows per period; goal for 12 quarters: < 60 s at 1M customers):", flush=True)
+    before_time = before_rows = None
+    if not args.skip_per_period:
+        before_time, summary, before_rows = refresh(per_period=True)
+        print(f"  before, one pass per period (per_period=True): {summary['computed']} rows in {before_time:.2f} s",
+              flush=True)
+    after_time, summary, after_rows = refresh(per_period=False)
+    print(f"  after, all periods at once (metrics.snapshot_figures): {summary['computed']} rows in {after_time:.2f} s",
+          flush=True)
+    if before_rows is not None:
+        if before_rows != after_rows:
+            raise SystemExit("MISMATCH: the snapshots of both paths differ")
+        print(f"  the rows identical; ratio before / after = {before_time / after_time:.1f}x", flush=True)
 
     user, _created = get_user_model().objects.get_or_create(username="bench-ana-admin", defaults={"is_staff": True,
                                                                                                     "is_superuser": True})

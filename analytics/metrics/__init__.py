@@ -12,10 +12,12 @@ loop over customers. The definitions are those of DESIGN.md (and the README):
   retention = R/S, churn = (S-R)/S, crr_classic = (E-N)/S, all None when S = 0.
 
 The package by subject: `retention` (and new vs returning), `value`, `cohorts`, `lifecycle`, and
-`segments` (retention and value of many segments in one pass over their materialized members);
+`segments` (retention and value of many segments in one pass over their materialized members),
+`all_periods` (every figure of a snapshot row for many periods and segments at once);
 `common` holds what they share. The public functions are importable from here.
 """
 
+from analytics.metrics.all_periods import SnapshotFigures, snapshot_figures
 from analytics.metrics.cohorts import CohortRow, cohort_matrix
 from analytics.metrics.common import aware, counted_orders
 from analytics.metrics.lifecycle import lifecycle_counts
@@ -24,6 +26,7 @@ from analytics.metrics.segments import retention_by_segment, value_by_segment
 from analytics.metrics.value import ValueMetrics, value_metrics
 
 __all__ = [
-    "CohortRow", "NewVsReturning", "Retention", "ValueMetrics", "aware", "cohort_matrix", "counted_orders",
-    "lifecycle_counts", "new_vs_returning", "retention", "retention_by_segment", "value_by_segment", "value_metrics",
+    "CohortRow", "NewVsReturning", "Retention", "SnapshotFigures", "ValueMetrics", "aware", "cohort_matrix", "counted_orders",
+    "lifecycle_counts", "new_vs_returning", "retention", "retention_by_segment", "snapshot_figures", "value_by_segment",
+    "value_metrics",
 ]
