@@ -55,7 +55,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         customer = customer_for_body(request, data.pop("customer")["public_id"])
         lines = [crm_services.LineInput(**line) for line in data.pop("lines", [])]
         order = crm_services.order_create(customer=customer, lines=lines, source=partner_source(request), **data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data, status=status.HTTP_201_CREATED)
+        # Rendered from the row just written and its lines (as the bulk road does), not read back.
+        order.customer_public_id = customer.public_id
+        return Response(self.get_serializer().to_representation(order), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=BulkOrdersSchemaSerializer,

@@ -26,13 +26,13 @@ CUSTOMERS_URL = "/api/v1/customers/"
 # the customer and its tags read again for the response; the call log
 POST_CUSTOMER = 31
 # the key; the customer by public id; the batch of one as in tests/crm/test_query_counts.py (ORDER_NON_MEMBER);
-# the order and its lines read again for the response; the call log
-POST_ORDER = 14
+# the call log (the answer is rendered from the rows just written)
+POST_ORDER = 12
 # the same, and the club's award for a member as in tests/crm/test_query_counts.py (ORDER_MEMBER): the issue's
 # "15 including points, tier and outbox" is the service's count; the HTTP request adds its key, the customer
 # look-up, the response and the call log
-POST_MEMBER_ORDER = 20
-POST_MEMBER_ORDER_IN_SQL = 19  # PostgreSQL: the club's award in one INSERT ... SELECT (tests/crm/test_query_counts.py)
+POST_MEMBER_ORDER = 18
+POST_MEMBER_ORDER_IN_SQL = 17  # PostgreSQL: the club's award in one INSERT ... SELECT (tests/crm/test_query_counts.py)
 # the key; the order and its lines (the named lines' public ids are looked up in these); order_refund (the order
 # locked, its lines checked, saved, its derived columns, the customer's figures); the club's take-back (the
 # membership, the lines checked, the member locked, the pending holds, the earning and what was taken of it before,
