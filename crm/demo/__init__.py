@@ -30,7 +30,8 @@ from django.db import connection, reset_queries, transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Length
 
-from core.copy import analyze_tables, bulk_load, uses_copy
+from core import copy as core_copy
+from core.copy import analyze_tables, bulk_load
 from core.demo import DemoDataExists, DemoRun
 from crm.demo.generator import Generator
 from crm.demo.names import NamePools, romanize
@@ -104,7 +105,7 @@ def seed_customers(run: DemoRun) -> dict[str, int]:
                 last_pk = chunk.last_pk
                 bar.update(size)
             bar.close()
-            if empty and customers and uses_copy():
+            if empty and customers and core_copy.uses_copy():
                 # Before the indexes are back: one grouped pass over the orders, no index to maintain.
                 log("Computing the customers' order figures...")
                 _order_figures_grouped()
@@ -112,7 +113,7 @@ def seed_customers(run: DemoRun) -> dict[str, int]:
     finally:
         bar.close()
 
-    if not (empty and uses_copy()):
+    if not (empty and core_copy.uses_copy()):
         log("Computing the customers' order figures...")
         customers_refresh_order_stats()
     analyze_tables(*LOADED)
