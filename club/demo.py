@@ -9,6 +9,7 @@ Rows are written as plain rows in chunks (core.copy: COPY on PostgreSQL), so lar
 
 import uuid
 from collections import Counter
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
@@ -27,16 +28,17 @@ from club.models import (
     Tier,
     TierChange,
 )
-from club.services import points_expire_due, points_refresh_cached
+from club.services import points_expire_due_at_once, points_refresh_cached
 from club.services.membership import luhn_check_digit
 from club.services.offers import CODE_ALPHABET, CODE_LENGTH
 from club.services.tiers import tiers_review
 from core.audit import SOURCE_MAX_LENGTH, current_source
-from core.copy import Cents, analyze_tables, ids_reserve, write_rows
+from core.copy import Cents, analyze_tables, bulk_load, ids_reserve, write_rows
 from crm.models import Order
 
 CHUNK = 2000
 MEMBER_SHARE = 0.6
+LOADED = (Membership, TierChange, PointsTransaction, Coupon, CouponRedemption)
 
 TIERS = [
     # name, rank, threshold, multiplier, birthday kind, birthday value, exclusive, loyal
@@ -117,31 +119,43 @@ def seed(*, rng, customers, now: datetime, progress=None, **kwargs) -> dict[str,
     offers = _ensure_offers(tiers)
     counts = {"club_members": 0, "club_points_transactions": 0, "club_coupons": 0}
     numbers = set(Membership.objects.values_list("member_number", flat=True))
-    candidates = customers.filter(membership__isnull=True).order_by("pk")
+    # Into an empty club, one transaction with the indexes and constraints built once at the end
+    # (core.copy.bulk_load, as crm's step); otherwise one transaction per chunk.
+    empty = not numbers and not PointsTransaction.objects.exists()
+    # (No customer of an empty club is a member: no join with the memberships, whose indexes wait.)
+    candidates = (customers if empty else customers.filter(membership__isnull=True)).order_by("pk")
     bar = progress(desc="Club members", total=candidates.count(), unit="customer") if progress else None
+    first_member = last_member = None
     try:
-        # Keyset pages of the new customers (memory stays flat); about 60% of them join.
-        last_pk = 0
-        while True:
-            page = list(candidates.filter(pk__gt=last_pk).values_list("pk", "acquired_at", "first_order_at")[:CHUNK * 2])
-            if not page:
-                break
-            last_pk = page[-1][0]
-            chosen = [row for row in page if rng.random() < MEMBER_SHARE]
-            if chosen:
-                with transaction.atomic():
-                    chunk = _seed_chunk(rng, chosen, now, tiers, purchase_rule, offers, numbers)
-                for key, value in chunk.items():
-                    counts[key] += value
-            if bar:
-                bar.update(len(page))
+        with bulk_load(*LOADED) if empty else nullcontext():
+            # Keyset pages of the new customers (memory stays flat); about 60% of them join.
+            last_pk = 0
+            while True:
+                page = list(candidates.filter(pk__gt=last_pk).values_list("pk", "acquired_at", "first_order_at")[:CHUNK * 2])
+                if not page:
+                    break
+                last_pk = page[-1][0]
+                chosen = [row for row in page if rng.random() < MEMBER_SHARE]
+                if chosen:
+                    with transaction.atomic():
+                        chunk, member_ids = _seed_chunk(rng, chosen, now, tiers, purchase_rule, offers, numbers)
+                    first_member = member_ids[0] if first_member is None else first_member
+                    last_member = member_ids[-1]
+                    for key, value in chunk.items():
+                        counts[key] += value
+                if bar:
+                    bar.update(len(page))
     finally:
         if bar:
             bar.close()
-    analyze_tables(Membership, TierChange, PointsTransaction, Coupon, CouponRedemption)
-    # The real jobs finish the picture: what has expired expires, tiers follow the ledger.
+    if first_member is not None:
+        # The new members' cached balances from their ledger, in one UPDATE.
+        points_refresh_cached(Membership.objects.filter(pk__gte=first_member, pk__lte=last_member).values("pk"))
+    analyze_tables(*LOADED)
+    # The real jobs finish the picture: what has expired expires (the job's query, over all members
+    # at once), tiers follow the ledger (the nightly review, set-based).
     today = timezone.localdate(now)
-    counts["club_points_transactions"] += points_expire_due(run_date=today)["rows"]
+    counts["club_points_transactions"] += points_expire_due_at_once(run_date=today)["rows"]
     counts["club_tier_changes"] = tiers_review(run_date=today)["changed"]
     return counts
 
@@ -150,8 +164,9 @@ def _uuid(rng) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> dict[str, int]:
-    """Members, their enrolment, their ledger and coupons as plain rows (core.copy: COPY on PostgreSQL)."""
+def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> tuple[dict[str, int], list[int]]:
+    """Members, their enrolment, their ledger and coupons as plain rows (core.copy: COPY on PostgreSQL);
+    returns the counts and the new members' ids (their cached figures are the caller's)."""
     entry = tiers[0]
     source = current_source()[:SOURCE_MAX_LENGTH]
     member_ids = ids_reserve(Membership, len(rows))
@@ -214,12 +229,11 @@ def _seed_chunk(rng, rows, now, tiers, purchase_rule, offers, numbers) -> dict[s
     write_rows(CouponRedemption, REDEMPTION_COLUMNS, redemptions)
     for offer_id, used in Counter(coupon[4] for coupon in coupons).items():
         Offer.objects.filter(pk=offer_id).update(redeemed_count=F("redeemed_count") + used)
-    points_refresh_cached(member_ids)
     return {
         "club_members": len(members),
         "club_points_transactions": len(earnings) + len(reversals) + len(redeemed),
         "club_coupons": len(coupons),
-    }
+    }, member_ids
 
 
 def _redemptions(rng, members, earned, offers, now, source):

@@ -12,6 +12,7 @@ the others; `run.created` is a QuerySet of the customers this run created (set b
 
 import functools
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -109,7 +110,9 @@ def seed_demo(
     for name, step in demo_step_registry.items():
         run.log(f"Seeding {name}...")
         run.rng = random.Random(f"{run.rng_seed}:{name}")
+        started = time.monotonic()
         counts.update(step(run) or {})
+        run.log(f"{name}: {time.monotonic() - started:.1f} s")
     return dict(counts)
 
 

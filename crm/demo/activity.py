@@ -3,6 +3,7 @@ logged with them. Part of crm.demo.generator.Generator; the draws come from its 
 Random, in the order the generator calls these. Rows are plain tuples (see the generator)."""
 
 from datetime import datetime, timedelta
+from itertools import accumulate
 
 from core.copy import Cents
 from crm.demo.reference import (
@@ -23,6 +24,10 @@ FULFILLED, CANCELLED, REFUNDED = Order.Status.FULFILLED.value, Order.Status.CANC
 PENDING = (Order.Status.PLACED.value, Order.Status.PAID.value)
 RESOLVED = Interaction.Status.RESOLVED.value
 OPEN_STATES = (Interaction.Status.OPEN.value, Interaction.Status.OPEN.value, Interaction.Status.WAITING.value)
+# Weighted draws as cumulative weights, once (Generator.pick draws what random.choices would).
+SLOTS, SLOTS_CUM = (1, 2, 3, 4), tuple(accumulate((66, 24, 8, 2)))
+QUANTITIES, QUANTITIES_CUM = (1, 2, 3), tuple(accumulate((75, 18, 7)))
+STAFF_CUM = tuple(accumulate(STAFF_WEIGHTS))
 
 
 def percent_of(cents: int, percent: int) -> Cents:
@@ -53,7 +58,7 @@ class ActivityRows:
 
         subtotal = 0
         last_line_value = 0
-        slots = rng.choices((1, 2, 3, 4), weights=(66, 24, 8, 2))[0]
+        slots = self.pick(SLOTS, SLOTS_CUM)
         chosen = []
         for product_id, (bought_at, item) in last_bought.items():
             interval = self.replenishment_days.get(product_id)
@@ -73,7 +78,7 @@ class ActivityRows:
         for item in chosen:
             product_id, sku, name, price, category = item
             last_bought[product_id] = (placed_at, item)
-            quantity = rng.randint(5, 20) if wholesale else rng.choices((1, 2, 3), weights=(75, 18, 7))[0]
+            quantity = rng.randint(5, 20) if wholesale else self.pick(QUANTITIES, QUANTITIES_CUM)
             last_line_value = price * quantity
             subtotal += last_line_value
             lines.append((self.new_uuid(), index, product_id, sku, name, category, quantity, price))
@@ -149,6 +154,6 @@ class ActivityRows:
                 resolved_at = min(resolved_at, self.now)
             interactions.append((
                 self.new_uuid(), customer_id, rng.choice(channels), direction, subject.format(**values)[:200],
-                body.format(**values), status, rng.choices(self.staff_ids, weights=STAFF_WEIGHTS)[0], occurred_at,
+                body.format(**values), status, self.pick(self.staff_ids, STAFF_CUM), occurred_at,
                 follow_up_on, None if order is None else order[0], resolved_at, self.written_at,
             ))

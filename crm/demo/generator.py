@@ -54,6 +54,8 @@ INTERACTION_COLUMNS = (
 CONSENT_COLUMNS = ("id", "customer_id", "channel", "granted", "source", "changed_at")
 TAG_COLUMNS = ("id", "customer_id", "tag_id")
 
+GENDERS, GENDER_CUM = ("female", "male", "other", ""), (48, 96, 97, 100)
+
 # UUID version 4 from 128 random bits: clear the version and variant bits, then set them.
 _UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 _UUID_SET = (0x4000 << 64) | (0x8000 << 48)
@@ -215,7 +217,7 @@ class Generator(ActivityRows):
 
         language = self.pick(self.languages, self.language_cum)
         country, cities, locale = rng.choice(MARKETS[language])
-        gender = rng.choices(["female", "male", "other", ""], weights=[48, 48, 1, 3])[0]
+        gender = self.pick(GENDERS, GENDER_CUM)
         if gender in ("female", "male"):
             pool = self.names.female if gender == "female" else self.names.male
         else:

@@ -101,3 +101,14 @@ def test_a_small_seed_works_on_any_database():
     assert counts["club_members"] == Membership.objects.count() > 20
     assert_derived_figures_are_right()
     assert Customer.objects.filter(created_at=F("acquired_at")).count() == 60  # they joined when acquired
+
+
+@pytest.mark.parametrize("value, text", [
+    ("plain words, an e-mail@example.com", "plain words, an e-mail@example.com"),
+    ("a\ttab, a\nnewline, a\rreturn", "a\\ttab, a\\nnewline, a\\rreturn"),
+    ("back\\slash", "back\\\\slash"),
+    ("می\u200cخواهم", "می\u200cخواهم"),  # a zero-width non-joiner is not printable, and needs no escape
+    ("", ""),
+])
+def test_copy_text_escapes_what_copy_would_misread_and_nothing_else(value, text):
+    assert core_copy.copy_line([value, None, True, 7, core_copy.Cents(-1205)]) == f"{text}\t\\N\tt\t7\t-12.05"
