@@ -167,7 +167,8 @@ def events_emit(*, event: str, emissions: Sequence[Emission], render: Callable[[
         count, written = _deliveries_insert_select(event, event_ids, payloads, subject_ids,
                                                    [told for _emission, told in wanted], at)
         # The rows just written are queued as they are: no look-up among every pending delivery after the commit.
-        transaction.on_commit(lambda: deliveries_enqueue(written))
+        if written:  # a replayed batch may write nothing: no trip to the broker then
+            transaction.on_commit(lambda: deliveries_enqueue(written))
     else:
         rows = [
             WebhookDelivery(subscription_id=subscription_id, event=event, event_id=event_id, payload=payload,
