@@ -18,6 +18,7 @@ from club.selectors.hooks import customer_search_by_member_number, loyal_members
 from club.selectors.ledger import (
     credit_remaining,
     credits_with_remaining,
+    customers_ledger,
     ledger_balance_sum,
     ledger_pending_sum,
     ledger_shortfall_sum,
