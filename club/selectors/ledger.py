@@ -113,7 +113,14 @@ def customers_ledger(customers: QuerySet) -> QuerySet:
     """The rows of the membership of the customer(s) in `customers`, newest first, in one statement with the look-up
     of the customer and its membership (the membership joined, the customers a subquery): a till's ledger page costs
     the one query of its rows (issue 17). No rows: no such customer, not a member, or an empty ledger alike."""
-    return PointsTransaction.objects.filter(member__customer__in=customers).order_by("-created_at", "-id")
+    return (PointsTransaction.objects.filter(member__customer__in=customers).order_by("-created_at", "-id")
+            .only(*LEDGER_ROW_FIELDS))
+
+
+# What a ledger row shows and `description` reads (the facts are loaded by `ledger_facts_load`): the rest (the order
+# lines a reversal took back, a JSON document decoded per row, the idempotency key, the author) stays unread.
+LEDGER_ROW_FIELDS = ("public_id", "points", "kind", "source", "reason", "order_id", "rule_id", "original_id",
+                     "source_ref", "shortfall", "created_at", "expires_at")
 
 
 def ledger_facts_load(rows: list[PointsTransaction]) -> list[PointsTransaction]:
