@@ -20,7 +20,8 @@ own (a buyer for the orders; a club member with a 10% coupon and 60 ledger rows)
   the latency a single till or shop sees (issue 7: under 50 ms).
 
 It prints requests/s, p50, p95 and p99 for each, the ratio API / bare view of each read (goal: 0.7), and checks that every
-order request stored exactly one order. At the end it deletes what it created (the orders, the
+order request stored exactly one order and that the call log holds every API request (counted once gunicorn has
+exited: its workers store the rows they hold as they exit). At the end it deletes what it created (the orders, the
 two customers, the membership and coupon, the partner with its key and call log, and their
 history rows), so the data set is left as it was.
 """
