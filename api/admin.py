@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _, ngettext
 
 from api import services, webhooks
+from api.keys import api_keys_forget
 from api.models import (
     ApiCall,
     ApiKey,
@@ -157,6 +158,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected keys"))
     def revoke_keys(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        api_keys_forget()
         self.message_user(request, ngettext("%d key revoked.", "%d keys revoked.", count) % count)
 
 

@@ -9,6 +9,7 @@ class ApiConfig(AppConfig):
     def ready(self):
         # Signal receivers only (and the OpenAPI security scheme, which drf-spectacular finds by import);
         # what the API adds to the platform is declared in api.contributions.
-        from api import schema, webhooks  # noqa: F401
+        from api import keys, schema, webhooks  # noqa: F401
 
         webhooks.connect()
+        keys.connect()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
+from api.keys import api_key_by_prefix
 from api.models import ApiKey, Partner
 from api.services import api_key_hash, api_key_touch
 from api.throttling import authentication_failure_count
@@ -56,7 +57,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         prefix, dot, secret = token.strip().partition(".")
         if not dot or len(prefix) != ApiKey.PREFIX_LENGTH or not secret:
             raise exceptions.AuthenticationFailed(_("Malformed API key."))
-        key = ApiKey.objects.select_related("partner").filter(prefix=prefix).first()
+        key = api_key_by_prefix(prefix)
         if key is None or not hmac.compare_digest(key.hashed_key, api_key_hash(secret)):
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
         refusal = key.refusal()

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.keys import api_keys_forget
 from api.models import ApiCall, ApiKey, IdempotencyRecord, Partner, PartnerCustomer
 from api.scopes import scopes_clean
 from api.scoping import visible_customers
@@ -56,6 +57,7 @@ def api_key_create(
 
 def api_key_revoke(*, key: ApiKey) -> ApiKey:
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_keys_forget()
     key.refresh_from_db(fields=["revoked_at"])
     return key
 

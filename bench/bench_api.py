@@ -20,7 +20,8 @@ own (a buyer for the orders; a club member with a 10% coupon and 60 ledger rows)
   the latency a single till or shop sees (issue 7: under 50 ms).
 
 It prints requests/s, p50, p95 and p99 for each, the ratio API / bare view of each read (goal: 0.7), and checks that every
-order request stored exactly one order. At the end it deletes what it created (the orders, the
+order request stored exactly one order and that the call log holds every API request (counted once gunicorn has
+exited: its workers store the rows they hold as they exit). At the end it deletes what it created (the orders, the
 two customers, the membership and coupon, the partner with its key and call log, and their
 history rows), so the data set is left as it was.
 """
@@ -94,10 +95,28 @@ def main() -> None:
         _wait_until_up(base, server)
         run(base, world, run_id, duration=args.duration, connections=args.connections, workers=args.workers,
             rounds=args.rounds)
+        _stop(server)  # the workers store the call-log rows they still hold as they exit
+        _call_log_check(world)
     finally:
         if server is not None:
             _stop(server)
         _cleanup(world)
+
+
+# The requests to /api/v1/ that completed (wrk's counts and the checks), and the most that can have been in flight
+# when a wrk run stopped (one per connection and run): every one of them must be in the call log.
+API_REQUESTS = {"completed": 0, "in_flight_at_most": 0}
+
+
+def _call_log_check(world: dict) -> None:
+    from api.models import ApiCall
+
+    logged = ApiCall.objects.filter(partner=world["partner"]).count()
+    completed, in_flight = API_REQUESTS["completed"], API_REQUESTS["in_flight_at_most"]
+    print(f"call log: {logged:,} rows for {completed:,} completed API requests (and at most {in_flight} in flight "
+          f"when a run stopped)", flush=True)
+    if not completed <= logged <= completed + in_flight:
+        print("WARNING: the call log does not hold every API request", flush=True)
 
 
 def _setup_django(url: str) -> None:
@@ -236,6 +255,9 @@ def _wrk(url: str, *, mode: str, env: dict, duration: int, connections: int) -> 
     if match is None:
         raise RuntimeError(f"wrk printed no result:\n{completed.stdout}\n{completed.stderr}")
     requests, seconds, p50, p95, p99, mean, bad_status, socket_errors = match.groups()
+    if "/api/v1/" in url:
+        API_REQUESTS["completed"] += int(requests)
+        API_REQUESTS["in_flight_at_most"] += connections
     return {"requests": int(requests), "rps": int(requests) / float(seconds), "p50": float(p50), "p95": float(p95),
             "p99": float(p99), "mean": float(mean), "bad_status": int(bad_status), "socket_errors": int(socket_errors)}
 
@@ -253,6 +275,8 @@ def _check(base: str, path: str, world: dict, *, method="GET", body=None, auth=T
         status, content = error.code, error.read()
     if status != expect:
         raise RuntimeError(f"{method} {path} answered {status}, not {expect}: {content[:500]!r}")
+    if path.startswith("/api/v1/"):
+        API_REQUESTS["completed"] += 1
 
 
 def run(base: str, world: dict, run_id: str, *, duration: int, connections: int, workers: int, rounds: int) -> None:

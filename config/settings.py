@@ -464,12 +464,19 @@ API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
 # A claim older than this with no response belongs to a request that died; a retry takes it over.
 API_IDEMPOTENCY_STALE_SECONDS = env_int("API_IDEMPOTENCY_STALE_SECONDS", 300, minimum=30)
 API_KEY_LAST_USED_RESOLUTION_SECONDS = env_int("API_KEY_LAST_USED_RESOLUTION_SECONDS", 60, minimum=1)
+# A web process remembers a key this long (api.keys; 0: reads it on every call). A change to a key or partner reaches
+# every process at once with a shared cache (CACHE_URL=redis://), else the other processes within this bound.
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5, minimum=0)
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
 # A JSON body nesting arrays and objects deeper than this is refused (400) before any view reads it.
 API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 64, minimum=8)
 # Call-log rows (api.middleware.ApiCallLogMiddleware) older than this are purged.
 API_CALL_LOG_DAYS = env_int("API_CALL_LOG_DAYS", 30, minimum=1)
+# A web process stores its call-log rows in one INSERT at most this many milliseconds apart (and at exit; 0: each
+# call at once), at most this many at a time (api.middleware.CallLogBuffer): a row shows up to that much later.
+API_CALL_LOG_FLUSH_MS = env_int("API_CALL_LOG_FLUSH_MS", 1000, minimum=0)
+API_CALL_LOG_BUFFER_ROWS = env_int("API_CALL_LOG_BUFFER_ROWS", 500, minimum=1)
 # Webhooks (api.webhooks): an outbox of deliveries, sent by Celery, swept every minute.
 API_WEBHOOK_MAX_ATTEMPTS = env_int("API_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
 # Retry n waits BASE * 2**(n-1) seconds, at most MAX.

@@ -47,6 +47,13 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def api_calls_logged_at_once(settings):
+    # A call-log row a process buffers (api.middleware.CallLogBuffer) could land in the next test: tests store each
+    # call as it is answered; tests/api/test_call_log_buffer.py turns the buffer on.
+    settings.API_CALL_LOG_FLUSH_MS = 0
+
+
+@pytest.fixture(autouse=True)
 def default_language_after_each_test():
     # LocaleMiddleware activates a request's language in the thread and nothing switches it back in the
     # test client, so a Persian request would leave the next test speaking Persian.

@@ -31,9 +31,9 @@ from api.serializers import (
     RedeemOfferSerializer,
 )
 from api import enrolment
-from api.scoping import club_hidden
+from api.scoping import club_hidden, visible_customers
 from api.throttling import enrol_code_count
-from api.views.common import club_customer, customer_for_body, customer_for_path, order_for_body
+from api.views.common import club_customer, customer_for_body, customer_for_path, order_for_body, parse_public_id
 from crm.models import Customer
 from club import selectors as club_selectors
 from club import services as club_services
@@ -96,7 +96,18 @@ class MemberLedgerView(_MemberListView):
         return club_selectors.member_ledger(member)
 
     def list(self, request, *args, **kwargs):
-        page = club_selectors.ledger_facts_load(list(self.paginate_queryset(self.get_queryset())))
+        """A key that sees customers as stored reads the page in one query that also finds the customer and its
+        membership (issue 17); only an empty page asks which answer it is (404, not a member, an empty ledger).
+        An own-data-only key first checks, as before, that the person is a member for it (api.scoping)."""
+        if request.auth.own_data_only:
+            rows = self.get_queryset()
+        else:
+            customer_id = parse_public_id(kwargs["customer_id"])
+            rows = club_selectors.customers_ledger(visible_customers(request.auth).filter(public_id=customer_id))
+        page = list(self.paginate_queryset(rows))
+        if not page and not request.auth.own_data_only:
+            _member_for_path(request, kwargs["customer_id"])  # 404 or not a member, else truly empty
+        page = club_selectors.ledger_facts_load(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
