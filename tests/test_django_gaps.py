@@ -35,7 +35,7 @@ def test_every_string_django_leaves_untranslated_is_translated_here(language):
     assert not missing, f"untranslated in {language}: {missing} (add them to locale_django/{language}/LC_MESSAGES/django.po)"
 
 
-def test_the_admin_asks_to_correct_errors_in_persian(admin_client):
+def test_the_admin_asks_to_correct_errors_in_persian():
     with translation.override("fa"):
         assert translation.ngettext("Please correct the error below.", "Please correct the errors below.", 1) \
             == "لطفاً خطای زیر را اصلاح کنید."
