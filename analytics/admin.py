@@ -32,7 +32,7 @@ from core import charts
 from core.admin_utils import ReadOnlyAdminMixin
 from core.date_inputs import iso_date_params
 from core.replicas import replica_page
-from core.templatetags.localized import local_input_date
+from core.templatetags.localized import local_digits, local_input_date
 
 
 def selection_query(selection: Selection, **extra) -> str:
@@ -242,7 +242,7 @@ def _selection_label(selection: Selection) -> str:
     """The period's label; a custom period's dates as the reader's date boxes write them (fa: ۱۴۰۵/۰۱/۰۱)."""
     if selection.period == PeriodKind.CUSTOM:
         return f"{local_input_date(selection.start)} – {local_input_date(selection.end)}"
-    return selection.label
+    return local_digits(selection.label)  # fa: "فصل ۳ سال ۲۰۲۶", in the digits of the dates beside it
 
 
 def _label_island(label: str) -> str:

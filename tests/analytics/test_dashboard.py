@@ -217,6 +217,7 @@ def test_a_persian_marketer_reads_the_period_options_and_chart_titles_in_persian
     shown = re.sub(r'value="[^"]*"', "", page)  # a random CSRF token may hold "Q2"
     assert "by quarter" not in shown and "Q2" not in shown
     assert "فصل ۲ سال ۲۰۲۶" in page or "فصل 2 سال 2026" in page
+    assert '<h2><bdi dir="auto">فصل ۲ سال ۲۰۲۶</bdi></h2>' in page  # in Persian digits, as the dates beside it
 
 
 def header_cells(html: str) -> list[str]:
