@@ -255,6 +255,9 @@ def orders_validated_plainly(items: list) -> list[dict] | None:
     or refused by a cleaner, it answers None and the caller runs the serializer, whose errors are the
     API's answer. A test holds the two to the same result."""
     placed_at = OrderSerializer().fields["placed_at"]
+    # The time zone read once for the batch: DRF would look the current one up (through asgiref's context-local
+    # storage) for every item, the better part of the check's time.
+    placed_at.timezone = placed_at.default_timezone()
     validated = []
     try:
         for item in items:

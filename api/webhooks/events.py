@@ -31,6 +31,13 @@ from core.content import in_default_language
 Render = Callable[[list], list[dict]]
 
 
+@dataclass(frozen=True)
+class Subject:
+    """A subject known by its id alone: what a renderer loads (rows_renderer) needs nothing else."""
+
+    pk: int
+
+
 def rows_renderer(queryset: Callable[[], QuerySet], serializer_class: type[serializers.BaseSerializer],
                   customer: Callable[[object], object] | None = None) -> Render:
     """Render subjects (model instances) from fresh rows, loaded together: one query for the rows
@@ -128,11 +135,6 @@ RENDERERS: dict[str, Render] = {
 }
 
 
-@dataclass(frozen=True)
-class Subject:
-    pk: int
-
-
 def payloads_render(delivery_ids) -> int:
     """Render the payloads a large batch left to the worker (events_emit), for these deliveries, a few
     queries per event kind: called by the delivery tasks before their attempts. A subject that no
@@ -199,10 +201,11 @@ def on_orders_created(sender, order_ids, **kwargs) -> None:
 
     if WebhookEvent.ORDER_CREATED not in subscribed_events():
         return
-    orders = Order.objects.filter(pk__in=order_ids).order_by("pk").only("pk", "public_id", "customer_id", "source")
+    # Plain values, not model instances: the renderer and the outbox need each order's id only.
+    orders = Order.objects.filter(pk__in=order_ids).order_by("pk").values_list("pk", "public_id", "customer_id", "source")
     events_emit(event=WebhookEvent.ORDER_CREATED, render=RENDERERS[WebhookEvent.ORDER_CREATED], deferrable=True, emissions=[
-        Emission(customer_id=order.customer_id, subject=order, key=str(order.public_id),
-                 owner_partner_id=partner_of_source(order.source)) for order in orders])
+        Emission(customer_id=customer_id, subject=Subject(pk), key=str(public_id), owner_partner_id=partner_of_source(source))
+        for pk, public_id, customer_id, source in orders])
 
 
 def on_points_changed(sender, transactions, **kwargs) -> None:

@@ -23,7 +23,7 @@ from core.audit import audited
 from core.rows import instances_insert
 from crm import signals
 from crm.models import Customer, Order, OrderLine, Product
-from crm.services.customers import customers_refresh_order_stats
+from crm.services.customers import customers_add_new_orders, customers_refresh_order_stats
 from crm.services.order_input import LineInput, OrderInput, order_input_clean
 
 
@@ -134,7 +134,7 @@ def _orders_write(cleaned: list[OrderInput], source: str) -> list[Order]:
         instances_insert([line for order_lines in lines for line in order_lines])
         for row, order_lines in zip(rows, lines):
             _lines_known(row, order_lines)
-        customers_refresh_order_stats(customer_ids={order.customer_id for order in cleaned})
+        customers_add_new_orders(orders=rows)
         orders_announce(order_ids=[row.pk for row in rows], source=source)
     return rows
 

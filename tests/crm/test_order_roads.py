@@ -26,6 +26,7 @@ from config.celery import app as celery_app
 from crm.importing import LINE_COLUMNS, ORDER_COLUMNS, ImportFailed, import_orders
 from crm.importing.common import ImportResult
 from crm.models import Customer, Order, OrderLine
+from crm.selectors import customers_with_stale_stats
 from tests.api.webhook_helpers import forget_connections, subscribe
 from tests.club.helpers import ledger_sum
 from tests.factories import CustomerFactory, EarningRuleFactory, MessageFactory
@@ -328,6 +329,27 @@ def test_the_same_batch_sent_twice_in_parallel_is_stored_once_and_the_loser_is_t
     assert "nothing was stored" in problem["detail"]
     assert problem["errors"] == [{"index": index, "errors": {"order_number": ["An order with this number is already stored."]}}
                                  for index in range(len(big_batch))]
+    _each_order_and_earning_once(big_batch)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_for_the_same_customers_in_parallel_both_count_in_their_figures(big_batch, make_client):
+    """The customers' figures are added to by each batch (crm.services.customers_add_new_orders): two batches
+    committing at once for the same people must not lose either's orders."""
+    api = make_client("orders:write", "customers:read")
+
+    def post(orders, idempotency_key):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api.secret}")
+        body = {"orders": [_api_body(order) for order in orders]}
+        return lambda: client.post(BULK_URL, body, format="json", HTTP_IDEMPOTENCY_KEY=idempotency_key)
+
+    first, second = _in_parallel(post(big_batch[:25], "half-a"), post(big_batch[25:], "half-b"))
+
+    assert (first.status_code, second.status_code) == (201, 201), [first.content, second.content]
+    assert not customers_with_stale_stats().exists()
+    assert sorted(Customer.objects.filter(orders_count__gt=0).values_list("orders_count", flat=True)) == [5] * 10
     _each_order_and_earning_once(big_batch)
 
 

@@ -93,6 +93,30 @@ class TestOrders:
         assert customer.first_order_at == first.placed_at
         assert customer.last_order_at == last.placed_at
 
+    def test_a_batch_adds_its_counted_orders_to_what_each_customer_held(self, customer, place_order):
+        other = services.customer_create(email="omid@example.com")
+        place_order(customer, days_ago=10, total="40.00")
+        place_order(customer, days_ago=5, total="999.00", status=Order.Status.CANCELLED)
+        now = timezone.now()
+
+        def order(customer_id, number, days_ago, total, status=Order.Status.FULFILLED):
+            return services.OrderInput(customer_id=customer_id, order_number=number, total=Decimal(total), status=status,
+                                       placed_at=now - timedelta(days=days_ago))
+
+        services.orders_create(orders=[
+            order(customer.pk, "N-1", 30, "10.25"),  # older than what the customer held: the first order moves back
+            order(customer.pk, "N-2", 1, "5.00"),
+            order(customer.pk, "N-3", 0, "70.00", status=Order.Status.CANCELLED),  # not counted: moves nothing
+            order(other.pk, "N-4", 3, "12.00"),  # a customer without orders until now
+        ])
+
+        customer.refresh_from_db()
+        other.refresh_from_db()
+        assert (customer.orders_count, customer.total_spent) == (3, Decimal("55.25"))
+        assert customer.first_order_at == now - timedelta(days=30) and customer.last_order_at == now - timedelta(days=1)
+        assert (other.orders_count, other.total_spent, other.first_order_at) == (1, Decimal("12.00"), now - timedelta(days=3))
+        assert not customers_with_stale_stats().exists()
+
     def test_it_creates_lines_and_products_from_the_skus(self, customer):
         order = services.order_create(
             customer=customer, order_number="A-1", placed_at=timezone.now(), total="30.00",
