@@ -10,12 +10,16 @@ from django.dispatch import Signal
 # The club records a MemberNotice row per (member, kind, key) first, so each is sent once;
 # receivers check the customer's consent for the channel they use.
 member_notification = Signal()
-# sender=PointsTransaction, transactions=[<PointsTransaction>, ...]: rows appended together (a batch of
-# orders earns in one statement; a single change is a list of one)
+# sender=PointsTransaction, transactions=[<PointsTransaction>, ...]: a change of a member's points (a list of one)
 points_changed = Signal()
-# sender=Membership, changes=[<TierChange>, ...] (member, from_tier, to_tier, reason): one manual change, the
-# upgrades a batch of orders brought, or a chunk of the periodic review
+# sender=PointsTransaction, row_ids=[...]: the ledger rows a batch of orders earned, by id, 1,000 at a time (a
+# receiver reads what it needs of them in one query; a file of orders earns tens of thousands)
+points_earned = Signal()
+# sender=Membership, changes=[<TierChange>, ...] (member, from_tier, to_tier, reason): one manual change
 tier_changed = Signal()
+# sender=Membership, change_ids=[...]: tier changes made together (the upgrades a batch of orders brought, a
+# chunk of the periodic review), by id, 1,000 at a time
+tiers_changed = Signal()
 # sender=Coupon, coupon=<Coupon>
 coupon_issued = Signal()
 # sender=Coupon, coupon=<Coupon>, redemption=<CouponRedemption>

@@ -29,9 +29,11 @@ from api.webhooks.events import (
     on_orders_created,
     on_partner_customer_saved,
     on_points_changed,
+    on_points_earned,
     on_response_submitted,
     on_return_updated,
     on_tier_changed,
+    on_tiers_changed,
     payloads_render,
 )
 from api.webhooks.outbox import (
@@ -64,6 +66,7 @@ __all__ = [
     "deliveries_enqueue", "deliveries_purge", "deliveries_requeue_due", "deliveries_retry", "delivery_attempt",
     "delivery_body", "event_emit", "events_clean", "events_emit", "events_missing_scope", "max_attempts",
     "on_coupon_issued", "on_coupon_redeemed", "on_customer_created", "on_orders_created", "on_partner_customer_saved",
-    "on_points_changed", "payloads_render", "on_response_submitted", "on_return_updated", "on_tier_changed", "retry_delay", "signature",
+    "on_points_changed", "on_points_earned", "payloads_render", "on_response_submitted", "on_return_updated",
+    "on_tier_changed", "on_tiers_changed", "retry_delay", "signature",
     "subscribed_events", "subscribed_events_forget", "url_clean", "webhook_subscribe", "webhook_unsubscribe",
 ]

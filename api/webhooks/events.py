@@ -215,17 +215,50 @@ def on_points_changed(sender, transactions, **kwargs) -> None:
     if not earned or WebhookEvent.POINTS_EARNED not in subscribed_events():
         return
     customers = dict(Membership.objects.filter(pk__in={row.member_id for row in earned}).values_list("pk", "customer_id"))
+    _points_earned_emit([(row.pk, row.public_id, customers[row.member_id]) for row in earned])
+
+
+def on_points_earned(sender, row_ids, **kwargs) -> None:
+    """A batch's ledger rows, named by id: what the events need of them in one query, no model instances."""
+    from club.models import PointsTransaction
+
+    if WebhookEvent.POINTS_EARNED not in subscribed_events():
+        return
+    _points_earned_emit(list(
+        PointsTransaction.objects.filter(pk__in=row_ids, kind=PointsTransaction.Kind.EARN, points__gt=0).order_by("pk")
+        .values_list("pk", "public_id", "member__customer_id")))
+
+
+def _points_earned_emit(rows: list[tuple]) -> None:
+    """(ledger row id, public id, customer id) of each row: one points.earned each, rendered from the rows."""
     events_emit(event=WebhookEvent.POINTS_EARNED, render=RENDERERS[WebhookEvent.POINTS_EARNED], deferrable=True, emissions=[
-        Emission(customer_id=customers[row.member_id], subject=row, key=str(row.public_id)) for row in earned])
+        Emission(customer_id=customer_id, subject=Subject(pk), key=str(public_id)) for pk, public_id, customer_id in rows])
 
 
 def on_tier_changed(sender, changes, **kwargs) -> None:
     """One tier.changed event per change, written together."""
     # Names in the default language, as the API's tier filter reads them, whatever language the change was made in.
-    moves = [TierMove(customer_id=change.member.customer_id,
-                      from_tier=in_default_language(change.from_tier, "name") if change.from_tier else None,
-                      to_tier=in_default_language(change.to_tier, "name") if change.to_tier else None, reason=change.reason)
-             for change in changes]
+    _tier_moves_emit([
+        TierMove(customer_id=change.member.customer_id,
+                 from_tier=in_default_language(change.from_tier, "name") if change.from_tier else None,
+                 to_tier=in_default_language(change.to_tier, "name") if change.to_tier else None, reason=change.reason)
+        for change in changes])
+
+
+def on_tiers_changed(sender, change_ids, **kwargs) -> None:
+    """Tier changes named by id (a batch's upgrades, the review's): one query for them, the tiers' names once."""
+    from club.models import Tier, TierChange
+
+    if WebhookEvent.TIER_CHANGED not in subscribed_events():
+        return
+    names = {tier.pk: in_default_language(tier, "name") for tier in Tier.objects.all()}
+    _tier_moves_emit([
+        TierMove(customer_id=customer_id, from_tier=names.get(from_tier), to_tier=names.get(to_tier), reason=reason)
+        for customer_id, from_tier, to_tier, reason in TierChange.objects.filter(pk__in=change_ids).order_by("pk")
+        .values_list("member__customer_id", "from_tier_id", "to_tier_id", "reason")])
+
+
+def _tier_moves_emit(moves: list[TierMove]) -> None:
     events_emit(event=WebhookEvent.TIER_CHANGED, render=RENDERERS[WebhookEvent.TIER_CHANGED],
                 emissions=[Emission(customer_id=move.customer_id, subject=move) for move in moves])
 
@@ -262,7 +295,9 @@ def connect() -> None:
         (crm_signals.customer_created, on_customer_created),
         (crm_signals.orders_created, on_orders_created),
         (club_signals.points_changed, on_points_changed),
+        (club_signals.points_earned, on_points_earned),
         (club_signals.tier_changed, on_tier_changed),
+        (club_signals.tiers_changed, on_tiers_changed),
         (club_signals.coupon_issued, on_coupon_issued),
         (club_signals.coupon_redeemed, on_coupon_redeemed),
         (feedback_signals.return_updated, on_return_updated),

@@ -37,6 +37,7 @@ from crm.models import Order, OrderLine
 
 Kind = PointsTransaction.Kind
 Source = PointsTransaction.Source
+ANNOUNCE_CHUNK = 1000  # ledger rows named by one points_earned
 # Enough digits for every product of money (10^15), quantities, points per unit and multipliers to be exact.
 _EXACT = Context(prec=200, rounding=ROUND_FLOOR)
 
@@ -277,15 +278,9 @@ def _credit(rows: list[PointsTransaction | PendingPoints], added: dict[int, int]
 
 
 def _announce_earned(row_ids: list[int]) -> None:
-    """points_changed for a batch's new ledger rows, after the commit, 1,000 rows at a time."""
-    if not signals.points_changed.has_listeners(PointsTransaction):
-        return
-    for start in range(0, len(row_ids), 1000):
-        # What the receivers read (api.webhooks: the kind, points, member and public id); any other field
-        # loads when read. The per-line JSON of thousands of rows is not carried past the commit.
-        rows = list(PointsTransaction.objects.filter(pk__in=row_ids[start:start + 1000]).order_by("pk")
-                    .only("pk", "public_id", "member_id", "points", "kind", "source", "order_id", "rule_id", "created_at"))
-        signals.points_changed.send(sender=PointsTransaction, transactions=rows)
+    """points_earned for a batch's new ledger rows, after the commit, by id, 1,000 rows at a time."""
+    for start in range(0, len(row_ids), ANNOUNCE_CHUNK):
+        signals.points_earned.send(sender=PointsTransaction, row_ids=row_ids[start:start + ANNOUNCE_CHUNK])
 
 
 def _members_add(field: str, added: dict[int, int]) -> None:

@@ -152,7 +152,7 @@ def tiers_review(*, run_date: date) -> dict:
        recorded as a TierChange: on PostgreSQL in one statement (an UPDATE ... RETURNING
        feeding the INSERT, so exactly the rows changed are recorded); on SQLite, which has
        one writer at a time, as an INSERT ... SELECT and an UPDATE with the same condition.
-    3. After the commit, `tier_changed` is sent for each change (the INSERT returns their ids).
+    3. After the commit, `tiers_changed` names the changes (the INSERT returns their ids).
     Members with a frozen tier are left alone. Rerunning for the same date changes nothing."""
     start, end = tier_window(day_end(run_date))
     params = {
@@ -226,14 +226,10 @@ def tiers_review(*, run_date: date) -> dict:
 
 
 def _announce_review_changes(change_ids: list[int]) -> None:
-    """tier_changed for the members the review moved, after the commit, 500 changes at a time: the
-    update itself stays set-based; listeners (the partners' webhooks) still hear of every change."""
-    if not change_ids or not signals.tier_changed.has_listeners(Membership):
-        return
-    for start in range(0, len(change_ids), 500):
-        changes = list(TierChange.objects.filter(pk__in=change_ids[start:start + 500])
-                       .select_related("member", "from_tier", "to_tier").order_by("pk"))
-        signals.tier_changed.send(sender=Membership, changes=changes)
+    """tiers_changed for the members a batch or the review moved, after the commit, by id, 1,000 changes at a
+    time: the update itself stays set-based; listeners (the partners' webhooks) still hear of every change."""
+    for start in range(0, len(change_ids), 1000):
+        signals.tiers_changed.send(sender=Membership, change_ids=change_ids[start:start + 1000])
 
 
 def _param(value, kind: str):

@@ -49,7 +49,8 @@ class Command(AuditedCommand):
         try:
             counts = demo.seed_demo(
                 customers=customers, seed=seed, append=append, now=as_of, progress=progress,
-                log=self.stdout.write if show_progress else None,
+                # Each step's time: on a terminal, or with -v 2 (a log file, a CI run).
+                log=self.stdout.write if show_progress or options["verbosity"] > 1 else None,
             )
         except demo.DemoDataExists:
             raise CommandError(
