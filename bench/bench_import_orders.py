@@ -285,6 +285,7 @@ def time_plain_copy(url: str, path: Path) -> float:
 def run_import_child(path: Path) -> None:
     """In the child: import the file, print one JSON line with the figures."""
     common.setup_django()
+    import gc
     import logging
 
     from crm.importing import import_orders
@@ -301,6 +302,7 @@ def run_import_child(path: Path) -> None:
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
     baseline = common.peak_rss_mb()
+    gc.freeze()  # as `manage.py import_orders` does (core.commands) and the web process (config/wsgi.py)
     started = time.perf_counter()
     result = import_orders(path)
     seconds = time.perf_counter() - started
