@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
 # Event ids derived from a natural key (uuid5) make a repeated fan-out of the same event a no-op.
 EVENT_NAMESPACE = uuid.UUID("0b7e2c4e-4f4a-4d8e-9a53-2f0d3c1f6a10")
-SUBSCRIBED_EVENTS_CACHE_KEY = "api.webhooks.subscribed_events"
+SUBSCRIPTIONS_CACHE_KEY = "api.webhooks.subscriptions"
 
 
 def max_attempts() -> int:
@@ -53,33 +53,38 @@ def queue_lease() -> timedelta:
     return timedelta(seconds=int(setting("API_WEBHOOK_QUEUE_LEASE_SECONDS", 300)))
 
 
-# --- Which events anybody subscribed to ---------------------------------------------------------
-# Remembered in Django's cache for API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS (5): an import of 100,000
-# customers or a tier review must not ask once per row when nobody subscribed. Saving or deleting
-# a subscription or a partner forgets it (in every process when the cache is shared, CACHE_URL).
+# --- Who subscribed to what -----------------------------------------------------------------------
+# The active subscriptions (a few rows) are remembered in Django's cache for
+# API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS (5): an import of 100,000 customers or a tier review must not ask
+# once per row when nobody subscribed, and each event of a batch finds its subscribers without a query.
+# Saving or deleting a subscription or a partner forgets them (in every process when the cache is shared,
+# CACHE_URL).
+
+
+def active_subscriptions() -> list[tuple[int, int, bool, list[str]]]:
+    """(id, partner id, own data only, events) of every active subscription of an active partner, by id."""
+    ttl = int(setting("API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS", 5))
+    if ttl > 0:
+        remembered = cache.get(SUBSCRIPTIONS_CACHE_KEY)
+        if remembered is not None:
+            return remembered
+    rows = [(pk, partner_id, own_data_only, list(events or [])) for pk, partner_id, own_data_only, events in
+            WebhookSubscription.objects.filter(active=True, partner__active=True).order_by("pk")
+            .values_list("pk", "partner_id", "own_data_only", "events")]
+    if ttl > 0:
+        cache.set(SUBSCRIPTIONS_CACHE_KEY, rows, ttl)
+    return rows
 
 
 def subscribed_events() -> frozenset[str]:
-    ttl = int(setting("API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS", 5))
-    if ttl > 0:
-        remembered = cache.get(SUBSCRIBED_EVENTS_CACHE_KEY)
-        if remembered is not None:
-            return frozenset(remembered)
-    events = frozenset(
-        event
-        for listed in WebhookSubscription.objects.filter(active=True, partner__active=True).values_list("events", flat=True)
-        for event in (listed or [])
-    )
-    if ttl > 0:
-        cache.set(SUBSCRIBED_EVENTS_CACHE_KEY, sorted(events), ttl)
-    return events
+    return frozenset(event for *_subscription, events in active_subscriptions() for event in events)
 
 
 def subscribed_events_forget(**kwargs) -> None:
-    cache.delete(SUBSCRIBED_EVENTS_CACHE_KEY)
+    cache.delete(SUBSCRIPTIONS_CACHE_KEY)
     # Again after the commit: another process reading between now and the commit would
-    # remember the set without this change.
-    transaction.on_commit(lambda: cache.delete(SUBSCRIBED_EVENTS_CACHE_KEY))
+    # remember the subscriptions without this change.
+    transaction.on_commit(lambda: cache.delete(SUBSCRIPTIONS_CACHE_KEY))
 
 
 # --- The fan-out --------------------------------------------------------------------------------
@@ -100,19 +105,13 @@ class Emission:
 
 def subscribers_for(event: str, customer_ids: Iterable[int | None], *, partner_id: int | None = None,
                     own_data_only: bool | None = None) -> dict[int | None, list[tuple[int, int | None]]]:
-    """The subscriptions that may get `event` for each customer, in two queries for any number of
-    customers, as (subscription id, partner id when it sees the customer only through its view, else None):
+    """The subscriptions that may get `event` for each customer (the remembered subscriptions, and one query
+    for the links of own-data-only ones, whatever the number of customers), as (subscription id, partner id when it sees the customer only through its view, else None):
     own-data-only subscriptions only when their partner created the customer or it was shared with them
     (as api.scoping.visible_customers). A view-only one gets only events about its own records
     (`Emission.owner_partner_id`, see `recipients_of`)."""
-    subscriptions = WebhookSubscription.objects.filter(active=True, partner__active=True)
-    if partner_id is not None:
-        subscriptions = subscriptions.filter(partner_id=partner_id)
-    if own_data_only is not None:
-        subscriptions = subscriptions.filter(own_data_only=own_data_only)
-    # `events` is a short JSON list; filtering it in Python works the same on SQLite and PostgreSQL.
-    wanting = [row for row in subscriptions.order_by("pk").values_list("pk", "partner_id", "own_data_only", "events")
-               if event in (row[3] or [])]
+    wanting = [row for row in active_subscriptions() if event in row[3]
+               and (partner_id is None or row[1] == partner_id) and (own_data_only is None or row[2] == own_data_only)]
     customer_ids = set(customer_ids)
     own_partners = {partner for _pk, partner, own, _events in wanting if own}
     linked: dict[tuple[int, int], bool] = {}  # (partner, customer) -> seen through a view
