@@ -97,8 +97,15 @@ def _members_locked(ids: Sequence[int]) -> dict[int, Membership]:
     on each other in a circle), with their tiers: the ones the rest of the batch uses."""
     earning = Order.objects.filter(pk__in=ids, is_counted=True, customer__membership__status=Membership.Status.ACTIVE,
                                    placed_at__gte=F("customer__membership__joined_at")).values("customer__membership__id")
-    return {member.pk: member for member in Membership.objects.filter(pk__in=earning).select_related("tier")
-            .select_for_update(of=("self",)).order_by("pk")}
+    # The columns the batch reads, no tier joined to every member (the tier review reads the few tiers once): a
+    # file's chunk locks thousands of members.
+    return {member.pk: member for member in Membership.objects.filter(pk__in=earning).select_for_update()
+            .only(*_MEMBER_FIELDS).order_by("pk")}
+
+
+# What a batch reads and writes of its members (balances, tier review); any other field loads when read.
+_MEMBER_FIELDS = ("pk", "customer_id", "status", "tier_id", "tier_frozen_until", "below_tier_since", "points_balance",
+                  "pending_points")
 
 
 def _write_sql(ids: Sequence[int], rules: list[EarningRule], members: dict[int, Membership],

@@ -20,6 +20,7 @@ from club.models import Membership, Tier, TierChange
 from club.selectors.tiers import tier_for_value, tier_qualifying_value, tier_qualifying_values, tier_window
 from club.services.common import after_commit, lock_member
 from core.audit import SOURCE_MAX_LENGTH, audited, current_source
+from core.rows import instances_insert
 
 
 def tier_upgrade_if_qualified(*, member: Membership, at: datetime | None = None) -> TierChange | None:
@@ -45,7 +46,7 @@ def tiers_upgrade_qualified(*, member_ids=None, members: list[Membership] | None
     Called after a batch of orders (`members`, already locked by the caller) and after the bulk
     release of pending points (`member_ids`)."""
     if members is None:
-        members = list(Membership.objects.select_related("tier").filter(pk__in=list(member_ids)).order_by("pk"))
+        members = list(Membership.objects.filter(pk__in=list(member_ids)).order_by("pk"))
     today = timezone.localdate()
     members = [member for member in members if member.is_active and not member.tier_is_frozen(today)]
     if not members:
@@ -54,18 +55,21 @@ def tiers_upgrade_qualified(*, member_ids=None, members: list[Membership] | None
     if not tiers:
         return 0
     values = tier_qualifying_values(members=members)
+    by_id = {tier.pk: tier for tier in tiers}  # each member's tier from these, not a copy loaded with every member
     moves: dict[Tier, list[Membership]] = {}
     for member in members:
         target = next((tier for tier in tiers if tier.threshold <= values.get(member.pk, 0)), None)
-        if target is not None and target.rank > (member.tier.rank if member.tier_id else -1):
+        current = by_id.get(member.tier_id)
+        if target is not None and target.rank > (current.rank if current is not None else -1):
             moves.setdefault(target, []).append(member)
     changes = []
     for tier, moving in moves.items():
         Membership.objects.filter(pk__in=[member.pk for member in moving]).update(tier=tier, below_tier_since=None)
         for member in moving:
-            changes.append(TierChange(member=member, from_tier=member.tier, to_tier=tier, reason=TierChange.Reason.QUALIFIED))
+            changes.append(TierChange(member=member, from_tier=by_id.get(member.tier_id), to_tier=tier,
+                                      reason=TierChange.Reason.QUALIFIED))
             member.tier, member.below_tier_since = tier, None
-    TierChange.objects.bulk_create(changes)
+    instances_insert(changes)
     if changes:
         # Ids, not the rows: a file of 100,000 orders must not hold its tier changes until the commit.
         after_commit(_announce_review_changes, [change.pk for change in changes])
