@@ -106,8 +106,8 @@ class Emission:
 def subscribers_for(event: str, customer_ids: Iterable[int | None], *, partner_id: int | None = None,
                     own_data_only: bool | None = None) -> dict[int | None, list[tuple[int, int | None]]]:
     """The subscriptions that may get `event` for each customer (the remembered subscriptions, and one query
-    for the links of own-data-only ones, whatever the number of customers), as (subscription id, partner id when it sees the customer only through its view, else None):
-    own-data-only subscriptions only when their partner created the customer or it was shared with them
+    for the links of own-data-only ones, whatever the number of customers), as (subscription id, partner id
+    when it sees the customer only through its view, else None): own-data-only subscriptions only when their partner created the customer or it was shared with them
     (as api.scoping.visible_customers). A view-only one gets only events about its own records
     (`Emission.owner_partner_id`, see `recipients_of`)."""
     wanting = [row for row in active_subscriptions() if event in row[3]

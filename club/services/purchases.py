@@ -94,7 +94,7 @@ def _award_purchases(ids: Sequence[int], rules: list[EarningRule], *, new: bool,
 
 def _members_locked(ids: Sequence[int]) -> dict[int, Membership]:
     """The members the batch's earning orders belong to, locked in id order (so two batches never wait
-    on each other in a circle), with their tiers: the ones the rest of the batch uses."""
+    on each other in a circle): the ones the rest of the batch uses."""
     earning = Order.objects.filter(pk__in=ids, is_counted=True, customer__membership__status=Membership.Status.ACTIVE,
                                    placed_at__gte=F("customer__membership__joined_at")).values("customer__membership__id")
     # The columns the batch reads, no tier joined to every member (the tier review reads the few tiers once): a
