@@ -128,6 +128,54 @@ def test_the_order_list_shows_each_order_exactly_as_its_detail_does(api, custome
     assert [line["sku"] for line in listed[1]["lines"]] == ["A", "B"]
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tehran"])
+def test_the_order_page_rendered_from_rows_is_drfs_own_field_by_field(customer, place_order, zone):
+    from zoneinfo import ZoneInfo
+
+    from api.serializers import OrderSerializer
+    from api.serializers.orders import order_rows
+    from crm.models import Order
+    from crm.services import LineInput
+
+    place_order(customer, total="1234567.05", discount="0.50", lines=[
+        LineInput(sku="A", product_name="قهوه", category="coffee", quantity=2, unit_price="6.25"),
+        LineInput(sku="", product_name="Mug", category="", quantity=1, unit_price="0")])
+    place_order(customer, total="0", status="refunded")
+    orders = Order.objects.with_customer_public_id().prefetch_related("lines").order_by("-id")
+    with timezone.override(ZoneInfo(zone)):
+        page = OrderSerializer.render_page(order_rows(Order.objects.order_by("-id")))
+        assert page == [OrderSerializer().to_representation_by_fields(order) for order in orders]
+
+
+@pytest.mark.parametrize("text", ["0.00", "-0.00", "12.50", "1", "1.5", "1.234", "12.345", "0E-2", "1E+2", "1.00E+3",
+                                  "-7.10", "9999999999999999.99", "99999999999999999.99", "999999999999999999999.99"])
+def test_money_reads_as_drfs_decimal_field_gives_it(text):
+    from rest_framework import serializers
+
+    from api.serializers.base import money_text
+    from core.bounds import MONEY, MONEY_SUM
+
+    for money in (MONEY, MONEY_SUM):
+        field = serializers.DecimalField(**money)
+        try:
+            expected = field.to_representation(Decimal(text))
+        except ArithmeticError as error:
+            with pytest.raises(type(error)):
+                money_text(Decimal(text), field)
+        else:
+            assert money_text(Decimal(text), field) == expected
+
+
+def test_a_row_reads_its_columns_as_attributes_and_items_and_refuses_the_others():
+    from api.serializers.base import Row
+
+    row = Row({"id": 7, "total": Decimal("1.00")}, phone=None)
+    assert (row.id, row["total"], row.phone, row.get("partner_view")) == (7, Decimal("1.00"), None, None)
+    assert getattr(row, "partner_linked_at", "absent") == "absent"
+    with pytest.raises(AttributeError):
+        row.name
+
+
 def test_an_own_data_key_lists_only_its_own_orders_of_a_person_it_sees_through_its_view(make_client, customer, place_order):
     place_order(customer, total="99.00")  # stored by someone else
     own = make_client("customers:read", "customers:write", "orders:write", own_data_only=True)
