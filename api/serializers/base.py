@@ -21,28 +21,6 @@ def datetime_text(value, tz=None):
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-class Row:
-    """A `.values()` row read as attributes, so that one `render` serves model instances and rows.
-    A column the `.values()` call did not ask for is an AttributeError, never a silent None.
-
-    The row's dict becomes the object's own attributes (it is not copied; `extra` columns are added to it): a
-    column is read as fast as any attribute. A dict subclass with `__getattr__` paid a failed look-up and an
-    exception per read, about a tenth of an order page's time (issue 17). `row["column"]` and `row.get()` read
-    the same dict."""
-
-    __slots__ = ("__dict__",)
-
-    def __init__(self, values: dict, **extra):
-        values.update(extra)
-        self.__dict__ = values
-
-    def __getitem__(self, name):
-        return self.__dict__[name]
-
-    def get(self, name, default=None):
-        return self.__dict__.get(name, default)
-
-
 def money_text(value, field: serializers.DecimalField) -> str:
     """`field.to_representation(value)` (a test holds the two equal), without its quantizing in the usual case: a
     Decimal read from a money column already has the field's two places, and then its text is the answer (DRF's

@@ -12,8 +12,9 @@ from django.utils.functional import cached_property
 from rest_framework import serializers
 
 from api import services
-from api.serializers.base import AmountField, Row, StrictSerializer, datetime_text, money_text
+from api.serializers.base import AmountField, StrictSerializer, datetime_text, money_text
 from core.bounds import AMOUNT_MAX
+from core.value_rows import Row
 from crm.models import MONEY, Order, OrderLine
 from crm.services import order_input
 from crm.services.order_input import BadValue
