@@ -2,6 +2,7 @@
 loads only the facts its rows have, the call log is written in one statement; the answers stay exactly what
 they were (the detail view and DRF's field rendering are the references)."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -196,3 +197,22 @@ def test_an_own_data_key_lists_only_its_own_orders_of_a_person_it_sees_through_i
                                         "placed_at": timezone.now().isoformat()}, format="json")
     assert sent.status_code == 201, sent.content
     assert [order["order_number"] for order in own.get("/api/v1/orders/").json()["results"]] == ["OWN-1"]
+
+
+def test_the_rate_limit_keeps_its_history_as_an_array_and_reads_a_list_an_older_process_stored(api, settings):
+    from array import array
+
+    from django.core.cache import cache
+
+    from api.throttling import ApiKeyRateThrottle
+
+    settings.API_RATE_LIMIT = "3/min"
+    cache_key = ApiKeyRateThrottle.cache_format % {"scope": ApiKeyRateThrottle.scope, "ident": api.key.pk}
+    cache.set(cache_key, [time.time() - 1], 60)  # as DRF's own throttle stores it
+    assert api.get(CUSTOMERS_URL).status_code == 200
+    history = cache.get(cache_key)
+    assert isinstance(history, array) and len(history) == 2 and history[0] > history[1]
+    assert api.get(CUSTOMERS_URL).status_code == 200
+    response = api.get(CUSTOMERS_URL)
+    assert response.status_code == 429 and 1 <= int(response["Retry-After"]) <= 60
+    assert len(cache.get(cache_key)) == 3
