@@ -153,11 +153,11 @@ def ledger_facts_load(rows: list[dict]) -> list[Row]:
 def _facts_attach(rows: list[Row], column: str, name: str, queryset: Callable[[], QuerySet]) -> None:
     """Each row that has `column` gets the related instance as `name`, all in one query; the others are not asked.
     The queryset is built only when some row has the fact (building one costs more than a page of adjustments)."""
-    having = [row for row in rows if row[column] is not None]
+    having = [row for row in rows if getattr(row, column) is not None]
     if having:
-        found = queryset().in_bulk({row[column] for row in having})
+        found = queryset().in_bulk({getattr(row, column) for row in having})
         for row in having:
-            setattr(row, name, found[row[column]])
+            setattr(row, name, found[getattr(row, column)])
 
 
 def members_with_shortfall() -> QuerySet:
