@@ -1,3 +1,5 @@
+from array import array
+
 from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
@@ -19,6 +21,15 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         if not isinstance(request.auth, ApiKey):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+    def throttle_success(self):
+        # The key's history (a time per request of the period, newest first: DRF's own algorithm, unchanged) kept as an
+        # array of floats, which the cache stores as one block of bytes: a list was pickled float by float on every
+        # request, a cost that grows with the rate (issue 17: 0.36 ms a request at 8,400 requests a minute, 0.07 ms
+        # so). A list stored by an older process is read as before and stored back as an array.
+        if not isinstance(self.history, array):
+            self.history = array("d", self.history)
+        return super().throttle_success()
 
 
 class FailedAuthenticationThrottle(SimpleRateThrottle):

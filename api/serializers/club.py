@@ -12,6 +12,7 @@ from api.serializers.base import AmountField, StrictSerializer, datetime_text
 from club.codes import coupon_code_format, coupon_code_normalize
 from core.text import ascii_digits
 from club.models import Offer, PointsTransaction
+from club.models.ledger import ledger_row_description
 from crm.models import MONEY, MONEY_SUM
 
 
@@ -180,19 +181,29 @@ class LedgerRowSerializer(serializers.Serializer):
     def to_representation(self, row):
         """The same output as the declared fields give (a test compares the two), built directly: DRF's
         per-field machinery was most of a ledger page's own time (issue 17)."""
-        tz = self.time_zone
+        return self.render(row, self.time_zone)
+
+    @staticmethod
+    def render(row, tz) -> dict:
+        """A PointsTransaction, or a `.values()` row with its facts (club.selectors.ledger_facts_load)."""
         return {
             "id": str(row.public_id),
             "points": row.points,
             "kind": row.kind,
             "source": row.source,
-            "reason": str(row.description),
+            "reason": str(ledger_row_description(row)),
             "order": str(row.order.public_id) if row.order_id else None,
             "source_ref": row.source_ref,
             "shortfall": row.shortfall,
             "created_at": datetime_text(row.created_at, tz),
             "expires_at": datetime_text(row.expires_at, tz),
         }
+
+    @classmethod
+    def render_page(cls, rows) -> list[dict]:
+        """A page of rows, the time zone looked up once."""
+        tz = timezone.get_current_timezone()
+        return [cls.render(row, tz) for row in rows]
 
     @cached_property
     def time_zone(self):

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from api.serializers.base import MAX_TEXT, StrictSerializer
-from api.serializers.base import Row, datetime_text
+from api.serializers.base import datetime_text, money_text
+from core.value_rows import Row
 from crm.models import MONEY_SUM, ConsentChange, Customer, Interaction
 
 
@@ -140,7 +141,7 @@ def _phone_text(phone) -> str | None:
 
 
 def _money(value):
-    return None if value is None else _MONEY.to_representation(value)
+    return None if value is None else money_text(value, _MONEY)
 
 
 class CustomerLookupSerializer(StrictSerializer):

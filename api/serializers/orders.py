@@ -12,8 +12,9 @@ from django.utils.functional import cached_property
 from rest_framework import serializers
 
 from api import services
-from api.serializers.base import AmountField, Row, StrictSerializer, datetime_text
+from api.serializers.base import AmountField, StrictSerializer, datetime_text, money_text
 from core.bounds import AMOUNT_MAX
+from core.value_rows import Row
 from crm.models import MONEY, Order, OrderLine
 from crm.services import order_input
 from crm.services.order_input import BadValue
@@ -147,10 +148,10 @@ class OrderSerializer(StrictSerializer):
         the whole page in one query."""
         rows = [Row(row) for row in rows]
         lines = defaultdict(list)
-        for line in OrderLine.objects.filter(order_id__in=[row["id"] for row in rows]).order_by("id").values(*LINE_FIELDS):
+        for line in OrderLine.objects.filter(order_id__in=[row.id for row in rows]).order_by("id").values(*LINE_FIELDS):
             lines[line["order_id"]].append(Row(line))
         tz = timezone.get_current_timezone()
-        return [cls.render(row, row["customer__public_id"], lines[row["id"]], tz) for row in rows]
+        return [cls.render(row, row.customer__public_id, lines[row.id], tz) for row in rows]
 
     @cached_property
     def time_zone(self):
@@ -166,7 +167,7 @@ _MONEY = serializers.DecimalField(**MONEY)
 
 
 def _money(value):
-    return _MONEY.to_representation(value)
+    return money_text(value, _MONEY)
 
 
 class RefundLineSerializer(StrictSerializer):

@@ -31,7 +31,7 @@ from api.serializers import (
     RedeemOfferSerializer,
 )
 from api import enrolment
-from api.scoping import club_hidden, visible_customers
+from api.scoping import club_hidden
 from api.throttling import enrol_code_count
 from api.views.common import club_customer, customer_for_body, customer_for_path, order_for_body, parse_public_id
 from crm.models import Customer
@@ -96,19 +96,18 @@ class MemberLedgerView(_MemberListView):
         return club_selectors.member_ledger(member)
 
     def list(self, request, *args, **kwargs):
-        """A key that sees customers as stored reads the page in one query that also finds the customer and its
-        membership (issue 17); only an empty page asks which answer it is (404, not a member, an empty ledger).
-        An own-data-only key first checks, as before, that the person is a member for it (api.scoping)."""
+        """A key that sees every customer (api.scoping.visible_customers) reads the page in one query that also finds
+        the customer and its membership (issue 17); only an empty page asks which answer it is (404, not a member, an
+        empty ledger). An own-data-only key first checks, as before, that the person is a member for it (api.scoping).
+        The page is `.values()` rows, its facts loaded for the rows that have them (club.selectors.ledger_facts_load)."""
         if request.auth.own_data_only:
             rows = self.get_queryset()
         else:
-            customer_id = parse_public_id(kwargs["customer_id"])
-            rows = club_selectors.customers_ledger(visible_customers(request.auth).filter(public_id=customer_id))
-        page = list(self.paginate_queryset(rows))
+            rows = club_selectors.customer_ledger(parse_public_id(kwargs["customer_id"]))
+        page = self.paginate_queryset(club_selectors.ledger_rows(rows))
         if not page and not request.auth.own_data_only:
             _member_for_path(request, kwargs["customer_id"])  # 404 or not a member, else truly empty
-        page = club_selectors.ledger_facts_load(page)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response(LedgerRowSerializer.render_page(club_selectors.ledger_facts_load(page)))
 
 
 class CouponPagination(ApiCursorPagination):

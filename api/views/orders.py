@@ -40,7 +40,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return visible_orders(self.request.auth, Order.objects.with_customer_public_id().prefetch_related("lines"))
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(order_rows(self.filter_queryset(self.get_queryset())))
+        # Rows straight from the scoped orders: get_queryset's select_related, only() and prefetch would be built
+        # only for `.values()` to drop them.
+        page = self.paginate_queryset(order_rows(self.filter_queryset(visible_orders(request.auth))))
         return self.get_paginated_response(OrderSerializer.render_page(page))
 
     def get_object(self):

@@ -153,48 +153,8 @@ class PointsTransaction(models.Model):
 
     @property
     def description(self) -> str:
-        """What the row is, in the reader's language, rendered from its facts (kind, source, order, rule,
-        the earning it expires, the offer it paid for) when it is read, never a sentence saved in the
-        writer's language. Staff adjustments show the staff's own words. Rows written before the facts
-        were enough keep their stored text as the fallback. Read rows through `with_facts()`."""
-        text = self._description_from_facts()
-        if text is not None:
-            return text
-        return self.reason or str(self.get_source_display())
-
-    def _description_from_facts(self) -> str | None:
-        Kind, Source = self.Kind, self.Source
-        if self.kind == Kind.ADJUST:
-            return self.reason or gettext("Staff adjustment")
-        if self.kind == Kind.EXPIRE and self.original_id:
-            return gettext("Points earned on %(date)s expired") % {"date": timezone.localdate(self.original.created_at)}
-        if self.kind == Kind.REVERSE:
-            if self.source_ref == "cancel":
-                return gettext("Order cancelled")
-            if self.source_ref.startswith("refund:"):
-                before, _sep, after = self.source_ref.removeprefix("refund:").partition("-")
-                return gettext("Refund of %(amount)s") % {"amount": Decimal(after) - Decimal(before)}
-            if self.order_id:
-                return gettext("Reversal for order %(number)s") % {"number": self.order.order_number}
-            return None
-        if self.kind == Kind.REDEEM and self.source == Source.OFFER:
-            coupon = getattr(self, "coupon", None)
-            return gettext("Offer: %(title)s") % {"title": coupon.offer.title} if coupon and coupon.offer_id else None
-        if self.kind != Kind.EARN:
-            return None
-        if self.source == Source.ORDER and self.order_id:
-            return gettext("Order %(number)s") % {"number": self.order.order_number}
-        if self.source == Source.REFERRAL:
-            if self.order_id:
-                return gettext("Referral of %(customer)s") % {"customer": self.order.customer}
-            return gettext("Welcome through a referral")
-        if self.source == Source.EVENT:
-            return self.rule.name if self.rule_id else None
-        if self.source == Source.SYSTEM and self.source_ref.startswith("return:"):
-            return gettext("Store credit for the return of order %(number)s") % {"number": self.source_ref.removeprefix("return:")}
-        fixed = {Source.SIGNUP: gettext("Welcome to the club"), Source.PROFILE: gettext("Profile completed"),
-                 Source.SURVEY: gettext("Feedback answered"), Source.BIRTHDAY: gettext("Happy birthday!")}
-        return fixed.get(self.source)
+        """What the row is, in the reader's language (`ledger_row_description`). Read rows through `with_facts()`."""
+        return ledger_row_description(self)
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -203,6 +163,58 @@ class PointsTransaction(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Points transactions are append-only and cannot be deleted.")
+
+
+def ledger_row_description(row) -> str:
+    """What a ledger row is, in the reader's language, rendered from its facts (kind, source, order, rule, the
+    earning it expires, the offer it paid for) when it is read, never a sentence saved in the writer's language.
+    Staff adjustments show the staff's own words. Rows written before the facts were enough keep their stored text
+    as the fallback.
+
+    `row` is a PointsTransaction (read through `with_facts()`) or a `.values()` row read as attributes with the
+    facts it needs loaded (club.selectors.ledger_facts_load): the API's ledger page renders rows, not instances."""
+    text = _description_from_facts(row)
+    if text is not None:
+        return text
+    return row.reason or str(_SOURCE_LABELS.get(row.source, row.source))
+
+
+_SOURCE_LABELS = dict(PointsTransaction.Source.choices)  # as get_source_display() reads them
+
+
+def _description_from_facts(row) -> str | None:
+    Kind, Source = PointsTransaction.Kind, PointsTransaction.Source
+    if row.kind == Kind.ADJUST:
+        return row.reason or gettext("Staff adjustment")
+    if row.kind == Kind.EXPIRE and row.original_id:
+        return gettext("Points earned on %(date)s expired") % {"date": timezone.localdate(row.original.created_at)}
+    if row.kind == Kind.REVERSE:
+        if row.source_ref == "cancel":
+            return gettext("Order cancelled")
+        if row.source_ref.startswith("refund:"):
+            before, _sep, after = row.source_ref.removeprefix("refund:").partition("-")
+            return gettext("Refund of %(amount)s") % {"amount": Decimal(after) - Decimal(before)}
+        if row.order_id:
+            return gettext("Reversal for order %(number)s") % {"number": row.order.order_number}
+        return None
+    if row.kind == Kind.REDEEM and row.source == Source.OFFER:
+        coupon = getattr(row, "coupon", None)
+        return gettext("Offer: %(title)s") % {"title": coupon.offer.title} if coupon and coupon.offer_id else None
+    if row.kind != Kind.EARN:
+        return None
+    if row.source == Source.ORDER and row.order_id:
+        return gettext("Order %(number)s") % {"number": row.order.order_number}
+    if row.source == Source.REFERRAL:
+        if row.order_id:
+            return gettext("Referral of %(customer)s") % {"customer": row.order.customer}
+        return gettext("Welcome through a referral")
+    if row.source == Source.EVENT:
+        return row.rule.name if row.rule_id else None
+    if row.source == Source.SYSTEM and row.source_ref.startswith("return:"):
+        return gettext("Store credit for the return of order %(number)s") % {"number": row.source_ref.removeprefix("return:")}
+    fixed = {Source.SIGNUP: gettext("Welcome to the club"), Source.PROFILE: gettext("Profile completed"),
+             Source.SURVEY: gettext("Feedback answered"), Source.BIRTHDAY: gettext("Happy birthday!")}
+    return fixed.get(row.source)
 
 
 class PendingPoints(models.Model):

@@ -18,11 +18,12 @@ from club.selectors.hooks import customer_search_by_member_number, loyal_members
 from club.selectors.ledger import (
     credit_remaining,
     credits_with_remaining,
-    customers_ledger,
+    customer_ledger,
     ledger_balance_sum,
     ledger_pending_sum,
     ledger_shortfall_sum,
     ledger_facts_load,
+    ledger_rows,
     member_ledger,
     members_with_shortfall,
     points_expiring,
@@ -40,9 +41,9 @@ from club.selectors.offers import (
 from club.selectors.tiers import tier_for_value, tier_next, tier_qualifying_value, tier_window
 
 __all__ = [
-    "CouponCheck", "MemberCard", "coupon_discount", "coupon_validate", "credit_remaining", "credits_with_remaining", "customer_search_by_member_number", "customers_ledger",
+    "CouponCheck", "MemberCard", "coupon_discount", "coupon_validate", "credit_remaining", "credits_with_remaining", "customer_search_by_member_number", "customer_ledger",
     "ledger_balance_sum",
-    "ledger_pending_sum", "ledger_shortfall_sum", "loyal_members_condition", "member_card", "member_coupons", "member_ledger", "ledger_facts_load",
+    "ledger_pending_sum", "ledger_shortfall_sum", "loyal_members_condition", "member_card", "member_coupons", "member_ledger", "ledger_facts_load", "ledger_rows",
     "members_due_birthday", "members_with_shortfall", "membership_for", "membership_of", "offer_is_open", "offer_refusal",
     "offers_for_member", "points_expiring", "rules_active", "tier_for_value", "tier_next", "tier_qualifying_value", "tier_window",
     "timeline_coupons", "timeline_points",
