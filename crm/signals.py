@@ -7,8 +7,9 @@ the order. Receivers that talk to the outside world must use transaction.on_comm
 
 from django.dispatch import Signal
 
-# sender=Order, order_ids=[int, ...], source=str: a batch of new orders, whichever road it came by
-# (the API, orders/bulk/, a file import); a batch of one for a single order.
+# sender=Order, order_ids=[int, ...], source=str, orders=[<Order>, ...] | None: a batch of new orders, whichever road
+# it came by (the API, orders/bulk/, a file import); a batch of one for a single order. `orders` are the rows just
+# written when the road holds them (the API's), so a receiver need not read them again; a file's import names ids only.
 orders_created = Signal()
 # sender=Order, order=<Order>, previous_status=str, previous_refunded=Decimal, by=<User|None>,
 # refund_lines={order_line_id: quantity} | None (a refund that names the lines it refunds)

@@ -194,15 +194,17 @@ def on_partner_customer_saved(sender, instance: PartnerCustomer, created: bool, 
                     Emission(customer_id=customer.pk, key=str(customer.public_id), owner_partner_id=instance.partner_id)])
 
 
-def on_orders_created(sender, order_ids, **kwargs) -> None:
+def on_orders_created(sender, order_ids, orders=None, **kwargs) -> None:
     """One order.created event per order of the batch, written to the outbox together (nothing is
-    read when nobody subscribed)."""
+    read when nobody subscribed, nor when the road handed over the rows it wrote)."""
     from crm.models import Order
 
     if WebhookEvent.ORDER_CREATED not in subscribed_events():
         return
-    # Plain values, not model instances: the renderer and the outbox need each order's id only.
-    orders = Order.objects.filter(pk__in=order_ids).order_by("pk").values_list("pk", "public_id", "customer_id", "source")
+    if orders is not None:
+        orders = sorted((order.pk, order.public_id, order.customer_id, order.source) for order in orders)
+    else:  # plain values, not model instances: the renderer and the outbox need each order's id only
+        orders = Order.objects.filter(pk__in=order_ids).order_by("pk").values_list("pk", "public_id", "customer_id", "source")
     events_emit(event=WebhookEvent.ORDER_CREATED, render=RENDERERS[WebhookEvent.ORDER_CREATED], deferrable=True, emissions=[
         Emission(customer_id=customer_id, subject=Subject(pk), key=str(public_id), owner_partner_id=partner_of_source(source))
         for pk, public_id, customer_id, source in orders])

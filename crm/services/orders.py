@@ -135,7 +135,7 @@ def _orders_write(cleaned: list[OrderInput], source: str) -> list[Order]:
         for row, order_lines in zip(rows, lines):
             _lines_known(row, order_lines)
         customers_add_new_orders(orders=rows)
-        orders_announce(order_ids=[row.pk for row in rows], source=source)
+        orders_announce(order_ids=[row.pk for row in rows], source=source, orders=rows)
     return rows
 
 
@@ -161,13 +161,15 @@ def _order_row(order: OrderInput, source: str) -> Order:
     )
 
 
-def orders_announce(*, order_ids: Sequence[int], source: str) -> None:
+def orders_announce(*, order_ids: Sequence[int], source: str, orders: Sequence[Order] | None = None) -> None:
     """The one event of new orders, sent inside the transaction that wrote them, by every road.
 
     The club earns in the same transaction (the orders and their points commit together);
-    the webhooks' outbox rows are written in it too; campaigns record conversions after the commit."""
+    the webhooks' outbox rows are written in it too; campaigns record conversions after the commit.
+    `orders`: the rows just written, when the caller holds them."""
     if order_ids:
-        signals.orders_created.send(sender=Order, order_ids=list(order_ids), source=source)
+        signals.orders_created.send(sender=Order, order_ids=list(order_ids), source=source,
+                                    orders=list(orders) if orders is not None else None)
 
 
 def order_create(
