@@ -1,7 +1,8 @@
 """Events the club sends for the apps above it (campaigns, the API's webhooks).
 
-All are sent after the transaction that caused them commits (`transaction.on_commit`),
-so a receiver that sends an email or SMS never announces something that rolled back.
+All but the two batch events (points_earned, tiers_changed) are sent after the transaction that caused
+them commits (`transaction.on_commit`), so a receiver that sends an email or SMS never announces something
+that rolled back; the batch events are sent inside it, for the webhooks' transactional outbox.
 """
 
 from django.dispatch import Signal
@@ -12,13 +13,14 @@ from django.dispatch import Signal
 member_notification = Signal()
 # sender=PointsTransaction, transactions=[<PointsTransaction>, ...]: a change of a member's points (a list of one)
 points_changed = Signal()
-# sender=PointsTransaction, row_ids=[...]: the ledger rows a batch of orders earned, by id, 1,000 at a time (a
-# receiver reads what it needs of them in one query; a file of orders earns tens of thousands)
+# sender=PointsTransaction, rows=[(ledger row id, public id, customer id), ...]: the ledger rows a batch of orders
+# earned, 1,000 at a time. Sent INSIDE the batch's transaction, as crm's orders_created: a receiver that writes (the
+# webhooks' outbox) commits with the points; one that talks to the outside world must wait for the commit.
 points_earned = Signal()
 # sender=Membership, changes=[<TierChange>, ...] (member, from_tier, to_tier, reason): one manual change
 tier_changed = Signal()
 # sender=Membership, change_ids=[...]: tier changes made together (the upgrades a batch of orders brought, a
-# chunk of the periodic review), by id, 1,000 at a time
+# chunk of the periodic review), by id, 1,000 at a time; sent inside their transaction, as points_earned
 tiers_changed = Signal()
 # sender=Coupon, coupon=<Coupon>
 coupon_issued = Signal()

@@ -220,15 +220,9 @@ def on_points_changed(sender, transactions, **kwargs) -> None:
     _points_earned_emit([(row.pk, row.public_id, customers[row.member_id]) for row in earned])
 
 
-def on_points_earned(sender, row_ids, **kwargs) -> None:
-    """A batch's ledger rows, named by id: what the events need of them in one query, no model instances."""
-    from club.models import PointsTransaction
-
-    if WebhookEvent.POINTS_EARNED not in subscribed_events():
-        return
-    _points_earned_emit(list(
-        PointsTransaction.objects.filter(pk__in=row_ids, kind=PointsTransaction.Kind.EARN, points__gt=0).order_by("pk")
-        .values_list("pk", "public_id", "member__customer_id")))
+def on_points_earned(sender, rows, **kwargs) -> None:
+    """A batch's new ledger rows as (id, public id, customer id), in its transaction: nothing read again."""
+    _points_earned_emit(rows)
 
 
 def _points_earned_emit(rows: list[tuple]) -> None:

@@ -95,11 +95,11 @@ allowed AS (
 ins AS ({insert}
     SELECT {values} FROM allowed WHERE points <= %(points_max)s ORDER BY member_id, order_id, ordinal
     ON CONFLICT DO NOTHING
-    RETURNING id, member_id, order_id, rule_id, points, idempotency_key
+    RETURNING id, member_id, order_id, rule_id, points, idempotency_key, {public_id} AS public_id
 )
-SELECT id, member_id, order_id, rule_id, points, idempotency_key FROM ins
+SELECT id, member_id, order_id, rule_id, points, idempotency_key, public_id FROM ins
 UNION ALL
-SELECT NULL, member_id, order_id, rule_id, points, key FROM allowed WHERE points > %(points_max)s
+SELECT NULL, member_id, order_id, rule_id, points, key, NULL FROM allowed WHERE points > %(points_max)s
 """
 
 _LEDGER = """
@@ -126,7 +126,7 @@ def _limit_window(rule: EarningRule, now: datetime) -> tuple[int, datetime | Non
 def earnings_insert(*, order_ids: list[int], rules: list[EarningRule], new: bool,
                     now: datetime) -> tuple[list[PointsTransaction | PendingPoints], list[tuple[int, int, str]]]:
     """Write the batch's purchase rows in one statement. Returns the rows written (their ids, member,
-    order, rule, points and key; the other fields are loaded when read) and, apart, the (member, points,
+    order, rule, points, key and public id; the other fields are loaded when read) and, apart, the (member, points,
     key) of earnings too large to write: the caller refuses the batch (core.bounds)."""
     pending = settings.CLUB_PENDING_DAYS > 0
     limits = [_limit_window(rule, now) if rule.limit != EarningRule.Limit.NONE else (0, None) for rule in rules]
@@ -144,12 +144,13 @@ def earnings_insert(*, order_ids: list[int], rules: list[EarningRule], new: bool
         "available_at": now + timedelta(days=settings.CLUB_PENDING_DAYS),
     }
     sql = _EARNED.format(rules=_RULES, paid="" if new else _PAID, insert=_PENDING if pending else _LEDGER,
-                         values=_PENDING_VALUES if pending else _LEDGER_VALUES)
+                         values=_PENDING_VALUES if pending else _LEDGER_VALUES,
+                         public_id="NULL::uuid" if pending else "public_id")  # pending rows have no public id
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     model = PendingPoints if pending else PointsTransaction
-    names = ["id", "member_id", "order_id", "rule_id", "points", "idempotency_key"]
+    names = ["id", "member_id", "order_id", "rule_id", "points", "idempotency_key", "public_id"]
     # from_db takes the values in the model's field order; the fields not named are loaded when read.
     ordered = [field.attname for field in model._meta.concrete_fields if field.attname in names]
     rows = []
@@ -157,5 +158,5 @@ def earnings_insert(*, order_ids: list[int], rules: list[EarningRule], new: bool
         if values[0] is not None:
             named = dict(zip(names, values), points=int(values[4]))  # numeric: the UNION with the figures too large
             rows.append(model.from_db(connection.alias, ordered, [named[name] for name in ordered]))
-    too_large = [(member_id, int(points), key) for pk, member_id, _order, _rule, points, key in found if pk is None]
+    too_large = [(member_id, int(points), key) for pk, member_id, _order, _rule, points, key, _public in found if pk is None]
     return rows, too_large

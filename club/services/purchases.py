@@ -27,7 +27,6 @@ from django.utils import timezone
 from club import signals
 from club.dates import day_start
 from club.models import EarningRule, Membership, PendingPoints, PointsTransaction, Tier
-from club.services.common import after_commit
 from club.services.earning import referral_rewards_for_orders
 from club.services.purchase_sql import earnings_insert
 from club.services.tiers import tiers_upgrade_qualified
@@ -272,22 +271,22 @@ def _check_balances(added: dict[int, int], members: dict[int, Membership]) -> No
 
 def _credit(rows: list[PointsTransaction | PendingPoints], added: dict[int, int], members: dict[int, Membership]) -> None:
     """Each touched member's cached figure moved once (pending points or the balance), and the new
-    ledger rows announced after the commit."""
+    ledger rows announced in the same transaction."""
     if not rows:
         return
     field = "pending_points" if settings.CLUB_PENDING_DAYS > 0 else "points_balance"
     if field == "points_balance":
-        # Ids, not the rows: a file of 100,000 orders must not hold its ledger rows until the commit.
-        after_commit(_announce_earned, [row.pk for row in rows])
+        _announce_earned([(row.pk, row.public_id, members[row.member_id].customer_id) for row in rows])
     _members_add(field, added)
     for member_id, points in added.items():
         setattr(members[member_id], field, getattr(members[member_id], field) + points)
 
 
-def _announce_earned(row_ids: list[int]) -> None:
-    """points_earned for a batch's new ledger rows, after the commit, by id, 1,000 rows at a time."""
-    for start in range(0, len(row_ids), ANNOUNCE_CHUNK):
-        signals.points_earned.send(sender=PointsTransaction, row_ids=row_ids[start:start + ANNOUNCE_CHUNK])
+def _announce_earned(rows: list[tuple]) -> None:
+    """points_earned for a batch's new ledger rows, in its transaction (so their webhook rows commit with the
+    points, or neither does), 1,000 rows at a time."""
+    for start in range(0, len(rows), ANNOUNCE_CHUNK):
+        signals.points_earned.send(sender=PointsTransaction, rows=rows[start:start + ANNOUNCE_CHUNK])
 
 
 def _members_add(field: str, added: dict[int, int]) -> None:

@@ -70,9 +70,7 @@ def tiers_upgrade_qualified(*, member_ids=None, members: list[Membership] | None
                                       reason=TierChange.Reason.QUALIFIED))
             member.tier, member.below_tier_since = tier, None
     instances_insert(changes)
-    if changes:
-        # Ids, not the rows: a file of 100,000 orders must not hold its tier changes until the commit.
-        after_commit(_announce_review_changes, [change.pk for change in changes])
+    _announce_review_changes([change.pk for change in changes])
     return len(changes)
 
 
@@ -156,7 +154,7 @@ def tiers_review(*, run_date: date) -> dict:
        recorded as a TierChange: on PostgreSQL in one statement (an UPDATE ... RETURNING
        feeding the INSERT, so exactly the rows changed are recorded); on SQLite, which has
        one writer at a time, as an INSERT ... SELECT and an UPDATE with the same condition.
-    3. After the commit, `tiers_changed` names the changes (the INSERT returns their ids).
+    3. In the same transaction, `tiers_changed` names the changes (the INSERT returns their ids).
     Members with a frozen tier are left alone. Rerunning for the same date changes nothing."""
     start, end = tier_window(day_end(run_date))
     params = {
@@ -225,13 +223,14 @@ def tiers_review(*, run_date: date) -> dict:
         change_ids = [row[0] for row in cursor.fetchall()]
         for statement in statements[1:]:
             cursor.execute(statement, params)
-        after_commit(_announce_review_changes, change_ids)
+        _announce_review_changes(change_ids)
     return {"requalified": updated, "changed": len(change_ids)}
 
 
 def _announce_review_changes(change_ids: list[int]) -> None:
-    """tiers_changed for the members a batch or the review moved, after the commit, by id, 1,000 changes at a
-    time: the update itself stays set-based; listeners (the partners' webhooks) still hear of every change."""
+    """tiers_changed for the members a batch or the review moved, in their transaction (their webhook rows commit
+    with them), by id, 1,000 changes at a time: the update itself stays set-based; listeners (the partners'
+    webhooks) still hear of every change."""
     for start in range(0, len(change_ids), 1000):
         signals.tiers_changed.send(sender=Membership, change_ids=change_ids[start:start + 1000])
 

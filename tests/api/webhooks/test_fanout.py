@@ -4,6 +4,7 @@ import json
 from datetime import date
 
 import pytest
+from django.db import transaction
 
 from api import services as api_services
 from api import webhooks
@@ -93,6 +94,24 @@ def test_nobody_subscribed_costs_no_query_per_event(customer, place_order, djang
     order = place_order(customer)
     with django_assert_num_queries(0):
         webhooks.on_orders_created(sender=None, order_ids=[order.pk])
+
+
+def test_a_batch_s_points_and_tier_events_commit_with_it_or_not_at_all(partner, member, receiver, place_order, tiers):
+    """points.earned and tier.changed of a batch are written in its transaction (club.signals.points_earned,
+    tiers_changed): a batch that rolls back leaves no webhook behind, one that commits leaves every event."""
+    subscribe(partner, receiver, "points.earned", "tier.changed")
+
+    class Abandoned(Exception):
+        pass
+
+    with pytest.raises(Abandoned), transaction.atomic():
+        place_order(member.customer, total="5000.00", status="paid")  # enough for a tier
+        assert set(WebhookDelivery.objects.values_list("event", flat=True)) == {"points.earned", "tier.changed"}
+        raise Abandoned
+    assert not WebhookDelivery.objects.exists() and not PointsTransaction.objects.exists()
+
+    place_order(member.customer, total="5000.00", status="paid")
+    assert sorted(WebhookDelivery.objects.values_list("event", flat=True)) == ["points.earned", "tier.changed"]
 
 
 def test_club_events_carry_public_ids(partner, member, offer, receiver, place_order, celery_eager,
