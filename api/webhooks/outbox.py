@@ -1,9 +1,10 @@
 """The fan-out (a transactional outbox): one pending WebhookDelivery per subscription that wants an
 event, written in the event's transaction; queueing, the sweeper, staff's retry and the purge.
 
-Inside the event's own transaction (customer_created, orders_created, response_submitted) or right
-after its commit (the club's signals, return_updated), `events_emit` writes the rows: an order and
-its webhook rows commit together, or neither does. On PostgreSQL a batch's rows are written by one
+Inside the event's own transaction (customer_created, orders_created and the points and tier changes a
+batch of orders brings, response_submitted) or right after its commit (a single change of points, tier or
+coupon, return_updated), `events_emit` writes the rows: an order, its points and their webhook rows commit
+together, or none does. On PostgreSQL a batch's rows are written by one
 INSERT ... SELECT over arrays of its events and their (event, subscription) pairs, no row object
 built in Python; elsewhere by one bulk insert. One row per subscription stays the unit of delivery:
 each has its own attempts, backoff, status and staff's retry. On commit, one Celery task per row is queued;
