@@ -4,7 +4,7 @@ crm sends orders_created / order_changed inside the orders' transaction, so poin
 earned or reversed in the same transaction as the orders themselves.
 """
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 
 from crm import signals as crm_signals
 from crm.models import Customer, Order
@@ -44,6 +44,12 @@ def on_customer_saved(sender, instance: Customer, created: bool, raw: bool = Fal
 
 
 def connect() -> None:
+    from club.models import EarningRule, Tier
+    from club.selectors.config_rows import config_rows_forget
+
+    for model in (EarningRule, Tier):
+        post_save.connect(config_rows_forget, sender=model, dispatch_uid=f"club.config_rows.save.{model.__name__}")
+        post_delete.connect(config_rows_forget, sender=model, dispatch_uid=f"club.config_rows.delete.{model.__name__}")
     crm_signals.orders_created.connect(on_orders_created, dispatch_uid="club.on_orders_created")
     crm_signals.order_changed.connect(on_order_changed, dispatch_uid="club.on_order_changed")
     post_save.connect(on_customer_saved, sender=Customer, dispatch_uid="club.on_customer_saved")

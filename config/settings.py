@@ -379,6 +379,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 CLUB_POINTS_EXPIRY_DAYS = env_int("CLUB_POINTS_EXPIRY_DAYS", 365, minimum=1)
 # Purchase points are held this many days before they can be spent (0: at once).
 CLUB_PENDING_DAYS = env_int("CLUB_PENDING_DAYS", 0, minimum=0)
+# How long the earning rules and tiers every order reads are remembered (club.selectors.config_rows; 0: read each time).
+CLUB_CONFIG_CACHE_SECONDS = env_int("CLUB_CONFIG_CACHE_SECONDS", 5, minimum=0)
 # Tier qualification: points earned ("points") or counted spend ("spend") in a rolling window.
 CLUB_TIER_WINDOW_DAYS = env_int("CLUB_TIER_WINDOW_DAYS", 365, minimum=1)
 CLUB_TIER_BASIS = env_str("CLUB_TIER_BASIS", "points")

@@ -54,6 +54,13 @@ def api_calls_logged_at_once(settings):
 
 
 @pytest.fixture(autouse=True)
+def club_config_read_each_time(settings):
+    # The rules and tiers a process remembers (club.selectors.config_rows) live in a cache the tests share, while
+    # each test's rows roll back: tests read them each time; tests/club/test_config_rows.py turns the cache on.
+    settings.CLUB_CONFIG_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def default_language_after_each_test():
     # LocaleMiddleware activates a request's language in the thread and nothing switches it back in the
     # test client, so a Persian request would leave the next test speaking Persian.

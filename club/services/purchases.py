@@ -27,6 +27,7 @@ from django.utils import timezone
 from club import signals
 from club.dates import day_start
 from club.models import EarningRule, Membership, PendingPoints, PointsTransaction, Tier
+from club.selectors.config_rows import order_rules
 from club.services.earning import referral_rewards_for_orders
 from club.services.purchase_sql import earnings_insert
 from club.services.tiers import tiers_upgrade_qualified
@@ -55,8 +56,7 @@ def points_award_for_orders(*, order_ids: Iterable[int], new: bool = False) -> l
     ids = sorted(set(order_ids))
     if not ids:
         return []
-    rules = list(EarningRule.objects.filter(kind__in=[EarningRule.Kind.PURCHASE, EarningRule.Kind.REFERRAL], enabled=True)
-                 .order_by("-created_at", "-pk"))
+    rules = order_rules()
     purchase_rules = [rule for rule in rules if rule.kind == EarningRule.Kind.PURCHASE]
     rows: list[PointsTransaction | PendingPoints] = []
     if purchase_rules or settings.CLUB_TIER_BASIS == "spend":

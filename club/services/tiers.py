@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from club import signals
 from club.dates import day_end
 from club.models import Membership, Tier, TierChange
+from club.selectors.config_rows import tiers_highest_first
 from club.selectors.tiers import tier_for_value, tier_qualifying_value, tier_qualifying_values, tier_window
 from club.services.common import after_commit, lock_member
 from core.audit import SOURCE_MAX_LENGTH, audited, current_source
@@ -51,7 +52,7 @@ def tiers_upgrade_qualified(*, member_ids=None, members: list[Membership] | None
     members = [member for member in members if member.is_active and not member.tier_is_frozen(today)]
     if not members:
         return 0
-    tiers = list(Tier.objects.order_by("-rank"))
+    tiers = tiers_highest_first()
     if not tiers:
         return 0
     values = tier_qualifying_values(members=members)
