@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
@@ -27,6 +26,7 @@ from kombu.exceptions import OperationalError
 
 from api.models import PartnerCustomer, WebhookDelivery, WebhookSubscription
 from api.webhooks.subscriptions import setting
+from core.remembered import forget, remembered
 from core.rows import instances_insert
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def queue_lease() -> timedelta:
 
 
 # --- Who subscribed to what -----------------------------------------------------------------------
-# The active subscriptions (a few rows) are remembered in Django's cache for
+# The active subscriptions (a few rows) are remembered in Django's cache (core.remembered) for
 # API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS (5): an import of 100,000 customers or a tier review must not ask
 # once per row when nobody subscribed, and each event of a batch finds its subscribers without a query.
 # Saving or deleting a subscription or a partner forgets them (in every process when the cache is shared,
@@ -64,17 +64,10 @@ def queue_lease() -> timedelta:
 
 def active_subscriptions() -> list[tuple[int, int, bool, list[str]]]:
     """(id, partner id, own data only, events) of every active subscription of an active partner, by id."""
-    ttl = int(setting("API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS", 5))
-    if ttl > 0:
-        remembered = cache.get(SUBSCRIPTIONS_CACHE_KEY)
-        if remembered is not None:
-            return remembered
-    rows = [(pk, partner_id, own_data_only, list(events or [])) for pk, partner_id, own_data_only, events in
-            WebhookSubscription.objects.filter(active=True, partner__active=True).order_by("pk")
-            .values_list("pk", "partner_id", "own_data_only", "events")]
-    if ttl > 0:
-        cache.set(SUBSCRIPTIONS_CACHE_KEY, rows, ttl)
-    return rows
+    return remembered(SUBSCRIPTIONS_CACHE_KEY, int(setting("API_WEBHOOK_SUBSCRIBERS_CACHE_SECONDS", 5)), lambda: [
+        (pk, partner_id, own_data_only, list(events or [])) for pk, partner_id, own_data_only, events in
+        WebhookSubscription.objects.filter(active=True, partner__active=True).order_by("pk")
+        .values_list("pk", "partner_id", "own_data_only", "events")])
 
 
 def subscribed_events() -> frozenset[str]:
@@ -82,10 +75,7 @@ def subscribed_events() -> frozenset[str]:
 
 
 def subscribed_events_forget(**kwargs) -> None:
-    cache.delete(SUBSCRIPTIONS_CACHE_KEY)
-    # Again after the commit: another process reading between now and the commit would
-    # remember the subscriptions without this change.
-    transaction.on_commit(lambda: cache.delete(SUBSCRIPTIONS_CACHE_KEY))
+    forget(SUBSCRIPTIONS_CACHE_KEY)
 
 
 # --- The fan-out --------------------------------------------------------------------------------
