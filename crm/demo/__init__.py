@@ -47,7 +47,7 @@ from crm.demo.reference import (
     TAGS,
 )
 from crm.models import ConsentChange, Customer, Interaction, Order, OrderLine, Product
-from crm.services import customers_refresh_order_stats, tags_ensure
+from crm.services import customers_recount_grouped, customers_refresh_order_stats, tags_ensure
 
 __all__ = [
     "CATALOGUE", "DISCONTINUED", "HISTORY_DAYS", "MARKETS", "products_ensure_catalogue", "romanize", "seed_customers",
@@ -108,7 +108,7 @@ def seed_customers(run: DemoRun) -> dict[str, int]:
             if empty and customers and core_copy.uses_copy():
                 # Before the indexes are back: one grouped pass over the orders, no index to maintain.
                 log("Computing the customers' order figures...")
-                _order_figures_grouped()
+                customers_recount_grouped()
                 log("Building the indexes...")
     finally:
         bar.close()
@@ -125,24 +125,6 @@ def seed_customers(run: DemoRun) -> dict[str, int]:
     counts["products"] = len(products)
     counts["staff_users"] = len(staff)
     return dict(counts)
-
-
-def _order_figures_grouped() -> None:
-    """`customers_refresh_order_stats` for a fresh load (PostgreSQL): the same figures over the same counted
-    orders (`crm.selectors.counted_order_stats_expressions`: count, sum of net_total, first and last
-    placed_at), as one UPDATE from the orders grouped by customer instead of four correlated subqueries per
-    customer. Customers without counted orders keep what they were written with (none, 0, no dates)."""
-    customer, order = connection.ops.quote_name(Customer._meta.db_table), connection.ops.quote_name(Order._meta.db_table)
-    # Table names from the models' meta; no values.
-    with connection.cursor() as cursor:
-        cursor.execute(f"""
-            UPDATE {customer} AS customer
-            SET orders_count = figures.orders_count, total_spent = figures.total_spent,
-                first_order_at = figures.first_order_at, last_order_at = figures.last_order_at
-            FROM (SELECT customer_id, COUNT(*) AS orders_count, SUM(net_total) AS total_spent,
-                         MIN(placed_at) AS first_order_at, MAX(placed_at) AS last_order_at
-                  FROM {order} WHERE is_counted GROUP BY customer_id) AS figures
-            WHERE customer.id = figures.customer_id""")  # nosec B608
 
 
 def _forget_queries() -> None:

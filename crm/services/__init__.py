@@ -9,7 +9,7 @@ order's input, which the API and the importer use too).
 
 from crm.services.customers import (
     CONSENT_FIELDS, CUSTOMER_FIELDS, consent_set, customer_create, customer_update, customers_add_new_orders,
-    customers_refresh_order_stats, interaction_log, interaction_resolve, normalize_email, tags_ensure,
+    customers_recount_grouped, customers_refresh_order_stats, interaction_log, interaction_resolve, normalize_email, tags_ensure,
 )
 from crm.services.order_input import LineInput, OrderInput
 from crm.services.orders import (
@@ -19,7 +19,8 @@ from crm.services.orders import (
 
 __all__ = [
     "CONSENT_FIELDS", "CUSTOMER_FIELDS", "LineInput", "OrderInput", "OrdersInvalid", "consent_set", "customer_create",
-    "customer_update", "customers_add_new_orders", "customers_refresh_order_stats", "interaction_log",
+    "customer_update", "customers_add_new_orders", "customers_recount_grouped", "customers_refresh_order_stats",
+    "interaction_log",
     "interaction_resolve", "normalize_email",
     "order_cancel", "order_create", "order_refund", "order_set_status", "orders_announce", "orders_check",
     "orders_create", "products_ensure", "tags_ensure",

@@ -151,6 +151,25 @@ def customers_refresh_order_stats(*, customer_ids: Iterable[int] | None = None) 
     return queryset.update(**counted_order_stats_expressions())
 
 
+def customers_recount_grouped(*, customer_ids_sql: str = "") -> None:
+    """`customers_refresh_order_stats` as one UPDATE from the counted orders grouped by customer, for a load of many
+    orders (the file import, the demo data): the same figures (crm.selectors.counted_order_stats_expressions) in one
+    aggregate instead of four correlated subqueries per customer. Every customer with counted orders, or those whose
+    ids the subquery `customer_ids_sql` selects (a statement of the caller's own, no values); a customer without
+    counted orders keeps what it holds. Updating in id order keeps the heap and index pages it touches together."""
+    customer_table, order_table = Customer._meta.db_table, Order._meta.db_table
+    among = f"AND customer_id IN ({customer_ids_sql})" if customer_ids_sql else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {customer_table} SET orders_count = s.orders_count, total_spent = s.total_spent, "  # nosec B608 - the models' tables and the caller's own subquery; no values
+            "first_order_at = s.first_order_at, last_order_at = s.last_order_at "
+            "FROM (SELECT customer_id, COUNT(*) AS orders_count, SUM(net_total) AS total_spent, "
+            f"      MIN(placed_at) AS first_order_at, MAX(placed_at) AS last_order_at FROM {order_table} "
+            f"      WHERE is_counted {among} GROUP BY customer_id ORDER BY customer_id) AS s "
+            f"WHERE {customer_table}.id = s.customer_id"
+        )
+
+
 def customers_add_new_orders(*, orders: Sequence[Order]) -> None:
     """The derived figures moved by orders just written (a batch of new orders), as one UPDATE.
 

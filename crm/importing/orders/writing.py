@@ -5,8 +5,8 @@ rows (crm.importing.orders.staging)."""
 from django.conf import settings
 
 from crm.importing.orders.staging import ORDERS, STAGE
-from crm.models import Customer, Order, OrderLine, Product
-from crm.services import orders_announce
+from crm.models import Order, OrderLine, Product
+from crm.services import customers_recount_grouped, orders_announce
 
 
 class WritingSteps:
@@ -73,26 +73,12 @@ class WritingSteps:
         self.result.details["lines_created"] = max(self.cursor.rowcount, 0)
 
     def refresh_customer_stats(self) -> None:
-        """The derived figures of the customers who got orders, as one statement.
-
-        The same figures as crm.services.customers_refresh_order_stats, which runs four
-        correlated subqueries per customer and takes a list of ids; over a million rows
-        one aggregate over the new orders' customers is many times faster. A customer
-        whose new orders are not counted keeps figures the import did not change.
-        Updating in id order keeps the heap and index pages it touches together."""
+        """The derived figures of the customers who got orders, as one statement over their counted orders
+        (crm.services.customers_recount_grouped). A customer whose new orders are not counted keeps figures the
+        import did not change."""
         if not self.result.created:
             return
-        customers, orders = Customer._meta.db_table, Order._meta.db_table
-        self.cursor.execute(
-            f"UPDATE {customers} SET orders_count = s.orders_count, total_spent = s.total_spent, "  # nosec B608 - identifiers are constants or checked column names; values are parameters
-            f"first_order_at = s.first_order_at, last_order_at = s.last_order_at "
-            f"FROM (SELECT o.customer_id, COUNT(*) AS orders_count, SUM(o.net_total) AS total_spent, "
-            f"      MIN(o.placed_at) AS first_order_at, MAX(o.placed_at) AS last_order_at "
-            f"      FROM {orders} o WHERE o.is_counted "
-            f"      AND o.customer_id IN (SELECT customer_id FROM {ORDERS} WHERE NOT existing) "
-            f"      GROUP BY o.customer_id ORDER BY o.customer_id) s "
-            f"WHERE {customers}.id = s.customer_id"
-        )
+        customers_recount_grouped(customer_ids_sql=f"SELECT customer_id FROM {ORDERS} WHERE NOT existing")  # nosec B608 - a constant table name
 
     def announce_orders(self) -> None:
         """The event every road for orders ends with (crm.services.orders_announce), so imported orders
