@@ -4,6 +4,7 @@ The page is opened by clicking (the admin index, then the segment's link); the t
 person reads on it (plain column names, the legend, charts with axes) and saves screenshots."""
 
 import random
+import re
 from datetime import timedelta
 
 import pytest
@@ -52,6 +53,13 @@ def test_a_marketer_reads_the_retention_dashboard_and_a_segment_page(live_server
         assert sparkline.bounding_box()["width"] >= 120  # a trend a person can read, not 25 px
         assert sparkline.locator("g.point title").count() > 0  # each period's value on hover
         shot(page, f"retention-dashboard-{language}")
+        heading = page.locator("#content h2").first
+        first_heading = heading.inner_text()
+        page.get_by_role("link", name=_(language, "previous"), exact=False).first.click()  # the quarter before
+        expect(heading).not_to_have_text(first_heading)
+        if language == "fa":  # the period's name in the digits of the Jalali dates beside it ("فصل ۳ سال ۲۰۲۶")
+            assert not re.search("[0-9]", first_heading + heading.inner_text()), first_heading
+        shot(page, f"retention-dashboard-previous-{language}")
 
         page.locator("#retention-table").get_by_role("link", name="Tehran").click()
         chart = page.locator("svg.chart:not(.sparkline)").first
