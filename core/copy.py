@@ -102,14 +102,67 @@ def ids_reserve(model: type[models.Model], count: int) -> list[int]:
         return list(range(highest + 1, highest + 1 + count))
 
 
+class SequenceIds:
+    """`ids_reserve` over a PostgreSQL connection of its own, for a process that must not use Django's (a
+    producer forked by core.producer, whose parent holds the connection in a transaction): the same
+    sequences, and `nextval` is outside transactions, so its ids never collide with anyone else's.
+    `params` are the connection's (`connection.get_connection_params()`), read before the fork."""
+
+    def __init__(self, params: dict):
+        self.params = params
+        self.own = None
+        self.sequences: dict[str, str] = {}
+
+    def __call__(self, model: type[models.Model], count: int) -> list[int]:
+        if count <= 0:
+            return []
+        if self.own is None:
+            import psycopg
+
+            self.own = psycopg.connect(**self.params, autocommit=True)
+        table = model._meta.db_table
+        with self.own.cursor() as cursor:
+            if table not in self.sequences:
+                cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column])
+                self.sequences[table] = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [self.sequences[table], count])
+            return sorted(row[0] for row in cursor.fetchall())
+
+    def close(self) -> None:
+        if self.own is not None:
+            self.own.close()
+            self.own = None
+
+
+def copy_text(rows: Iterable[Sequence]) -> bytes:
+    """Rows as COPY text, encoded, ready for `copy_write`: formatted where they are drawn (which may be
+    another process than the one writing them)."""
+    lines = [copy_line(row) for row in rows]
+    if not lines:
+        return b""
+    lines.append("")
+    return "\n".join(lines).encode()
+
+
+def _copy_statement(model: type[models.Model], columns: Sequence[str]) -> str:
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    return f"COPY {table} ({names}) FROM STDIN"
+
+
+def copy_write(model: type[models.Model], columns: Sequence[str], text: bytes) -> None:
+    """COPY text made by `copy_text` into `model`'s table (PostgreSQL)."""
+    if text:
+        with connection.cursor() as cursor, cursor.cursor.copy(_copy_statement(model, columns)) as copy:
+            copy.write(text)
+
+
 @contextmanager
 def table_rows(model: type[models.Model], columns: Sequence[str]) -> Iterator:
     """`write(rows)` for `model`'s table: each row a tuple of values for `columns` (database column names)."""
     if uses_copy():
         with connection.cursor() as cursor:
-            table = connection.ops.quote_name(model._meta.db_table)
-            names = ", ".join(connection.ops.quote_name(column) for column in columns)
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            with cursor.cursor.copy(_copy_statement(model, columns)) as copy:
                 def write(rows: Iterable[tuple]) -> None:
                     buffer = []
                     for row in rows:
@@ -245,5 +298,5 @@ def write_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable
         write(rows)
 
 
-__all__ = ["Cents", "IndexesDeferred", "analyze_tables", "bulk_load", "db_values", "ids_reserve", "insert_statement", "table_rows",
-           "uses_copy", "write_rows"]
+__all__ = ["Cents", "IndexesDeferred", "SequenceIds", "analyze_tables", "bulk_load", "copy_text", "copy_write", "db_values",
+           "ids_reserve", "insert_statement", "table_rows", "uses_copy", "write_rows"]

@@ -8,7 +8,9 @@ follow-ups and birthdays look current; pass `now` for byte-for-byte repeatable d
 It is built for size: Faker is called once per seed to fill small name pools, and
 customers are generated in chunks (each in its own transaction) as plain rows that stream
 into the tables with COPY on PostgreSQL (core.copy; batched INSERTs on SQLite), ids taken
-from the tables' sequences, so a million customers take minutes and memory stays flat. The
+from the tables' sequences, so a million customers take minutes and memory stays flat. On
+PostgreSQL a producer process draws and formats the chunks while this one copies the previous
+one in (core.producer): the same rows, the Python half and PostgreSQL's half side by side. The
 derived customer figures are computed once at the end with one set-based UPDATE (the one
 `rebuild_customer_stats` runs); the search names are derived per row with the model's function.
 
@@ -21,6 +23,7 @@ can never reach a real inbox.
 
 import random
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import nullcontext
 from decimal import Decimal
 
@@ -33,7 +36,8 @@ from django.db.models.functions import Length
 from core import copy as core_copy
 from core.copy import analyze_tables, bulk_load
 from core.demo import DemoDataExists, DemoRun
-from crm.demo.generator import Generator
+from core.producer import produced_aside
+from crm.demo.generator import Chunk, Generator
 from crm.demo.names import NamePools, romanize
 from crm.demo.reference import (
     CATALOGUE,
@@ -93,17 +97,17 @@ def seed_customers(run: DemoRun) -> dict[str, int]:
     empty = fresh and not Order.objects.exists()
     load = bulk_load(*LOADED, log=log) if empty else nullcontext()
     bar = progress(desc="Customers", total=customers, unit="customer")
+    sizes = [min(chunk_size, customers - start) for start in range(0, customers, chunk_size)]
     try:
         with load:
-            for start in range(0, customers, chunk_size):
-                size = min(chunk_size, customers - start)
+            for chunk in _chunks(generator, sizes):
                 with transaction.atomic():
-                    chunk = generator.write_chunk(size)
+                    chunk.write()
                 counts.update(chunk.counts)
                 _forget_queries()
                 first_pk = chunk.first_pk if first_pk is None else first_pk
                 last_pk = chunk.last_pk
-                bar.update(size)
+                bar.update(chunk.counts["customers"])
             bar.close()
             if empty and customers and core_copy.uses_copy():
                 # Before the indexes are back: one grouped pass over the orders, no index to maintain.
@@ -125,6 +129,24 @@ def seed_customers(run: DemoRun) -> dict[str, int]:
     counts["products"] = len(products)
     counts["staff_users"] = len(staff)
     return dict(counts)
+
+
+def _chunks(generator: Generator, sizes: list[int]) -> Iterator[Chunk]:
+    """The chunks drawn in turn. With COPY (PostgreSQL) a producer process draws and formats them while
+    this one writes the previous chunk (core.producer): the Python half of the work and PostgreSQL's
+    half overlap, on a machine with two CPUs or more. The rows are the same either way."""
+    if not core_copy.uses_copy():
+        return (generator.draw_chunk(size) for size in sizes)
+    ids = core_copy.SequenceIds(connection.get_connection_params())
+
+    def produce() -> Iterator[Chunk]:
+        try:
+            for size in sizes:
+                yield generator.draw_chunk(size, ids).formatted()
+        finally:
+            ids.close()
+
+    return produced_aside(produce)
 
 
 def _forget_queries() -> None:

@@ -8,14 +8,14 @@ import random
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import accumulate
 
 from django.utils import timezone
 
-from core.copy import Cents, ids_reserve, write_rows
+from core.copy import Cents, copy_text, copy_write, ids_reserve, write_rows
 from crm.demo.activity import ActivityRows
 from crm.demo.names import NamePools
 from crm.demo.reference import (
@@ -61,11 +61,35 @@ _UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 _UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
+def _tables() -> tuple[tuple[type, tuple[str, ...]], ...]:
+    return (
+        (Customer, CUSTOMER_COLUMNS), (Order, ORDER_COLUMNS), (OrderLine, LINE_COLUMNS),
+        (Interaction, INTERACTION_COLUMNS), (ConsentChange, CONSENT_COLUMNS), (Customer.tags.through, TAG_COLUMNS),
+    )
+
+
 @dataclass
 class Chunk:
+    """A chunk of customers and their history: each table's rows (in `_tables()`'s order, parents first) as
+    tuples or, once `formatted()`, as COPY text (core.copy.copy_text)."""
+
     counts: Counter = field(default_factory=Counter)
     first_pk: int | None = None
     last_pk: int | None = None
+    rows: list[list | bytes] = field(default_factory=list)
+
+    def formatted(self) -> "Chunk":
+        """The same chunk with its rows as COPY text: made where the rows are drawn (core.producer)."""
+        self.rows = [copy_text(rows) for rows in self.rows]
+        return self
+
+    def write(self) -> None:
+        """Into the tables (the caller holds a transaction)."""
+        for (model, columns), rows in zip(_tables(), self.rows, strict=True):
+            if isinstance(rows, bytes):
+                copy_write(model, columns, rows)
+            else:
+                write_rows(model, columns, rows)
 
 
 def _choices(weights: Mapping[str, int]) -> tuple[list[str], list[int]]:
@@ -174,8 +198,9 @@ class Generator(ActivityRows):
         return days
 
     # -- rows
-    def write_chunk(self, size: int) -> Chunk:
-        """Generate `size` customers with their history and write them (the caller holds a transaction)."""
+    def draw_chunk(self, size: int, ids_reserve: Callable[[type, int], list[int]] = ids_reserve) -> Chunk:
+        """Draw `size` customers with their history as rows, ids from `ids_reserve` (core.copy's, or
+        a SequenceIds in a producer process)."""
         chunk = Chunk()
         customer_ids = ids_reserve(Customer, size)
         customers, orders, lines, interactions, consents, tags = [], [], [], [], [], []
@@ -195,12 +220,7 @@ class Generator(ActivityRows):
         Through = Customer.tags.through
         tags = [(tag_link_id, *row) for tag_link_id, row in zip(ids_reserve(Through, len(tags)), tags)]
 
-        write_rows(Customer, CUSTOMER_COLUMNS, customers)
-        write_rows(Order, ORDER_COLUMNS, orders)
-        write_rows(OrderLine, LINE_COLUMNS, lines)
-        write_rows(Interaction, INTERACTION_COLUMNS, interactions)
-        write_rows(ConsentChange, CONSENT_COLUMNS, consents)
-        write_rows(Through, TAG_COLUMNS, tags)
+        chunk.rows = [customers, orders, lines, interactions, consents, tags]
         chunk.first_pk, chunk.last_pk = customer_ids[0], customer_ids[-1]
         chunk.counts.update({
             "customers": len(customers), "orders": len(orders), "order_lines": len(lines),

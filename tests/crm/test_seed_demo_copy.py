@@ -82,6 +82,38 @@ def test_the_copy_path_writes_what_the_insert_path_writes(monkeypatch):
     assert counts["club_pointstransaction"] > counts["club_membership"]
 
 
+def drawn_rows() -> dict:
+    """The crm rows as drawn, without their ids (two seeds in one database take different ids)."""
+    return {
+        "customers": list(Customer.objects.order_by("external_ref").values_list(
+            "public_id", "external_ref", "first_name", "last_name", "email", "phone", "birth_date", "acquired_at")),
+        "orders": list(Order.objects.order_by("order_number").values_list(
+            "public_id", "customer__external_ref", "order_number", "placed_at", "status", "total", "refunded_amount")),
+        "lines": list(OrderLine.objects.order_by("public_id").values_list("public_id", "order__order_number", "sku",
+                                                                            "quantity", "unit_price")),
+        "interactions": list(Interaction.objects.order_by("public_id").values_list(
+            "public_id", "customer__external_ref", "subject", "occurred_at", "order__order_number")),
+    }
+
+
+@postgres_only
+def test_rows_drawn_in_a_producer_process_are_the_rows_drawn_here(override, monkeypatch):
+    import crm.demo
+
+    override(demo.demo_step_registry, crm=demo.demo_step_registry["crm"])
+    seeded = []
+    for aside in (True, False):
+        if not aside:  # the producer's work done in this process, item by item
+            monkeypatch.setattr(crm.demo, "produced_aside", lambda produce: iter(produce()))
+        with transaction.atomic():
+            demo.seed_demo(customers=120, seed=9, now=NOW, chunk_size=50)  # three chunks
+            seeded.append(drawn_rows())
+            transaction.set_rollback(True)
+
+    assert seeded[0] == seeded[1]
+    assert len(seeded[0]["customers"]) == 120 and len(seeded[0]["orders"]) > 120
+
+
 @postgres_only
 def test_the_sequences_are_right_after_a_copy_seed():
     demo.seed_demo(customers=40, seed=2, now=NOW)
