@@ -5,8 +5,8 @@ the corresponding GET shows (public ids only). Objects the API lists under a mem
 (ledger rows, coupons, coupon uses) also carry `customer`, the member's public id, because the
 webhook has no path to say whose they are. Each renderer loads a whole batch of subjects in a
 constant number of queries (`RENDERERS`, used with `events_emit`); a signal is a batch of one.
-The orders a batch wrote are handed over by crm's signal and rendered as they are, by the same
-serializer: nothing is read again for them.
+The rows a batch of orders wrote (the orders, their ledger rows) are handed over by the signals and
+rendered as they are, by the same serializer: nothing is read again for them.
 """
 
 from collections.abc import Callable
@@ -121,6 +121,14 @@ def _ledger_rows():
     return PointsTransaction.objects.with_facts().select_related("member__customer")
 
 
+def _ledger_rows_written(rows: list) -> list:
+    """The ledger rows a batch wrote, handed over with their order and member's customer (club.signals.points_earned)."""
+    from club.models import Membership, PointsTransaction
+
+    return [row for row in rows if PointsTransaction.member.is_cached(row) and Membership.customer.is_cached(row.member)
+            and (row.order_id is None or PointsTransaction.order.is_cached(row))]
+
+
 def _coupons():
     from club.models import Coupon
 
@@ -148,7 +156,7 @@ def _responses():
 RENDERERS: dict[str, Render] = {
     WebhookEvent.CUSTOMER_CREATED: rows_renderer(_customers, CustomerSerializer),
     WebhookEvent.ORDER_CREATED: rows_renderer(_orders, OrderSerializer, written=_orders_written),
-    WebhookEvent.POINTS_EARNED: rows_renderer(_ledger_rows, LedgerRowSerializer,
+    WebhookEvent.POINTS_EARNED: rows_renderer(_ledger_rows, LedgerRowSerializer, written=_ledger_rows_written,
                                               customer=lambda row: row.member.customer.public_id),
     WebhookEvent.TIER_CHANGED: render_tier_moves,
     WebhookEvent.COUPON_ISSUED: rows_renderer(_coupons, CouponSerializer, customer=lambda row: row.member.customer.public_id),
@@ -246,15 +254,19 @@ def on_points_changed(sender, transactions, **kwargs) -> None:
     _points_earned_emit([(row.pk, row.public_id, customers[row.member_id]) for row in earned])
 
 
-def on_points_earned(sender, rows, **kwargs) -> None:
-    """A batch's new ledger rows as (id, public id, customer id), in its transaction: nothing read again."""
-    _points_earned_emit(rows)
+def on_points_earned(sender, rows, transactions=None, **kwargs) -> None:
+    """A batch's new ledger rows as (id, public id, customer id), in its transaction, and the rows themselves as
+    written when the sender holds them (club.services.purchases): nothing read again."""
+    _points_earned_emit(rows, transactions)
 
 
-def _points_earned_emit(rows: list[tuple]) -> None:
-    """(ledger row id, public id, customer id) of each row: one points.earned each, rendered from the rows."""
+def _points_earned_emit(rows: list[tuple], transactions=None) -> None:
+    """(ledger row id, public id, customer id) of each row: one points.earned each, rendered from the rows
+    (the written ones handed over as they are, the others read again)."""
+    written = {row.pk: row for row in transactions or ()}
     events_emit(event=WebhookEvent.POINTS_EARNED, render=RENDERERS[WebhookEvent.POINTS_EARNED], deferrable=True, emissions=[
-        Emission(customer_id=customer_id, subject=Subject(pk), key=str(public_id)) for pk, public_id, customer_id in rows])
+        Emission(customer_id=customer_id, subject=written.get(pk) or Subject(pk), key=str(public_id))
+        for pk, public_id, customer_id in rows])
 
 
 def on_tier_changed(sender, changes, **kwargs) -> None:
