@@ -180,16 +180,16 @@ def partner_orders_create(
     item's errors; then nothing is stored. Returns the orders in batch order."""
     errors = {index: dict(found) for index, found in (errors or {}).items()}
     wanted = {values["customer"]["public_id"] for values in orders.values()}
-    customers = {customer.public_id: customer.pk for customer in visible_customers(key).filter(public_id__in=wanted).only("pk", "public_id")}
+    customers = {customer.public_id: customer for customer in visible_customers(key).filter(public_id__in=wanted).only("pk", "public_id")}
     inputs, positions = [], []
     for index, values in sorted(orders.items()):
         values = dict(values)
-        customer_id = customers.get(values.pop("customer")["public_id"])
-        if customer_id is None:
+        customer = customers.get(values.pop("customer")["public_id"])
+        if customer is None:
             errors.setdefault(index, {}).setdefault("customer", []).append(_("No such customer."))
             continue
         lines = tuple(crm_services.LineInput(**line) for line in values.pop("lines", []))
-        inputs.append(crm_services.OrderInput(customer_id=customer_id, lines=lines, **values))
+        inputs.append(crm_services.OrderInput(customer_id=customer.pk, customer=customer, lines=lines, **values))
         positions.append(index)
     try:
         if errors:

@@ -13,8 +13,11 @@ from django.dispatch import Signal
 member_notification = Signal()
 # sender=PointsTransaction, transactions=[<PointsTransaction>, ...]: a change of a member's points (a list of one)
 points_changed = Signal()
-# sender=PointsTransaction, rows=[(ledger row id, public id, customer id), ...]: the ledger rows a batch of orders
-# earned, 1,000 at a time. Sent INSIDE the batch's transaction, as crm's orders_created: a receiver that writes (the
+# sender=PointsTransaction, rows=[(ledger row id, public id, customer id), ...], transactions=[<PointsTransaction>, ...]
+# | None: the ledger rows a batch of orders earned, 1,000 at a time. `transactions`, when the sender holds them, are
+# the same rows as written, with the facts their description reads (order with its number and public id, rule) and
+# their member with its customer's public id, so a receiver need not read them again; a row not among them is known
+# by its id only. Sent INSIDE the batch's transaction, as crm's orders_created: a receiver that writes (the
 # webhooks' outbox) commits with the points; one that talks to the outside world must wait for the commit.
 points_earned = Signal()
 # sender=Membership, changes=[<TierChange>, ...] (member, from_tier, to_tier, reason): one manual change

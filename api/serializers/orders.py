@@ -112,12 +112,9 @@ class OrderSerializer(StrictSerializer):
         """The same output as the declared fields give (a test compares the two), built directly: a bulk
         call answers with 1,000 orders and their lines, and DRF's per-field machinery was most of that.
 
-        The customer's public id comes from `customer.public_id` (Order.objects.with_customer_public_id)
-        or, for orders just written, from `customer_public_id`; the lines from `lines.all()`."""
-        customer = getattr(instance, "customer_public_id", None)
-        if customer is None:
-            customer = instance.customer.public_id
-        return self.render(instance, customer, instance.lines.all(), self.time_zone)
+        The customer's public id comes from `customer.public_id` (Order.objects.with_customer_public_id, or the
+        customer an order just written carries: crm.services.OrderInput.customer); the lines from `lines.all()`."""
+        return self.render(instance, instance.customer.public_id, instance.lines.all(), self.time_zone)
 
     @staticmethod
     def render(order, customer, lines, tz) -> dict:

@@ -57,8 +57,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         customer = customer_for_body(request, data.pop("customer")["public_id"])
         lines = [crm_services.LineInput(**line) for line in data.pop("lines", [])]
         order = crm_services.order_create(customer=customer, lines=lines, source=partner_source(request), **data)
-        # Rendered from the row just written and its lines (as the bulk road does), not read back.
-        order.customer_public_id = customer.public_id
+        # Rendered from the row just written, its customer and its lines (as the bulk road does), not read back.
         return Response(self.get_serializer().to_representation(order), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -100,9 +99,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                                 "%(count)s orders are invalid; nothing was stored.", count) % {"count": count},
                 errors=[{"index": index, "errors": found} for index, found in invalid.errors.items()],
             )
-        # Rendered from the rows just written (their lines too), not read back.
-        for order, index in zip(created, sorted(orders), strict=True):
-            order.customer_public_id = orders[index]["customer"]["public_id"]
+        # Rendered from the rows just written (their customers and lines too), not read back.
         serializer = self.get_serializer()
         rows = [serializer.to_representation(order) for order in created]
         return Response({"created": len(rows), "orders": rows}, status=status.HTTP_201_CREATED)

@@ -5,6 +5,8 @@ the corresponding GET shows (public ids only). Objects the API lists under a mem
 (ledger rows, coupons, coupon uses) also carry `customer`, the member's public id, because the
 webhook has no path to say whose they are. Each renderer loads a whole batch of subjects in a
 constant number of queries (`RENDERERS`, used with `events_emit`); a signal is a batch of one.
+The rows a batch of orders wrote (the orders, their ledger rows) are handed over by the signals and
+rendered as they are, by the same serializer: nothing is read again for them.
 """
 
 from collections.abc import Callable
@@ -39,13 +41,20 @@ class Subject:
 
 
 def rows_renderer(queryset: Callable[[], QuerySet], serializer_class: type[serializers.BaseSerializer],
-                  customer: Callable[[object], object] | None = None) -> Render:
-    """Render subjects (model instances) from fresh rows, loaded together: one query for the rows
-    and one per prefetched relation, whatever the number of subjects."""
+                  customer: Callable[[object], object] | None = None,
+                  written: Callable[[list], list] | None = None) -> Render:
+    """Render subjects (model instances, or Subject) from fresh rows, loaded together: one query for the rows
+    and one per prefetched relation, whatever the number of subjects.
+
+    `written` picks, among the subjects that are model instances, the rows the request wrote and holds with what
+    the serializer reads (completing them, at most one query for the batch): those are rendered as they are,
+    the others read again. The same serializer renders both, so the payload is the same either way."""
 
     def render(subjects: list) -> list[dict]:
-        found = queryset().in_bulk([subject.pk for subject in subjects])
-        rows = [found[subject.pk] for subject in subjects]
+        held = set() if written is None else {
+            id(row) for row in written([subject for subject in subjects if not isinstance(subject, Subject)])}
+        found = queryset().in_bulk([subject.pk for subject in subjects if id(subject) not in held])
+        rows = [subject if id(subject) in held else found[subject.pk] for subject in subjects]
         # One serializer for the whole list: DRF copies a serializer's fields once per instance it builds.
         payloads = [dict(data) for data in serializer_class(rows, many=True).data]
         if customer is not None:
@@ -90,12 +99,34 @@ def _orders():
     return Order.objects.with_customer_public_id().prefetch_related("lines")
 
 
+def _orders_written(orders: list) -> list:
+    """The orders a batch wrote with their lines (crm.services.orders); the customers' public ids not handed
+    over with them (OrderInput.customer) are read for the batch in one query."""
+    from crm.models import Customer, Order
+
+    held = [order for order in orders if "lines" in getattr(order, "_prefetched_objects_cache", {})]
+    unknown = [order for order in held if not Order.customer.is_cached(order)]
+    if unknown:
+        customers = Customer.objects.only("pk", "public_id").in_bulk({order.customer_id for order in unknown})
+        for order in unknown:
+            order.customer = customers[order.customer_id]
+    return held
+
+
 def _ledger_rows():
     from club.models import PointsTransaction
 
     # The facts a row's description is rendered from (with_facts), in the same query: without them each row of a
     # batch read its order again.
     return PointsTransaction.objects.with_facts().select_related("member__customer")
+
+
+def _ledger_rows_written(rows: list) -> list:
+    """The ledger rows a batch wrote, handed over with their order and member's customer (club.signals.points_earned)."""
+    from club.models import Membership, PointsTransaction
+
+    return [row for row in rows if PointsTransaction.member.is_cached(row) and Membership.customer.is_cached(row.member)
+            and (row.order_id is None or PointsTransaction.order.is_cached(row))]
 
 
 def _coupons():
@@ -124,8 +155,8 @@ def _responses():
 
 RENDERERS: dict[str, Render] = {
     WebhookEvent.CUSTOMER_CREATED: rows_renderer(_customers, CustomerSerializer),
-    WebhookEvent.ORDER_CREATED: rows_renderer(_orders, OrderSerializer),
-    WebhookEvent.POINTS_EARNED: rows_renderer(_ledger_rows, LedgerRowSerializer,
+    WebhookEvent.ORDER_CREATED: rows_renderer(_orders, OrderSerializer, written=_orders_written),
+    WebhookEvent.POINTS_EARNED: rows_renderer(_ledger_rows, LedgerRowSerializer, written=_ledger_rows_written,
                                               customer=lambda row: row.member.customer.public_id),
     WebhookEvent.TIER_CHANGED: render_tier_moves,
     WebhookEvent.COUPON_ISSUED: rows_renderer(_coupons, CouponSerializer, customer=lambda row: row.member.customer.public_id),
@@ -197,18 +228,20 @@ def on_partner_customer_saved(sender, instance: PartnerCustomer, created: bool, 
 
 def on_orders_created(sender, order_ids, orders=None, **kwargs) -> None:
     """One order.created event per order of the batch, written to the outbox together (nothing is
-    read when nobody subscribed, nor when the road handed over the rows it wrote)."""
+    read when nobody subscribed, nor when the road handed over the rows it wrote: they are rendered as they are)."""
     from crm.models import Order
 
     if WebhookEvent.ORDER_CREATED not in subscribed_events():
         return
     if orders is not None:
-        orders = sorted((order.pk, order.public_id, order.customer_id, order.source) for order in orders)
-    else:  # plain values, not model instances: the renderer and the outbox need each order's id only
-        orders = Order.objects.filter(pk__in=order_ids).order_by("pk").values_list("pk", "public_id", "customer_id", "source")
+        orders = sorted(((order.pk, order.public_id, order.customer_id, order.source, order) for order in orders),
+                        key=lambda values: values[0])
+    else:  # plain values, not model instances: the renderer reads them again by id
+        orders = [(*values, Subject(values[0])) for values in Order.objects.filter(pk__in=order_ids).order_by("pk")
+                  .values_list("pk", "public_id", "customer_id", "source")]
     events_emit(event=WebhookEvent.ORDER_CREATED, render=RENDERERS[WebhookEvent.ORDER_CREATED], deferrable=True, emissions=[
-        Emission(customer_id=customer_id, subject=Subject(pk), key=str(public_id), owner_partner_id=partner_of_source(source))
-        for pk, public_id, customer_id, source in orders])
+        Emission(customer_id=customer_id, subject=subject, key=str(public_id), owner_partner_id=partner_of_source(source))
+        for _pk, public_id, customer_id, source, subject in orders])
 
 
 def on_points_changed(sender, transactions, **kwargs) -> None:
@@ -221,15 +254,19 @@ def on_points_changed(sender, transactions, **kwargs) -> None:
     _points_earned_emit([(row.pk, row.public_id, customers[row.member_id]) for row in earned])
 
 
-def on_points_earned(sender, rows, **kwargs) -> None:
-    """A batch's new ledger rows as (id, public id, customer id), in its transaction: nothing read again."""
-    _points_earned_emit(rows)
+def on_points_earned(sender, rows, transactions=None, **kwargs) -> None:
+    """A batch's new ledger rows as (id, public id, customer id), in its transaction, and the rows themselves as
+    written when the sender holds them (club.services.purchases): nothing read again."""
+    _points_earned_emit(rows, transactions)
 
 
-def _points_earned_emit(rows: list[tuple]) -> None:
-    """(ledger row id, public id, customer id) of each row: one points.earned each, rendered from the rows."""
+def _points_earned_emit(rows: list[tuple], transactions=None) -> None:
+    """(ledger row id, public id, customer id) of each row: one points.earned each, rendered from the rows
+    (the written ones handed over as they are, the others read again)."""
+    written = {row.pk: row for row in transactions or ()}
     events_emit(event=WebhookEvent.POINTS_EARNED, render=RENDERERS[WebhookEvent.POINTS_EARNED], deferrable=True, emissions=[
-        Emission(customer_id=customer_id, subject=Subject(pk), key=str(public_id)) for pk, public_id, customer_id in rows])
+        Emission(customer_id=customer_id, subject=written.get(pk) or Subject(pk), key=str(public_id))
+        for pk, public_id, customer_id in rows])
 
 
 def on_tier_changed(sender, changes, **kwargs) -> None:

@@ -11,7 +11,9 @@ floor(total x points per unit x tier multiplier); the rules' limits over what ea
 or holds pending already plus the batch, in order id order; then the ledger (or pending) rows,
 each with its per-line JSON (`jsonb_object_agg`) and its key `order:<id>:rule:<id>`, with
 `ON CONFLICT DO NOTHING` (a replayed batch earns nothing twice). A figure beyond a 64-bit integer
-is not written but answered, so the caller refuses it as the Python road does (core.bounds).
+is not written but answered, so the caller refuses it as the Python road does (core.bounds). The rows
+written are answered with what their points.earned payloads render (their order's public id and number
+too), so the webhooks read nothing again.
 """
 
 import json
@@ -25,6 +27,7 @@ from club.dates import day_start
 from club.models import EarningRule, PendingPoints, PointsTransaction
 from core.audit import SOURCE_MAX_LENGTH, current_source
 from core.bounds import POINTS_MAX
+from crm.models import Order
 
 _RULES = """
     SELECT * FROM unnest(%(rule_id)s::bigint[], %(ordinal)s::int[], %(per_unit)s::numeric[], %(apply_tier)s::boolean[],
@@ -95,11 +98,11 @@ allowed AS (
 ins AS ({insert}
     SELECT {values} FROM allowed WHERE points <= %(points_max)s ORDER BY member_id, order_id, ordinal
     ON CONFLICT DO NOTHING
-    RETURNING id, member_id, order_id, rule_id, points, idempotency_key, {public_id} AS public_id
+    RETURNING {returned}
 )
-SELECT id, member_id, order_id, rule_id, points, idempotency_key, public_id FROM ins
+SELECT {returned_ins}, o.public_id, o.customer_id, o.order_number FROM ins JOIN crm_order o ON o.id = ins.order_id
 UNION ALL
-SELECT NULL, member_id, order_id, rule_id, points, key, NULL FROM allowed WHERE points > %(points_max)s
+SELECT {too_large}, NULL, NULL, NULL FROM allowed WHERE points > %(points_max)s
 """
 
 _LEDGER = """
@@ -112,6 +115,15 @@ _PENDING = """
     INSERT INTO club_pendingpoints (member_id, order_id, rule_id, points, lines, reason, available_at, status,
                                     idempotency_key, released_id, created_at)"""
 _PENDING_VALUES = "member_id, order_id, rule_id, points, lines, '', %(available_at)s, 'pending', key, NULL, %(now)s"
+# The columns each written row is answered with: what its points.earned payload renders (api.webhooks), so nothing
+# is read again; the per-line JSON (and the audit columns) load when read.
+_LEDGER_RETURNED = ("id", "public_id", "member_id", "points", "kind", "source", "reason", "rule_id", "order_id",
+                    "source_ref", "original_id", "shortfall", "expires_at", "idempotency_key", "created_at")
+_PENDING_RETURNED = ("id", "member_id", "order_id", "rule_id", "points", "reason", "available_at", "status",
+                     "idempotency_key", "created_at")
+# A figure too large to write is answered in the same columns, from the earning (`allowed`).
+_TOO_LARGE = {"member_id": "member_id", "order_id": "order_id", "rule_id": "rule_id", "points": "points",
+              "idempotency_key": "key"}
 
 
 def _limit_window(rule: EarningRule, now: datetime) -> tuple[int, datetime | None]:
@@ -125,9 +137,10 @@ def _limit_window(rule: EarningRule, now: datetime) -> tuple[int, datetime | Non
 
 def earnings_insert(*, order_ids: list[int], rules: list[EarningRule], new: bool,
                     now: datetime) -> tuple[list[PointsTransaction | PendingPoints], list[tuple[int, int, str]]]:
-    """Write the batch's purchase rows in one statement. Returns the rows written (their ids, member,
-    order, rule, points, key and public id; the other fields are loaded when read) and, apart, the (member, points,
-    key) of earnings too large to write: the caller refuses the batch (core.bounds)."""
+    """Write the batch's purchase rows in one statement. Returns the rows written, in id order (the columns a
+    ledger row's payload renders, with their order - its public id, customer and number - and rule; the per-line
+    JSON is loaded when read) and, apart, the (member, points, key) of earnings too large to write: the caller
+    refuses the batch (core.bounds)."""
     pending = settings.CLUB_PENDING_DAYS > 0
     limits = [_limit_window(rule, now) if rule.limit != EarningRule.Limit.NONE else (0, None) for rule in rules]
     params = {
@@ -143,20 +156,36 @@ def earnings_insert(*, order_ids: list[int], rules: list[EarningRule], new: bool
         "expires_at": now + timedelta(days=settings.CLUB_POINTS_EXPIRY_DAYS),
         "available_at": now + timedelta(days=settings.CLUB_PENDING_DAYS),
     }
+    returned = _PENDING_RETURNED if pending else _LEDGER_RETURNED
     sql = _EARNED.format(rules=_RULES, paid="" if new else _PAID, insert=_PENDING if pending else _LEDGER,
-                         values=_PENDING_VALUES if pending else _LEDGER_VALUES,
-                         public_id="NULL::uuid" if pending else "public_id")  # pending rows have no public id
+                         values=_PENDING_VALUES if pending else _LEDGER_VALUES, returned=", ".join(returned),
+                         returned_ins=", ".join(f"ins.{column}" for column in returned),
+                         too_large=", ".join(_TOO_LARGE.get(column, "NULL") for column in returned))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     model = PendingPoints if pending else PointsTransaction
-    names = ["id", "member_id", "order_id", "rule_id", "points", "idempotency_key", "public_id"]
-    # from_db takes the values in the model's field order; the fields not named are loaded when read.
-    ordered = [field.attname for field in model._meta.concrete_fields if field.attname in names]
-    rows = []
+    rules_by_id = {rule.pk: rule for rule in rules}
+    rows, too_large = [], []
     for values in found:
-        if values[0] is not None:
-            named = dict(zip(names, values), points=int(values[4]))  # numeric: the UNION with the figures too large
-            rows.append(model.from_db(connection.alias, ordered, [named[name] for name in ordered]))
-    too_large = [(member_id, int(points), key) for pk, member_id, _order, _rule, points, key, _public in found if pk is None]
+        named = dict(zip(returned, values), points=int(values[returned.index("points")]))  # numeric: the UNION
+        if named["id"] is None:
+            too_large.append((named["member_id"], named["points"], named["idempotency_key"]))
+            continue
+        row = _instance(model, named)
+        # The facts its description and payload read (ledger_row_description): its order as the statement saw it,
+        # and its rule.
+        order_public_id, customer_id, order_number = values[len(returned):]
+        row.order = _instance(Order, {"id": named["order_id"], "public_id": order_public_id, "customer_id": customer_id,
+                                      "order_number": order_number})
+        row.rule = rules_by_id[named["rule_id"]]
+        rows.append(row)
+    rows.sort(key=lambda row: row.pk)  # as they were inserted
     return rows, too_large
+
+
+def _instance(model, values: dict):
+    """An instance of `model` with these columns' values (the others are loaded when read): from_db takes them in
+    the model's field order."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])

@@ -97,9 +97,10 @@ def _members_locked(ids: Sequence[int]) -> dict[int, Membership]:
     earning = Order.objects.filter(pk__in=ids, is_counted=True, customer__membership__status=Membership.Status.ACTIVE,
                                    placed_at__gte=F("customer__membership__joined_at")).values("customer__membership__id")
     # The columns the batch reads, no tier joined to every member (the tier review reads the few tiers once): a
-    # file's chunk locks thousands of members.
-    return {member.pk: member for member in Membership.objects.filter(pk__in=earning).select_for_update()
-            .only(*_MEMBER_FIELDS).order_by("pk")}
+    # file's chunk locks thousands of members. The customer's public id (what the points.earned payloads name) comes
+    # in the same statement; only the members are locked.
+    return {member.pk: member for member in Membership.objects.filter(pk__in=earning).select_related("customer")
+            .select_for_update(of=("self",)).only(*_MEMBER_FIELDS, "customer__public_id").order_by("pk")}
 
 
 # What a batch reads and writes of its members (balances, tier review); any other field loads when read.
@@ -114,6 +115,7 @@ def _write_sql(ids: Sequence[int], rules: list[EarningRule], members: dict[int, 
         check_points(points, field="points")  # raises: the transaction, orders and all, is rolled back
     added = defaultdict(int)
     for row in rows:
+        row.member = members[row.member_id]
         added[row.member_id] += row.points
     _check_balances(added, members)
     _credit(rows, added, members)
@@ -130,13 +132,14 @@ def _award_in_python(ids: Sequence[int], rules: list[EarningRule], *,
     for order in (Order.objects.filter(pk__in=ids, is_counted=True, customer__membership__status=Membership.Status.ACTIVE,
                                        placed_at__gte=F("customer__membership__joined_at"))
                   .select_related("customer__membership__tier").select_for_update(of=("customer__membership",))
-                  .only("pk", "order_number", "placed_at", "total", "customer_id", "customer__id",
+                  .only("pk", "public_id", "order_number", "placed_at", "total", "customer_id", "customer__id",
+                        "customer__public_id",
                         *(f"customer__membership__{field.name}" for field in Membership._meta.concrete_fields),
                         *(f"customer__membership__tier__{field.name}" for field in Tier._meta.concrete_fields))
                   .order_by("customer__membership__id", "pk")):
         member = members.setdefault(order.customer.membership.pk, order.customer.membership)
         orders.append({"pk": order.pk, "order_number": order.order_number, "placed_at": order.placed_at,
-                       "total": order.total, "member_id": member.pk})
+                       "total": order.total, "member_id": member.pk, "row": order})
     if not orders:
         return {}, []
     earnings = _earnings(orders, rules, members, new=new) if rules else []
@@ -243,7 +246,7 @@ def _write(earnings: list[dict], members: dict[int, Membership]) -> list[PointsT
     now = timezone.now()
     if settings.CLUB_PENDING_DAYS > 0:
         rows = [
-            PendingPoints(member=earning["member"], order_id=earning["order"]["pk"], rule=earning["rule"],
+            PendingPoints(member=earning["member"], order=earning["order"]["row"], rule=earning["rule"],
                           points=earning["points"], lines=earning["lines"],
                           idempotency_key=earning["key"], created_at=now,
                           available_at=now + timedelta(days=settings.CLUB_PENDING_DAYS))
@@ -252,7 +255,7 @@ def _write(earnings: list[dict], members: dict[int, Membership]) -> list[PointsT
     else:
         rows = [
             PointsTransaction(member=earning["member"], points=earning["points"], kind=Kind.EARN, source=Source.ORDER,
-                              rule=earning["rule"], order_id=earning["order"]["pk"],
+                              rule=earning["rule"], order=earning["order"]["row"],
                               lines=earning["lines"], idempotency_key=earning["key"], created_at=now,
                               expires_at=now + timedelta(days=settings.CLUB_POINTS_EXPIRY_DAYS))
             for earning in earnings
@@ -276,17 +279,20 @@ def _credit(rows: list[PointsTransaction | PendingPoints], added: dict[int, int]
         return
     field = "pending_points" if settings.CLUB_PENDING_DAYS > 0 else "points_balance"
     if field == "points_balance":
-        _announce_earned([(row.pk, row.public_id, members[row.member_id].customer_id) for row in rows])
+        _announce_earned(rows, members)
     _members_add(field, added)
     for member_id, points in added.items():
         setattr(members[member_id], field, getattr(members[member_id], field) + points)
 
 
-def _announce_earned(rows: list[tuple]) -> None:
+def _announce_earned(rows: list[PointsTransaction], members: dict[int, Membership]) -> None:
     """points_earned for a batch's new ledger rows, in its transaction (so their webhook rows commit with the
-    points, or neither does), 1,000 rows at a time."""
+    points, or neither does), 1,000 rows at a time. The rows go with it as written, with what their payloads read
+    (their order, rule and member with its customer's public id): the webhooks render them without reading them again."""
     for start in range(0, len(rows), ANNOUNCE_CHUNK):
-        signals.points_earned.send(sender=PointsTransaction, rows=rows[start:start + ANNOUNCE_CHUNK])
+        chunk = rows[start:start + ANNOUNCE_CHUNK]
+        signals.points_earned.send(sender=PointsTransaction, transactions=chunk, rows=[
+            (row.pk, row.public_id, members[row.member_id].customer_id) for row in chunk])
 
 
 def _members_add(field: str, added: dict[int, int]) -> None:

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from core.bounds import AMOUNT_MAX, amount_limit_text
-from crm.models import Order
+from crm.models import Customer, Order
 
 ORDER_NUMBER_MAX = 64
 TEXT_LIMITS = {"sku": 64, "product_name": 200, "category": 100}
@@ -55,6 +55,9 @@ class OrderInput:
     currency: str = "USD"
     discount: Decimal = Decimal("0")
     fulfilled_at: datetime | None = None
+    # The customer's row, when the caller holds it (the API's roads, order_create): the written order carries it,
+    # so what renders the order (the API's answer, the order.created webhook) need not read it again.
+    customer: Customer | None = None
 
 
 # --- Cleaners: raw value -> typed value, or BadValue --------------------------------------------
@@ -178,6 +181,7 @@ def order_input_clean(order: OrderInput) -> tuple[OrderInput, dict[str, list[str
         currency=clean("currency", clean_currency, order.currency),
         discount=clean("discount", clean_money, order.discount, "discount"),
         fulfilled_at=order.fulfilled_at,
+        customer=order.customer,
     )
     if "total" not in errors and "discount" not in errors and cleaned.discount > cleaned.total:
         errors.setdefault("discount", []).append(

@@ -154,11 +154,14 @@ def _order_row(order: OrderInput, source: str) -> Order:
     fulfilled_at = order.fulfilled_at
     if order.status == Order.Status.FULFILLED and fulfilled_at is None:
         fulfilled_at = order.placed_at
-    return Order(
+    row = Order(
         customer_id=order.customer_id, source=source, order_number=order.order_number, placed_at=order.placed_at,
         status=order.status, channel=order.channel, currency=order.currency, total=order.total, discount=order.discount,
         refunded_amount=order.total if order.status == Order.Status.REFUNDED else Decimal("0"), fulfilled_at=fulfilled_at,
     )
+    if order.customer is not None and order.customer.pk == order.customer_id:
+        row.customer = order.customer
+    return row
 
 
 def orders_announce(*, order_ids: Sequence[int], source: str, orders: Sequence[Order] | None = None) -> None:
@@ -189,8 +192,8 @@ def order_create(
 ) -> Order:
     """One order: a batch of one (orders_create). Raises ValidationError with its field errors."""
     order = OrderInput(
-        customer_id=customer.pk, order_number=order_number, placed_at=placed_at, total=total, lines=tuple(lines),
-        status=status, channel=channel, currency=currency, discount=discount, fulfilled_at=fulfilled_at,
+        customer_id=customer.pk, customer=customer, order_number=order_number, placed_at=placed_at, total=total,
+        lines=tuple(lines), status=status, channel=channel, currency=currency, discount=discount, fulfilled_at=fulfilled_at,
     )
     try:
         return orders_create(orders=[order], source=source, by=by)[0]

@@ -1,14 +1,19 @@
 """The fan-out: which subscriptions get an event, and what the payloads carry."""
 
 import json
-from datetime import date
+import zoneinfo
+from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import timezone, translation
 
 from api import services as api_services
 from api import webhooks
 from api.models import WebhookDelivery, WebhookSubscription
+from api.webhooks.events import Subject
+from api.webhooks.outbox import payloads_json
+from club import signals as club_signals
 from club import services as club_services
 from api.serializers import (
     CouponRedemptionSerializer,
@@ -24,6 +29,7 @@ from crm.models import Customer, Order
 from feedback.models import ReturnRequest
 from core import jobs
 from crm import services as crm_services
+from crm import signals as crm_signals
 from tests.api.webhook_helpers import subscribe
 from tests.helpers import local
 
@@ -226,11 +232,11 @@ def test_a_batch_of_events_costs_the_queries_of_one(partner, other_partner, cust
     orders = [place_order(customer) for _index in range(5)]
     webhooks.subscribed_events()  # the subscriptions remembered, as between two events of an import
 
-    def emit(batch, tag):
+    def emit(batch, tag):  # known by their ids, as a file's import names them: read again
         return webhooks.events_emit(
             event="order.created", render=webhooks.RENDERERS["order.created"],
-            emissions=[webhooks.Emission(customer_id=order.customer_id, subject=order, key=f"{tag}:{order.public_id}")
-                       for order in batch],
+            emissions=[webhooks.Emission(customer_id=order.customer_id, subject=Subject(order.pk),
+                                         key=f"{tag}:{order.public_id}") for order in batch],
         )
 
     # Own-data links, orders with their customers, their lines, the insert.
@@ -241,7 +247,8 @@ def test_a_batch_of_events_costs_the_queries_of_one(partner, other_partner, cust
     with django_assert_num_queries(5):  # the same, and the batch's orders (crm's event names their ids)
         webhooks.on_orders_created(sender=None, order_ids=[order.pk for order in orders])
     written = WebhookDelivery.objects.count()
-    with django_assert_num_queries(4):  # the rows the road wrote handed over (crm.services.orders_create): none read again
+    # The rows the road wrote handed over (crm.services.orders_create), rendered as they are: the links, the insert.
+    with django_assert_num_queries(2):
         webhooks.on_orders_created(sender=None, order_ids=[order.pk for order in orders], orders=orders[::-1])
     assert WebhookDelivery.objects.count() == written  # the same events: nothing written twice
     rendered = WebhookDelivery.objects.filter(payload__id=str(orders[2].public_id)).values_list("payload", flat=True)
@@ -249,12 +256,60 @@ def test_a_batch_of_events_costs_the_queries_of_one(partner, other_partner, cust
         json.dumps(as_json(OrderSerializer(Order.objects.prefetch_related("lines").get(pk=orders[2].pk)).data), sort_keys=True)}
 
 
+@pytest.mark.parametrize("customer_handed", [True, False], ids=["customer-handed", "customer-id-only"])
+def test_payloads_rendered_from_the_rows_an_order_wrote_are_byte_for_byte_those_of_fresh_rows(
+        partner, member, receiver, django_assert_num_queries, customer_handed):
+    """order.created and points.earned render the rows the batch wrote, as crm and the club hand them over (the
+    order with its customer and lines, the ledger row with its order, rule and member), with no query: the same
+    JSON, byte for byte, as the same subjects read again (what the worker renders for a large batch), with lines,
+    money, a time zone away from UTC and the description in the request's language."""
+    subscribe(partner, receiver, "order.created", "points.earned")
+    handed = {}
+
+    def keep_orders(sender, orders=None, **kwargs):
+        handed["order.created"] = orders
+
+    def keep_ledger_rows(sender, transactions=None, **kwargs):
+        handed["points.earned"] = transactions
+
+    crm_signals.orders_created.connect(keep_orders, dispatch_uid="test.keep_orders")
+    club_signals.points_earned.connect(keep_ledger_rows, dispatch_uid="test.keep_ledger_rows")
+    lines = (crm_services.LineInput(sku="BEANS", product_name="قهوه", category="coffee", quantity=3, unit_price="7.25"),
+             crm_services.LineInput(sku="MUG", product_name="Mug", category="ware", quantity=1, unit_price="10.00"))
+    order = crm_services.OrderInput(customer_id=member.customer.pk, customer=member.customer if customer_handed else None,
+                                    order_number="W-1", placed_at=timezone.now() - timedelta(hours=5, microseconds=7),
+                                    total="30.75", discount="1.50", currency="eur", lines=lines)
+    try:
+        with translation.override("fa"), timezone.override(zoneinfo.ZoneInfo("Asia/Tehran")):
+            crm_services.orders_create(orders=[order], source="shop")
+            for event, written in handed.items():
+                read = 0
+                if event == "order.created" and not customer_handed:
+                    # As it was handed over (rendering it for the outbox has set it): its customer's public id is
+                    # read for the batch, once.
+                    Order.customer.field.delete_cached_value(written[0])
+                    read = 1
+                with django_assert_num_queries(read):
+                    from_written = payloads_json(webhooks.RENDERERS[event](written))
+                fresh = payloads_json(webhooks.RENDERERS[event]([Subject(row.pk) for row in written]))
+                assert json.dumps(from_written) == json.dumps(fresh)
+                stored = WebhookDelivery.objects.get(event=event).payload
+                assert stored == fresh[0]
+    finally:
+        crm_signals.orders_created.disconnect(dispatch_uid="test.keep_orders")
+        club_signals.points_earned.disconnect(dispatch_uid="test.keep_ledger_rows")
+    assert set(handed) == {"order.created", "points.earned"}
+    placed = WebhookDelivery.objects.get(event="order.created").payload
+    earned = WebhookDelivery.objects.get(event="points.earned").payload
+    assert [line["unit_price"] for line in placed["lines"]] == ["7.25", "10.00"] and placed["discount"] == "1.50"
+    assert placed["placed_at"].endswith("+03:30") and placed["customer"] == str(member.customer.public_id)
+    assert earned["reason"] == "سفارش W-1" and earned["order"] == placed["id"]
+    assert earned["points"] == PointsTransaction.objects.get(order__public_id=placed["id"]).points > 0
+    assert earned["created_at"].endswith("+03:30") and earned["customer"] == str(member.customer.public_id)
+
+
 def test_a_large_batch_leaves_its_payloads_to_the_worker_which_renders_what_a_small_batch_gets(
         partner, receiver, customer, settings):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     settings.API_WEBHOOK_RENDER_IN_WORKER_AT = 3
     subscribe(partner, receiver, "order.created")
 
