@@ -315,3 +315,24 @@ def test_an_english_reader_keeps_the_browsers_date_boxes(client, marketing_user)
     html = client.get(reverse(DASHBOARD), {"period": "custom", "start": "2026-03-21", "end": "2026-06-22"},
                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'type="date" name="start" value="2026-03-21"' in html and 'type="date" name="end" value="2026-06-22"' in html
+
+
+def test_a_persian_marketer_reads_every_figure_in_persian_digits(client, marketing_user, shop):
+    # (Arabic is written with Western digits here, as Django's ar locale does: core.templatetags.localized.)
+    snapshots.snapshots_refresh(today=date(2026, 8, 15), periods=2, kinds=["quarter"])
+    rfm_refresh()
+    StaffPreference.objects.create(user=marketing_user, language="fa")
+    client.force_login(marketing_user)
+    dashboard_html = client.get(reverse(DASHBOARD), QUARTER).content.decode()
+    # All customers in Q2 2026: 3 customers; 2 active at the start, 1 ordered again, 1 active at the end: 50% retention.
+    row = dashboard_html.split('id="retention-table"')[1].split("</tr>")[1].split('<td class="trend">')[0]
+    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r'<td class="num[^"]*"[^>]*>(.*?)</td>', row, re.S)]
+    digits = "۰۱۲۳۴۵۶۷۸۹"
+    assert cells[:4] == [digits[3], digits[2], digits[1], digits[1]]
+    assert cells[4].startswith(digits[5] + digits[0]) and not re.search("[0-9]", "".join(cells[:6]))
+    segment_html = client.get(reverse("admin:analytics_dashboard_segment", args=["all"]), QUARTER).content.decode()
+    figures = segment_html.split('class="figure-cards"')[1].split('<div class="analytics-panels">')[0]
+    table = segment_html.split('id="figures-by-period"')[1].split("</table>")[0]
+    rfm = segment_html.split('<table class="rfm-grid"')[1].split("</table>")[0]
+    for part in (figures, re.sub(r"<th[^>]*>.*?</th>", "", table), re.sub(r'style="[^"]*"', "", rfm)):
+        assert not re.search("[0-9]", re.sub(r"<[^>]+>", "", part)), part
