@@ -336,3 +336,13 @@ def test_a_persian_marketer_reads_every_figure_in_persian_digits(client, marketi
     rfm = segment_html.split('<table class="rfm-grid"')[1].split("</table>")[0]
     for part in (figures, re.sub(r"<th[^>]*>.*?</th>", "", table), re.sub(r'style="[^"]*"', "", rfm)):
         assert not re.search("[0-9]", re.sub(r"<[^>]+>", "", part)), part
+
+
+@pytest.mark.parametrize("language, back, forward", [("en", "&larr;", "&rarr;"), ("fa", "&rarr;", "&larr;"), ("ar", "&rarr;", "&larr;")])
+def test_the_previous_and_next_arrows_point_the_way_the_page_reads(client, marketing_user, shop, language, back, forward):
+    StaffPreference.objects.create(user=marketing_user, language=language)
+    client.force_login(marketing_user)
+    html = client.get(reverse(DASHBOARD), QUARTER).content.decode()
+    previous = re.search(r'id="previous-period">(.*?)</a>', html).group(1)
+    following = re.search(r'id="next-period">(.*?)</a>', html).group(1)
+    assert previous.startswith(back) and following.endswith(forward)
