@@ -166,26 +166,31 @@ def earnings_insert(*, order_ids: list[int], rules: list[EarningRule], new: bool
         found = cursor.fetchall()
     model = PendingPoints if pending else PointsTransaction
     rules_by_id = {rule.pk: rule for rule in rules}
+    # from_db takes the values in the model's field order: the order of the returned columns in it, once.
+    row_names = _field_order(model, returned)
+    row_at = [returned.index(name) for name in row_names]
+    points_at, order_names = returned.index("points"), _field_order(Order, ("id", "public_id", "customer_id", "order_number"))
+    alias = connection.alias
     rows, too_large = [], []
     for values in found:
-        named = dict(zip(returned, values), points=int(values[returned.index("points")]))  # numeric: the UNION
-        if named["id"] is None:
-            too_large.append((named["member_id"], named["points"], named["idempotency_key"]))
+        if values[0] is None:  # `id` first: a figure too large to write, answered from the earning
+            named = dict(zip(returned, values))
+            too_large.append((named["member_id"], int(named["points"]), named["idempotency_key"]))
             continue
-        row = _instance(model, named)
+        values = list(values)
+        values[points_at] = int(values[points_at])  # numeric: the UNION with the figures too large
+        row = model.from_db(alias, row_names, [values[at] for at in row_at])
         # The facts its description and payload read (ledger_row_description): its order as the statement saw it,
         # and its rule.
         order_public_id, customer_id, order_number = values[len(returned):]
-        row.order = _instance(Order, {"id": named["order_id"], "public_id": order_public_id, "customer_id": customer_id,
-                                      "order_number": order_number})
-        row.rule = rules_by_id[named["rule_id"]]
+        facts = {"id": row.order_id, "public_id": order_public_id, "customer_id": customer_id, "order_number": order_number}
+        row.order = Order.from_db(alias, order_names, [facts[name] for name in order_names])
+        row.rule = rules_by_id[row.rule_id]
         rows.append(row)
     rows.sort(key=lambda row: row.pk)  # as they were inserted
     return rows, too_large
 
 
-def _instance(model, values: dict):
-    """An instance of `model` with these columns' values (the others are loaded when read): from_db takes them in
-    the model's field order."""
-    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
-    return model.from_db(connection.alias, names, [values[name] for name in names])
+def _field_order(model, columns) -> list[str]:
+    """`columns` in the order of `model`'s fields, as from_db takes values (the other fields load when read)."""
+    return [field.attname for field in model._meta.concrete_fields if field.attname in columns]
