@@ -29,6 +29,7 @@ from api.models import (
     WebhookSubscription,
 )
 from api.scopes import SCOPES
+from core.templatetags.localized import local_digits
 
 RECENT_CALLS = 20
 
@@ -159,7 +160,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke_keys(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         api_keys_forget()
-        self.message_user(request, ngettext("%d key revoked.", "%d keys revoked.", count) % count)
+        self.message_user(request, local_digits(ngettext("%d key revoked.", "%d keys revoked.", count) % count))
 
 
 @admin.register(PartnerCustomer)
@@ -286,8 +287,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def retry_now(self, request, queryset):
         count = webhooks.deliveries_retry(delivery_ids=queryset.values_list("pk", flat=True))
         skipped = queryset.count() - count
-        self.message_user(request, ngettext("%d delivery queued.", "%d deliveries queued.", count) % count)
+        self.message_user(request, local_digits(ngettext("%d delivery queued.", "%d deliveries queued.", count) % count))
         if skipped:
-            self.message_user(request, ngettext("%d delivered delivery was left alone.",
-                                                "%d delivered deliveries were left alone.", skipped) % skipped,
+            self.message_user(request, local_digits(ngettext("%d delivered delivery was left alone.",
+                                                             "%d delivered deliveries were left alone.", skipped) % skipped),
                               messages.WARNING)

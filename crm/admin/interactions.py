@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.direction import isolate_codes_html
+from core.templatetags.localized import local_digits
 from crm import services
 from crm.admin.common import CustomerSearchMixin, adopt
 from crm.admin.filters import FollowUpFilter
@@ -100,6 +101,6 @@ class InteractionAdmin(CustomerSearchMixin, FastChangeListMixin, admin.ModelAdmi
             resolved += 1
         self.message_user(
             request,
-            ngettext("%(count)d interaction resolved.", "%(count)d interactions resolved.", resolved) % {"count": resolved},
+            local_digits(ngettext("%(count)d interaction resolved.", "%(count)d interactions resolved.", resolved) % {"count": resolved}),
             messages.SUCCESS,
         )

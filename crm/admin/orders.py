@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.links import order_links
+from core.templatetags.localized import local_digits
 from crm import services
 from crm.admin.common import money
 from crm.admin.forms import OrderRefundForm
@@ -102,7 +103,7 @@ class OrderAdmin(ReadOnlyAdminMixin, CsvImportAdminMixin, FastChangeListMixin, a
         done = self._apply(request, queryset, lambda order: services.order_cancel(order=order, by=request.user))
         if done:
             self.message_user(
-                request, ngettext("%(count)d order cancelled.", "%(count)d orders cancelled.", done) % {"count": done},
+                request, local_digits(ngettext("%(count)d order cancelled.", "%(count)d orders cancelled.", done) % {"count": done}),
                 messages.SUCCESS,
             )
 
@@ -121,7 +122,7 @@ class OrderAdmin(ReadOnlyAdminMixin, CsvImportAdminMixin, FastChangeListMixin, a
             )
             if done:
                 self.message_user(
-                    request, ngettext("%(count)d order refunded.", "%(count)d orders refunded.", done) % {"count": done},
+                    request, local_digits(ngettext("%(count)d order refunded.", "%(count)d orders refunded.", done) % {"count": done}),
                     messages.SUCCESS,
                 )
             if len(orders) == 1:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.templatetags.localized import local_digits
 from crm.access import access_log
 from crm.models import CustomerAccess, ErasureEvent
 from crm.privacy import customer_erase, customer_export
@@ -53,7 +54,7 @@ class CustomerPrivacyAdminMixin:
                 erased += 1
             self.message_user(
                 request,
-                ngettext("%(count)d customer erased.", "%(count)d customers erased.", erased) % {"count": erased},
+                local_digits(ngettext("%(count)d customer erased.", "%(count)d customers erased.", erased) % {"count": erased}),
                 messages.SUCCESS,
             )
             return None

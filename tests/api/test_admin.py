@@ -42,6 +42,18 @@ def test_the_admin_revokes_keys(client, admin_user, make_client):
     assert Partner.objects.count() == 1
 
 
+def test_a_persian_owner_reads_how_many_keys_were_revoked_in_persian_digits(client, admin_user, make_client):
+    from core.models import StaffPreference
+
+    keys = [make_client("customers:read").key for _ in range(2)]
+    StaffPreference.objects.create(user=admin_user, language="fa")
+    client.force_login(admin_user)
+    response = client.post("/admin/api/apikey/", {"action": "revoke_keys", "_selected_action": [key.pk for key in keys]},
+                           follow=True)
+    shown = [str(message) for message in response.context["messages"]]
+    assert len(shown) == 1 and "۲" in shown[0] and not any(digit in shown[0] for digit in "0123456789"), shown
+
+
 def test_every_call_is_logged_and_the_partner_page_shows_recent_calls_and_error_rate(client, admin_user, make_client, partner):
     from api.models import ApiCall
     from rest_framework.test import APIClient
