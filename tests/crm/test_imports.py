@@ -796,3 +796,29 @@ def test_the_real_admin_has_the_import_pages(client, marketing_user, model, sett
 
     assert reverse(f"admin:crm_{model}_import") in changelist.content.decode()
     assert page.status_code == 200
+
+
+def test_a_file_announces_each_customer_s_orders_together_in_chunks_of_whole_customers(settings, sara):
+    """So the club locks, credits and reviews each member once per import, all its orders earning in id order
+    together, whatever the chunk size; a customer with more orders than a chunk is a chunk of its own."""
+    settings.CRM_IMPORT_BATCH_SIZE = 2
+    mina = CustomerFactory(external_ref="POS-2")
+    reza = CustomerFactory(external_ref="POS-3")
+    rows = [f"{number},{ref},2024-01-0{day},1" for number, ref, day in (
+        ("A1", "POS-1", 1), ("B1", "POS-2", 1), ("A2", "POS-1", 2), ("C1", "POS-3", 1), ("A3", "POS-1", 3),
+        ("B2", "POS-2", 2))]
+    batches = []
+
+    def receive(sender, order_ids, **kwargs):
+        batches.append(set(Order.objects.filter(pk__in=order_ids).values_list("customer_id", flat=True)))
+        assert list(order_ids) == sorted(order_ids)
+
+    signals.orders_created.connect(receive, dispatch_uid="test.import_batches")
+    try:
+        assert import_orders(csv_file("order_number,customer_ref,placed_at,total", *rows)).created == 6
+    finally:
+        signals.orders_created.disconnect(dispatch_uid="test.import_batches")
+
+    assert batches == [{sara.pk}, {mina.pk}, {reza.pk}]  # Sara's three orders together, though a chunk is two
+    announced = [customer for batch in batches for customer in batch]
+    assert len(announced) == len(set(announced))
