@@ -32,7 +32,7 @@ from core import charts
 from core.admin_utils import ReadOnlyAdminMixin
 from core.date_inputs import iso_date_params
 from core.replicas import replica_page
-from core.templatetags.localized import local_digits, local_input_date
+from core.templatetags.localized import local_digits, local_input_date, local_number
 
 
 def selection_query(selection: Selection, **extra) -> str:
@@ -313,7 +313,8 @@ def _cohort_row(row: metrics.CohortRow) -> dict:
             # Darker blue for a higher share; text turns white on the dark cells.
             lightness = 95 - int(55 * value)
             colour = "#fff" if lightness < 60 else "#000"
-            cells.append({"text": f"{100 * value:.0f}%", "style": f"background:hsl(205,60%,{lightness}%);color:{colour}"})
+            cells.append({"text": local_digits(f"{100 * value:.0f}%"),
+                          "style": f"background:hsl(205,60%,{lightness}%);color:{colour}"})
     return {"cohort": row.cohort, "size": row.size, "cells": cells}
 
 
@@ -346,4 +347,4 @@ SEGMENT_LIST_COLUMNS = (retention_column, churn_column, analytics_link)
 
 
 def _rate(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
+    return "–" if value is None else local_number(100 * value, decimals=1) + "%"

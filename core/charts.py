@@ -25,6 +25,8 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from core.templatetags.localized import local_digits
+
 PALETTE = ("#417690", "#ba2121", "#e08a00", "#1a7f37", "#7b4fa0")
 FONT = 11
 AXIS_COLOUR = "#888"
@@ -105,7 +107,8 @@ def sparkline(values: Sequence[float | None], *, title: str, labels: Sequence[st
               color: str = PALETTE[0], empty: str = "–") -> SafeString:
     """A small trend for a table cell: no axes, it fills its cell (at least 120px wide, see
     `.sparkline` in the page's styles); each point still says its label and value on hover."""
-    labels = list(labels) if labels is not None else [str(index + 1) for index in range(len(values))]
+    labels = [local_digits(label) for label in labels] if labels is not None else [
+        local_digits(index + 1) for index in range(len(values))]
     present = [value for value in values if value is not None]
     if not present:
         return format_html('<span class="chart-empty">{}</span>', empty)
@@ -250,13 +253,13 @@ def _point_title(label: str, series: Series, value: float, suffix: str, count: i
 # --- text -------------------------------------------------------------------------------------------
 
 def _number(value: float | None) -> str:
-    """As the admin writes numbers in the active language; whole numbers without decimals."""
+    """As the admin writes numbers in the active language, in its digits; whole numbers without decimals."""
     if value is None:
         return "–"
     if float(value).is_integer():
-        return formats.number_format(int(value), 0, force_grouping=True)
+        return local_digits(formats.number_format(int(value), 0, force_grouping=True))
     decimals = 1 if round(value, 1) == round(value, 2) else 2
-    return formats.number_format(round(value, decimals), decimals, force_grouping=True)
+    return local_digits(formats.number_format(round(value, decimals), decimals, force_grouping=True))
 
 
 def _text_width(text: str) -> float:
@@ -271,11 +274,12 @@ def _fit(text: str, room: float) -> str:
 
 
 def _normalise(data, labels, series, color) -> tuple[list[str], list[Series]]:
+    # Labels in the reader's digits (a period, a score), as the numbers.
     if series is None:
-        labels = [str(label) for label, _value in data]
+        labels = [local_digits(label) for label, _value in data]
         series = [Series("", [value for _label, value in data], color)]
     else:
-        labels = [str(label) for label in labels or ()]
+        labels = [local_digits(label) for label in labels or ()]
     series = [each if each.color else Series(each.name, each.values, PALETTE[index % len(PALETTE)])
               for index, each in enumerate(series)]
     return labels, series

@@ -334,7 +334,10 @@ def test_a_persian_marketer_reads_every_figure_in_persian_digits(client, marketi
     figures = segment_html.split('class="figure-cards"')[1].split('<div class="analytics-panels">')[0]
     table = segment_html.split('id="figures-by-period"')[1].split("</table>")[0]
     rfm = segment_html.split('<table class="rfm-grid"')[1].split("</table>")[0]
-    for part in (figures, re.sub(r"<th[^>]*>.*?</th>", "", table), re.sub(r'style="[^"]*"', "", rfm)):
+    cohorts = segment_html.split('id="cohort-heatmap"')[1].split("</table>")[0]
+    assert "۱۰۰%" in cohorts  # the cohort of February's first month
+    for part in (figures, re.sub(r"<th[^>]*>.*?</th>", "", table), re.sub(r'style="[^"]*"', "", rfm),
+                 re.sub(r'style="[^"]*"', "", cohorts)):
         assert not re.search("[0-9]", re.sub(r"<[^>]+>", "", part)), part
 
 

@@ -88,6 +88,15 @@ def test_it_writes_numbers_as_the_admin_does_in_the_active_language():
     assert "A: 1234,5" in titles(svg)  # Django's Arabic formats (a decimal comma), as in the admin's tables
 
 
+def test_a_persian_reader_reads_the_charts_ticks_labels_and_values_in_persian_digits():
+    with translation.override("fa"):
+        svg = parse(line_chart([("2026 Q1", 40.0), ("2026 Q2", 55.5)], title="Retention", value_suffix="%"))
+        spark = parse(str(sparkline([40.0, 55.5], title="Retention", labels=["2026 Q1", "2026 Q2"], value_suffix="%")))
+    written = " ".join(svg.itertext()) + " " + " ".join(titles(svg)) + " " + " ".join(titles(spark))
+    assert "۲۰۲۶ Q۲" in written and "۵۵" in written
+    assert not re.search("[0-9]", written), written
+
+
 def test_a_sparkline_fills_its_cell_and_says_each_value_on_hover():
     markup = str(sparkline([40.0, None, 55.5], title="Retention rate, last 3 periods", labels=["2026 Q1", "2026 Q2", "2026 Q3"],
                            value_suffix="%"))
