@@ -336,7 +336,7 @@ def test_a_persian_marketer_reads_every_figure_in_persian_digits(client, marketi
     rfm = segment_html.split('<table class="rfm-grid"')[1].split("</table>")[0]
     cohorts = segment_html.split('id="cohort-heatmap"')[1].split("</table>")[0]
     assert "۱۰۰%" in cohorts  # the cohort of February's first month
-    for part in (figures, re.sub(r"<th[^>]*>.*?</th>", "", table), re.sub(r'style="[^"]*"', "", rfm),
+    for part in (figures, table.split("</thead>")[1], re.sub(r'style="[^"]*"', "", rfm),
                  re.sub(r'style="[^"]*"', "", cohorts)):
         assert not re.search("[0-9]", re.sub(r"<[^>]+>", "", part)), part
 
