@@ -10,7 +10,7 @@ customers are generated in chunks (each in its own transaction) as plain rows th
 into the tables with COPY on PostgreSQL (core.copy; batched INSERTs on SQLite), ids taken
 from the tables' sequences, so a million customers take minutes and memory stays flat. On
 PostgreSQL a producer process draws and formats the chunks while this one copies the previous
-one in (core.producer): the same rows, the Python half and PostgreSQL's half side by side. The
+one in (core.producer): the same rows, PostgreSQL's COPY hidden behind the drawing. The
 derived customer figures are computed once at the end with one set-based UPDATE (the one
 `rebuild_customer_stats` runs); the search names are derived per row with the model's function.
 
@@ -133,8 +133,8 @@ def seed_customers(run: DemoRun) -> dict[str, int]:
 
 def _chunks(generator: Generator, sizes: list[int]) -> Iterator[Chunk]:
     """The chunks drawn in turn. With COPY (PostgreSQL) a producer process draws and formats them while
-    this one writes the previous chunk (core.producer): the Python half of the work and PostgreSQL's
-    half overlap, on a machine with two CPUs or more. The rows are the same either way."""
+    this one writes the previous chunk (core.producer): the drawing and PostgreSQL's COPY overlap, on a
+    machine with two CPUs or more. The rows are the same either way."""
     if not core_copy.uses_copy():
         return (generator.draw_chunk(size) for size in sizes)
     ids = core_copy.SequenceIds(connection.get_connection_params())
