@@ -15,7 +15,7 @@ exactly the per-line figures written either way.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Context, Decimal, localcontext
 
@@ -325,7 +325,10 @@ class _DryRun(Exception):
 
 def points_backfill(*, since: datetime | None = None, dry_run: bool = False, progress=None) -> dict:
     """Credit what orders that never earned should have earned (an import made before imports
-    earned points), through the very path a new batch takes, a chunk of orders at a time.
+    earned points), through the very path a new batch takes, a chunk of whole members at a time (about
+    BACKFILL_CHUNK orders; a member with more is a chunk of its own), as a file's import announces its
+    orders: each member's orders earn together, in id order, at the tier it had before, so a dry run
+    credits exactly what a real run does.
 
     The orders looked at: counted orders of active members, placed on or after joining (and on or
     after `since`), with no purchase points yet. Points earned now expire CLUB_POINTS_EXPIRY_DAYS
@@ -338,11 +341,12 @@ def points_backfill(*, since: datetime | None = None, dry_run: bool = False, pro
         orders = orders.filter(placed_at__gte=since)
     orders = orders.exclude(Exists(PointsTransaction.objects.filter(order=OuterRef("pk"), source=Source.ORDER, kind=Kind.EARN))) \
         .exclude(Exists(PendingPoints.objects.filter(order=OuterRef("pk"))))
-    ids = list(orders.order_by("pk").values_list("pk", flat=True))
-    totals = {"orders_examined": len(ids), "orders_credited": 0, "points": 0, "members": 0}
+    pairs = list(orders.order_by("customer_id", "pk").values_list("customer_id", "pk"))
+    totals = {"orders_examined": len(pairs), "orders_credited": 0, "points": 0, "members": 0}
     members: set[int] = set()
-    for start in range(0, len(ids), BACKFILL_CHUNK):
-        chunk = ids[start:start + BACKFILL_CHUNK]
+    done = 0
+    for chunk in _whole_customers(pairs, BACKFILL_CHUNK):
+        done += len(chunk)
         try:
             with transaction.atomic():
                 rows = points_award_for_orders(order_ids=chunk)  # purchase rows (the referral rewards are not listed)
@@ -354,6 +358,18 @@ def points_backfill(*, since: datetime | None = None, dry_run: bool = False, pro
         except _DryRun:
             pass
         if progress is not None:
-            progress(min(start + BACKFILL_CHUNK, len(ids)), len(ids))
+            progress(done, len(pairs))
     totals["members"] = len(members)
     return totals
+
+
+def _whole_customers(pairs: list[tuple[int, int]], size: int) -> Iterator[list[int]]:
+    """(customer id, order id) pairs in customer order, as lists of order ids (sorted) of about `size` orders that
+    never split a customer's orders."""
+    chunk: list[int] = []
+    for index, (customer_id, order_id) in enumerate(pairs):
+        chunk.append(order_id)
+        following = pairs[index + 1][0] if index + 1 < len(pairs) else None
+        if following != customer_id and len(chunk) >= size or following is None:
+            yield sorted(chunk)
+            chunk = []

@@ -121,3 +121,26 @@ def test_a_bad_since_date_is_a_clear_error_and_credits_nothing(history, since):
         call_command("club_backfill_points", "--since", since, stdout=io.StringIO())
     assert error.value.returncode == 2
     assert not PointsTransaction.objects.exists()
+
+
+def test_a_dry_run_credits_exactly_what_the_real_run_does_when_a_member_s_orders_lift_its_tier(
+        history, purchase_rule, place_order, monkeypatch):
+    """Each member's orders are credited together, whatever the chunk size: a dry run (each chunk rolled back)
+    and a real run (each chunk committed, tiers moving) agree, as a file's import would credit them."""
+    from club.services import purchases
+
+    purchase_rule.enabled = False
+    purchase_rule.save()
+    place_order(history["sara"].customer, order_number="S-LATER", days_ago=1, total="100.00")
+    purchase_rule.enabled = True
+    purchase_rule.save()
+    monkeypatch.setattr(purchases, "BACKFILL_CHUNK", 1)  # a chunk per order, were members split
+
+    dry = backfill("--dry-run")
+    real = backfill()
+
+    assert real == {**dry, "dry_run": False}
+    # Sara's three orders earn at the tier she had before the backfill; she reaches Silver with them.
+    assert dry["points"] == 100 + 500 + 100 + 40 and dry["members"] == 2
+    history["sara"].refresh_from_db()
+    assert history["sara"].tier.name == "Silver"
