@@ -15,7 +15,7 @@ exactly the per-line figures written either way.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Context, Decimal, localcontext
 
@@ -31,6 +31,7 @@ from club.selectors.config_rows import order_rules
 from club.services.earning import referral_rewards_for_orders
 from club.services.purchase_sql import earnings_insert
 from club.services.tiers import tiers_upgrade_qualified
+from core.batches import whole_groups
 from core.bounds import check_points
 from core.rows import instances_insert
 from crm.models import Order, OrderLine
@@ -325,10 +326,10 @@ class _DryRun(Exception):
 
 def points_backfill(*, since: datetime | None = None, dry_run: bool = False, progress=None) -> dict:
     """Credit what orders that never earned should have earned (an import made before imports
-    earned points), through the very path a new batch takes, a chunk of whole members at a time (about
-    BACKFILL_CHUNK orders; a member with more is a chunk of its own), as a file's import announces its
-    orders: each member's orders earn together, in id order, at the tier it had before, so a dry run
-    credits exactly what a real run does.
+    earned points), through the very path a new batch takes, a chunk of whole members at a time
+    (core.batches.whole_groups: at most BACKFILL_CHUNK orders, a member with more being a chunk of
+    its own), as a file's import announces its orders: each member's orders earn together, in id
+    order, at the tier it had before, so a dry run credits exactly what a real run does.
 
     The orders looked at: counted orders of active members, placed on or after joining (and on or
     after `since`), with no purchase points yet. Points earned now expire CLUB_POINTS_EXPIRY_DAYS
@@ -345,7 +346,7 @@ def points_backfill(*, since: datetime | None = None, dry_run: bool = False, pro
     totals = {"orders_examined": len(pairs), "orders_credited": 0, "points": 0, "members": 0}
     members: set[int] = set()
     done = 0
-    for chunk in _whole_customers(pairs, BACKFILL_CHUNK):
+    for chunk in whole_groups(pairs, BACKFILL_CHUNK):
         done += len(chunk)
         try:
             with transaction.atomic():
@@ -361,15 +362,3 @@ def points_backfill(*, since: datetime | None = None, dry_run: bool = False, pro
             progress(done, len(pairs))
     totals["members"] = len(members)
     return totals
-
-
-def _whole_customers(pairs: list[tuple[int, int]], size: int) -> Iterator[list[int]]:
-    """(customer id, order id) pairs in customer order, as lists of order ids (sorted) of about `size` orders that
-    never split a customer's orders."""
-    chunk: list[int] = []
-    for index, (customer_id, order_id) in enumerate(pairs):
-        chunk.append(order_id)
-        following = pairs[index + 1][0] if index + 1 < len(pairs) else None
-        if following != customer_id and len(chunk) >= size or following is None:
-            yield sorted(chunk)
-            chunk = []

@@ -2,8 +2,11 @@
 lines and the customers' derived figures, each one set-based statement over the staged
 rows (crm.importing.orders.staging)."""
 
+from collections.abc import Iterator
+
 from django.conf import settings
 
+from core.batches import whole_groups
 from crm.importing.orders.staging import ORDERS, STAGE
 from crm.models import Order, OrderLine, Product
 from crm.services import customers_recount_grouped, orders_announce
@@ -83,27 +86,27 @@ class WritingSteps:
     def announce_orders(self) -> None:
         """The event every road for orders ends with (crm.services.orders_announce), so imported orders
         earn points, move tiers and reach the partners' webhooks as the API's do. A chunk of whole customers at a
-        time - about CRM_IMPORT_BATCH_SIZE orders, a customer with more being a chunk of its own - so that neither
-        this nor the club's set-based handling grows with the file, and each member is locked, credited and
-        reviewed once per import, all its orders earning in id order together (chunks of ids would touch every
-        member of a shop in every chunk)."""
+        time (core.batches.whole_groups: at most CRM_IMPORT_BATCH_SIZE orders, a customer with more being a chunk of
+        its own), so that neither this nor the club's set-based handling grows with the file, and each member is
+        locked, credited and reviewed once per import, all its orders earning in id order together (chunks of ids
+        would touch every member of a shop in every chunk)."""
         if not self.result.created:
             return
         self.cursor.execute(f"CREATE INDEX {ORDERS}_customer ON {ORDERS} (customer_id, id)")
-        after, chunk = 0, settings.CRM_IMPORT_BATCH_SIZE
-        new = f"SELECT customer_id, id FROM {ORDERS} WHERE id IS NOT NULL AND customer_id"  # nosec B608 - identifiers are constants
+        for ids in whole_groups(self._new_orders_by_customer(), settings.CRM_IMPORT_BATCH_SIZE):
+            orders_announce(order_ids=sorted(ids), source="")
+
+    def _new_orders_by_customer(self) -> Iterator[tuple[int, int]]:
+        """(customer id, order id) of the new orders, by customer then id, read a page at a time (keyset)."""
+        after = (0, 0)
         while True:
-            self.cursor.execute(f"{new} > %s ORDER BY customer_id, id LIMIT %s", [after, chunk + 1])
-            rows = self.cursor.fetchall()
-            if not rows:
+            self.cursor.execute(
+                f"SELECT customer_id, id FROM {ORDERS} WHERE id IS NOT NULL "  # nosec B608 - identifiers are constants; values are parameters
+                "AND (customer_id > %s OR (customer_id = %s AND id > %s)) ORDER BY customer_id, id LIMIT %s",
+                [after[0], after[0], after[1], settings.CRM_IMPORT_BATCH_SIZE],
+            )
+            page = self.cursor.fetchall()
+            if not page:
                 return
-            if len(rows) > chunk:  # the limit cut into a customer: it starts the next chunk
-                cut = rows[-1][0]
-                whole = [row for row in rows if row[0] != cut]
-                if whole:
-                    rows = whole
-                else:  # one customer with more orders than a chunk: all of them
-                    self.cursor.execute(f"{new} = %s ORDER BY id", [cut])
-                    rows = self.cursor.fetchall()
-            orders_announce(order_ids=sorted(order_id for _customer, order_id in rows), source="")
-            after = rows[-1][0]
+            yield from page
+            after = page[-1]
