@@ -37,40 +37,37 @@ def shop(place_order):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_marketer_reads_the_retention_dashboard_and_a_segment_page(live_server, browser, shot, marketing_user, shop,
+def test_a_marketer_reads_the_retention_dashboard_and_a_segment_page(live_server, desktop, shot, marketing_user, shop,
                                                                       language):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
-        sign_in(page, live_server, marketing_user, language)
-        page.goto(live_server.url + reverse("admin:index"))
-        page.get_by_role("link", name=_(language, "Retention dashboard"), exact=True).first.click()
-        headers = [text.strip() for text in page.locator("#retention-table thead th").all_text_contents()]
-        for name in ("Active at the start", "Ordered again", "Active at the end", "Retention", "Churn"):
-            assert _(language, name) in headers
-        assert page.locator("#why-active-differs").is_visible() and page.locator("#why-segment-differs").is_visible()
-        sparkline = page.locator("#retention-table svg.sparkline").first
-        assert sparkline.bounding_box()["width"] >= 120  # a trend a person can read, not 25 px
-        assert sparkline.locator("g.point title").count() > 0  # each period's value on hover
-        shot(page, f"retention-dashboard-{language}")
-        heading = page.locator("#content h2").first
-        first_heading = heading.inner_text()
-        page.get_by_role("link", name=_(language, "previous"), exact=False).first.click()  # the quarter before
-        expect(heading).not_to_have_text(first_heading)
-        if language == "fa":  # the period's name in the digits of the Jalali dates beside it ("فصل ۳ سال ۲۰۲۶")
-            assert not re.search("[0-9]", first_heading + heading.inner_text()), first_heading
-        shot(page, f"retention-dashboard-previous-{language}")
+    page = desktop  # checks that every page it loads is a sound HTML5 document
+    sign_in(page, live_server, marketing_user, language)
+    page.goto(live_server.url + reverse("admin:index"))
+    page.get_by_role("link", name=_(language, "Retention dashboard"), exact=True).first.click()
+    expect(page.locator("#retention-table thead th").first).to_be_visible()  # the page has loaded
+    headers = [text.strip() for text in page.locator("#retention-table thead th").all_text_contents()]
+    for name in ("Active at the start", "Ordered again", "Active at the end", "Retention", "Churn"):
+        assert _(language, name) in headers
+    assert page.locator("#why-active-differs").is_visible() and page.locator("#why-segment-differs").is_visible()
+    sparkline = page.locator("#retention-table svg.sparkline").first
+    assert sparkline.bounding_box()["width"] >= 120  # a trend a person can read, not 25 px
+    assert sparkline.locator("g.point title").count() > 0  # each period's value on hover
+    shot(page, f"retention-dashboard-{language}")
+    heading = page.locator("#content h2").first
+    first_heading = heading.inner_text()
+    page.get_by_role("link", name=_(language, "previous"), exact=False).first.click()  # the quarter before
+    expect(heading).not_to_have_text(first_heading)
+    if language == "fa":  # the period's name in the digits of the Jalali dates beside it ("فصل ۳ سال ۲۰۲۶")
+        assert not re.search("[0-9]", first_heading + heading.inner_text()), first_heading
+    shot(page, f"retention-dashboard-previous-{language}")
 
-        page.locator("#retention-table").get_by_role("link", name="Tehran").click()
-        chart = page.locator("svg.chart:not(.sparkline)").first
-        assert chart.get_attribute("dir") == "ltr" and chart.locator("text.tick").count() >= 3
-        assert page.locator("#figures-by-period thead th").all_text_contents()[1].strip() == _(language, "Active at the start")
-        shot(page, f"retention-segment-{language}")
+    page.locator("#retention-table").get_by_role("link", name="Tehran").click()
+    chart = page.locator("svg.chart:not(.sparkline)").first
+    assert chart.get_attribute("dir") == "ltr" and chart.locator("text.tick").count() >= 3
+    assert page.locator("#figures-by-period thead th").all_text_contents()[1].strip() == _(language, "Active at the start")
+    shot(page, f"retention-segment-{language}")
 
-        page.goto(live_server.url + reverse("admin:analytics_retentiondashboard_changelist")
-                  + "?period=custom&start=2020-01-01&end=2020-02-01")
-        expect(page.locator("#not-computed")).to_be_visible()
-        assert page.locator("#retention-table svg").count() == 0
-        shot(page, f"retention-dashboard-not-computed-{language}")
-    finally:
-        context.close()
+    page.goto(live_server.url + reverse("admin:analytics_retentiondashboard_changelist")
+              + "?period=custom&start=2020-01-01&end=2020-02-01")
+    expect(page.locator("#not-computed")).to_be_visible()
+    assert page.locator("#retention-table svg").count() == 0
+    shot(page, f"retention-dashboard-not-computed-{language}")
