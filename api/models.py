@@ -223,8 +223,10 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
+    # Indexed by (subscription, event_id) and (subscription, -created_at) below, which serve it alone too.
     subscription = models.ForeignKey(
-        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("subscription")
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", db_index=False,
+        verbose_name=_("subscription")
     )
     event = models.CharField(_("event"), max_length=40, choices=WebhookEvent.choices)
     event_id = models.UUIDField(_("event id"), editable=False)

@@ -106,27 +106,31 @@ class PointsTransaction(models.Model):
         SYSTEM = "system", _("System")
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="transactions",
+    # Foreign keys whose column leads one of the composite indexes below (or is nearly always empty) get no index of
+    # their own: every order writes a ledger row, and each index is one more entry to write for it.
+    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="transactions", db_index=False,
                                verbose_name=_("member"))
     points = models.BigIntegerField(_("points"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     rule = models.ForeignKey(EarningRule, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions",
-                             verbose_name=_("earning rule"))
+                             db_index=False, verbose_name=_("earning rule"))
     order = models.ForeignKey("crm.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="points_transactions",
                               verbose_name=_("order"))
     source_ref = models.CharField(_("source reference"), max_length=100, blank=True, help_text=_("Event name, survey response, referral..."))
     # A reverse row points at the earning it reverses; an expire row at the earning whose rest it expires.
     original = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="followups",
-                                 verbose_name=_("original entry"))
+                                 db_index=False, verbose_name=_("original entry"))
     # Per order line: {"<order_line_id>": {"quantity": q, "points": p}} (earn and reverse rows of orders).
     lines = models.JSONField(_("per-line points"), default=dict, blank=True)
     shortfall = models.PositiveBigIntegerField(_("shortfall"), default=0, help_text=_("Points this reversal could not take back."))
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    # Unique by a constraint (Meta), not unique=True: that would add a second index for LIKE look-ups nobody makes.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("staff")
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        verbose_name=_("staff")
     )
     audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, job: <name>, ... (core.audit)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -141,11 +145,16 @@ class PointsTransaction(models.Model):
             models.CheckConstraint(condition=~Q(kind="earn") | Q(points__gt=0), name="club_points_earn_positive"),
             models.CheckConstraint(condition=~Q(kind__in=["redeem", "expire"]) | Q(points__lt=0), name="club_points_spend_negative"),
             models.CheckConstraint(condition=~Q(points=0) | Q(shortfall__gt=0), name="club_points_not_zero"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="club_points_idempotency_key"),
         ]
         indexes = [
             models.Index(fields=["member", "created_at"], name="club_points_member_created"),
             models.Index(fields=["expires_at"], condition=Q(points__gt=0, expires_at__isnull=False), name="club_points_expiring"),
             models.Index(fields=["rule", "member", "created_at"], name="club_points_rule_limit"),
+            # The reversals and expiries of an earning (and a row's protection from deletion), and a staff user's
+            # rows when the user is deleted: only the few rows that have one are indexed.
+            models.Index(fields=["original"], condition=Q(original__isnull=False), name="club_points_original"),
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="club_points_created_by"),
         ]
 
     def __str__(self):
@@ -238,7 +247,7 @@ class PendingPoints(models.Model):
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     available_at = models.DateTimeField(_("available at"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)  # unique by a constraint, as the ledger's
     released = models.OneToOneField(PointsTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("released"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -248,6 +257,7 @@ class PendingPoints(models.Model):
         verbose_name = _("pending points")
         verbose_name_plural = _("pending points")
         indexes = [models.Index(fields=["available_at"], condition=Q(status="pending"), name="club_pending_due")]
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="club_pending_idempotency_key")]
 
     def __str__(self):
         return f"{self.points} pending until {self.available_at:%Y-%m-%d}"

@@ -70,8 +70,9 @@ class Membership(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
     source = models.CharField(_("enrolled through"), max_length=20, default="admin")
+    # Indexed by (tier, status) below, which serves look-ups by tier alone too.
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="members",
-                             verbose_name=_("tier"))
+                             db_index=False, verbose_name=_("tier"))
 
     # Cached from the ledger (`points_rebuild_balances` repairs them); changed only with F()
     # under the membership row lock, in the transaction that appends the ledger rows.
@@ -134,8 +135,8 @@ class TierChange(models.Model):
         REVIEW_DOWNGRADE = "review_downgrade", _("Periodic review: downgrade after grace period")
         MANUAL = "manual", _("Set by staff")
 
-    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tier_changes",
-                               verbose_name=_("member"))
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="tier_changes", db_index=False,
+                               verbose_name=_("member"))  # indexed by (member, -changed_at) below
     from_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                   verbose_name=_("from"))
     to_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
@@ -144,14 +145,18 @@ class TierChange(models.Model):
     note = models.CharField(_("note"), max_length=255, blank=True)
     changed_at = models.DateTimeField(_("when"), default=timezone.now)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                   verbose_name=_("changed by"))
+                                   db_index=False, verbose_name=_("changed by"))
     audit_source = AuditSourceField(_("from where"))  # admin, api: <partner>, job: <name>, ... (core.audit)
 
     class Meta:
         ordering = ["-changed_at", "-id"]
         verbose_name = _("tier change")
         verbose_name_plural = _("tier changes")
-        indexes = [models.Index(fields=["member", "-changed_at"], name="club_tierchange_member")]
+        indexes = [
+            models.Index(fields=["member", "-changed_at"], name="club_tierchange_member"),
+            # A staff user's changes when the user is deleted: only the few rows staff made are indexed.
+            models.Index(fields=["changed_by"], condition=Q(changed_by__isnull=False), name="club_tierchange_changed_by"),
+        ]
 
     def __str__(self):
         return f"{self.from_tier or '-'} -> {self.to_tier or '-'} ({self.get_reason_display()})"

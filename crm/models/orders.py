@@ -58,7 +58,9 @@ class Order(models.Model):
         PHONE = "phone", _("Phone")
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
+    # Indexed by (customer, placed_at) below, which serves look-ups by customer alone too.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", db_index=False,
+                                 verbose_name=_("customer"))
     # Order numbers are unique per source (a shop, a till system, a partner).
     source = models.CharField(_("source"), max_length=50, blank=True, default="")
     order_number = models.CharField(_("order number"), max_length=64)
