@@ -17,8 +17,10 @@ writes the CSV under bench/data/ (about three lines per order), then, in the sam
 3. `crm.importing.import_orders` on the file in a child process (so that its peak memory is the
    import's own) on a fresh copy: whatever the import does is in its time (today's import earns
    no points; once it does, the points, tiers and webhook outbox are measured with it);
-4. prints rows/s, the ratio import/baseline (goal: 0.5 or more), the peak memory, what the import
-   wrote besides orders (points, tier changes, webhook deliveries) and where it spent its time.
+4. baseline 2: every row the import inserted (products, orders, lines, ledger rows, tier changes, webhook
+   deliveries), read back and timed as a COPY into each table of a fresh copy and the commit;
+5. prints rows/s, the ratio import/baseline (goal: 0.5 or more) and import/baseline 2, the peak memory, what the
+   import wrote besides orders (points, tier changes, webhook deliveries) and where it spent its time.
 """
 
 import argparse
