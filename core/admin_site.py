@@ -18,6 +18,9 @@ from core.audit import ADMIN, history_source
 
 
 class AuditedAdminSite(admin.AdminSite):
+    # The product's name, a brand that stays as it is in every language (Django's default says "Django administration").
+    site_header = site_title = "Club CRM"
+
     def register(self, model_or_iterable, admin_class=None, **options):
         """Every model admin on the site, ours and the installed apps' alike, writes and reads dates in the
         reader's calendar (core.admin_dates): one calendar on every admin page."""

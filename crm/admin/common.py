@@ -1,9 +1,8 @@
 """What the crm admin's pages share: adopting a row a service created, money as text, the
 customer search on lists of a customer's rows."""
 
-from django.utils.formats import number_format
-
 from core.direction import ltr_html
+from core.templatetags.localized import local_number
 from crm.models import Customer
 
 
@@ -18,9 +17,9 @@ def adopt(target, saved) -> None:
 
 
 def money(value, currency: str = "") -> str:
-    """An amount for an admin page, as a left-to-right island ("-6.20 EUR" stays so in a Persian page)."""
-    amount = number_format(value, 2, force_grouping=True)
-    return ltr_html(f"{amount} {currency}".strip())
+    """An amount for an admin page in the reader's digits and separators (core.templatetags.localized: "۱۰۰٫۰۰ USD"
+    in Persian), as a left-to-right island ("-6.20 EUR" stays so in a Persian page)."""
+    return ltr_html(f"{local_number(value, decimals=2)} {currency}".strip())
 
 
 class CustomerSearchMixin:

@@ -627,3 +627,39 @@ def test_a_product_page_typed_without_a_scheme_is_stored_as_https(admin_client):
         "is_active": "on"})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Product.objects.get(sku="TEA-9").url == "https://shop.example.com/tea"
+
+
+def test_a_persian_reader_counts_the_order_list_in_persian_digits(admin_client, monkeypatch):
+    """The list's own counts - rows, pages, results of a search, the selection - and its amounts in ۰-۹, as the
+    dashboard's figures are; the links keep their numbers (the 2nd page is still ?p=2)."""
+    from crm.models import Order
+    from tests.factories import OrderFactory
+
+    for _ in range(3):
+        OrderFactory(total=Decimal("1234.50"), currency="USD")
+    url = reverse("admin:crm_order_changelist")
+
+    from crm.admin.orders import OrderAdmin
+
+    monkeypatch.setattr(OrderAdmin, "list_per_page", 2)
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+    searched = admin_client.get(url, {"q": Order.objects.first().order_number}, HTTP_ACCEPT_LANGUAGE="fa").content.decode()
+
+    paginator = page[page.index('<p class="paginator">'):page.index("</p>", page.index('<p class="paginator">'))]
+    assert "۳ " in paginator and "۲</a>" in paginator and 'href="?p=2"' in paginator and "3" not in paginator.split('"')[-1]
+    assert "۱٬۲۳۴٫۵۰ USD" in page  # the amounts, grouped with Persian separators, as the dashboard writes them
+    assert "1,234.50" not in page and "1234.50" not in page
+    counter = page[page.index('class="action-counter"'):page.index("</span>", page.index('class="action-counter"'))]
+    assert "۰" in counter and "۲" in counter and not any(digit in counter.split(">", 1)[1] for digit in "0123456789")
+    assert "۳" in page[page.index('class="question hidden"'):]  # "select all ۳ orders"
+    results = searched[searched.index('class="small quiet"'):searched.index("</span>", searched.index('class="small quiet"'))]
+    assert "۱" in results and not any(digit in results.split(">", 1)[1] for digit in "0123456789")
+
+
+def test_an_english_reader_keeps_western_digits_and_the_product_name(admin_client):
+    from tests.factories import OrderFactory
+
+    OrderFactory(total=Decimal("1234.50"), currency="USD")
+    page = admin_client.get(reverse("admin:crm_order_changelist"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "1,234.50 USD" in page and "Club CRM" in page and "Django administration" not in page
