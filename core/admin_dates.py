@@ -1,5 +1,6 @@
 """One calendar in the admin: in Persian every date the admin shows or reads is a Jalali one (the calendar
-of core.templatetags.localized); in Arabic and English the admin stays as Django writes it.
+of core.templatetags.localized); in Arabic and English the admin stays as Django writes it. The change lists'
+number columns are written in the reader's digits the same way (Persian: ۰-۹).
 
 The project's admin site (core.admin_site) gives every ModelAdmin registered on it, and their inlines,
 `LocalDatesAdminMixin`; the read-only fields, the date hierarchy and the history pages are written by the
@@ -14,7 +15,9 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from core.date_inputs import LocalDateField, LocalDateInput, LocalSplitDateTimeField, LocalSplitDateTimeWidget
-from core.templatetags.localized import calendar_month, calendar_year, local_datetime, uses_jalali
+from core.templatetags.localized import (
+    calendar_month, calendar_year, local_datetime, local_number, uses_jalali, uses_local_digits,
+)
 
 _WITH_LOCAL_DATES: dict[type, type] = {}
 
@@ -56,13 +59,33 @@ def readonly_value(readonly_field) -> str | None:
     return local_datetime(value) if value is not None else readonly_field.empty_value_display
 
 
+def number_field(model, path) -> models.Field | None:
+    """The number field (integer, decimal, float; not an id, not a choice) `path` names on `model`, if it names one."""
+    if not isinstance(path, str):
+        return None
+    try:
+        field = get_fields_from_path(model, path)[-1]
+    except (FieldDoesNotExist, NotRelationField, AttributeError):
+        return None
+    numbers = (models.IntegerField, models.DecimalField, models.FloatField)
+    if isinstance(field, numbers) and not field.choices and not field.primary_key:
+        return field
+    return None
+
+
+def _local_columns() -> bool:
+    """Whether the reader's language writes the change lists' dates or numbers otherwise than Django does."""
+    return uses_jalali() or uses_local_digits()
+
+
 class LocalDatesAdminMixin:
     """In a Jalali language: the change list's date columns written in that calendar (same label, same
-    sorting, same CSS class), and the forms' date and date-time inputs reading and writing it."""
+    sorting, same CSS class), and the forms' date and date-time inputs reading and writing it. In a language
+    with its own digits, the number columns in them."""
 
     def get_list_display(self, request):
         names = super().get_list_display(request)
-        if not uses_jalali():
+        if not _local_columns():
             return names
         editable = set(getattr(self, "list_editable", ()) or ())
         return [name if name in editable else self._local_date_column(name) for name in names]
@@ -75,25 +98,29 @@ class LocalDatesAdminMixin:
 
     def get_list_display_links(self, request, list_display):
         links = super().get_list_display_links(request, list_display)
-        if not uses_jalali() or not links:
+        if not _local_columns() or not links:
             return links
         return [self._local_date_column(name) for name in links]
 
     def get_sortable_by(self, request):
         sortable = super().get_sortable_by(request)
-        if not uses_jalali() or sortable is None:
+        if not _local_columns() or sortable is None:
             return sortable
         return [*sortable, *(self._local_date_column(name) for name in sortable)]
 
     def _local_date_column(self, name):
-        """A display callable for a date field named in list_display (else `name` itself)."""
-        columns = self.__dict__.setdefault("_local_date_columns", {})
+        """A display callable for a date field (in a Jalali language) or a number field (in a language with its own
+        digits) named in list_display; else `name` itself."""
+        columns = self.__dict__.setdefault("_local_date_columns", {}).setdefault(
+            (uses_jalali(), uses_local_digits()), {})
         if not isinstance(name, str):
             return name
         if name not in columns:
             columns[name] = name
-            if date_field(self.model, name) is not None:
+            if uses_jalali() and date_field(self.model, name) is not None:
                 columns[name] = _date_column(name, label_for_field(name, self.model, self))
+            elif uses_local_digits() and (field := number_field(self.model, name)) is not None:
+                columns[name] = _number_column(name, label_for_field(name, self.model, self), field)
         return columns[name]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -116,6 +143,21 @@ def _date_column(path: str, label):
             if value is None:
                 return None  # the admin's empty value ("-")
         return local_datetime(value)
+
+    column.__name__ = path  # the cells and the header keep the classes field-<name> and column-<name>
+    return admin.display(description=label, ordering=path)(column)
+
+
+def _number_column(path: str, label, field: models.Field):
+    decimals = field.decimal_places if isinstance(field, models.DecimalField) else None
+
+    def column(obj):
+        value = obj
+        for part in path.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                return None  # the admin's empty value ("-")
+        return local_number(value, decimals=decimals)
 
     column.__name__ = path  # the cells and the header keep the classes field-<name> and column-<name>
     return admin.display(description=label, ordering=path)(column)

@@ -173,6 +173,11 @@ def local_input_date(value, language: str | None = None) -> str:
     return local_date(day, language, "short") if _language(language) in JALALI else day.isoformat()
 
 
+def uses_local_digits(language: str | None = None) -> bool:
+    """Whether the (active) language writes numbers in digits of its own (fa: ۰-۹)."""
+    return _language(language) in DIGITS
+
+
 def uses_jalali(language: str | None = None) -> bool:
     """Whether the (active) language reads and writes dates in the Jalali calendar."""
     return _language(language) in JALALI

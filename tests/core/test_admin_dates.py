@@ -17,6 +17,7 @@ from club.admin import SetTierForm
 from core.date_hierarchy import jalali_date_hierarchy
 
 from crm.models import Customer
+from tests.club.helpers import give_points
 from tests.factories import CustomerFactory, OrderFactory
 from tests.factories.club import MembershipFactory, PointsTransactionFactory
 
@@ -257,3 +258,27 @@ def test_a_form_of_our_own_takes_jalali_dates_and_moments_in_persian_and_keeps_i
     with translation.override("en"):
         assert type(ScheduleForm().fields["at"]) is django_forms.SplitDateTimeField
         assert type(SetTierForm().fields["frozen_until"]) is django_forms.DateField
+
+
+MEMBERS = reverse("admin:club_membership_changelist")
+
+
+def test_a_persian_reader_reads_the_change_lists_number_columns_in_persian_digits(admin_client):
+    give_points(MembershipFactory(), 12500)
+
+    html = _page(admin_client, MEMBERS, "fa")
+    row = html.split('id="result_list"')[1].split("</table>")[0]
+
+    assert "۱۲٬۵۰۰" in row and "12500" not in row and "12,500" not in row
+    # The column keeps its label, its CSS class and its sorting link.
+    assert 'class="sortable column-points_balance' in html and 'class="field-points_balance' in html
+    assert "?o=" in html.split('column-points_balance')[1][:400]
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_other_readers_read_the_numbers_as_django_writes_them(admin_client, language):
+    give_points(MembershipFactory(), 12500)
+
+    row = _page(admin_client, MEMBERS, language).split('id="result_list"')[1].split("</table>")[0]
+
+    assert "12500" in row or "12,500" in row
