@@ -1,6 +1,6 @@
 """Benchmark: import_orders on PostgreSQL next to a COPY of the same rows into the same tables.
 
-    .venv/bin/python bench/bench_import_orders.py [--rows 1000000] [--quick]
+    .venv/bin/python bench/bench_import_orders.py [--rows 1000000] [--quick] [--runs 1]
 
 Uses its own database, `clubcrm_bench_import`, on the server of BENCH_SERVER_URL (else of a
 postgres DATABASE_URL, else postgres@127.0.0.1:5432), copied afresh for each measurement from
@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 rows, for a quick look")
     parser.add_argument("--database", default=BENCH_DATABASE, help=f"database to create and use; default {BENCH_DATABASE}")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=1, help="rounds of the three measurements; the median ratio is reported")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: run the import in this process
     args = parser.parse_args()
     if args.child:
@@ -86,14 +87,39 @@ def main() -> None:
           "each a club member", flush=True)
 
     load_before = common.load_average()
-    url = common.database_afresh(server, args.database)
+    rounds = []
+    for number in range(1, args.runs + 1):
+        measured = measure(server, args.database, path)
+        rounds.append(measured)
+        if args.runs > 1:
+            print(f"run {number}: baseline {measured['baseline_seconds']:.2f} s, import {measured['import_seconds']:.2f} s, "
+                  f"baseline 2 {measured['everything_seconds']:.2f} s: ratio {ratio(measured):.3f}, "
+                  f"to baseline 2 {ratio(measured, 'everything_seconds'):.3f}", flush=True)
+    # The run of the median ratio is reported in full; with several runs, each ratio and their median too.
+    report_round(sorted(rounds, key=ratio)[len(rounds) // 2], rows, load_before)
+    if args.runs > 1:
+        ratios = sorted(ratio(measured) for measured in rounds)
+        seconds = sorted(ratio(measured, "everything_seconds") for measured in rounds)
+        print(f"{args.runs} runs: ratio import/baseline {', '.join(f'{value:.3f}' for value in ratios)}, "
+              f"median {ratios[len(ratios) // 2]:.3f}; import/baseline 2 {', '.join(f'{value:.3f}' for value in seconds)}, "
+              f"median {seconds[len(seconds) // 2]:.3f}")
+
+
+def ratio(measured: dict, baseline: str = "baseline_seconds") -> float:
+    """import/baseline in rows per second: the baseline's seconds over the import's."""
+    return measured[baseline] / measured["import_seconds"]
+
+
+def measure(server: str, database: str, path: Path) -> dict:
+    """One round, each part on a fresh copy of the template: the baseline, the plain COPY, the import (in a child
+    process), then baseline 2 with the rows the import inserted."""
+    url = common.database_afresh(server, database)
     print("preparing the baseline's rows (untimed)...", flush=True)
     baseline = BaselineRows.from_csv(path)
     copy_seconds = time_plain_copy(url, path)
     baseline_steps = baseline.time_copy(url)
-    baseline_seconds = sum(baseline_steps.values())
 
-    url = common.database_afresh(server, args.database)
+    url = common.database_afresh(server, database)
     before = common.club_outbox_counts()
     marks = InsertedRows.marks()
     child = subprocess.run(
@@ -103,13 +129,20 @@ def main() -> None:
         sys.stderr.write(child.stdout + child.stderr)
         sys.exit("the import failed")
     report = json.loads(child.stdout.strip().splitlines()[-1])
-    import_seconds = report["seconds"]
     written = {name: count - before[name] for name, count in common.club_outbox_counts().items()}
     inserted = InsertedRows.dump(url, marks, path)
-    url = common.database_afresh(server, args.database)
+    url = common.database_afresh(server, database)
     everything_steps = inserted.time_copy(url)
-    everything_seconds = sum(everything_steps.values())
+    return {"copy_seconds": copy_seconds, "baseline_steps": baseline_steps,
+            "baseline_seconds": sum(baseline_steps.values()), "report": report, "import_seconds": report["seconds"],
+            "written": written, "inserted": inserted.count, "everything_steps": everything_steps,
+            "everything_seconds": sum(everything_steps.values())}
 
+
+def report_round(measured: dict, rows: int, load_before: float) -> None:
+    report, baseline_steps, everything_steps = measured["report"], measured["baseline_steps"], measured["everything_steps"]
+    copy_seconds, baseline_seconds = measured["copy_seconds"], measured["baseline_seconds"]
+    import_seconds, everything_seconds = measured["import_seconds"], measured["everything_seconds"]
     copy_rate, baseline_rate, import_rate = rows / copy_seconds, rows / baseline_seconds, rows / import_seconds
     print()
     print(f"machine: {os.cpu_count()} CPUs, load average {load_before:.1f} before and {common.load_average():.1f} after "
@@ -121,7 +154,7 @@ def main() -> None:
     print(f"ratio import/baseline                                             {import_rate / baseline_rate:8.3f}   "
           "(goal: 0.5 or more)")
     print("  the baseline's steps: " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in baseline_steps.items()))
-    print(f"baseline 2: COPY of every row the import inserts ({inserted.count:,} rows), commit "
+    print(f"baseline 2: COPY of every row the import inserts ({measured['inserted']:,} rows), commit "
           f"{everything_seconds:8.2f} s {rows / everything_seconds:12,.0f} rows/s")
     print(f"ratio import/baseline 2                                           "
           f"{import_rate / (rows / everything_seconds):8.3f}")
@@ -131,7 +164,7 @@ def main() -> None:
     print(f"import peak memory (peak RSS)  {report['peak_mb']:8.0f} MB (Django loaded, before the import: "
           f"{report['baseline_mb']:.0f} MB; goal: flat in the file's size)")
     print(f"result: {report['summary']}")
-    print("written besides orders and lines: " + ", ".join(f"{count:,} {name}" for name, count in written.items()))
+    print("written besides orders and lines: " + ", ".join(f"{count:,} {name}" for name, count in measured["written"].items()))
     print("where the import spent its time:")
     for phase, seconds in report["phases"]:
         print(f"  {phase:<38}{seconds:8.2f} s")
