@@ -291,17 +291,9 @@ class BaselineRows:
 
         from crm.models import Order, OrderLine, Product
 
-        seconds = {}
         with psycopg.connect(common.psycopg_url(url)) as conn, conn.cursor() as cursor:
             common.copy_into(cursor, Product, common.copy_columns(Product), self.products)
-            for model, path in ((Order, self.orders), (OrderLine, self.lines)):
-                started = time.perf_counter()
-                with path.open("rb") as rows:
-                    common.copy_into(cursor, model, common.copy_columns(model), iter(lambda: rows.read(1 << 20), b""))
-                seconds[f"COPY {model._meta.db_table}"] = time.perf_counter() - started
-            started = time.perf_counter()
-            conn.commit()
-            seconds["commit (deferred foreign key checks)"] = time.perf_counter() - started
+            seconds = time_copies(conn, cursor, [(Order, self.orders), (OrderLine, self.lines)])
             counts = [cursor.execute(f'SELECT COUNT(*) FROM "{model._meta.db_table}"').fetchone()[0]  # nosec B608 - model tables
                       for model in (Order, OrderLine)]
         self.orders.unlink()
@@ -358,19 +350,26 @@ class InsertedRows:
     def time_copy(self, url: str) -> dict[str, float]:
         import psycopg
 
-        seconds = {}
         with psycopg.connect(common.psycopg_url(url)) as conn, conn.cursor() as cursor:
-            for model, path, _count in self.files:
-                started = time.perf_counter()
-                with path.open("rb") as rows:
-                    common.copy_into(cursor, model, common.copy_columns(model), iter(lambda: rows.read(1 << 20), b""))
-                seconds[f"COPY {model._meta.db_table}"] = time.perf_counter() - started
-            started = time.perf_counter()
-            conn.commit()
-            seconds["commit"] = time.perf_counter() - started
+            seconds = time_copies(conn, cursor, [(model, path) for model, path, _count in self.files])
         for _model, path, _count in self.files:
             path.unlink()
         return seconds
+
+
+def time_copies(conn, cursor, files: list[tuple[type, Path]]) -> dict[str, float]:
+    """The seconds of a COPY of each (model, COPY text file) into the model's table, then of the commit that checks
+    the deferred foreign keys."""
+    seconds = {}
+    for model, path in files:
+        started = time.perf_counter()
+        with path.open("rb") as rows:
+            common.copy_into(cursor, model, common.copy_columns(model), iter(lambda: rows.read(1 << 20), b""))
+        seconds[f"COPY {model._meta.db_table}"] = time.perf_counter() - started
+    started = time.perf_counter()
+    conn.commit()
+    seconds["commit (deferred foreign key checks)"] = time.perf_counter() - started
+    return seconds
 
 
 def time_plain_copy(url: str, path: Path) -> float:
