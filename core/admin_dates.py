@@ -35,18 +35,21 @@ def with_local_dates(admin_class: type) -> type:
     return _WITH_LOCAL_DATES[admin_class]
 
 
-def date_field(model, path) -> models.DateField | None:
-    """The DateField or DateTimeField `path` ("placed_at", "customer__created_at") names on `model`, if it
-    names one (a field with choices is shown by its choice, not as a date)."""
+def _field_at(model, path) -> models.Field | None:
+    """The field `path` ("placed_at", "customer__created_at") names on `model`, if it names one."""
     if not isinstance(path, str):
         return None
     try:
-        field = get_fields_from_path(model, path)[-1]
+        return get_fields_from_path(model, path)[-1]
     except (FieldDoesNotExist, NotRelationField, AttributeError):
         return None
-    if isinstance(field, models.DateField) and not field.choices:
-        return field
-    return None
+
+
+def date_field(model, path) -> models.DateField | None:
+    """The DateField or DateTimeField `path` names on `model`, if it names one (a field with choices is shown by its
+    choice, not as a date)."""
+    field = _field_at(model, path)
+    return field if isinstance(field, models.DateField) and not field.choices else None
 
 
 def readonly_value(readonly_field) -> str | None:
@@ -61,16 +64,9 @@ def readonly_value(readonly_field) -> str | None:
 
 def number_field(model, path) -> models.Field | None:
     """The number field (integer, decimal, float; not an id, not a choice) `path` names on `model`, if it names one."""
-    if not isinstance(path, str):
-        return None
-    try:
-        field = get_fields_from_path(model, path)[-1]
-    except (FieldDoesNotExist, NotRelationField, AttributeError):
-        return None
+    field = _field_at(model, path)
     numbers = (models.IntegerField, models.DecimalField, models.FloatField)
-    if isinstance(field, numbers) and not field.choices and not field.primary_key:
-        return field
-    return None
+    return field if isinstance(field, numbers) and not field.choices and not field.primary_key else None
 
 
 def _local_columns() -> bool:
@@ -118,9 +114,11 @@ class LocalDatesAdminMixin:
         if name not in columns:
             columns[name] = name
             if uses_jalali() and date_field(self.model, name) is not None:
-                columns[name] = _date_column(name, label_for_field(name, self.model, self))
+                columns[name] = _column(name, label_for_field(name, self.model, self), local_datetime)
             elif uses_local_digits() and (field := number_field(self.model, name)) is not None:
-                columns[name] = _number_column(name, label_for_field(name, self.model, self), field)
+                decimals = field.decimal_places if isinstance(field, models.DecimalField) else None
+                columns[name] = _column(name, label_for_field(name, self.model, self),
+                                        lambda value, decimals=decimals: local_number(value, decimals=decimals))
         return columns[name]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -135,29 +133,15 @@ class LocalDatesAdminMixin:
         return [with_local_dates(inline) for inline in super().get_inlines(request, obj)]
 
 
-def _date_column(path: str, label):
+def _column(path: str, label, write):
+    """A change list column showing the value at `path` as `write` writes it (same label and sorting)."""
     def column(obj):
         value = obj
         for part in path.split("__"):
             value = getattr(value, part, None)
             if value is None:
                 return None  # the admin's empty value ("-")
-        return local_datetime(value)
-
-    column.__name__ = path  # the cells and the header keep the classes field-<name> and column-<name>
-    return admin.display(description=label, ordering=path)(column)
-
-
-def _number_column(path: str, label, field: models.Field):
-    decimals = field.decimal_places if isinstance(field, models.DecimalField) else None
-
-    def column(obj):
-        value = obj
-        for part in path.split("__"):
-            value = getattr(value, part, None)
-            if value is None:
-                return None  # the admin's empty value ("-")
-        return local_number(value, decimals=decimals)
+        return write(value)
 
     column.__name__ = path  # the cells and the header keep the classes field-<name> and column-<name>
     return admin.display(description=label, ordering=path)(column)
