@@ -104,6 +104,9 @@ def test_support_logs_a_call_and_sees_the_follow_up_on_the_home_page(live_server
 def copied(page, key: str, language: str) -> str:
     """Click the copy button of a link and return what the clipboard holds."""
     row = page.locator(f".customer-link[data-link={key}]")
+    # The button works once its deferred script has run (static/admin-links/copy-link.js): a click before that, on a
+    # page still loading, did nothing and the status stayed empty (seen once in CI, under load).
+    page.wait_for_function("window.customerLinksReady === true")
     row.get_by_role("button").click()
     expect(row.locator(".customer-link-status")).to_have_text(_(language, "Copied"))  # the script answers after the copy
     text = page.evaluate("navigator.clipboard.readText()")
