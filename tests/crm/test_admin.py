@@ -2,6 +2,7 @@
 interaction, see today's follow-ups, cancel and refund orders. Every write must go
 through crm.services, and every list page runs a fixed number of queries."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -646,7 +647,9 @@ def test_a_persian_reader_counts_the_order_list_in_persian_digits(admin_client, 
     searched = admin_client.get(url, {"q": Order.objects.first().order_number}, HTTP_ACCEPT_LANGUAGE="fa").content.decode()
 
     paginator = page[page.index('<p class="paginator">'):page.index("</p>", page.index('<p class="paginator">'))]
-    assert "۳ " in paginator and "۲</a>" in paginator and 'href="?p=2"' in paginator and "3" not in paginator.split('"')[-1]
+    shown = re.sub(r"<[^>]+>", "", paginator)  # what the reader sees, without the links' addresses
+    assert "۳ " in shown and "۲" in shown and 'href="?p=2"' in paginator
+    assert not re.search(r"[0-9]", shown)
     assert "۱٬۲۳۴٫۵۰ USD" in page  # the amounts, grouped with Persian separators, as the dashboard writes them
     assert "1,234.50" not in page and "1234.50" not in page
     counter = page[page.index('class="action-counter"'):page.index("</span>", page.index('class="action-counter"'))]
