@@ -22,7 +22,7 @@ def test_no_index_is_the_leading_part_of_another(table):
         (name, other) for name, details in indexes.items() for other, wider in indexes.items()
         if name != other and not details["unique"] and not details["primary_key"] and details["columns"]
         and details["columns"] == wider["columns"][:len(details["columns"])]
-        and not details.get("definition") and not wider.get("definition")  # a partial index serves other rows
+        and not details.get("definition") and not wider.get("definition")  # an index on expressions serves other look-ups
         and (len(wider["columns"]) > len(details["columns"]) or wider["unique"])
     ]
 
